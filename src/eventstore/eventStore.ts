@@ -1,0 +1,178 @@
+/**
+ * The event store port: the one interface every backend implements and every
+ * module uses. Backends live in `sqlite/` and `postgres/`; `openEventStore(url)`
+ * (in `open.ts`, re-exported from the package root) picks one.
+ *
+ * @example
+ * const store = await openEventStore('sqlite:./data/daybook.db');
+ * await store.append({ streamId: 'account-42', expectedVersion: 'no_stream',
+ *   events: [{ type: 'AccountOpened', data: { currency: 'USD' } }] });
+ * for await (const event of store.streamAll({ after: 0n })) console.log(event.position, event.type);
+ */
+
+/** `any`: no check; `no_stream`: the stream must not exist; `exists`: it must; a bigint: its last version must be exactly this (0n = no stream). */
+export type ExpectedVersion = 'any' | 'no_stream' | 'exists' | bigint;
+
+/** Metadata carried by every event. Known keys are typed; others are kept as given. */
+export interface EventMetadata {
+  correlationId?: string;
+  causationId?: string;
+  actor?: string;
+  tenant?: string;
+  /** W3C trace context (`traceparent`). */
+  traceparent?: string;
+  tracestate?: string;
+  [key: string]: unknown;
+}
+
+/** An event as the caller hands it to `append`. */
+export interface NewEvent {
+  /** UUIDv7 (or any UUID) chosen by the caller for idempotency; generated when absent. */
+  id?: string;
+  type: string;
+  /** Schema version of `data`; defaults to 1. */
+  schemaVersion?: number;
+  data: unknown;
+  metadata?: EventMetadata;
+}
+
+export interface StreamWrite {
+  streamId: string;
+  expectedVersion?: ExpectedVersion;
+  events: readonly NewEvent[];
+}
+
+/** The stored envelope, as read back (after upcasting). */
+export interface RecordedEvent<Data = unknown> {
+  eventId: string;
+  streamId: string;
+  /** 1 for the first event of a stream, contiguous. */
+  version: bigint;
+  /** Global position: 1 for the first event of the store, contiguous and strictly increasing. */
+  position: bigint;
+  type: string;
+  schemaVersion: number;
+  data: Data;
+  metadata: EventMetadata;
+  recordedAt: Date;
+  /** Hex SHA-256 over the canonical envelope and `previousHash`. */
+  hash: string;
+  /** Hash of the previous event of the same stream; empty for version 1. */
+  previousHash: string;
+}
+
+export interface AppendedEvent {
+  eventId: string;
+  streamId: string;
+  version: bigint;
+  position: bigint;
+}
+
+export interface AppendResult {
+  /** Global position of the last event of this append. */
+  position: bigint;
+  /** Each stream written, with its version after the append. */
+  streams: Array<{ streamId: string; version: bigint }>;
+  events: AppendedEvent[];
+  /** True when every event id already existed with the same content: nothing was written. */
+  duplicate: boolean;
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards';
+  /** First version to return (inclusive); defaults to the start (forwards) or the end (backwards). */
+  fromVersion?: bigint;
+  /** At most this many events (default and maximum: READ_BATCH_MAX). */
+  limit?: number;
+  /** Read the stream as it was when the log ended at this global position. */
+  asOfPosition?: bigint;
+  /** Read the stream as it was at this time (events recorded at or before it). */
+  asOfTime?: Date;
+}
+
+export interface ReadAllOptions {
+  /** Return events with a position strictly greater than this (default 0n: from the start). */
+  after?: bigint;
+  /** Only streams of this category (the stream id's prefix before the first `-`). */
+  category?: string;
+  /** Only these event types. */
+  types?: readonly string[];
+  /** At most this many events per call (default READ_PAGE_SIZE, maximum READ_BATCH_MAX). */
+  limit?: number;
+  /** Stop at this global position (inclusive): the log as of that position. */
+  asOfPosition?: bigint;
+  /** Stop at this time: the log as it was at that instant. */
+  asOfTime?: Date;
+}
+
+export interface SubscribeOptions {
+  /** Deliver events with a position strictly greater than this. */
+  after?: bigint;
+  category?: string;
+  types?: readonly string[];
+}
+
+/** A live subscription: an async iterable that catches up and then follows the log. */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  /** Stops the subscription; the iterator then ends. */
+  close(): void;
+}
+
+export interface ChainBreak {
+  streamId: string;
+  version: bigint;
+  position: bigint;
+  reason: 'hash_mismatch' | 'previous_hash_mismatch' | 'version_gap' | 'position_gap' | 'head_mismatch';
+  expected: string;
+  actual: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  eventsChecked: number;
+  streamsChecked: number;
+  headPosition: bigint;
+  /** The first break found, in (stream id, version) order; then position gaps. */
+  firstBreak: ChainBreak | null;
+}
+
+export interface Snapshot<State = unknown> {
+  streamId: string;
+  /** Stream version the snapshot reflects. */
+  version: bigint;
+  /** Schema version of the state; a snapshot of another schema version is ignored on load. */
+  schemaVersion: number;
+  state: State;
+}
+
+export interface EventStore {
+  /** Appends atomically: all writes of the call or none. Resolves once durable. */
+  append(writes: StreamWrite | readonly StreamWrite[]): Promise<AppendResult>;
+  /** One page of a stream. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** One page of the global log. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** The whole (filtered) global log, paged underneath so memory stays flat. */
+  streamAll(options?: Omit<ReadAllOptions, 'limit'>): AsyncIterable<RecordedEvent>;
+  /** Catch up from `after`, then follow live; never skips, never duplicates. */
+  subscribe(options?: SubscribeOptions): Subscription;
+  /** Global position of the newest durable event (0n when empty). */
+  headPosition(): Promise<bigint>;
+  /** Current version of a stream (0n when it does not exist). */
+  streamVersion(streamId: string): Promise<bigint>;
+  /** Recomputes every hash chain; reports the first break. */
+  verify(): Promise<VerifyReport>;
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /** The snapshot of this stream at this schema version, or null (also when only other schema versions exist). */
+  loadSnapshot<State = unknown>(streamId: string, schemaVersion: number): Promise<Snapshot<State> | null>;
+  /** Observers for metrics: called after each durable batch. */
+  onAppended(listener: (info: { events: number; durationMs: number }) => void): () => void;
+  close(): Promise<void>;
+  readonly backend: 'sqlite' | 'postgres';
+}
+
+/** Category of a stream id: its prefix before the first `-` (the whole id when it has none). */
+export function categoryOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash === -1 ? streamId : streamId.slice(0, dash);
+}

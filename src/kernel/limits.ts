@@ -1,0 +1,32 @@
+/**
+ * Every bound in one place. Each is enforced where input enters and tested at
+ * and past its value; past it the answer is `limit_exceeded`.
+ */
+/** Largest serialized event (data + metadata JSON, UTF-8 bytes). */
+export const EVENT_BYTES_MAX = 1024 * 1024;
+/** Most events in one append call, across all its streams. */
+export const EVENTS_PER_APPEND_MAX = 1000;
+/** Most streams in one atomic append call. */
+export const STREAMS_PER_APPEND_MAX = 100;
+/** Longest stream id, in characters (ASCII only, see STREAM_ID_PATTERN). */
+export const STREAM_ID_LENGTH_MAX = 200;
+/** Stream ids: ASCII letters, digits and `_ . : @ -`, starting with a letter or digit. */
+export const STREAM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/;
+/** Longest event type name. */
+export const EVENT_TYPE_LENGTH_MAX = 100;
+/** Event types: a letter, then letters, digits, `_` and `.`. */
+export const EVENT_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.]*$/;
+/** Most events a single read returns; larger requests are refused. */
+export const READ_BATCH_MAX = 10_000;
+/** Page size used when a read streams the log. */
+export const READ_PAGE_SIZE = 1000;
+/** Most events waiting in the append queue before new appends are refused. */
+export const APPEND_QUEUE_MAX = 100_000;
+/** Most events one group-commit batch carries. */
+export const GROUP_COMMIT_EVENTS_MAX = 2000;
+/** Page size for cursor-paginated API lists. */
+export const PAGE_SIZE_MAX = 100;
+/** Largest HTTP request body. */
+export const REQUEST_BODY_BYTES_MAX = 1024 * 1024;
+/** Retries of a command on an optimistic-concurrency conflict. */
+export const COMMAND_RETRIES_MAX = 5;

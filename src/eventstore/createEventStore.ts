@@ -1,0 +1,131 @@
+import { DaybookError } from '../kernel/errors.ts';
+import { toJsonText } from '../kernel/json.ts';
+import { READ_BATCH_MAX, READ_PAGE_SIZE } from '../kernel/limits.ts';
+import type {
+  EventStore, ReadAllOptions, ReadStreamOptions, RecordedEvent, Snapshot, StreamWrite, SubscribeOptions, Subscription,
+} from './eventStore.ts';
+import { prepareAppend } from './prepareAppend.ts';
+import type { LogQuery, StorageEngine } from './storageEngine.ts';
+import { toRecordedEvent } from './storedRow.ts';
+import { createSubscription } from './subscription.ts';
+import { createUpcasters, type Upcaster } from './upcasters.ts';
+import { verifyChains } from './verify.ts';
+
+export interface EventStoreOptions {
+  upcasters?: readonly Upcaster[];
+  /** Fallback poll interval of live subscriptions, in ms (they are woken on commit first). */
+  subscriptionPollMs?: number;
+}
+
+/** Builds the public port over a backend's engine: validation, upcasting, paging, subscriptions and verify are shared. */
+export function createEventStore(engine: StorageEngine, options: EventStoreOptions = {}): EventStore {
+  const upcasters = createUpcasters(options.upcasters);
+  let closed = false;
+  const ensureOpen = (): void => {
+    if (closed) throw new DaybookError('store_closed', 'the event store is closed');
+  };
+
+  const resolveAsOf = async (asOfPosition?: bigint, asOfTime?: Date): Promise<bigint | null> => {
+    let bound: bigint | null = asOfPosition ?? null;
+    if (asOfTime !== undefined) {
+      if (!(asOfTime instanceof Date) || Number.isNaN(asOfTime.getTime())) throw new DaybookError('validation_failed', 'asOfTime must be a valid Date', {}, 'asOfTime');
+      const atTime = await positionAtTime(engine, asOfTime.getTime());
+      bound = bound === null || atTime < bound ? atTime : bound;
+    }
+    return bound;
+  };
+
+  const logQuery = async (options: ReadAllOptions, limit: number): Promise<LogQuery> => ({
+    after: checkPosition(options.after ?? 0n, 'after'),
+    category: options.category ?? null,
+    types: options.types && options.types.length > 0 ? options.types : null,
+    limit,
+    maxPosition: await resolveAsOf(options.asOfPosition, options.asOfTime),
+  });
+
+  return {
+    backend: engine.backend,
+    async append(writes: StreamWrite | readonly StreamWrite[]) {
+      ensureOpen();
+      return engine.append(prepareAppend(writes));
+    },
+    async readStream(streamId: string, readOptions: ReadStreamOptions = {}) {
+      ensureOpen();
+      const rows = await engine.readStreamRows(streamId, {
+        direction: readOptions.direction ?? 'forwards',
+        fromVersion: readOptions.fromVersion ?? null,
+        limit: checkLimit(readOptions.limit ?? READ_BATCH_MAX),
+        maxPosition: await resolveAsOf(readOptions.asOfPosition, readOptions.asOfTime),
+      });
+      return rows.map((row) => toRecordedEvent(row, upcasters));
+    },
+    async readAll(readOptions: ReadAllOptions = {}) {
+      ensureOpen();
+      const rows = await engine.readAllRows(await logQuery(readOptions, checkLimit(readOptions.limit ?? READ_PAGE_SIZE)));
+      return rows.map((row) => toRecordedEvent(row, upcasters));
+    },
+    async *streamAll(readOptions: Omit<ReadAllOptions, 'limit'> = {}): AsyncGenerator<RecordedEvent> {
+      ensureOpen();
+      const query = await logQuery(readOptions, READ_PAGE_SIZE);
+      for (;;) {
+        const rows = await engine.readAllRows(query);
+        for (const row of rows) yield toRecordedEvent(row, upcasters);
+        if (rows.length < query.limit) return;
+        query.after = rows[rows.length - 1]!.position;
+      }
+    },
+    subscribe(subscribeOptions: SubscribeOptions = {}): Subscription {
+      ensureOpen();
+      return createSubscription(engine, upcasters, subscribeOptions, options.subscriptionPollMs ?? 500);
+    },
+    headPosition: async () => { ensureOpen(); return engine.headPosition(); },
+    streamVersion: async (streamId) => { ensureOpen(); return engine.streamVersion(streamId); },
+    verify: async () => { ensureOpen(); return verifyChains(engine); },
+    async saveSnapshot(snapshot: Snapshot) {
+      ensureOpen();
+      if (!Number.isInteger(snapshot.schemaVersion) || snapshot.schemaVersion < 1) throw new DaybookError('validation_failed', 'snapshot schemaVersion must be a positive integer', {}, 'schemaVersion');
+      if (typeof snapshot.version !== 'bigint' || snapshot.version < 1n) throw new DaybookError('validation_failed', 'snapshot version must be a positive bigint', {}, 'version');
+      await engine.saveSnapshot({ streamId: snapshot.streamId, version: snapshot.version, schemaVersion: snapshot.schemaVersion, stateJson: toJsonText(snapshot.state, 'state') });
+    },
+    async loadSnapshot<State>(streamId: string, schemaVersion: number) {
+      ensureOpen();
+      const found = await engine.loadSnapshot(streamId, schemaVersion);
+      if (!found) return null;
+      return { streamId, version: found.version, schemaVersion, state: JSON.parse(found.stateJson) as State };
+    },
+    onAppended: (listener) => engine.onBatch(listener),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await engine.close();
+    },
+  };
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) throw new DaybookError('validation_failed', 'limit must be a positive integer', {}, 'limit');
+  if (limit > READ_BATCH_MAX) throw new DaybookError('limit_exceeded', `limit ${limit} is over the maximum of ${READ_BATCH_MAX}`, { limit: READ_BATCH_MAX }, 'limit');
+  return limit;
+}
+
+function checkPosition(position: bigint, field: string): bigint {
+  if (typeof position !== 'bigint' || position < 0n) throw new DaybookError('validation_failed', `${field} must be a non-negative bigint`, {}, field);
+  return position;
+}
+
+/**
+ * The last position recorded at or before a time. Recorded-at times never
+ * decrease along the log (each backend clamps them), so a binary search over
+ * positions finds it without an index on time.
+ */
+async function positionAtTime(engine: StorageEngine, timeMs: number): Promise<bigint> {
+  let low = 0n;
+  let high = await engine.headPosition();
+  while (low < high) {
+    const middle = (low + high + 1n) / 2n;
+    const recordedAt = await engine.recordedAtOf(middle);
+    if (recordedAt !== null && recordedAt <= timeMs) low = middle;
+    else high = middle - 1n;
+  }
+  return low;
+}

@@ -1,0 +1,183 @@
+import type Database from 'better-sqlite3';
+import { bytesToUuid, uuidToBytes } from '../../kernel/ids.ts';
+import type { LogQuery, StorageEngine, StreamQuery } from '../storageEngine.ts';
+import type { StoredRow } from '../storedRow.ts';
+
+const COLUMNS = 'position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash, previous_hash';
+const ID_LOOKUP_CHUNK = 500;
+
+interface RawRow {
+  position: number;
+  event_id: Buffer;
+  stream_id: string;
+  version: number;
+  type: string;
+  schema_version: number;
+  data: string;
+  metadata: string;
+  recorded_at: number;
+  hash: Buffer;
+  previous_hash: Buffer;
+}
+
+function toStoredRow(raw: RawRow): StoredRow {
+  return {
+    eventId: bytesToUuid(raw.event_id),
+    streamId: raw.stream_id,
+    version: BigInt(raw.version),
+    position: BigInt(raw.position),
+    type: raw.type,
+    schemaVersion: raw.schema_version,
+    dataJson: raw.data,
+    metadataJson: raw.metadata,
+    recordedAtMs: raw.recorded_at,
+    hash: raw.hash.toString('hex'),
+    previousHash: raw.previous_hash.toString('hex'),
+  };
+}
+
+type ReaderMethods = Pick<StorageEngine,
+  'readStreamRows' | 'readAllRows' | 'readChainRows' | 'findPositionGap' | 'heads' | 'recordedAtOf' | 'streamVersion' | 'loadSnapshot'>;
+
+/** Every read of the SQLite store, on the main thread's connection (WAL: readers never wait for the writer). */
+export class SqliteReader {
+  private readonly statements = new Map<string, Database.Statement>();
+  private bound: ReaderMethods | null = null;
+
+  constructor(private readonly db: Database.Database) {}
+
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  recordedHead(): { position: number; recordedAt: number } {
+    const row = this.statement('SELECT position, recorded_at FROM head WHERE id = 1').get() as { position: number; recorded_at: number };
+    const max = this.maxPositionNumber();
+    // The head row commits with its events, so they agree unless the file was edited by hand.
+    return { position: Math.max(row.position, max), recordedAt: row.recorded_at };
+  }
+
+  private maxPositionNumber(): number {
+    const row = this.statement('SELECT max(position) AS max FROM events').get() as { max: number | null };
+    return row.max ?? 0;
+  }
+
+  maxPosition(): bigint {
+    return BigInt(this.maxPositionNumber());
+  }
+
+  streamHead(streamId: string): { version: number; hash: string; position: number } | null {
+    const row = this.statement('SELECT version, hash, position FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1').get(streamId) as
+      { version: number; hash: Buffer; position: number } | undefined;
+    return row ? { version: row.version, hash: row.hash.toString('hex'), position: row.position } : null;
+  }
+
+  rowsByEventIds(eventIds: string[]): Map<string, StoredRow> {
+    const found = new Map<string, StoredRow>();
+    for (let start = 0; start < eventIds.length; start += ID_LOOKUP_CHUNK) {
+      const chunk = eventIds.slice(start, start + ID_LOOKUP_CHUNK);
+      const sql = `SELECT ${COLUMNS} FROM events WHERE event_id IN (${chunk.map(() => '?').join(',')})`;
+      for (const raw of this.statement(sql).all(...chunk.map(uuidToBytes)) as RawRow[]) {
+        const row = toStoredRow(raw);
+        found.set(row.eventId, row);
+      }
+    }
+    return found;
+  }
+
+  saveSnapshot(snapshot: { streamId: string; version: bigint; schemaVersion: number; stateJson: string }, nowMs: number): void {
+    // Snapshots are a cache, not the log: they are written on this connection, outside the writer's batches.
+    this.db.pragma('query_only = OFF');
+    try {
+      this.statement(
+        `INSERT INTO snapshots (stream_id, schema_version, version, state, saved_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (stream_id, schema_version) DO UPDATE SET version = excluded.version, state = excluded.state, saved_at = excluded.saved_at
+         WHERE excluded.version >= snapshots.version`,
+      ).run(snapshot.streamId, snapshot.schemaVersion, Number(snapshot.version), snapshot.stateJson, nowMs);
+    } finally {
+      this.db.pragma('query_only = ON');
+    }
+  }
+
+  methods(): ReaderMethods {
+    this.bound ??= {
+      readStreamRows: async (streamId, query) => this.readStream(streamId, query),
+      readAllRows: async (query) => this.readAll(query),
+      readChainRows: async (after, limit) => {
+        const raws = after === null
+          ? this.statement(`SELECT ${COLUMNS} FROM events ORDER BY stream_id, version LIMIT ?`).all(limit)
+          : this.statement(`SELECT ${COLUMNS} FROM events WHERE (stream_id, version) > (?, ?) ORDER BY stream_id, version LIMIT ?`).all(after.streamId, Number(after.version), limit);
+        return (raws as RawRow[]).map(toStoredRow);
+      },
+      findPositionGap: async () => this.findPositionGap(),
+      heads: async () => {
+        const recorded = this.statement('SELECT position FROM head WHERE id = 1').get() as { position: number };
+        return { maxStored: this.maxPosition(), recorded: BigInt(recorded.position) };
+      },
+      recordedAtOf: async (position) => {
+        const row = this.statement('SELECT recorded_at FROM events WHERE position = ?').get(Number(position)) as { recorded_at: number } | undefined;
+        return row?.recorded_at ?? null;
+      },
+      streamVersion: async (streamId) => BigInt(this.streamHead(streamId)?.version ?? 0),
+      loadSnapshot: async (streamId, schemaVersion) => {
+        const row = this.statement('SELECT version, state FROM snapshots WHERE stream_id = ? AND schema_version = ?').get(streamId, schemaVersion) as
+          { version: number; state: string } | undefined;
+        return row ? { version: BigInt(row.version), stateJson: row.state } : null;
+      },
+    };
+    return this.bound;
+  }
+
+  private readStream(streamId: string, query: StreamQuery): StoredRow[] {
+    const forwards = query.direction === 'forwards';
+    const clauses = ['stream_id = ?'];
+    const params: unknown[] = [streamId];
+    if (query.fromVersion !== null) {
+      clauses.push(forwards ? 'version >= ?' : 'version <= ?');
+      params.push(Number(query.fromVersion));
+    }
+    if (query.maxPosition !== null) {
+      clauses.push('position <= ?');
+      params.push(Number(query.maxPosition));
+    }
+    params.push(query.limit);
+    const sql = `SELECT ${COLUMNS} FROM events WHERE ${clauses.join(' AND ')} ORDER BY version ${forwards ? 'ASC' : 'DESC'} LIMIT ?`;
+    return (this.statement(sql).all(...params) as RawRow[]).map(toStoredRow);
+  }
+
+  private readAll(query: LogQuery): StoredRow[] {
+    const clauses = ['position > ?'];
+    const params: unknown[] = [Number(query.after)];
+    if (query.maxPosition !== null) {
+      clauses.push('position <= ?');
+      params.push(Number(query.maxPosition));
+    }
+    if (query.category !== null) {
+      clauses.push('category = ?');
+      params.push(query.category);
+    }
+    if (query.types !== null) {
+      clauses.push(`type IN (${query.types.map(() => '?').join(',')})`);
+      params.push(...query.types);
+    }
+    params.push(query.limit);
+    const sql = `SELECT ${COLUMNS} FROM events WHERE ${clauses.join(' AND ')} ORDER BY position LIMIT ?`;
+    return (this.statement(sql).all(...params) as RawRow[]).map(toStoredRow);
+  }
+
+  private findPositionGap(): { missing: bigint } | null {
+    const { count, max } = this.statement('SELECT count(*) AS count, max(position) AS max FROM events').get() as { count: number; max: number | null };
+    if ((max ?? 0) === count) return null;
+    const first = this.statement('SELECT min(position) AS min FROM events').get() as { min: number };
+    if (first.min !== 1) return { missing: 1n };
+    const row = this.statement(
+      'SELECT e.position + 1 AS missing FROM events e WHERE e.position < ? AND NOT EXISTS (SELECT 1 FROM events f WHERE f.position = e.position + 1) ORDER BY e.position LIMIT 1',
+    ).get(max) as { missing: number } | undefined;
+    return row ? { missing: BigInt(row.missing) } : null;
+  }
+}

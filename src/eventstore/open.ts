@@ -33,7 +33,7 @@ export async function openEventStore(url: string, options: OpenEventStoreOptions
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgresEngine } = await import('./postgres/postgresEngine.ts');
-    const engine = await openPostgresEngine({ url, clock: options.clock, migrate: options.migrate, poolSize: options.poolSize });
+    const engine = await openPostgresEngine({ url, migrate: options.migrate, poolSize: options.poolSize });
     return createEventStore(engine, options);
   }
   throw new DaybookError('validation_failed', `unsupported event store url ${JSON.stringify(url.split(':')[0])}: use sqlite:<path> or postgres://…`, {}, 'url');

@@ -1,0 +1,3 @@
+export * from './decider.ts';
+export * from './deciderSpec.ts';
+export { deepEqual } from './deepEqual.ts';

@@ -29,3 +29,8 @@ export function canonicalEnvelope(fields: HashedFields): string {
 export function eventHash(fields: HashedFields): string {
   return createHash('sha256').update(canonicalEnvelope(fields)).digest('hex');
 }
+
+/** Raw SHA-256 bytes of the canonical envelope. */
+export function eventHashBytes(fields: HashedFields): Buffer {
+  return createHash('sha256').update(canonicalEnvelope(fields)).digest();
+}

@@ -5,16 +5,16 @@ import Database from 'better-sqlite3';
 import { assert } from '../../kernel/assert.ts';
 import { type Clock, systemClock } from '../../kernel/clock.ts';
 import { DaybookError } from '../../kernel/errors.ts';
-import { uuidToBytes } from '../../kernel/ids.ts';
 import { type AppendResult, categoryOf } from '../eventStore.ts';
-import { GroupCommitQueue, type Pending } from '../groupCommit.ts';
-import { eventHash } from '../hashChain.ts';
+import { eventHashBytes } from '../hashChain.ts';
 import { duplicateOutcome, meetsExpectation, type PreparedAppend, versionConflict } from '../prepareAppend.ts';
 import type { StorageEngine } from '../storageEngine.ts';
 import type { StoredRow } from '../storedRow.ts';
 import { acquireWriterLock, type WriterLock } from './writerLock.ts';
 import { migrateSqlite, pendingSqliteMigrations } from './migrate.ts';
 import { SqliteReader } from './sqliteReader.ts';
+import { BatchEncoder } from './batchEncoding.ts';
+import { APPEND_QUEUE_MAX, GROUP_COMMIT_EVENTS_MAX } from '../../kernel/limits.ts';
 
 export interface SqliteEngineOptions {
   path: string;
@@ -34,17 +34,19 @@ interface StreamHead {
   position: number;
 }
 
-type Item = PreparedAppend;
-type Batch = Pending<Item, AppendResult>[];
+interface Waiting {
+  append: PreparedAppend;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
 
-interface InFlight {
+/** The batch being filled on the main thread, or the one the writer thread is committing. */
+interface Batch {
   id: number;
-  batch: Batch;
+  rows: BatchEncoder;
+  waiting: Waiting[];
   results: AppendResult[];
-  lastPosition: number;
-  lastRecordedAt: number;
-  events: number;
-  eventIds: string[];
+  callerIds: Set<string>;
 }
 
 /**
@@ -52,8 +54,10 @@ interface InFlight {
  * main thread decides each batch against an in-memory cache of stream heads
  * (exact, since nobody else writes), assigns positions, versions and hashes,
  * and hands the rows to a writer thread that commits them durably
- * (WAL, synchronous=FULL). Two batches may be in flight: while one is being
- * fsynced the next is prepared.
+ * (WAL, synchronous=FULL). The writer commits one batch at a time; while it
+ * does, the main thread keeps deciding new appends into the next batch, which
+ * leaves the moment the writer is free: group commit with the preparation
+ * of batch N+1 overlapping the fsync of batch N.
  */
 export async function openSqliteEngine(options: SqliteEngineOptions): Promise<StorageEngine> {
   const path = options.path;
@@ -114,16 +118,19 @@ function readOnlyEngine(reader: SqliteReader, db: Database.Database): StorageEng
 
 class SqliteWriterEngine implements StorageEngine {
   readonly backend = 'sqlite' as const;
-  private readonly queue: GroupCommitQueue<Item, AppendResult>;
+  private readonly incoming: Waiting[] = [];
+  private incomingEvents = 0;
   private readonly streamHeads = new Map<string, StreamHead>();
-  private readonly inFlight = new Map<number, InFlight>();
-  private readonly inFlightIds = new Set<string>();
   private readonly committedListeners = new Set<(head: bigint) => void>();
   private readonly batchListeners = new Set<(info: { events: number; durationMs: number }) => void>();
+  private filling: Batch | null = null;
+  private committing: Batch | null = null;
   private nextBatchId = 1;
   private committedPosition: number;
   private assignedPosition: number;
   private lastRecordedAt: number;
+  private prepareScheduled = false;
+  private closing = false;
   private closed = false;
 
   constructor(
@@ -138,66 +145,101 @@ class SqliteWriterEngine implements StorageEngine {
     this.committedPosition = head.position;
     this.assignedPosition = head.position;
     this.lastRecordedAt = head.recordedAt;
-    this.queue = new GroupCommitQueue((batch) => this.runBatch(batch), 2);
     worker.on('message', (message: WorkerReply) => this.onWorkerMessage(message));
-    worker.on('error', (error) => this.failAll(`writer thread crashed: ${error.message}`));
+    worker.on('error', (error) => this.failEverything(`writer thread crashed: ${error.message}`));
   }
 
   append(append: PreparedAppend): Promise<AppendResult> {
-    return this.queue.submit(append, append.eventCount);
-  }
-
-  /** Decides one batch synchronously (so batches are prepared in order) and sends it to the writer. */
-  private runBatch(batch: Batch): Promise<void> {
-    const rows = new BatchRows(this.assignedPosition + 1);
-    const accepted: Batch = [];
-    const results: AppendResult[] = [];
-    const deferred: Batch = [];
-    const known = this.lookupCallerIds(batch);
-    const batchIds = new Set<string>();
-    const recordedAt = Math.max(this.clock.nowMs(), this.lastRecordedAt);
-    for (const pending of batch) {
-      const append = pending.item;
-      if (append.hasCallerIds && this.mustWait(append, batchIds)) { deferred.push(pending); continue; }
-      if (append.hasCallerIds && append.writes.some((w) => w.events.some((e) => known.has(e.eventId)))) {
-        const outcome = duplicateOutcome(append, known);
-        if (outcome instanceof DaybookError) pending.reject(outcome);
-        else pending.resolve(outcome);
-        continue;
-      }
-      const conflict = this.checkExpectations(append);
-      if (conflict) { pending.reject(conflict); continue; }
-      results.push(this.assign(append, rows, recordedAt, batchIds));
-      accepted.push(pending);
+    if (this.closing) return Promise.reject(new DaybookError('store_closed', 'the event store is closed'));
+    if (this.incomingEvents + append.eventCount > APPEND_QUEUE_MAX) {
+      return Promise.reject(new DaybookError('limit_exceeded', `append queue is full (${APPEND_QUEUE_MAX} events waiting); retry later`, { limit: APPEND_QUEUE_MAX }));
     }
-    if (deferred.length > 0) this.queue.requeue(deferred);
-    if (accepted.length === 0) return Promise.resolve();
-    return this.send(accepted, results, rows, recordedAt, [...batchIds]);
-  }
-
-  private send(accepted: Batch, results: AppendResult[], rows: BatchRows, recordedAt: number, eventIds: string[]): Promise<void> {
-    const id = this.nextBatchId++;
-    this.assignedPosition = rows.lastPosition;
-    this.lastRecordedAt = recordedAt;
-    for (const eventId of eventIds) this.inFlightIds.add(eventId);
-    return new Promise<void>((resolve) => {
-      const entry: InFlight = { id, batch: accepted, results, lastPosition: rows.lastPosition, lastRecordedAt: recordedAt, events: rows.count, eventIds };
-      this.inFlight.set(id, entry);
-      (entry as InFlight & { done?: () => void }).done = resolve;
-      this.worker.postMessage({ kind: 'commit', id, batch: rows.toMessage() });
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.incoming.push({ append, resolve, reject });
+      this.incomingEvents += append.eventCount;
+      this.schedulePrepare();
     });
   }
 
-  /** An id in flight or already used in this batch must wait for that commit to be readable. */
-  private mustWait(append: PreparedAppend, batchIds: Set<string>): boolean {
-    return append.writes.some((w) => w.events.some((e) => e.callerSuppliedId && (this.inFlightIds.has(e.eventId) || batchIds.has(e.eventId))));
+  /** Appends arriving in the same turn of the event loop are decided together. */
+  private schedulePrepare(): void {
+    if (this.prepareScheduled) return;
+    this.prepareScheduled = true;
+    setImmediate(() => {
+      this.prepareScheduled = false;
+      this.prepareIncoming();
+      this.sendIfIdle();
+    });
   }
 
-  private lookupCallerIds(batch: Batch): Map<string, StoredRow> {
+  /** Decides waiting appends into the filling batch, in arrival order, until it is full. */
+  private prepareIncoming(): void {
+    if (this.incoming.length === 0) return;
+    const taken = this.incoming.splice(0, this.incoming.length);
+    this.incomingEvents = 0;
+    const known = this.lookupCallerIds(taken);
+    const recordedAt = Math.max(this.clock.nowMs(), this.lastRecordedAt);
+    this.lastRecordedAt = recordedAt;
+    const later: Waiting[] = [];
+    for (const waiting of taken) {
+      const batch = this.fillingBatch();
+      if (later.length > 0 || batch.rows.count + waiting.append.eventCount > GROUP_COMMIT_EVENTS_MAX && batch.rows.count > 0) {
+        later.push(waiting);
+        continue;
+      }
+      this.decide(waiting, batch, known, recordedAt, later);
+    }
+    if (later.length > 0) this.requeue(later);
+    if (this.filling && this.filling.rows.count === 0) this.filling = null;
+  }
+
+  private decide(waiting: Waiting, batch: Batch, known: Map<string, StoredRow>, recordedAt: number, later: Waiting[]): void {
+    const append = waiting.append;
+    if (append.hasCallerIds) {
+      // An id still on its way to disk is not yet readable: wait for that commit, then compare.
+      if (this.idInFlight(append, batch)) { later.push(waiting); return; }
+      if (append.writes.some((w) => w.events.some((e) => known.has(e.eventId)))) {
+        const outcome = duplicateOutcome(append, known);
+        if (outcome instanceof DaybookError) waiting.reject(outcome);
+        else waiting.resolve(outcome);
+        return;
+      }
+    }
+    const conflict = this.checkExpectations(append);
+    if (conflict) { waiting.reject(conflict); return; }
+    batch.results.push(this.assign(append, batch, recordedAt));
+    batch.waiting.push(waiting);
+  }
+
+  private requeue(waiting: Waiting[]): void {
+    this.incoming.unshift(...waiting);
+    for (const entry of waiting) this.incomingEvents += entry.append.eventCount;
+  }
+
+  private fillingBatch(): Batch {
+    this.filling ??= { id: this.nextBatchId++, rows: new BatchEncoder(this.assignedPosition + 1), waiting: [], results: [], callerIds: new Set() };
+    return this.filling;
+  }
+
+  private sendIfIdle(): void {
+    if (this.committing || !this.filling || this.filling.rows.count === 0) return;
+    const batch = this.filling;
+    this.filling = null;
+    this.committing = batch;
+    const payload = batch.rows.finish();
+    this.worker.postMessage({ kind: 'commit', id: batch.id, batch: payload }, [payload]);
+  }
+
+  private idInFlight(append: PreparedAppend, filling: Batch): boolean {
+    const committing = this.committing?.callerIds;
+    return append.writes.some((w) => w.events.some((e) => e.callerSuppliedId && (filling.callerIds.has(e.eventId) || committing?.has(e.eventId))));
+  }
+
+  private lookupCallerIds(waiting: Waiting[]): Map<string, StoredRow> {
     const ids: string[] = [];
-    for (const { item } of batch) {
-      if (!item.hasCallerIds) continue;
-      for (const write of item.writes) for (const event of write.events) if (event.callerSuppliedId) ids.push(event.eventId);
+    for (const { append } of waiting) {
+      if (!append.hasCallerIds) continue;
+      for (const write of append.writes) for (const event of write.events) if (event.callerSuppliedId) ids.push(event.eventId);
     }
     return ids.length === 0 ? new Map() : this.reader.rowsByEventIds(ids);
   }
@@ -230,7 +272,8 @@ class SqliteWriterEngine implements StorageEngine {
     }
   }
 
-  private assign(append: PreparedAppend, rows: BatchRows, recordedAt: number, batchIds: Set<string>): AppendResult {
+  private assign(append: PreparedAppend, batch: Batch, recordedAt: number): AppendResult {
+    const rows = batch.rows;
     const result: AppendResult = { position: 0n, streams: [], events: [], duplicate: false };
     for (const write of append.writes) {
       const head = this.headOf(write.streamId);
@@ -240,59 +283,67 @@ class SqliteWriterEngine implements StorageEngine {
       for (const event of write.events) {
         version += 1;
         const position = rows.nextPosition;
-        const hash = eventHash({
+        const hash = eventHashBytes({
           eventId: event.eventId, streamId: write.streamId, version, position, type: event.type, schemaVersion: event.schemaVersion,
           recordedAtMs: recordedAt, dataJson: event.dataJson, metadataJson: event.metadataJson, previousHash,
         });
-        rows.push(event.eventId, write.streamId, version, category, event.type, event.schemaVersion, event.dataJson, event.metadataJson, recordedAt, hash, previousHash);
-        if (event.callerSuppliedId) batchIds.add(event.eventId);
+        rows.push({
+          eventId: event.eventId, hash, previousHash: previousHash ? Buffer.from(previousHash, 'hex') : null, version, recordedAt,
+          schemaVersion: event.schemaVersion, streamId: write.streamId, category, type: event.type, dataJson: event.dataJson, metadataJson: event.metadataJson,
+        });
+        if (event.callerSuppliedId) batch.callerIds.add(event.eventId);
         result.events.push({ eventId: event.eventId, streamId: write.streamId, version: BigInt(version), position: BigInt(position) });
-        previousHash = hash;
+        previousHash = hash.toString('hex');
       }
       this.remember(write.streamId, { version, hash: previousHash, position: rows.lastPosition });
       result.streams.push({ streamId: write.streamId, version: BigInt(version) });
     }
+    this.assignedPosition = rows.lastPosition;
     result.position = BigInt(rows.lastPosition);
     return result;
   }
 
   private onWorkerMessage(message: WorkerReply): void {
     if (message.kind === 'ready' || message.kind === 'closed') return;
-    const entry = this.inFlight.get(message.id) as (InFlight & { done: () => void }) | undefined;
-    assert(entry, `writer replied for unknown batch ${message.id}`);
-    this.inFlight.delete(message.id);
-    for (const eventId of entry.eventIds) this.inFlightIds.delete(eventId);
-    if (message.kind === 'committed') {
-      assert(entry.lastPosition > this.committedPosition, 'batches commit in order');
-      this.committedPosition = entry.lastPosition;
-      entry.batch.forEach((pending, index) => pending.resolve(entry.results[index]!));
-      entry.done();
-      for (const listener of this.batchListeners) listener({ events: entry.events, durationMs: message.durationMs });
-      for (const listener of this.committedListeners) listener(BigInt(this.committedPosition));
+    const batch = this.committing;
+    assert(batch && batch.id === message.id, `writer replied for batch ${message.id}, not the one committing`);
+    this.committing = null;
+    if (message.kind === 'failed') {
+      this.recoverFromFailure(batch, message.error);
       return;
     }
-    this.resetAfterFailure();
-    const error = new DaybookError('store_unavailable', `append failed, nothing of it was written: ${message.error}`);
-    for (const pending of entry.batch) pending.reject(error);
-    entry.done();
+    assert(batch.rows.lastPosition > this.committedPosition, 'batches commit in position order');
+    this.committedPosition = batch.rows.lastPosition;
+    batch.waiting.forEach((waiting, index) => waiting.resolve(batch.results[index]!));
+    this.sendIfIdle();
+    for (const listener of this.batchListeners) listener({ events: batch.rows.count, durationMs: message.durationMs });
+    for (const listener of this.committedListeners) listener(BigInt(this.committedPosition));
+    if (this.incoming.length > 0) this.schedulePrepare();
   }
 
-  /** A failed batch invalidates every later prepared one: forget the optimistic view and start again from what is durable. */
-  private resetAfterFailure(): void {
+  /**
+   * The failed batch's appends fail; the filling batch was decided on top of
+   * it, so its appends go back to the queue to be decided again against what
+   * is durable.
+   */
+  private recoverFromFailure(batch: Batch, reason: string): void {
+    const error = new DaybookError('store_unavailable', `append failed, nothing of it was written: ${reason}`);
+    for (const waiting of batch.waiting) waiting.reject(error);
+    const redo = this.filling?.waiting ?? [];
+    this.filling = null;
     this.streamHeads.clear();
     this.assignedPosition = this.committedPosition;
     this.worker.postMessage({ kind: 'reset' });
+    if (redo.length > 0) this.requeue(redo);
+    if (this.incoming.length > 0) this.schedulePrepare();
   }
 
-  private failAll(reason: string): void {
+  private failEverything(reason: string): void {
     const error = new DaybookError('store_unavailable', reason);
-    for (const entry of this.inFlight.values()) {
-      for (const pending of entry.batch) pending.reject(error);
-      (entry as InFlight & { done: () => void }).done();
-    }
-    this.inFlight.clear();
-    this.inFlightIds.clear();
-    this.streamHeads.clear();
+    for (const waiting of [...(this.committing?.waiting ?? []), ...(this.filling?.waiting ?? []), ...this.incoming.splice(0)]) waiting.reject(error);
+    this.committing = null;
+    this.filling = null;
+    this.closing = true;
   }
 
   readStreamRows: StorageEngine['readStreamRows'] = (streamId, query) => this.reader.methods().readStreamRows(streamId, query);
@@ -302,13 +353,10 @@ class SqliteWriterEngine implements StorageEngine {
   heads: StorageEngine['heads'] = () => this.reader.methods().heads();
   recordedAtOf: StorageEngine['recordedAtOf'] = (position) => this.reader.methods().recordedAtOf(position);
   loadSnapshot: StorageEngine['loadSnapshot'] = (streamId, schemaVersion) => this.reader.methods().loadSnapshot(streamId, schemaVersion);
+  streamVersion: StorageEngine['streamVersion'] = (streamId) => this.reader.methods().streamVersion(streamId);
 
   async headPosition(): Promise<bigint> {
     return BigInt(this.committedPosition);
-  }
-
-  async streamVersion(streamId: string): Promise<bigint> {
-    return this.reader.methods().streamVersion(streamId);
   }
 
   async saveSnapshot(snapshot: { streamId: string; version: bigint; schemaVersion: number; stateJson: string }): Promise<void> {
@@ -327,8 +375,12 @@ class SqliteWriterEngine implements StorageEngine {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     this.closed = true;
-    await this.queue.drain();
+    // Everything already accepted is committed before the writer stops.
+    while (this.incoming.length > 0 || this.filling || this.committing) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     await new Promise<void>((resolve) => {
       this.worker.once('exit', () => resolve());
       this.worker.once('message', () => { void this.worker.terminate(); });
@@ -344,61 +396,3 @@ type WorkerReply =
   | { kind: 'closed' }
   | { kind: 'committed'; id: number; durationMs: number }
   | { kind: 'failed'; id: number; error: string };
-
-/** A batch's rows in columns, in the shape the writer thread inserts. */
-class BatchRows {
-  count = 0;
-  private readonly streamIds: string[] = [];
-  private readonly versions: number[] = [];
-  private readonly categories: string[] = [];
-  private readonly types: string[] = [];
-  private readonly schemaVersions: number[] = [];
-  private readonly data: string[] = [];
-  private readonly metadata: string[] = [];
-  private readonly recordedAt: number[] = [];
-  private readonly eventIds: string[] = [];
-  private readonly hashes: string[] = [];
-  private readonly previousHashes: string[] = [];
-
-  constructor(readonly firstPosition: number) {}
-
-  get nextPosition(): number {
-    return this.firstPosition + this.count;
-  }
-
-  get lastPosition(): number {
-    return this.firstPosition + this.count - 1;
-  }
-
-  push(eventId: string, streamId: string, version: number, category: string, type: string, schemaVersion: number, dataJson: string, metadataJson: string, recordedAt: number, hash: string, previousHash: string): void {
-    this.eventIds.push(eventId);
-    this.streamIds.push(streamId);
-    this.versions.push(version);
-    this.categories.push(category);
-    this.types.push(type);
-    this.schemaVersions.push(schemaVersion);
-    this.data.push(dataJson);
-    this.metadata.push(metadataJson);
-    this.recordedAt.push(recordedAt);
-    this.hashes.push(hash);
-    this.previousHashes.push(previousHash);
-    this.count += 1;
-  }
-
-  toMessage(): Record<string, unknown> {
-    // Unpooled buffers: cloning a pooled one would copy the whole pool.
-    const eventIds = Buffer.alloc(this.count * 16);
-    const hashes = Buffer.alloc(this.count * 32);
-    const previousHashes = Buffer.alloc(this.count * 32);
-    for (let i = 0; i < this.count; i += 1) {
-      uuidToBytes(this.eventIds[i]!).copy(eventIds, i * 16);
-      hashes.write(this.hashes[i]!, i * 32, 'hex');
-      if (this.previousHashes[i]) previousHashes.write(this.previousHashes[i]!, i * 32, 'hex');
-    }
-    return {
-      count: this.count, firstPosition: this.firstPosition, eventIds, streamIds: this.streamIds, versions: this.versions,
-      categories: this.categories, types: this.types, schemaVersions: this.schemaVersions, data: this.data, metadata: this.metadata,
-      recordedAt: this.recordedAt, hashes, previousHashes,
-    };
-  }
-}

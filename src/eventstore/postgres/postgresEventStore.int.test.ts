@@ -1,0 +1,49 @@
+/**
+ * The event store conformance suite on PostgreSQL. One database per file;
+ * each test gets it emptied (faster than a database per test), then a fresh
+ * store on it.
+ */
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { createTestDatabase, describeIfPostgres, type TestDatabase } from '../../../test/support/postgres.ts';
+import { describeEventStoreConformance } from '../conformance/index.ts';
+import { openEventStore } from '../open.ts';
+
+let database: Promise<TestDatabase> | null = null;
+
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describeIfPostgres('postgres event store', () => {
+  afterAll(async () => {
+    if (database) await (await database).drop();
+  });
+
+  describeEventStoreConformance('postgres', async (options) => {
+    database ??= createTestDatabase();
+    const { url } = await database;
+    await withClient(url, async (client) => {
+      const present = await client.query("SELECT to_regclass('daybook.events') IS NOT NULL AS present");
+      if (present.rows[0].present) {
+        await client.query('TRUNCATE daybook.events, daybook.snapshots');
+        await client.query('UPDATE daybook.head SET position = 0, recorded_at = 0');
+      }
+    });
+    const store = await openEventStore(url, options);
+    return {
+      store,
+      tamper: (sql, params = []) => withClient(url, async (client) => {
+        await client.query('SET search_path TO daybook');
+        await client.query(sql, params);
+      }),
+      teardown: () => store.close(),
+    };
+  });
+});

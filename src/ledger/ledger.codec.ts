@@ -1,0 +1,71 @@
+import { DaybookError, type Json } from '../kernel/index.ts';
+import { LEDGER_EVENT_TYPES, type LedgerEvent, type LedgerEventType } from './ledger.events.ts';
+
+/**
+ * Ledger events to and from JSON. JSON has no bigint: every amount is written
+ * as an integer string and read back as a bigint. Which fields are amounts
+ * follows from their names (units last): a key ending in `Minor`, and the
+ * four balance totals. Metadata maps are copied as they are, whatever their
+ * keys.
+ *
+ * @example
+ * const stored = encodeLedgerEvent(event);         // { type, schemaVersion: 1, data: { amountMinor: '1234', … } }
+ * decodeLedgerEvent(JSON.parse(JSON.stringify(stored))); // deep-equals `event`
+ */
+export const LEDGER_EVENT_SCHEMA_VERSION = 1;
+
+export type EncodedLedgerEvent = { type: LedgerEventType; schemaVersion: number; data: Json };
+
+const BALANCE_KEYS = new Set(['debitsPending', 'debitsPosted', 'creditsPending', 'creditsPosted']);
+const OPAQUE_KEYS = new Set(['metadata']);
+const INTEGER_TEXT = /^-?(0|[1-9][0-9]*)$/;
+
+function isAmountKey(key: string): boolean {
+  return key.endsWith('Minor') || BALANCE_KEYS.has(key);
+}
+
+export function encodeLedgerEvent(event: LedgerEvent): EncodedLedgerEvent {
+  return { type: event.type, schemaVersion: LEDGER_EVENT_SCHEMA_VERSION, data: encodeValue(event.data, '') };
+}
+
+function encodeValue(value: unknown, key: string): Json {
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value as Json;
+  if (Array.isArray(value)) return value.map((item) => encodeValue(item, key));
+  if (OPAQUE_KEYS.has(key)) return { ...(value as Record<string, Json>) };
+  const out: Record<string, Json> = {};
+  for (const [name, item] of Object.entries(value)) if (item !== undefined) out[name] = encodeValue(item, name);
+  return out;
+}
+
+/** Reads an event written by `encodeLedgerEvent`; anything else is an `integrity_violation`. */
+export function decodeLedgerEvent(stored: { type: string; data: unknown; schemaVersion?: number }): LedgerEvent {
+  if (!(LEDGER_EVENT_TYPES as readonly string[]).includes(stored.type)) {
+    throw new DaybookError('integrity_violation', `unknown ledger event type ${stored.type}`, { type: stored.type });
+  }
+  const version = stored.schemaVersion ?? LEDGER_EVENT_SCHEMA_VERSION;
+  if (version !== LEDGER_EVENT_SCHEMA_VERSION) {
+    throw new DaybookError('integrity_violation', `ledger event ${stored.type} has schema version ${version}; this code reads ${LEDGER_EVENT_SCHEMA_VERSION}`, {
+      type: stored.type, schemaVersion: version,
+    });
+  }
+  if (typeof stored.data !== 'object' || stored.data === null) {
+    throw new DaybookError('integrity_violation', `ledger event ${stored.type} has no data object`, { type: stored.type });
+  }
+  return { type: stored.type, data: decodeValue(stored.data, '', stored.type) } as LedgerEvent;
+}
+
+function decodeValue(value: unknown, key: string, type: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => decodeValue(item, key, type));
+  if (value !== null && typeof value === 'object') {
+    if (OPAQUE_KEYS.has(key)) return { ...value };
+    const out: Record<string, unknown> = {};
+    for (const [name, item] of Object.entries(value)) out[name] = decodeValue(item, name, type);
+    return out;
+  }
+  if (!isAmountKey(key) || value === null) return value;
+  if (typeof value !== 'string' || !INTEGER_TEXT.test(value)) {
+    throw new DaybookError('integrity_violation', `ledger event ${type}: ${key} is not an integer string`, { type, field: key });
+  }
+  return BigInt(value);
+}

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll } from 'vitest';
-import { createTestDatabase, describeIfPostgres, type TestDatabase } from '../../../test/support/postgres.ts';
+import { createTestDatabase, describeIfPostgres, postgresAvailability, type TestDatabase } from '../../../test/support/postgres.ts';
 import { describeEventStoreConformance } from '../conformance/index.ts';
 import { openEventStore } from '../open.ts';
 
@@ -36,7 +36,9 @@ describeIfPostgres('postgres event store', () => {
         await client.query('UPDATE daybook.head SET position = 0, recorded_at = 0');
       }
     });
-    const store = await openEventStore(url, options);
+    // PGlite's socket server takes at most 8 connections: a smaller read pool keeps the store under it.
+    const poolSize = postgresAvailability().kind === 'pglite' ? 4 : undefined;
+    const store = await openEventStore(url, { ...options, poolSize });
     return {
       store,
       tamper: (sql, params = []) => withClient(url, async (client) => {

@@ -9,14 +9,16 @@ export type Phase = 'pending' | 'posted';
 
 /** Adds `amountMinor` (negative to release) to one of the four totals. */
 export function moveBalance(balances: Balances, side: Side, phase: Phase, amountMinor: bigint): Balances {
+  // Built as literals of one shape (no spread): this runs several times per transfer.
+  const { debitsPending, debitsPosted, creditsPending, creditsPosted } = balances;
   if (side === 'debit') {
     return phase === 'pending'
-      ? { ...balances, debitsPending: balances.debitsPending + amountMinor }
-      : { ...balances, debitsPosted: balances.debitsPosted + amountMinor };
+      ? { debitsPending: debitsPending + amountMinor, debitsPosted, creditsPending, creditsPosted }
+      : { debitsPending, debitsPosted: debitsPosted + amountMinor, creditsPending, creditsPosted };
   }
   return phase === 'pending'
-    ? { ...balances, creditsPending: balances.creditsPending + amountMinor }
-    : { ...balances, creditsPosted: balances.creditsPosted + amountMinor };
+    ? { debitsPending, debitsPosted, creditsPending: creditsPending + amountMinor, creditsPosted }
+    : { debitsPending, debitsPosted, creditsPending, creditsPosted: creditsPosted + amountMinor };
 }
 
 /** Turns a reservation of `pendingMinor` into a posting of `postedMinor` (≤ pending): the rest is released. */

@@ -98,14 +98,16 @@ export function checkCurrency(checks: Checks, value: unknown, param: string): Cu
 
 /** Optional boolean flags: absent ones are false; unknown names are refused. */
 export function checkFlags<Name extends string>(checks: Checks, value: unknown, names: readonly Name[], param = 'flags'): Record<Name, boolean> {
-  const flags = Object.fromEntries(names.map((name) => [name, false])) as Record<Name, boolean>;
+  const flags = {} as Record<Name, boolean>;
+  for (const name of names) flags[name] = false;
   if (value === undefined) return flags;
   if (!isPlainObject(value)) {
     checks.invalidField(param, 'must be an object of booleans');
     return flags;
   }
-  for (const [name, flag] of Object.entries(value)) {
-    if (!(names as readonly string[]).includes(name)) checks.invalidField(`${param}.${name}`, 'is not a known flag');
+  for (const name in value) {
+    const flag = value[name];
+    if (!Object.hasOwn(flags, name)) checks.invalidField(`${param}.${name}`, 'is not a known flag');
     else if (flag !== undefined && typeof flag !== 'boolean') checks.invalidField(`${param}.${name}`, 'must be a boolean');
     else flags[name as Name] = flag === true;
   }

@@ -1,0 +1,2 @@
+export { describeEventStoreConformance } from './eventStoreConformance.ts';
+export type { ConformanceFactory, ConformanceHarness } from './harness.ts';

@@ -1,0 +1,221 @@
+/** Reads: a stream either way, the global log filtered and paged, everything as of a position or a time (DESIGN.md §3 "Reads"). */
+import { describe, expect, it } from 'vitest';
+import { READ_BATCH_MAX, READ_PAGE_SIZE } from '../../kernel/limits.ts';
+import type { EventStore, RecordedEvent } from '../eventStore.ts';
+import { appendEach, type ConformanceFactory, event, events, everything, positions, useStore, waitFor } from './harness.ts';
+
+const versionsOf = (read: RecordedEvent[]): bigint[] => read.map((e) => e.version);
+const positionsOf = (read: RecordedEvent[]): bigint[] => read.map((e) => e.position);
+
+/** Appends, after waiting until the clock has moved past the newest recorded time, so that the call gets a later recorded-at. */
+async function appendLater(store: EventStore, streamId: string, count: number): Promise<number> {
+  const all = await everything(store);
+  const newest = all.length === 0 ? 0 : all[all.length - 1]!.recordedAt.getTime();
+  await waitFor(() => Date.now() > newest + 1, 5_000, 'the clock moving past the newest recorded time');
+  const result = await store.append({ streamId, events: events(count) });
+  const [first] = await store.readAll({ after: result.events[0]!.position - 1n, limit: 1 });
+  expect(first!.recordedAt.getTime(), 'a later append gets a later recorded-at').toBeGreaterThan(newest);
+  return first!.recordedAt.getTime();
+}
+
+export function describeReads(factory: ConformanceFactory): void {
+  describeStreamReads(factory);
+  describeLogReads(factory);
+  describeAsOf(factory);
+  describePaging(factory);
+}
+
+function describeStreamReads(factory: ConformanceFactory): void {
+  describe('readStream', () => {
+    const ctx = useStore(factory);
+    const seed = async (): Promise<void> => {
+      for (let i = 0; i < 5; i += 1) {
+        await ctx.store.append([{ streamId: 'acct-1', events: [event('Hit', { i })] }, { streamId: 'acct-10', events: [event('Other')] }]);
+      }
+    };
+
+    it('reads a whole stream forwards by default, only that stream', async () => {
+      await seed();
+      const read = await ctx.store.readStream('acct-1');
+      expect(versionsOf(read)).toEqual(positions(1, 5));
+      expect(read.every((e) => e.streamId === 'acct-1')).toBe(true);
+      expect(read.map((e) => e.data)).toEqual([0, 1, 2, 3, 4].map((i) => ({ i })));
+    });
+
+    it('reads forwards from a version, inclusive, with a limit', async () => {
+      await seed();
+      expect(versionsOf(await ctx.store.readStream('acct-1', { fromVersion: 3n }))).toEqual([3n, 4n, 5n]);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { fromVersion: 2n, limit: 2 }))).toEqual([2n, 3n]);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { limit: 1 }))).toEqual([1n]);
+      expect(await ctx.store.readStream('acct-1', { fromVersion: 6n })).toEqual([]);
+    });
+
+    it('reads backwards from the end by default, or from a version, inclusive, with a limit', async () => {
+      await seed();
+      expect(versionsOf(await ctx.store.readStream('acct-1', { direction: 'backwards' }))).toEqual([5n, 4n, 3n, 2n, 1n]);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { direction: 'backwards', limit: 2 }))).toEqual([5n, 4n]);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { direction: 'backwards', fromVersion: 3n }))).toEqual([3n, 2n, 1n]);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { direction: 'backwards', fromVersion: 4n, limit: 2 }))).toEqual([4n, 3n]);
+    });
+
+    it('reads a stream that does not exist as empty', async () => {
+      await seed();
+      expect(await ctx.store.readStream('acct-2')).toEqual([]);
+      expect(await ctx.store.readStream('acct-2', { direction: 'backwards' })).toEqual([]);
+    });
+
+    it('reads a stream as of a global position', async () => {
+      await seed();
+      const read = await ctx.store.readStream('acct-1', { asOfPosition: 6n });
+      expect(versionsOf(read)).toEqual([1n, 2n, 3n]);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { direction: 'backwards', asOfPosition: 6n }))).toEqual([3n, 2n, 1n]);
+      expect(await ctx.store.readStream('acct-1', { asOfPosition: 0n })).toEqual([]);
+    });
+  });
+}
+
+function describeLogReads(factory: ConformanceFactory): void {
+  describe('readAll', () => {
+    const ctx = useStore(factory);
+    // Positions:          1              2              3               4                5              6              7                8
+    const seed = (): Promise<void> => appendEach(ctx.store, [
+      ['account-1', 'Opened'], ['payment-1', 'Paid'], ['account-2', 'Opened'], ['accounts-1', 'Opened'],
+      ['account-1', 'Closed'], ['account', 'Opened'], ['account-x-y', 'Paid'], ['payment-2', 'Refunded'],
+    ]);
+
+    it('reads the whole log in position order from the start', async () => {
+      await seed();
+      const read = await ctx.store.readAll();
+      expect(positionsOf(read)).toEqual(positions(1, 8));
+      expect(read.map((e) => e.streamId)).toEqual(['account-1', 'payment-1', 'account-2', 'accounts-1', 'account-1', 'account', 'account-x-y', 'payment-2']);
+    });
+
+    it('reads from after a position, exclusive, with a limit', async () => {
+      await seed();
+      expect(positionsOf(await ctx.store.readAll({ after: 3n }))).toEqual(positions(4, 8));
+      expect(positionsOf(await ctx.store.readAll({ after: 3n, limit: 2 }))).toEqual([4n, 5n]);
+      expect(await ctx.store.readAll({ after: 8n })).toEqual([]);
+      expect(await ctx.store.readAll({ after: 100n })).toEqual([]);
+    });
+
+    it('filters by category: the stream id before the first dash, or the whole id without one', async () => {
+      await seed();
+      expect(positionsOf(await ctx.store.readAll({ category: 'account' }))).toEqual([1n, 3n, 5n, 6n, 7n]);
+      expect(positionsOf(await ctx.store.readAll({ category: 'payment' }))).toEqual([2n, 8n]);
+      expect(positionsOf(await ctx.store.readAll({ category: 'accounts' }))).toEqual([4n]);
+      expect(await ctx.store.readAll({ category: 'acc' })).toEqual([]);
+    });
+
+    it('filters by event types', async () => {
+      await seed();
+      expect(positionsOf(await ctx.store.readAll({ types: ['Paid'] }))).toEqual([2n, 7n]);
+      expect(positionsOf(await ctx.store.readAll({ types: ['Closed', 'Refunded'] }))).toEqual([5n, 8n]);
+      expect(await ctx.store.readAll({ types: ['Nothing'] })).toEqual([]);
+      expect(positionsOf(await ctx.store.readAll({ types: [] }))).toEqual(positions(1, 8));
+    });
+
+    it('combines category, types, after and limit', async () => {
+      await seed();
+      expect(positionsOf(await ctx.store.readAll({ category: 'account', types: ['Opened'] }))).toEqual([1n, 3n, 6n]);
+      expect(positionsOf(await ctx.store.readAll({ category: 'account', types: ['Opened', 'Paid'], after: 1n, limit: 2 }))).toEqual([3n, 6n]);
+      expect(positionsOf(await ctx.store.readAll({ category: 'account', after: 5n }))).toEqual([6n, 7n]);
+    });
+
+    it('reads as of a global position, alone or with after and filters', async () => {
+      await seed();
+      expect(positionsOf(await ctx.store.readAll({ asOfPosition: 4n }))).toEqual(positions(1, 4));
+      expect(positionsOf(await ctx.store.readAll({ after: 2n, asOfPosition: 5n }))).toEqual([3n, 4n, 5n]);
+      expect(positionsOf(await ctx.store.readAll({ category: 'account', asOfPosition: 5n }))).toEqual([1n, 3n, 5n]);
+      expect(await ctx.store.readAll({ asOfPosition: 0n })).toEqual([]);
+    });
+  });
+}
+
+function describeAsOf(factory: ConformanceFactory): void {
+  describe('reads as of a time', () => {
+    const ctx = useStore(factory);
+
+    it('readAll as of a recorded-at time returns exactly the events recorded at or before it', async () => {
+      const t1 = await appendLater(ctx.store, 'acct-1', 2);
+      const t2 = await appendLater(ctx.store, 'acct-2', 1);
+      const t3 = await appendLater(ctx.store, 'acct-1', 3);
+      const all = await everything(ctx.store);
+      for (const time of [t1, t2, t3]) {
+        const expected = all.filter((e) => e.recordedAt.getTime() <= time).map((e) => e.position);
+        expect(positionsOf(await ctx.store.readAll({ asOfTime: new Date(time) })), `as of ${time}`).toEqual(expected);
+      }
+      expect(positionsOf(await ctx.store.readAll({ asOfTime: new Date(t2) }))).toEqual(positions(1, 3));
+      expect(await ctx.store.readAll({ asOfTime: new Date(t1 - 1) })).toEqual([]);
+      expect(positionsOf(await ctx.store.readAll({ asOfTime: new Date(t3 + 60_000) }))).toEqual(positions(1, 6));
+    });
+
+    it('readStream as of a time, and the earlier of a time and a position when both are given', async () => {
+      const t1 = await appendLater(ctx.store, 'acct-1', 2);
+      await appendLater(ctx.store, 'acct-1', 2);
+      const t3 = await appendLater(ctx.store, 'acct-1', 1);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { asOfTime: new Date(t1) }))).toEqual([1n, 2n]);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { direction: 'backwards', asOfTime: new Date(t1) }))).toEqual([2n, 1n]);
+      expect(versionsOf(await ctx.store.readStream('acct-1', { asOfTime: new Date(t3), asOfPosition: 3n }))).toEqual([1n, 2n, 3n]);
+      expect(positionsOf(await ctx.store.readAll({ asOfTime: new Date(t1), asOfPosition: 4n }))).toEqual([1n, 2n]);
+    });
+  });
+}
+
+function describePaging(factory: ConformanceFactory): void {
+  describe('paging the whole log', () => {
+    const ctx = useStore(factory);
+    const TOTAL = 2_500;
+    const PER_CALL = 250;
+    // Call i writes stream `odd-i` or `even-i`, with type T0, T1 or T2 by i % 3.
+    const seed = async (): Promise<void> => {
+      for (let call = 0; call * PER_CALL < TOTAL; call += 1) {
+        const streamId = `${call % 2 === 0 ? 'even' : 'odd'}-${call}`;
+        await ctx.store.append({ streamId, events: events(PER_CALL, `T${call % 3}`, call * PER_CALL + 1) });
+      }
+    };
+    const expectOnceInOrder = (read: RecordedEvent[], expected: bigint[]): void => {
+      expect(read.length).toBe(expected.length);
+      expect(positionsOf(read)).toEqual(expected);
+    };
+    const callOf = (position: bigint): number => Math.floor((Number(position) - 1) / PER_CALL);
+
+    it(`streamAll gives every one of ${TOTAL} events once, in order, across pages of ${READ_PAGE_SIZE}`, async () => {
+      await seed();
+      const read: RecordedEvent[] = [];
+      for await (const recorded of ctx.store.streamAll()) read.push(recorded);
+      expectOnceInOrder(read, positions(1, TOTAL));
+      expect(read.map((e) => (e.data as { n: number }).n)).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
+    });
+
+    it('streamAll with a category, types, after or as-of bound pages through the matching events only', async () => {
+      await seed();
+      const all = positions(1, TOTAL);
+      const collect = async (options: Parameters<EventStore['streamAll']>[0]): Promise<RecordedEvent[]> => {
+        const read: RecordedEvent[] = [];
+        for await (const recorded of ctx.store.streamAll(options)) read.push(recorded);
+        return read;
+      };
+      expectOnceInOrder(await collect({ category: 'odd' }), all.filter((p) => callOf(p) % 2 === 1));
+      expectOnceInOrder(await collect({ types: ['T1', 'T2'] }), all.filter((p) => callOf(p) % 3 !== 0));
+      expectOnceInOrder(await collect({ category: 'even', types: ['T0'] }), all.filter((p) => callOf(p) % 6 === 0));
+      expectOnceInOrder(await collect({ after: 999n }), positions(1000, TOTAL));
+      expectOnceInOrder(await collect({ asOfPosition: 2_001n }), positions(1, 2_001));
+      expectOnceInOrder(await collect({ after: 1_000n, asOfPosition: 2_000n }), positions(1_001, 2_000));
+    });
+
+    it(`readAll returns one page of ${READ_PAGE_SIZE} by default and up to the limit asked`, async () => {
+      await seed();
+      expectOnceInOrder(await ctx.store.readAll(), positions(1, READ_PAGE_SIZE));
+      expectOnceInOrder(await ctx.store.readAll({ after: BigInt(READ_PAGE_SIZE) }), positions(READ_PAGE_SIZE + 1, 2 * READ_PAGE_SIZE));
+      expectOnceInOrder(await ctx.store.readAll({ limit: READ_BATCH_MAX }), positions(1, TOTAL));
+      expectOnceInOrder(await ctx.store.readAll({ limit: 1_500 }), positions(1, 1_500));
+    });
+
+    it('readStream returns a long stream whole by default and pages it with fromVersion', async () => {
+      for (let i = 0; i < 3; i += 1) await ctx.store.append({ streamId: 'long-1', events: events(900) });
+      expect(versionsOf(await ctx.store.readStream('long-1'))).toEqual(positions(1, 2_700));
+      expect(versionsOf(await ctx.store.readStream('long-1', { fromVersion: 1_001n, limit: 1_000 }))).toEqual(positions(1_001, 2_000));
+      expect(versionsOf(await ctx.store.readStream('long-1', { direction: 'backwards', limit: 1_000 }))).toEqual(positions(1_701, 2_700).reverse());
+    });
+  });
+}

@@ -1,0 +1,152 @@
+/** Subscriptions: catch up, then live; never skip, never duplicate (issue 4 §2 "Subscriptions", DESIGN.md §3 "Global order"). */
+import { describe, expect, it } from 'vitest';
+import type { RecordedEvent, Subscription } from '../eventStore.ts';
+import { appendEach, type ConformanceFactory, event, events, everything, positions, take, useStore, waitFor, within } from './harness.ts';
+
+const positionsOf = (read: RecordedEvent[]): bigint[] => read.map((e) => e.position);
+
+/** Drains a subscription in the background until it ends, keeping what it delivered. */
+function drain(subscription: Subscription): { seen: RecordedEvent[]; ended: Promise<void> } {
+  const seen: RecordedEvent[] = [];
+  const ended = (async () => { for await (const recorded of subscription) seen.push(recorded); })();
+  return { seen, ended };
+}
+
+export function describeSubscriptions(factory: ConformanceFactory): void {
+  describe('subscriptions', () => {
+    const ctx = useStore(factory);
+
+    it('catches up on the existing log, then delivers new events live', async () => {
+      await ctx.store.append({ streamId: 'acct-1', events: events(3) });
+      const subscription = ctx.store.subscribe();
+      try {
+        expect(positionsOf(await take(subscription, 3))).toEqual(positions(1, 3));
+        await ctx.store.append({ streamId: 'acct-2', events: events(2) });
+        expect(positionsOf(await take(subscription, 2))).toEqual(positions(4, 5));
+        await ctx.store.append({ streamId: 'acct-1', events: events(1) });
+        const [live] = await take(subscription, 1);
+        expect(live).toMatchObject({ position: 6n, streamId: 'acct-1', version: 4n });
+        expect(live).toEqual((await ctx.store.readAll({ after: 5n }))[0]);
+      } finally {
+        subscription.close();
+      }
+    });
+
+    it('starts on an empty store and delivers the first events live', async () => {
+      const subscription = ctx.store.subscribe();
+      try {
+        const pending = take(subscription, 2);
+        await ctx.store.append({ streamId: 'acct-1', events: events(2) });
+        expect(positionsOf(await pending)).toEqual([1n, 2n]);
+      } finally {
+        subscription.close();
+      }
+    });
+
+    it('starts strictly after the given position', async () => {
+      await ctx.store.append({ streamId: 'acct-1', events: events(5) });
+      const subscription = ctx.store.subscribe({ after: 3n });
+      try {
+        expect(positionsOf(await take(subscription, 2))).toEqual([4n, 5n]);
+        await ctx.store.append({ streamId: 'acct-1', events: events(1) });
+        expect(positionsOf(await take(subscription, 1))).toEqual([6n]);
+      } finally {
+        subscription.close();
+      }
+    });
+
+    it('filters by category and types, in catch-up and live, without duplicates', async () => {
+      await appendEach(ctx.store, [['acct-1', 'Opened'], ['pay-1', 'Paid'], ['acct-2', 'Closed'], ['acct-3', 'Opened']]);
+      const byCategory = ctx.store.subscribe({ category: 'acct' });
+      const byTypes = ctx.store.subscribe({ types: ['Opened', 'Paid'] });
+      const both = ctx.store.subscribe({ category: 'acct', types: ['Opened'] });
+      try {
+        expect(positionsOf(await take(byCategory, 3))).toEqual([1n, 3n, 4n]);
+        expect(positionsOf(await take(byTypes, 3))).toEqual([1n, 2n, 4n]);
+        expect(positionsOf(await take(both, 2))).toEqual([1n, 4n]);
+        // Many non-matching events, then one matching: the cursor passes the others without delivering them.
+        for (let i = 0; i < 5; i += 1) await ctx.store.append({ streamId: `pay-${i + 2}`, events: [event('Refunded')] });
+        await appendEach(ctx.store, [['acct-4', 'Opened'], ['pay-9', 'Paid']]);
+        expect(await take(byCategory, 1)).toMatchObject([{ position: 10n, streamId: 'acct-4' }]);
+        expect(positionsOf(await take(byTypes, 2))).toEqual([10n, 11n]);
+        expect(positionsOf(await take(both, 1))).toEqual([10n]);
+      } finally {
+        byCategory.close();
+        byTypes.close();
+        both.close();
+      }
+      const after = drain(byCategory);
+      await within(after.ended, 5_000, 'closed subscription ending');
+      expect(after.seen).toEqual([]);
+    });
+
+    it('never skips or duplicates an event while many writers append concurrently', async () => {
+      const WRITERS = 16;
+      const APPENDS = 25;
+      const early = ctx.store.subscribe();
+      const late = { current: null as Subscription | null };
+      const writers = Array.from({ length: WRITERS }, async (_, w) => {
+        for (let i = 0; i < APPENDS; i += 1) {
+          await ctx.store.append({ streamId: `w${w}-${i % 3}`, events: events(1 + ((w + i) % 3)) });
+          if (w === 0 && i === Math.floor(APPENDS / 2)) late.current = ctx.store.subscribe({ after: 5n });
+        }
+      });
+      try {
+        const earlyDrain = drain(early);
+        await Promise.all(writers);
+        const head = await ctx.store.headPosition();
+        const all = await everything(ctx.store);
+        expect(BigInt(all.length)).toBe(head);
+        const lateDrain = drain(late.current!);
+        await waitUntilSeen(earlyDrain.seen, all.length, 15_000, 'early subscriber catching up');
+        await waitUntilSeen(lateDrain.seen, all.length - 5, 15_000, 'late subscriber catching up');
+        expect(earlyDrain.seen.map((e) => e.eventId)).toEqual(all.map((e) => e.eventId));
+        expect(positionsOf(lateDrain.seen)).toEqual(positions(6, all.length));
+      } finally {
+        early.close();
+        late.current?.close();
+      }
+    });
+
+    it('close() ends an iteration that is waiting for live events, and delivers nothing after', async () => {
+      await ctx.store.append({ streamId: 'acct-1', events: events(2) });
+      const subscription = ctx.store.subscribe();
+      const { seen, ended } = drain(subscription);
+      await waitUntilSeen(seen, 2, 5_000, 'catch-up');
+      subscription.close();
+      await within(ended, 5_000, 'iteration ending after close()');
+      await ctx.store.append({ streamId: 'acct-1', events: events(1) });
+      expect(positionsOf(seen)).toEqual([1n, 2n]);
+    });
+
+    it('close() before iterating ends the iteration at once', async () => {
+      await ctx.store.append({ streamId: 'acct-1', events: events(2) });
+      const subscription = ctx.store.subscribe();
+      subscription.close();
+      const { seen, ended } = drain(subscription);
+      await within(ended, 5_000, 'iteration ending');
+      expect(seen).toEqual([]);
+    });
+
+    it('breaking out of a for-await loop ends the subscription', async () => {
+      await ctx.store.append({ streamId: 'acct-1', events: events(3) });
+      const subscription = ctx.store.subscribe();
+      const seen: RecordedEvent[] = [];
+      await within((async () => {
+        for await (const recorded of subscription) {
+          seen.push(recorded);
+          if (seen.length === 2) break;
+        }
+      })(), 5_000, 'the loop');
+      expect(positionsOf(seen)).toEqual([1n, 2n]);
+      const next = await within(subscription[Symbol.asyncIterator]().next(), 5_000, 'next after break');
+      expect(next.done).toBe(true);
+    });
+  });
+}
+
+/** Resolves once `seen` holds `count` events; fails after `boundMs`. */
+async function waitUntilSeen(seen: RecordedEvent[], count: number, boundMs: number, what: string): Promise<void> {
+  await waitFor(() => seen.length >= count, boundMs, `${what} (saw ${seen.length} of ${count})`);
+  expect(seen.length).toBe(count);
+}

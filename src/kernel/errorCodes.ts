@@ -51,6 +51,13 @@ export const ERROR_CODES = [
   'exceeds_debits',
   'linked_event_failed',
   'linked_event_chain_open',
+  // Projections (src/projections): read models, their runners and rebuilds.
+  'projection_not_found',
+  'projection_rebuild_in_progress',
+  'projection_wait_timeout',
+  'projection_stopped',
+  'projection_read_model_missing',
+  'projection_lease_lost',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

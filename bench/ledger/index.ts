@@ -1,0 +1,149 @@
+/**
+ * `npm run bench -- ledger`: the ledger engine on a real store, per backend.
+ * Workloads: `transfers random c64` (64 callers, transfers between 10K random
+ * accounts) and `transfers hot c64` (every transfer credits one account, the
+ * debit side guarded by debits_must_not_exceed_credits; flag violations are
+ * counted over the final state), against the store's raw 64-row transaction
+ * of the same run as the baseline; plus the engine's memory per 1M accounts.
+ */
+import { LedgerEngine } from '../../src/ledger/ledger.service.ts';
+import type { BenchArea, BenchContext, BenchRow, TargetCheck } from '../support/bench.ts';
+import { Budget, measure, runConcurrently } from '../support/measure.ts';
+import { findRow } from '../support/results.ts';
+import { collectGarbage } from '../support/rss.ts';
+import { RAW_64, rawBaseline } from '../eventstore/raw.ts';
+import { FULL, QUICK } from '../eventstore/sizes.ts';
+import { freshStore } from '../eventstore/stores.ts';
+
+const RANDOM = 'transfers random c64';
+const HOT = 'transfers hot c64';
+const MEMORY = 'engine memory per 1M accounts';
+const ACCOUNTS = 10_000;
+const CALLERS = 64;
+
+async function openAccounts(engine: LedgerEngine, count: number, prefix: string, limited: boolean): Promise<void> {
+  for (let start = 0; start < count; start += 1000) {
+    const ids = Array.from({ length: Math.min(1000, count - start) }, (_, i) => `${prefix}${start + i}`);
+    const outcomes = await engine.executeAll(ids.map((accountId) => ({
+      type: 'OpenAccount' as const,
+      data: { accountId, ledger: 'usd', currency: 'USD' as const, flags: { debitsMustNotExceedCredits: limited } },
+    })));
+    if (!outcomes.every((o) => o.ok)) throw new Error('opening accounts failed');
+  }
+}
+
+async function transfers(ctx: BenchContext, backend: 'sqlite' | 'postgres', hot: boolean): Promise<void> {
+  const fresh = await freshStore(ctx, backend, 'ledger');
+  try {
+    const engine = await LedgerEngine.open(fresh.store);
+    await openAccounts(engine, ACCOUNTS, 'acct', hot);
+    await openAccounts(engine, 2, 'special', false);
+    if (hot) {
+      // Fund every source account so most debits pass; some will hit the flag and be refused.
+      for (let start = 0; start < ACCOUNTS; start += 1000) {
+        await engine.executeAll(Array.from({ length: 1000 }, (_, i) => ({
+          type: 'CreateTransfer' as const,
+          data: { transferId: `fund${start + i}`, debitAccountId: 'special0', creditAccountId: `acct${start + i}`, amountMinor: 1000n, ledger: 'usd' },
+        })));
+      }
+    }
+    const count = ctx.quick ? 20_000 : 200_000;
+    let refused = 0;
+    let next = 0;
+    const row = await measure({ workload: hot ? HOT : RANDOM, backend, baseline: RAW_64, unit: 'ops' }, async ({ latency }) => {
+      const budget = new Budget(count, ctx.quick ? 5_000 : 20_000);
+      let done = 0;
+      await runConcurrently(CALLERS, async () => {
+        while (budget.take(1)) {
+          const n = next++;
+          const debit = `acct${(n * 7919) % ACCOUNTS}`;
+          const credit = hot ? 'special1' : `acct${(n * 104_729 + 13) % ACCOUNTS}`;
+          const started = performance.now();
+          const outcome = await engine.execute({
+            type: 'CreateTransfer',
+            data: { transferId: `t${n}`, debitAccountId: debit, creditAccountId: debit === credit ? 'special1' : credit, amountMinor: 1n + BigInt(n % 50), ledger: 'usd' },
+          });
+          latency.record(performance.now() - started);
+          if (!outcome.ok) refused += 1;
+          done += 1;
+        }
+      });
+      return { count: done, extra: { callers: CALLERS, accounts: ACCOUNTS, refused, flag_violations: countViolations(engine) } };
+    });
+    ctx.record(row);
+  } finally {
+    await fresh.dispose();
+  }
+}
+
+/** Accounts whose balances break their own flags: must be 0. */
+function countViolations(engine: LedgerEngine): number {
+  let violations = 0;
+  for (let i = 0; i < ACCOUNTS; i += 1) {
+    const account = engine.state.account(`acct${i}`);
+    if (!account) continue;
+    const b = account.balances;
+    if (account.flags.debitsMustNotExceedCredits && b.debitsPosted + b.debitsPending > b.creditsPosted + account.overdraftLimitMinor) violations += 1;
+  }
+  return violations;
+}
+
+/** Heap used by the engine's state for N accounts with balances, scaled to 1M. */
+async function memory(ctx: BenchContext): Promise<void> {
+  const fresh = await freshStore(ctx, 'sqlite', 'ledger-memory');
+  try {
+    const engine = await LedgerEngine.open(fresh.store);
+    const accounts = ctx.quick ? 50_000 : 200_000;
+    collectGarbage();
+    const before = process.memoryUsage().heapUsed;
+    await openAccounts(engine, accounts, 'm', false);
+    collectGarbage();
+    const after = process.memoryUsage().heapUsed;
+    const perMillionMb = ((after - before) / accounts) * 1_000_000 / (1024 * 1024);
+    ctx.record({
+      workload: MEMORY, backend: 'sqlite', events_per_s: null, ops_per_s: null, p50_ms: null, p99_ms: null, p999_ms: null,
+      peak_rss_mb: Math.round(process.memoryUsage().rss / (1024 * 1024)), baseline: null, ratio: null,
+      accounts_measured: accounts, heap_mb_per_1m_accounts: Math.round(perMillionMb),
+    });
+  } finally {
+    await fresh.dispose();
+  }
+}
+
+async function run(ctx: BenchContext): Promise<void> {
+  const sizes = ctx.quick ? QUICK : FULL;
+  for (const backend of ctx.backends) {
+    const step = (workload: string, fn: () => Promise<void>) =>
+      ctx.wants(workload) ? ctx.step(`${backend} ${workload}`, () => { ctx.log(`${backend} ${workload}`); return fn(); }) : Promise.resolve();
+    await step(RAW_64, () => rawBaseline(ctx, backend, sizes, 64));
+    await step(RANDOM, () => transfers(ctx, backend, false));
+    await step(HOT, () => transfers(ctx, backend, true));
+  }
+  if (ctx.wants(MEMORY)) await ctx.step('engine memory', () => memory(ctx));
+}
+
+function targets(rows: readonly BenchRow[], ctx: BenchContext): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const goals = { sqlite: { random: 20_000, hot: 10_000 }, postgres: { random: 10_000, hot: 10_000 } } as const;
+  for (const backend of ctx.backends) {
+    const random = findRow(rows, backend, RANDOM);
+    const hot = findRow(rows, backend, HOT);
+    if (random) {
+      const rate = random.ops_per_s ?? 0;
+      const p99Goal = backend === 'sqlite' ? ' p99 ≤ 10 ms' : '';
+      const pass = rate >= goals[backend].random && (backend !== 'sqlite' || (random.p99_ms ?? Infinity) <= 10);
+      checks.push({ label: `${backend} ${RANDOM} ≥ ${goals[backend].random / 1000}K/s${p99Goal}`, pass, actual: `${rate}/s, p99 ${random.p99_ms} ms` });
+    }
+    if (hot) {
+      const rate = hot.ops_per_s ?? 0;
+      const violations = Number(hot.flag_violations ?? -1);
+      checks.push({ label: `${backend} ${HOT} ≥ ${goals[backend].hot / 1000}K/s, 0 flag violations`, pass: rate >= goals[backend].hot && violations === 0, actual: `${rate}/s, ${violations} violations, p99 ${hot.p99_ms} ms` });
+    }
+  }
+  const memoryRow = findRow(rows, "sqlite", MEMORY);
+  if (memoryRow) checks.push({ label: MEMORY, pass: null, info: true, actual: `${memoryRow.heap_mb_per_1m_accounts} MB` });
+  return checks;
+}
+
+const area: BenchArea = { run, targets };
+export default area;

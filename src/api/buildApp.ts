@@ -1,0 +1,61 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
+import type { Registry } from 'prom-client';
+import { createLogger, type Logger } from '../edge/index.ts';
+import type { EventStore } from '../eventstore/index.ts';
+import { REQUEST_BODY_BYTES_MAX } from '../kernel/index.ts';
+import { frameworkErrorHandler, registerErrorHandling } from './errorHandler.ts';
+import { registerHealthRoutes } from './health.routes.ts';
+import { createAppMetrics } from './metrics.ts';
+import { correlationIdOf, registerRequestContext, requestIdOf } from './requestContext.ts';
+
+export interface BuildAppOptions {
+  store: EventStore;
+  /** A pino logger (see `createLogger`); silent when absent. */
+  logger?: Logger;
+  /** Prometheus registry for `/metrics`; a fresh one per app when absent. */
+  registry?: Registry;
+  /**
+   * Route modules registered after the core (health, metrics, error handling),
+   * so they inherit the error handler, ids and request metrics. Later issues
+   * add `/v1/…` routes this way.
+   */
+  plugins?: readonly FastifyPluginAsync[];
+}
+
+/**
+ * The HTTP app, built but not listening: `main.ts` listens, tests call
+ * `app.inject()`. Closing the app detaches its metrics from the store; the
+ * store itself belongs to the caller.
+ *
+ * @example
+ * const app = await buildApp({ store, logger: createLogger({ level: 'info' }) });
+ * const response = await app.inject({ method: 'GET', url: '/healthz' }); // 200 {"status":"ok"}
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's default generics for plugins.
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: REQUEST_BODY_BYTES_MAX,
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    genReqId: requestIdOf,
+    childLoggerFactory: (parent, bindings, childOptions, raw) =>
+      parent.child({ ...bindings, correlationId: correlationIdOf(raw) }, childOptions),
+    frameworkErrors: frameworkErrorHandler,
+  });
+
+  const metrics = createAppMetrics(options.store, options.registry);
+  app.addHook('onClose', async () => metrics.detach());
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
+    metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  registerRequestContext(app);
+  registerErrorHandling(app);
+  await registerHealthRoutes(app, options.store, metrics.registry);
+  for (const plugin of options.plugins ?? []) await app.register(plugin);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,68 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_TABLE, GENERIC_ERROR_MESSAGE, stripeError, type StripeErrorBody } from '../edge/index.ts';
+import { isDaybookError } from '../kernel/index.ts';
+import { CORRELATION_ID_HEADER, correlationIdOf, REQUEST_ID_HEADER } from './requestContext.ts';
+
+interface ErrorAnswer {
+  status: number;
+  body: StripeErrorBody;
+}
+
+/**
+ * Every error leaves as a Stripe error object. Operating errors (`DaybookError`)
+ * get their row of ERROR_TABLE; bad input that Fastify catches before a handler
+ * runs (schema validation, bad JSON, too-large bodies, wrong media types) is the
+ * caller's fault, never a 5xx; anything else is a bug: logged in full under the
+ * request id, answered with a generic 500 that reveals nothing.
+ */
+export function answerFor(error: unknown): ErrorAnswer {
+  if (isDaybookError(error)) {
+    const row = ERROR_TABLE[error.code];
+    return { status: row.http, body: stripeError(row.stripeType, error.code, error.message, error.param) };
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (Array.isArray(fastifyError.validation)) return validationAnswer(fastifyError as FastifyError);
+  if (isFastifyClientError(fastifyError)) {
+    const status = fastifyError.statusCode;
+    const code = status === 413 ? 'limit_exceeded' : 'validation_failed';
+    return { status, body: stripeError('invalid_request_error', code, fastifyError.message ?? 'Bad request') };
+  }
+  return { status: 500, body: stripeError('api_error', undefined, GENERIC_ERROR_MESSAGE) };
+}
+
+function validationAnswer(error: FastifyError): ErrorAnswer {
+  const first = error.validation?.[0];
+  const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty;
+  const path = [error.validationContext, ...(first?.instancePath ?? '').split('/').filter(Boolean)];
+  const param = typeof missing === 'string' ? missing : path.slice(1).join('.') || undefined;
+  return { status: 400, body: stripeError('invalid_request_error', 'validation_failed', error.message, param) };
+}
+
+/** Fastify's own 4xx errors (FST_ERR_CTP_*, FST_ERR_VALIDATION, …): their messages are fixed strings, safe to return. */
+function isFastifyClientError(error: Partial<FastifyError>): error is FastifyError & { statusCode: number } {
+  return typeof error.code === 'string' && error.code.startsWith('FST_')
+    && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500;
+}
+
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = answerFor(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ code: body.error.code, status }, body.error.message);
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/** Installs the error handler and the Stripe-shaped 404 on the root context; plugins inherit both. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    const message = `Unrecognized request URL (${request.method}: ${request.url.split('?')[0]}).`;
+    return reply.code(404).send(stripeError('invalid_request_error', 'not_found', message));
+  });
+}
+
+/** For Fastify's `frameworkErrors` option: errors raised before routing (a malformed URL, say). */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // No hooks run for these, so the ids are echoed here.
+  reply.header(REQUEST_ID_HEADER, request.id).header(CORRELATION_ID_HEADER, correlationIdOf(request.raw));
+  sendError(error, request, reply);
+}

@@ -1,0 +1,17 @@
+import { InvalidArgumentError, Option } from 'commander';
+import { isStoreUrl, loadStoreConfig } from '../edge/index.ts';
+import type { CliIo } from './cliIo.ts';
+
+/** `--database-url <url>`: checked while parsing, so a bad url is a usage error (exit 64) before anything opens. */
+export function databaseUrlOption(): Option {
+  return new Option('--database-url <url>', 'store to open: sqlite:<path> or postgres://… (default: DAYBOOK_DATABASE_URL, else sqlite:$DAYBOOK_DATA_DIR/daybook.db)')
+    .argParser((value: string) => {
+      if (!isStoreUrl(value)) throw new InvalidArgumentError('use sqlite:<path> or postgres://user@host:port/database.');
+      return value;
+    });
+}
+
+/** The option when given, else the store the server would open. */
+export function storeUrlFrom(options: { databaseUrl?: string }, io: CliIo): string {
+  return options.databaseUrl ?? loadStoreConfig(io.env).storeUrl;
+}

@@ -1,0 +1,109 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The server's configuration, read once from the environment (DESIGN.md §5)
+ * and validated, so a typo fails at start with the variable's name instead of
+ * surfacing later as a strange error deep inside.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ * // { port: 4000, host: '127.0.0.1', dataDir: '/abs/data', storeUrl: 'sqlite:/abs/data/daybook.db', … }
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute path of the data folder (the embedded store lives there). */
+  dataDir: string;
+  /** `DAYBOOK_DATABASE_URL` when set (postgres://…), else undefined. */
+  databaseUrl: string | undefined;
+  /** What `openEventStore` opens: the PostgreSQL url, or `sqlite:<dataDir>/daybook.db`. */
+  storeUrl: string;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A configuration value is wrong; the message names the variable. The CLI exits 78 (EX_CONFIG). */
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** Empty strings count as unset: `PORT= npm start` means the default, not an error. */
+const unsetIfEmpty = (value: unknown): unknown => (value === '' ? undefined : value);
+
+const portSchema = z.preprocess(unsetIfEmpty, z.string().regex(/^\d{1,5}$/, 'must be an integer from 0 to 65535').optional())
+  .transform((value) => (value === undefined ? 4000 : Number(value)))
+  .refine((port) => port <= 65_535, 'must be an integer from 0 to 65535');
+const hostSchema = z.preprocess(unsetIfEmpty, z.string().regex(/^[^\s/]+$/, 'must be a host name or IP address').default('127.0.0.1'));
+const dataDirSchema = z.preprocess(unsetIfEmpty, z.string().default('./data'));
+const databaseUrlSchema = z.preprocess(unsetIfEmpty, z.string().refine(isPostgresUrl, 'must be a postgres://… or postgresql://… url').optional());
+const logLevelSchema = z.preprocess(unsetIfEmpty, z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'));
+
+/** Reads and validates everything the server needs. Throws `ConfigError` naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const store = loadStoreConfig(env);
+  return {
+    port: parseVariable(env, 'PORT', portSchema),
+    host: parseVariable(env, 'DAYBOOK_HOST', hostSchema),
+    ...store,
+    logLevel: parseVariable(env, 'LOG_LEVEL', logLevelSchema),
+  };
+}
+
+/** Only the store's part: CLI commands that open the store need nothing else, so a stray `PORT` cannot break them. */
+export function loadStoreConfig(env: Env = process.env): Pick<Config, 'dataDir' | 'databaseUrl' | 'storeUrl'> {
+  const dataDir = resolve(parseVariable(env, 'DAYBOOK_DATA_DIR', dataDirSchema));
+  const databaseUrl = parseVariable(env, 'DAYBOOK_DATABASE_URL', databaseUrlSchema);
+  return { dataDir, databaseUrl, storeUrl: databaseUrl ?? `sqlite:${resolve(dataDir, 'daybook.db')}` };
+}
+
+function parseVariable<T>(env: Env, name: string, schema: z.ZodType<T>): T {
+  const result = schema.safeParse(env[name]);
+  if (result.success) return result.data;
+  const reason = result.error.issues[0]?.message ?? 'is invalid';
+  throw new ConfigError(name, `${name} ${reason} (got ${JSON.stringify(env[name])})`);
+}
+
+function isPostgresUrl(value: string): boolean {
+  if (!/^postgres(ql)?:\/\//.test(value)) return false;
+  return URL.canParse(value);
+}
+
+/** True for the url forms `openEventStore` accepts: `sqlite:<path>` and `postgres://…`. */
+export function isStoreUrl(value: string): boolean {
+  return (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) || isPostgresUrl(value);
+}
+
+/**
+ * A store url fit to print or log: `sqlite:` paths made absolute, and a
+ * PostgreSQL url without its password or query string (which may carry one).
+ *
+ * @example
+ * describeStoreUrl('postgres://app:secret@db:5432/daybook?sslmode=require') // 'postgres://app@db:5432/daybook'
+ */
+export function describeStoreUrl(url: string): string {
+  const sqlitePath = sqlitePathOf(url);
+  if (sqlitePath !== null) return `sqlite:${sqlitePath}`;
+  if (!URL.canParse(url)) return '<unparseable url>';
+  const parsed = new URL(url);
+  parsed.password = '';
+  parsed.search = '';
+  parsed.hash = '';
+  return parsed.toString();
+}
+
+/** The absolute file path of a `sqlite:` url (`sqlite:///abs` and `sqlite:rel` alike), or null for other urls. */
+export function sqlitePathOf(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  return resolve(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
+}

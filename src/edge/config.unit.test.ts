@@ -1,0 +1,61 @@
+/** Configuration from the environment: defaults, the store url, and one-line errors naming the bad variable. */
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeStoreUrl, isStoreUrl, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('uses the defaults of DESIGN.md §5 on an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: '127.0.0.1',
+      dataDir: resolve('data'),
+      databaseUrl: undefined,
+      storeUrl: `sqlite:${resolve('data', 'daybook.db')}`,
+      logLevel: 'info',
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', DAYBOOK_DATABASE_URL: '' }).port).toBe(4000);
+  });
+
+  it('opens PostgreSQL when DAYBOOK_DATABASE_URL is set', () => {
+    const config = loadConfig({ DAYBOOK_DATABASE_URL: 'postgres://app:pw@db:5432/daybook', PORT: '0', DAYBOOK_DATA_DIR: '/srv/daybook' });
+    expect(config).toMatchObject({ port: 0, dataDir: '/srv/daybook', storeUrl: 'postgres://app:pw@db:5432/daybook' });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '65536'],
+    ['PORT', '-1'],
+    ['DAYBOOK_HOST', 'a host'],
+    ['DAYBOOK_DATABASE_URL', 'mysql://db/daybook'],
+    ['DAYBOOK_DATABASE_URL', 'postgres://db:notaport/daybook'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s with an error naming the variable', (variable, value) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(variable);
+    expect((caught as ConfigError).message).toMatch(new RegExp(`^${variable} .*\\(got "${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"\\)$`));
+  });
+});
+
+describe('store urls', () => {
+  it('recognises the forms openEventStore accepts', () => {
+    expect(isStoreUrl('sqlite:./data/daybook.db')).toBe(true);
+    expect(isStoreUrl('postgresql://localhost/daybook')).toBe(true);
+    expect(isStoreUrl('sqlite:')).toBe(false);
+    expect(isStoreUrl('mysql://localhost/daybook')).toBe(false);
+  });
+
+  it('prints PostgreSQL urls without password or query, and sqlite paths absolute', () => {
+    expect(describeStoreUrl('postgres://app:secret@db:5432/daybook?password=secret2')).toBe('postgres://app@db:5432/daybook');
+    expect(describeStoreUrl('sqlite:data/daybook.db')).toBe(`sqlite:${resolve('data/daybook.db')}`);
+    expect(describeStoreUrl('sqlite:///var/daybook.db')).toBe('sqlite:/var/daybook.db');
+  });
+});

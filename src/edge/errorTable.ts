@@ -1,0 +1,144 @@
+import type { ErrorCode } from '../kernel/index.ts';
+import { isDaybookError } from '../kernel/index.ts';
+
+/** Stripe's error types (https://docs.stripe.com/api/errors): every error body carries one. */
+export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
+
+/** Exit codes from sysexits.h, the ones the CLI uses. */
+export const EXIT = {
+  ok: 0,
+  usage: 64,
+  dataerr: 65,
+  unavailable: 69,
+  software: 70,
+  tempfail: 75,
+  config: 78,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export interface ErrorMapping {
+  readonly http: number;
+  readonly stripeType: StripeErrorType;
+  readonly exit: ExitCode;
+}
+
+/**
+ * One row per operating-error code: how the HTTP API and the CLI answer it.
+ * The kernel's codes carry no transport; this table is the only place that
+ * knows about statuses and exit codes. A code without a row does not compile.
+ */
+export const ERROR_TABLE = {
+  validation_failed: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  limit_exceeded: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  idempotency_key_reused: { http: 400, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  // Optimistic concurrency: retrying with fresh state may succeed.
+  stream_version_conflict: { http: 409, stripeType: 'api_error', exit: EXIT.tempfail },
+  // The same event id with other content: the caller reused an id, retrying cannot help.
+  event_id_conflict: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  // Another process holds the SQLite writer lock: try again once it stops.
+  store_locked: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
+  store_closed: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable },
+  store_unavailable: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable },
+  // Pending or failed migrations: the deployment must be fixed (`daybook migrate`).
+  migration_failed: { http: 503, stripeType: 'api_error', exit: EXIT.config },
+  // Stored data fails its hash chain: never the client's fault, always worth an alarm.
+  integrity_violation: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr },
+
+  // Ledger (src/ledger). A malformed command: 400.
+  accounts_must_be_different: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  flags_are_mutually_exclusive: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  entry_not_balanced: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  ledger_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  accounts_must_have_the_same_ledger: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  transfer_must_have_the_same_ledger_as_accounts: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  posting_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  exceeds_pending_transfer_amount: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  linked_event_failed: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  linked_event_chain_open: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  // The same id again with other content: like a reused idempotency key, retrying cannot help.
+  account_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  transfer_exists_with_different_flags: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  transfer_exists_with_different_accounts: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  transfer_exists_with_different_amount: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  transfer_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  entry_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  // Something the command names does not exist.
+  account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  debit_account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  credit_account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  pending_transfer_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  entry_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  // Well-formed, but the current state refuses it: 409.
+  account_already_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  account_not_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  debit_account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  credit_account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  pending_transfer_not_pending: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  pending_transfer_already_posted: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  pending_transfer_already_voided: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  pending_transfer_expired: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  pending_transfer_not_expired: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  balance_overflow: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  exceeds_credits: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  exceeds_debits: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+
+  // Projections (src/projections).
+  projection_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.usage },
+  // Another rebuild of the same projection holds it: wait for it, or for its heartbeat to go stale.
+  projection_rebuild_in_progress: { http: 409, stripeType: 'api_error', exit: EXIT.tempfail },
+  // The read model did not reach the asked position in time: retrying later may succeed.
+  projection_wait_timeout: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
+  // Stopped on a poison event (policy 'stop') or failed: an operator must act (`daybook dlq`).
+  projection_stopped: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable },
+  // A read-model table is gone (dropped by hand?): rebuild the projection.
+  projection_read_model_missing: { http: 503, stripeType: 'api_error', exit: EXIT.software },
+  // Another worker took the partition over: this one's batch rolled back.
+  projection_lease_lost: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
+} as const satisfies Record<ErrorCode, ErrorMapping>;
+
+/** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */
+export interface StripeErrorBody {
+  error: {
+    type: StripeErrorType;
+    code?: string;
+    message: string;
+    param?: string;
+  };
+}
+
+/** The message every unexpected failure gets: the details stay in the log, under the request id. */
+export const GENERIC_ERROR_MESSAGE = 'An unexpected error occurred. The failure was logged; quote the request id when reporting it.';
+
+/** Builds a Stripe error body; `param` is left out when there is none, as Stripe does. */
+export function stripeError(type: StripeErrorType, code: string | undefined, message: string, param?: string): StripeErrorBody {
+  const error: StripeErrorBody['error'] = { type, message };
+  if (code !== undefined) error.code = code;
+  if (param !== undefined) error.param = param;
+  return { error };
+}
+
+/**
+ * The Stripe-shaped body for any thrown value. A `DaybookError` keeps its code,
+ * message and param; anything else is a programmer error and gets a generic
+ * `api_error` that reveals nothing of the failure.
+ *
+ * @example
+ * toStripeError(new DaybookError('not_found', 'no stream account-9'))
+ * // { error: { type: 'invalid_request_error', code: 'not_found', message: 'no stream account-9' } }
+ */
+export function toStripeError(error: unknown): StripeErrorBody {
+  if (isDaybookError(error)) return stripeError(ERROR_TABLE[error.code].stripeType, error.code, error.message, error.param);
+  return stripeError('api_error', undefined, GENERIC_ERROR_MESSAGE);
+}
+
+/** HTTP status for any thrown value: the table's row for a `DaybookError`, else 500. */
+export function httpStatusOf(error: unknown): number {
+  return isDaybookError(error) ? ERROR_TABLE[error.code].http : 500;
+}
+
+/** CLI exit code for any thrown value: the table's row for a `DaybookError`, else 70 (EX_SOFTWARE). */
+export function exitCodeOf(error: unknown): ExitCode {
+  return isDaybookError(error) ? ERROR_TABLE[error.code].exit : EXIT.software;
+}

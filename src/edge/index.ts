@@ -1,0 +1,3 @@
+export * from './config.ts';
+export * from './errorTable.ts';
+export * from './logger.ts';

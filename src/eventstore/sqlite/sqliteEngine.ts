@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -62,6 +62,7 @@ interface Batch {
 export async function openSqliteEngine(options: SqliteEngineOptions): Promise<StorageEngine> {
   const path = options.path;
   const clock = options.clock ?? systemClock;
+  if (options.readOnly && !existsSync(path)) throw new DaybookError('store_unavailable', `no SQLite store at ${path}`, { path });
   if (!options.readOnly) mkdirSync(dirname(path), { recursive: true });
   const lock = options.readOnly ? null : acquireWriterLock(path);
   let db: Database.Database;

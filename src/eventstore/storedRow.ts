@@ -19,7 +19,8 @@ export interface StoredRow {
 /** Parses a stored row into the public envelope, upcasting its data when a newer schema is registered. */
 export function toRecordedEvent(row: StoredRow, upcasters: Upcasters): RecordedEvent {
   const raw = JSON.parse(row.dataJson) as unknown;
-  const metadata = JSON.parse(row.metadataJson) as EventMetadata;
+  // Most events carry no metadata: skip the parse for the empty object.
+  const metadata = (row.metadataJson === '{}' ? {} : JSON.parse(row.metadataJson)) as EventMetadata;
   const { data, schemaVersion } = upcasters.apply(row.type, row.schemaVersion, raw, metadata);
   return {
     eventId: row.eventId,

@@ -58,6 +58,19 @@ export const ERROR_CODES = [
   'projection_stopped',
   'projection_read_model_missing',
   'projection_lease_lost',
+  // Banking (src/banking): customers, bank accounts, their transactions.
+  // Precedence per command is documented on each decider in src/banking/.
+  'customer_not_found',
+  'customer_exists_with_different_fields',
+  'account_frozen',
+  'account_already_frozen',
+  'account_not_frozen',
+  'account_currency_mismatch',
+  'transaction_limit_exceeded',
+  'daily_limit_exceeded',
+  'sweep_account_required',
+  'transaction_not_found',
+  'transaction_already_settled',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

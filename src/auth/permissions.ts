@@ -1,0 +1,60 @@
+import type { Role } from './apiKey.ts';
+
+/**
+ * What a route may need. Every `/v1` route declares exactly one permission
+ * (`config.permission`); `ROLE_PERMISSIONS` is the one table saying which
+ * role holds which. The RBAC test walks every registered route against it.
+ */
+export const PERMISSIONS = [
+  /** Ledger accounts, their balances and history: read. */
+  'ledger:read',
+  /** Open, close, reopen ledger accounts; transfers; journal entries. */
+  'ledger:write',
+  /** Customers' personal data (names, emails, addresses): read. */
+  'customers:read',
+  'customers:write',
+  /** Bank accounts, deposits, withdrawals, transfers, transaction history (no personal data). */
+  'banking:read',
+  'banking:write',
+  /** The raw event history of any aggregate: the audit log. */
+  'events:read',
+  /** The live event feed (`GET /v1/stream`), filtered further by role. */
+  'stream:read',
+  /** Create, list and revoke API keys. */
+  'keys:manage',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** The one table: which role may do what. */
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  admin: PERMISSIONS,
+  operator: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read'],
+  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read'],
+  support: ['ledger:read', 'banking:read', 'stream:read'],
+  service: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read'],
+};
+
+export function hasPermission(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+/**
+ * Which event categories (stream-id prefixes) a role sees on the live feed.
+ * Support sees no category holding personal data; only admins and auditors
+ * see the system categories (`apikey`, `idempotency`).
+ */
+export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktransfer', 'deposit', 'withdrawal'];
+export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer'];
+
+export const ROLE_STREAM_CATEGORIES: Readonly<Record<Role, 'all' | readonly string[]>> = {
+  admin: 'all',
+  auditor: 'all',
+  operator: [...BUSINESS_CATEGORIES_WITHOUT_PII, ...BUSINESS_CATEGORIES_WITH_PII],
+  service: [...BUSINESS_CATEGORIES_WITHOUT_PII, ...BUSINESS_CATEGORIES_WITH_PII],
+  support: BUSINESS_CATEGORIES_WITHOUT_PII,
+};
+
+export function mayStreamCategory(role: Role, category: string): boolean {
+  const allowed = ROLE_STREAM_CATEGORIES[role];
+  return allowed === 'all' || allowed.includes(category);
+}

@@ -90,7 +90,7 @@ function checkLegs(view: LedgerView, legs: readonly Posting[]): AccountBalance[]
   for (const { accountId, balances: after } of balances) {
     const account = view.account(accountId);
     const broken = account === undefined ? undefined : flagViolation(account, after);
-    if (account !== undefined && broken !== undefined) return exceedsRejection(broken, account);
+    if (account !== undefined && broken !== undefined) return exceedsRejection(broken, account, undefined, 'postings');
   }
   return balances;
 }

@@ -85,10 +85,15 @@ function zeroBalancingCode(request: CreateTransferRequest, debit: AccountRecord)
   return request.flags.balancingDebit && availableToDebit(debit, debit.balances) === 0n ? 'exceeds_credits' : 'exceeds_debits';
 }
 
-export function exceedsRejection(code: 'exceeds_credits' | 'exceeds_debits', account: AccountRecord, request?: CreateTransferRequest): LedgerRejection {
+export function exceedsRejection(
+  code: 'exceeds_credits' | 'exceeds_debits',
+  account: AccountRecord,
+  request?: CreateTransferRequest,
+  param: string = code === 'exceeds_credits' ? 'debitAccountId' : 'creditAccountId',
+): LedgerRejection {
   const room = code === 'exceeds_credits' ? availableToDebit(account, account.balances) : availableToCredit(account, account.balances);
   const what = code === 'exceeds_credits' ? 'debits would exceed its credits' : 'credits would exceed its debits';
   return rejection(code, `account ${account.accountId}: ${what}${request ? ` (asked ${request.amountMinor}, room ${room})` : ''}`, {
     accountId: account.accountId, availableMinor: room?.toString(),
-  }, code === 'exceeds_credits' ? 'debitAccountId' : 'creditAccountId');
+  }, param);
 }

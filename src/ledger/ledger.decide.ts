@@ -59,6 +59,14 @@ import { decideCreateTransfer } from './transfer.decide.ts';
  * Failures that could change later (not found, closed, exceeds, overflow)
  * are recorded as `TransferFailed` / `JournalEntryFailed`, so the id stays
  * failed on retry; see `RECORDED_FAILURE_CODES`.
+ *
+ * @example
+ * const { events, outcome } = decideLedgerCommand(state, {
+ *   type: 'CreateTransfer',
+ *   data: { transferId: 't1', debitAccountId: 'alice', creditAccountId: 'shop', amountMinor: 1250n, ledger: 'usd', atMs },
+ * });
+ * if (outcome.ok) for (const event of events) applyLedgerEvent(state, event);
+ * else console.log(outcome.rejection.code); // e.g. 'exceeds_credits', with a TransferFailed event to append
  */
 export function decideLedgerCommand(view: LedgerView, command: LedgerCommand): LedgerDecision {
   switch (command.type) {

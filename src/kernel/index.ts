@@ -5,3 +5,5 @@ export * from './errors.ts';
 export * from './ids.ts';
 export * from './json.ts';
 export * from './limits.ts';
+export * from './money.ts';
+export * from './decimal.ts';

@@ -47,7 +47,7 @@ interface BatchRow {
  */
 export async function openPostgresEngine(options: PostgresEngineOptions): Promise<StorageEngine> {
   const readers = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types: bigintTypes });
-  const writers = new pg.Pool({ connectionString: options.url, max: options.writerConnections ?? 2, types: bigintTypes });
+  const writers = new pg.Pool({ connectionString: options.url, max: options.writerConnections ?? 1, types: bigintTypes });
   // An idle connection that drops must not take the process down.
   readers.on('error', () => {});
   writers.on('error', () => {});
@@ -62,7 +62,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
     if (error instanceof DaybookError) throw error;
     throw new DaybookError('store_unavailable', `cannot open PostgreSQL store: ${(error as Error).message}`);
   }
-  const engine = new PostgresEngine(options.url, readers, writers, options.writerConnections ?? 2);
+  const engine = new PostgresEngine(options.url, readers, writers, options.writerConnections ?? 1);
   await engine.listen();
   return engine;
 }

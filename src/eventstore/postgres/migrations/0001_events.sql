@@ -70,12 +70,16 @@ DECLARE
   v_head bigint; v_recorded bigint; v_now bigint;
   i integer := 1; j integer; k integer; x integer; a integer;
   v_version bigint; v_hash bytea; v_ok boolean;
+  v_stream text; v_previous_stream text; v_category text; v_id uuid; v_type text; v_schema integer; v_data text; v_metadata text;
   v_existing uuid[] := '{}';
   -- Current head (version, hash) of every stream the batch touches, updated as the batch is decided.
   m_stream text[]; m_version bigint[]; m_hash bytea[];
-  o_pos bigint[] := '{}'; o_id uuid[] := '{}'; o_stream text[] := '{}'; o_version bigint[] := '{}'; o_category text[] := '{}';
-  o_type text[] := '{}'; o_schema integer[] := '{}'; o_data text[] := '{}'; o_metadata text[] := '{}'; o_hash bytea[] := '{}'; o_prev bytea[] := '{}';
-  o_append integer[] := '{}';
+  -- Per event k (same index as the parameters), filled in place: element assignment
+  -- updates an expanded array without copying it, where appending would copy.
+  o_keep boolean[] := array_fill(false, ARRAY[n]); o_pos bigint[] := array_fill(0::bigint, ARRAY[n]);
+  o_version bigint[] := array_fill(0::bigint, ARRAY[n]); o_category text[] := array_fill(''::text, ARRAY[n]);
+  o_hash bytea[] := array_fill('\x'::bytea, ARRAY[n]); o_prev bytea[] := array_fill('\x'::bytea, ARRAY[n]);
+  v_written integer := 0;
   c_append integer[] := '{}'; c_stream text[] := '{}'; c_expected bigint[] := '{}'; c_actual bigint[] := '{}';
   e_append integer[] := '{}';
 BEGIN
@@ -116,38 +120,43 @@ BEGIN
     IF NOT v_ok THEN i := j + 1; CONTINUE; END IF;
 
     -- Write pass: positions from the head, versions and hashes chained per stream.
+    -- Each array element is read once into a variable: subscripting a text array is not free.
     FOR k IN i..j LOOP
-      IF k = i OR p_stream[k] <> p_stream[k - 1] THEN
-        x := array_position(m_stream, p_stream[k]);
+      v_stream := p_stream[k];
+      IF k = i OR v_stream <> v_previous_stream THEN
+        x := array_position(m_stream, v_stream);
         v_version := m_version[x]; v_hash := m_hash[x];
+        v_category := split_part(v_stream, '-', 1);
       END IF;
+      v_previous_stream := v_stream;
+      v_id := p_event_id[k]; v_type := p_type[k]; v_schema := p_schema[k]; v_data := p_data[k]; v_metadata := p_metadata[k];
       v_version := v_version + 1;
       v_head := v_head + 1;
-      o_prev := o_prev || v_hash;
+      o_prev[k] := v_hash;
       -- The canonical envelope of hashChain.ts, inline: a function call per event costs more than the rest of the loop.
-      v_hash := sha256(convert_to(concat_ws(E'\n', 'daybook.v1', p_event_id[k]::text, p_stream[k], v_version::text, v_head::text,
-        p_type[k], p_schema[k]::text, v_now::text, p_data[k], p_metadata[k], encode(v_hash, 'hex')), 'UTF8'));
-      o_append := o_append || a; o_pos := o_pos || v_head; o_id := o_id || p_event_id[k]; o_stream := o_stream || p_stream[k];
-      o_version := o_version || v_version; o_category := o_category || split_part(p_stream[k], '-', 1); o_type := o_type || p_type[k];
-      o_schema := o_schema || p_schema[k]; o_data := o_data || p_data[k]; o_metadata := o_metadata || p_metadata[k]; o_hash := o_hash || v_hash;
-      IF k = j OR p_stream[k + 1] <> p_stream[k] THEN
+      v_hash := sha256(convert_to(concat_ws(E'\n', 'daybook.v1', v_id::text, v_stream, v_version::text, v_head::text,
+        v_type, v_schema::text, v_now::text, v_data, v_metadata, encode(v_hash, 'hex')), 'UTF8'));
+      o_keep[k] := true; o_pos[k] := v_head; o_version[k] := v_version; o_category[k] := v_category; o_hash[k] := v_hash;
+      v_written := v_written + 1;
+      IF k = j OR p_stream[k + 1] <> v_stream THEN
         m_version[x] := v_version; m_hash[x] := v_hash;
       END IF;
     END LOOP;
     i := j + 1;
   END LOOP;
 
-  IF cardinality(o_pos) > 0 THEN
+  IF v_written > 0 THEN
     INSERT INTO daybook.events (position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
       SELECT u.u_position, u.u_event_id, u.u_stream_id, u.u_version, u.u_category, u.u_type, u.u_schema_version, u.u_data, u.u_metadata, v_now, u.u_hash, u.u_previous_hash
-      FROM unnest(o_pos, o_id, o_stream, o_version, o_category, o_type, o_schema, o_data, o_metadata, o_hash, o_prev)
-        AS u(u_position, u_event_id, u_stream_id, u_version, u_category, u_type, u_schema_version, u_data, u_metadata, u_hash, u_previous_hash);
+      FROM unnest(o_keep, o_pos, p_event_id, p_stream, o_version, o_category, p_type, p_schema, p_data, p_metadata, o_hash, o_prev)
+        AS u(u_keep, u_position, u_event_id, u_stream_id, u_version, u_category, u_type, u_schema_version, u_data, u_metadata, u_hash, u_previous_hash)
+      WHERE u.u_keep;
     UPDATE daybook.head SET position = v_head, recorded_at = v_now WHERE id = 1;
     PERFORM pg_notify('daybook_events', v_head::text);
   END IF;
 
   RETURN QUERY SELECT u.a, 'ok'::text, u.id, u.s, u.v, u.p, NULL::text, NULL::integer, NULL::text, NULL::bigint
-    FROM unnest(o_append, o_id, o_stream, o_version, o_pos) AS u(a, id, s, v, p);
+    FROM unnest(o_keep, p_append, p_event_id, p_stream, o_version, o_pos) AS u(keep, a, id, s, v, p) WHERE u.keep ORDER BY u.p;
   IF cardinality(c_append) > 0 THEN
     RETURN QUERY SELECT u.a, 'conflict'::text, NULL::uuid, u.s, u.e, NULL::bigint, NULL::text, NULL::integer, NULL::text, u.actual
       FROM unnest(c_append, c_stream, c_expected, c_actual) AS u(a, s, e, actual);

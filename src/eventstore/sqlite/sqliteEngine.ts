@@ -85,11 +85,12 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<St
   const reader = new SqliteReader(db);
   if (options.readOnly) return readOnlyEngine(reader, db);
   const worker = await startWriter(path, lock!, db);
-  return new SqliteWriterEngine(reader, db, worker, lock!, clock, options.streamCacheSize ?? 100_000);
+  const checkpointer = await startWriter(path, lock!, db, './sqliteCheckpointer.worker.mjs');
+  return new SqliteWriterEngine(reader, db, worker, checkpointer, lock!, clock, options.streamCacheSize ?? 100_000);
 }
 
-async function startWriter(path: string, lock: WriterLock, db: Database.Database): Promise<Worker> {
-  const worker = new Worker(new URL('./sqliteWriter.worker.mjs', import.meta.url), { workerData: { path } });
+async function startWriter(path: string, lock: WriterLock, db: Database.Database, file = './sqliteWriter.worker.mjs'): Promise<Worker> {
+  const worker = new Worker(new URL(file, import.meta.url), { workerData: { path } });
   try {
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
@@ -138,6 +139,7 @@ class SqliteWriterEngine implements StorageEngine {
     private readonly reader: SqliteReader,
     private readonly db: Database.Database,
     private readonly worker: Worker,
+    private readonly checkpointer: Worker,
     private readonly lock: WriterLock,
     private readonly clock: Clock,
     private readonly streamCacheSize: number,
@@ -382,11 +384,11 @@ class SqliteWriterEngine implements StorageEngine {
     while (this.incoming.length > 0 || this.filling || this.committing) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    await new Promise<void>((resolve) => {
-      this.worker.once('exit', () => resolve());
-      this.worker.once('message', () => { void this.worker.terminate(); });
-      this.worker.postMessage({ kind: 'close' });
-    });
+    await Promise.all([this.worker, this.checkpointer].map((thread) => new Promise<void>((resolve) => {
+      thread.once('exit', () => resolve());
+      thread.once('message', () => { void thread.terminate(); });
+      thread.postMessage({ kind: 'close' });
+    })));
     this.db.close();
     this.lock.release();
   }

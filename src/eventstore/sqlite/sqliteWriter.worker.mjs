@@ -10,6 +10,8 @@ const db = new Database(workerData.path, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('cache_size = -65536');
+// Checkpoints run on their own thread (sqliteCheckpointer.worker.mjs), never inside a commit.
+db.pragma('wal_autocheckpoint = 0');
 
 const insert = db.prepare(
   'INSERT INTO events (position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at, hash, previous_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',

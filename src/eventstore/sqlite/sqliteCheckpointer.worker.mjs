@@ -1,0 +1,32 @@
+// The SQLite checkpointer thread. The writer thread runs with automatic
+// checkpoints off, so that copying WAL pages into the database file (and its
+// fsync) never stalls a commit; this thread does it instead, PASSIVE (it never
+// blocks the writer or readers), whenever the WAL has grown.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const db = new Database(workerData.path, { timeout: 5000 });
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+const intervalMs = workerData.intervalMs ?? 100;
+
+let stopped = false;
+const timer = setInterval(() => {
+  if (stopped) return;
+  try {
+    // Once every frame is copied, the writer starts the WAL again from the top.
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // A busy database is retried on the next tick.
+  }
+}, intervalMs);
+
+parentPort.on('message', (message) => {
+  if (message.kind !== 'close') return;
+  stopped = true;
+  clearInterval(timer);
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* best effort */ }
+  db.close();
+  parentPort.postMessage({ kind: 'closed' });
+});
+parentPort.postMessage({ kind: 'ready' });

@@ -1,0 +1,40 @@
+/** PostgreSQL read paths use the index they were designed for (STYLE.md §7: plans asserted). */
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, describeIfPostgres, type TestDatabase } from '../../../test/support/postgres.ts';
+import { openEventStore } from '../open.ts';
+
+describeIfPostgres('postgres query plans', () => {
+  let database: TestDatabase;
+  let client: pg.Client;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const store = await openEventStore(database.url, { poolSize: 2 });
+    await store.append({ streamId: 'account-1', events: [{ type: 'Opened', data: {} }] });
+    await store.close();
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    // A table this small would be scanned; the plans are for a large log.
+    await client.query('SET enable_seqscan = off');
+    await client.query('SET enable_bitmapscan = off');
+  });
+  afterAll(async () => { await client.end(); await database.drop(); });
+
+  const plan = async (sql: string, params: unknown[]): Promise<string> =>
+    (await client.query(`EXPLAIN ${sql}`, params)).rows.map((row: Record<string, string>) => row['QUERY PLAN']).join(' | ');
+
+  it('reads a stream through events_stream_version', async () => {
+    expect(await plan('SELECT * FROM daybook.events WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT 100', ['account-1', 1])).toContain('events_stream_version');
+  });
+  it('reads a category of the log through events_category_position', async () => {
+    expect(await plan('SELECT * FROM daybook.events WHERE position > $1 AND category = $2 ORDER BY position LIMIT 100', [0, 'account'])).toContain('events_category_position');
+  });
+  it('reads the log through the primary key, without a sort', async () => {
+    const detail = await plan('SELECT * FROM daybook.events WHERE position > $1 ORDER BY position LIMIT 100', [0]);
+    expect(detail).toContain('events_pkey');
+    expect(detail).not.toContain('Sort');
+  });
+  it('finds events by id through events_event_id', async () => {
+    expect(await plan('SELECT * FROM daybook.events WHERE event_id = ANY ($1::uuid[])', [['01900000-0000-7000-8000-000000000001']])).toContain('events_event_id');
+  });
+});

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/index.ts';
+import { type ApiServices, openApiServices } from './api/apiServices.ts';
 import { type Config, createLogger, describeStoreUrl, EXIT, type Logger } from './edge/index.ts';
 import type { EventStore } from './eventstore/index.ts';
 import { openEventStore } from './eventstore/open.ts';
@@ -20,6 +21,9 @@ export interface RunningServer {
   url: string;
   /** The store url fit to print: no password. */
   storeDescription: string;
+  /** The admin key generated on a fresh store, to print once; undefined otherwise. Never logged. */
+  bootstrapSecret: string | undefined;
+  services: ApiServices;
   /** Stops listening (in-flight requests finish), then closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -37,13 +41,17 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const storeDescription = describeStoreUrl(config.storeUrl);
   const store = await openEventStore(config.storeUrl);
   let app: FastifyInstance;
+  let services: ApiServices | undefined;
   try {
-    app = await buildApp({ store, logger });
+    services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit });
+    app = await buildApp({ store, logger, security: services.security, plugins: services.plugins });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    await services?.close();
     await store.close();
     throw error;
   }
+  const opened = services;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -52,14 +60,19 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     closing ??= (async () => {
       try {
         await app.close();
+        await opened.close();
       } finally {
         await store.close();
       }
     })();
     return closing;
   };
+  const { created } = opened.bootstrap;
+  if (created !== undefined) logger.info({ keyId: created.keyId, role: created.role, mode: created.mode }, 'bootstrap API key registered');
   logger.info({ url: `http://${host}:${port}`, store: storeDescription }, 'listening');
-  return { app, store, logger, url: `http://${host}:${port}`, storeDescription, close };
+  return {
+    app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, close,
+  };
 }
 
 export interface ServerIo {
@@ -75,6 +88,10 @@ export interface ServerIo {
  */
 export async function runServer(config: Config, io: ServerIo = process): Promise<number> {
   const server = await startServer(config);
+  if (server.bootstrapSecret !== undefined) {
+    // Printed here, once, and never logged: only its hash is stored, so this is the one chance to copy it.
+    io.stdout.write(`Admin API key (test mode), shown once, store it now: ${server.bootstrapSecret}\n`);
+  }
   io.stdout.write(`Daybook listening on ${server.url} (store: ${server.storeDescription})\n`);
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../edge/index.ts';
@@ -6,7 +7,26 @@ import { REQUEST_BODY_BYTES_MAX } from '../kernel/index.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './errorHandler.ts';
 import { registerHealthRoutes } from './health.routes.ts';
 import { createAppMetrics } from './metrics.ts';
+import { registerIdempotency } from './idempotency.hooks.ts';
+import { registerOpenApi, registerOpenApiRoutes } from './openapi.ts';
 import { correlationIdOf, registerRequestContext, requestIdOf } from './requestContext.ts';
+import { type ApiSecurity, registerSecurity, type RoutePermission } from './security.ts';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** A route as registered, with the permission it declares: what the RBAC test walks. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  permission: RoutePermission | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of the app, HEAD twins left out. */
+    registeredRoutes: RegisteredRoute[];
+  }
+}
 
 export interface BuildAppOptions {
   store: EventStore;
@@ -20,6 +40,11 @@ export interface BuildAppOptions {
    * add `/v1/…` routes this way.
    */
   plugins?: readonly FastifyPluginAsync[];
+  /**
+   * API keys, rate limits and idempotency records for the routes that declare
+   * a permission. Without it, those routes answer 401.
+   */
+  security?: ApiSecurity;
 }
 
 /**
@@ -52,10 +77,23 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    const permission = route.config?.permission;
+    // Every API route says who may call it; a route without a permission is a bug, caught at start.
+    if (route.url.startsWith('/v1/') && permission === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no permission`);
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, permission });
+  });
+
   registerRequestContext(app);
   registerErrorHandling(app);
+  registerSecurity(app, options.security);
+  registerIdempotency(app, options.security);
+  await registerOpenApi(app, PACKAGE_VERSION);
   await registerHealthRoutes(app, options.store, metrics.registry);
   for (const plugin of options.plugins ?? []) await app.register(plugin);
+  await registerOpenApiRoutes(app);
   await app.ready();
   return app;
 }

@@ -35,7 +35,8 @@ function validationAnswer(error: FastifyError): ErrorAnswer {
   const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty;
   const path = [error.validationContext, ...(first?.instancePath ?? '').split('/').filter(Boolean)];
   const param = typeof missing === 'string' ? missing : path.slice(1).join('.') || undefined;
-  return { status: 400, body: stripeError('invalid_request_error', 'validation_failed', error.message, param) };
+  const message = param !== undefined && typeof first?.message === 'string' ? `Invalid ${param}: ${first.message}` : error.message;
+  return { status: 400, body: stripeError('invalid_request_error', 'validation_failed', message, param) };
 }
 
 /** Fastify's own 4xx errors (FST_ERR_CTP_*, FST_ERR_VALIDATION, …): their messages are fixed strings, safe to return. */
@@ -46,6 +47,8 @@ function isFastifyClientError(error: Partial<FastifyError>): error is FastifyErr
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body } = answerFor(error);
+  const retryAfterSeconds = isDaybookError(error) ? error.details.retryAfterSeconds : undefined;
+  if (typeof retryAfterSeconds === 'number') reply.header('retry-after', String(retryAfterSeconds));
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: body.error.code, status }, body.error.message);
   return reply.code(status).type('application/json; charset=utf-8').send(body);

@@ -7,7 +7,7 @@ import { isDaybookError } from '../kernel/index.ts';
 export const READINESS_TIMEOUT_MS = 2000;
 
 /** Probes answer often; their request logs would drown the rest, so only warnings and worse are logged. */
-const QUIET = { logLevel: 'warn' as const };
+const QUIET = { logLevel: 'warn' as const, config: { permission: 'public' as const }, schema: { hide: true } };
 
 /**
  * `/healthz`: the process answers (liveness; touches nothing).

@@ -20,6 +20,12 @@ export interface Config {
   /** What `openEventStore` opens: the PostgreSQL url, or `sqlite:<dataDir>/daybook.db`. */
   storeUrl: string;
   logLevel: LogLevel;
+  /** `DAYBOOK_API_KEY`: a known admin key to register at start (for scripts and tests). */
+  apiKey: string | undefined;
+  /** `DAYBOOK_API_KEY_PEPPER`: the secret API key hashes are made with; else a file in the data folder. */
+  apiKeyPepper: string | undefined;
+  /** `DAYBOOK_RATE_LIMIT_PER_S` (default 1000; 0 turns limits off) and `DAYBOOK_RATE_LIMIT_BURST` (default twice that), per API key. */
+  rateLimit: { perSecond: number; burst: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -47,6 +53,12 @@ const portSchema = z.preprocess(unsetIfEmpty, z.string().regex(/^\d{1,5}$/, 'mus
 const hostSchema = z.preprocess(unsetIfEmpty, z.string().regex(/^[^\s/]+$/, 'must be a host name or IP address').default('127.0.0.1'));
 const dataDirSchema = z.preprocess(unsetIfEmpty, z.string().default('./data'));
 const databaseUrlSchema = z.preprocess(unsetIfEmpty, z.string().refine(isPostgresUrl, 'must be a postgres://… or postgresql://… url').optional());
+const countSchema = (fallback: number) => z.preprocess(unsetIfEmpty, z.string().regex(/^\d{1,9}$/, 'must be a non-negative integer').optional())
+  .transform((value) => (value === undefined ? fallback : Number(value)));
+const optionalSecretSchema = z.preprocess(unsetIfEmpty, z.string().optional());
+const pepperSchema = z.preprocess(unsetIfEmpty, z.string().min(32, 'must have at least 32 characters').optional());
+/** Requests per second per API key when nothing says otherwise. */
+export const RATE_LIMIT_PER_S_DEFAULT = 1000;
 const logLevelSchema = z.preprocess(unsetIfEmpty, z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'));
 
 /** Reads and validates everything the server needs. Throws `ConfigError` naming the first bad variable. */
@@ -57,7 +69,22 @@ export function loadConfig(env: Env = process.env): Config {
     host: parseVariable(env, 'DAYBOOK_HOST', hostSchema),
     ...store,
     logLevel: parseVariable(env, 'LOG_LEVEL', logLevelSchema),
+    ...loadApiKeyConfig(env),
+    rateLimit: loadRateLimit(env),
   };
+}
+
+/** What the API keys need: the seed key and the pepper (the `daybook keys` commands read these too). */
+export function loadApiKeyConfig(env: Env = process.env): Pick<Config, 'apiKey' | 'apiKeyPepper'> {
+  return {
+    apiKey: parseVariable(env, 'DAYBOOK_API_KEY', optionalSecretSchema),
+    apiKeyPepper: parseVariable(env, 'DAYBOOK_API_KEY_PEPPER', pepperSchema),
+  };
+}
+
+function loadRateLimit(env: Env): Config['rateLimit'] {
+  const perSecond = parseVariable(env, 'DAYBOOK_RATE_LIMIT_PER_S', countSchema(RATE_LIMIT_PER_S_DEFAULT));
+  return { perSecond, burst: parseVariable(env, 'DAYBOOK_RATE_LIMIT_BURST', countSchema(perSecond * 2)) };
 }
 
 /** Only the store's part: CLI commands that open the store need nothing else, so a stray `PORT` cannot break them. */

@@ -12,7 +12,16 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       storeUrl: `sqlite:${resolve('data', 'daybook.db')}`,
       logLevel: 'info',
+      apiKey: undefined,
+      apiKeyPepper: undefined,
+      rateLimit: { perSecond: 1000, burst: 2000 },
     });
+  });
+
+  it('reads the API key settings and rate limits', () => {
+    const config = loadConfig({ DAYBOOK_API_KEY: 'sk_test_abcdefghijklmnop', DAYBOOK_API_KEY_PEPPER: 'x'.repeat(32), DAYBOOK_RATE_LIMIT_PER_S: '5' });
+    expect(config).toMatchObject({ apiKey: 'sk_test_abcdefghijklmnop', apiKeyPepper: 'x'.repeat(32), rateLimit: { perSecond: 5, burst: 10 } });
+    expect(loadConfig({ DAYBOOK_RATE_LIMIT_PER_S: '0' }).rateLimit.perSecond).toBe(0);
   });
 
   it('treats empty variables as unset', () => {
@@ -32,6 +41,9 @@ describe('loadConfig', () => {
     ['DAYBOOK_DATABASE_URL', 'mysql://db/daybook'],
     ['DAYBOOK_DATABASE_URL', 'postgres://db:notaport/daybook'],
     ['LOG_LEVEL', 'loud'],
+    ['DAYBOOK_API_KEY_PEPPER', 'short'],
+    ['DAYBOOK_RATE_LIMIT_PER_S', '-5'],
+    ['DAYBOOK_RATE_LIMIT_BURST', 'many'],
   ])('refuses %s=%s with an error naming the variable', (variable, value) => {
     let caught: unknown;
     try {

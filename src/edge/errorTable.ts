@@ -96,6 +96,14 @@ export const ERROR_TABLE = {
   projection_read_model_missing: { http: 503, stripeType: 'api_error', exit: EXIT.software },
   // Another worker took the partition over: this one's batch rolled back.
   projection_lease_lost: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
+
+  // HTTP API (src/api, src/auth). No key, or one we do not know (or revoked): 401.
+  authentication_required: { http: 401, stripeType: 'invalid_request_error', exit: EXIT.usage },
+  api_key_invalid: { http: 401, stripeType: 'invalid_request_error', exit: EXIT.usage },
+  // The key's role lacks the route's permission (ROLE_PERMISSIONS in src/auth/permissions.ts).
+  permission_denied: { http: 403, stripeType: 'invalid_request_error', exit: EXIT.usage },
+  // The key's token bucket is empty: retry after the Retry-After header's seconds.
+  rate_limited: { http: 429, stripeType: 'invalid_request_error', exit: EXIT.tempfail },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

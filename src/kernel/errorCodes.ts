@@ -71,6 +71,11 @@ export const ERROR_CODES = [
   'sweep_account_required',
   'transaction_not_found',
   'transaction_already_settled',
+  // HTTP API (src/api, src/auth): who may call, and how often.
+  'authentication_required',
+  'api_key_invalid',
+  'permission_denied',
+  'rate_limited',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

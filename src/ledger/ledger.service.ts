@@ -1,10 +1,11 @@
-import type { EventStore } from '../eventstore/index.ts';
+import type { EventMetadata, EventStore } from '../eventstore/index.ts';
 import { type Clock, systemClock } from '../kernel/clock.ts';
 import { DaybookError, isDaybookError } from '../kernel/errors.ts';
 import { EVENTS_PER_APPEND_MAX, READ_BATCH_MAX } from '../kernel/limits.ts';
 import { decideLedgerBatch } from './ledger.batch.ts';
 import { decodeLedgerEvent, encodeLedgerEvent } from './ledger.codec.ts';
 import type { LedgerCommand } from './ledger.commands.ts';
+import type { LedgerEvent } from './ledger.events.ts';
 import { applyLedgerEvent } from './ledger.evolve.ts';
 import type { LedgerOutcome } from './ledger.results.ts';
 import { createLedgerState, type LedgerMaps, type LedgerView } from './ledger.state.ts';
@@ -26,6 +27,7 @@ export interface LedgerEngineOptions {
 
 interface Waiting {
   command: LedgerCommand;
+  metadata: EventMetadata | undefined;
   resolve(outcome: LedgerOutcome): void;
   reject(error: unknown): void;
 }
@@ -82,18 +84,28 @@ export class LedgerEngine {
     return this.version;
   }
 
-  /** Decides and durably records one command; resolves with its outcome (a refusal is an outcome, not an error). */
-  execute(request: LedgerRequest): Promise<LedgerOutcome> {
+  /**
+   * Decides and durably records one command; resolves with its outcome (a
+   * refusal is an outcome, not an error). `metadata` (the caller's
+   * correlation id, actor, …) goes on every event the command causes.
+   */
+  execute(request: LedgerRequest, metadata?: EventMetadata): Promise<LedgerOutcome> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     return new Promise<LedgerOutcome>((resolve, reject) => {
-      this.queue.push({ command: request as LedgerCommand, resolve, reject });
+      this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
       if (!this.busy) void this.drain();
     });
   }
 
   /** Executes several commands in order, as one batch when they fit: linked chains need this. */
-  executeAll(requests: readonly LedgerRequest[]): Promise<LedgerOutcome[]> {
-    return Promise.all(requests.map((request) => this.execute(request)));
+  executeAll(requests: readonly LedgerRequest[], metadata?: EventMetadata): Promise<LedgerOutcome[]> {
+    if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
+    // Queued together before draining starts: an idle engine would otherwise take the first command of a linked chain alone.
+    const outcomes = requests.map((request) => new Promise<LedgerOutcome>((resolve, reject) => {
+      this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
+    }));
+    if (!this.busy) void this.drain();
+    return Promise.all(outcomes);
   }
 
   async close(): Promise<void> {
@@ -135,7 +147,7 @@ export class LedgerEngine {
         return;
       }
       try {
-        if (decision.events.length > 0) await this.appendEvents(decision.events);
+        if (decision.events.length > 0) await this.appendEvents(decision.events, metadataByRecord(batch));
       } catch (error) {
         if (isDaybookError(error, 'stream_version_conflict') && attempt < this.conflictRetriesMax) {
           await this.catchUp();
@@ -151,7 +163,7 @@ export class LedgerEngine {
     }
   }
 
-  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events']): Promise<void> {
+  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>): Promise<void> {
     if (events.length > EVENTS_PER_APPEND_MAX) {
       throw new DaybookError('limit_exceeded', `a ledger batch produced ${events.length} events; at most ${EVENTS_PER_APPEND_MAX} fit one append`, { limit: EVENTS_PER_APPEND_MAX });
     }
@@ -160,7 +172,8 @@ export class LedgerEngine {
       expectedVersion: this.version === 0n ? 'no_stream' : this.version,
       events: events.map((event) => {
         const encoded = encodeLedgerEvent(event);
-        return { type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: { actor: 'ledger-engine' } };
+        const caller = metadata.size === 0 ? undefined : metadata.get(recordKeyOfEvent(event));
+        return { type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: { actor: 'ledger-engine', ...caller } };
       }),
     });
   }
@@ -181,6 +194,42 @@ export class LedgerEngine {
 function isLinkedCommand(command: LedgerCommand): boolean {
   return (command.type === 'CreateTransfer' || command.type === 'PostPendingTransfer' || command.type === 'VoidPendingTransfer')
     && command.data.flags?.linked === true;
+}
+
+/**
+ * Events do not say which command of the batch caused them, but each names
+ * the record it is about (account, transfer or entry id), as its command
+ * does: that key carries the caller's metadata over to the events.
+ */
+function metadataByRecord(batch: readonly Waiting[]): Map<string, EventMetadata> {
+  const byKey = new Map<string, EventMetadata>();
+  for (const { command, metadata } of batch) {
+    const key = metadata === undefined ? undefined : recordKeyOfCommand(command);
+    if (key !== undefined && !byKey.has(key)) byKey.set(key, metadata!);
+  }
+  return byKey;
+}
+
+function recordKeyOfCommand(command: LedgerCommand): string | undefined {
+  const data = command.data as unknown as Record<string, unknown>;
+  switch (command.type) {
+    case 'OpenAccount': case 'CloseAccount': case 'ReopenAccount': return `account:${String(data.accountId)}`;
+    case 'CreateTransfer': case 'PostPendingTransfer': case 'VoidPendingTransfer': return `transfer:${String(data.transferId)}`;
+    case 'ExpirePendingTransfer': return `expiry:${String(data.pendingId)}`;
+    case 'RecordJournalEntry': return `entry:${String(data.entryId)}`;
+    case 'ReverseJournalEntry': return `entry:${String(data.reversalId)}`;
+    default: return undefined;
+  }
+}
+
+function recordKeyOfEvent(event: LedgerEvent): string {
+  switch (event.type) {
+    case 'AccountOpened': case 'AccountClosed': case 'AccountReopened': return `account:${event.data.accountId}`;
+    case 'PendingTransferExpired': return `expiry:${event.data.pendingId}`;
+    case 'JournalEntryRecorded': case 'JournalEntryFailed': return `entry:${event.data.entryId}`;
+    case 'JournalEntryReversed': return `entry:${event.data.reversalId}`;
+    default: return `transfer:${event.data.transferId}`;
+  }
 }
 
 function stamp(command: LedgerCommand, atMs: number): LedgerCommand {

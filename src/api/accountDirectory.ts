@@ -1,0 +1,38 @@
+import { LedgerMaps } from '../ledger/index.ts';
+// The engine is not re-exported by the ledger's index yet.
+import type { LedgerEngine } from '../ledger/ledger.service.ts';
+
+/**
+ * Accounts of one ledger partition in the order they were opened, for
+ * cursor pagination: the engine's account map keeps insertion order and
+ * never drops an account, so the directory only appends what is new, and a
+ * page costs its own length whatever the cursor.
+ */
+export class AccountDirectory {
+  private readonly ids: string[] = [];
+  private readonly positions = new Map<string, number>();
+
+  constructor(private readonly engine: LedgerEngine) {}
+
+  page(startingAfter: string | undefined, limit: number): { ids: string[]; hasMore: boolean; known: boolean } {
+    this.sync();
+    let start = 0;
+    if (startingAfter !== undefined) {
+      const position = this.positions.get(startingAfter);
+      if (position === undefined) return { ids: [], hasMore: false, known: false };
+      start = position + 1;
+    }
+    return { ids: this.ids.slice(start, start + limit), hasMore: start + limit < this.ids.length, known: true };
+  }
+
+  private sync(): void {
+    const state = this.engine.state;
+    if (!(state instanceof LedgerMaps) || state.accounts.size === this.ids.length) return;
+    let seen = 0;
+    for (const accountId of state.accounts.keys()) {
+      if (seen++ < this.ids.length) continue;
+      this.positions.set(accountId, this.ids.length);
+      this.ids.push(accountId);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  type ApiKeyMode, ApiKeyRegistry, type BootstrapResult, createApiKeyHasher, ensureBootstrapKey, loadPepper,
+} from '../auth/index.ts';
+import type { EventStore } from '../eventstore/index.ts';
+import { type Clock, systemClock } from '../kernel/index.ts';
+import { LedgerEngine } from '../ledger/ledger.service.ts';
+import { AccountDirectory } from './accountDirectory.ts';
+import { IdempotencyStore } from './idempotencyStore.ts';
+import type { LedgerApi } from './ledgerApi.ts';
+import { createRateLimiter, type RateLimitSettings } from './rateLimiter.ts';
+import { accountRoutes } from './routes/accounts.routes.ts';
+import { apiKeyRoutes } from './routes/apiKeys.routes.ts';
+import { eventRoutes } from './routes/events.routes.ts';
+import { journalEntryRoutes } from './routes/journalEntries.routes.ts';
+import { streamRoutes } from './routes/stream.routes.ts';
+import { transferRoutes } from './routes/transfers.routes.ts';
+import type { ApiSecurity } from './security.ts';
+
+export interface ApiServicesOptions {
+  /** Where the pepper file lives when `pepper` is not given. */
+  dataDir: string;
+  /** DAYBOOK_API_KEY_PEPPER. */
+  pepper?: string;
+  /** DAYBOOK_API_KEY: a known admin key to register. */
+  seedApiKey?: string;
+  rateLimit: RateLimitSettings;
+  clock?: Clock;
+}
+
+/** Everything the `/v1` routes run on, opened on one store. */
+export interface ApiServices {
+  keys: ApiKeyRegistry;
+  security: ApiSecurity;
+  ledger: LedgerApi;
+  /** The key made at start, if any; its secret is printed once by the caller. */
+  bootstrap: BootstrapResult;
+  /** The route modules, for `buildApp({ plugins })`. */
+  plugins: FastifyPluginAsync[];
+  /** Stops following the log and drains the ledger engines; the store stays open. */
+  close(): Promise<void>;
+}
+
+/** Test and live data never meet: each mode has its own ledger partition (`ledger-test`, `ledger-live`). */
+export const LEDGER_PARTITION_OF_MODE: Readonly<Record<ApiKeyMode, string>> = { test: 'test', live: 'live' };
+
+/**
+ * Opens the API's services on a store: API keys (with the bootstrap key),
+ * one ledger engine per mode (each replays its partition), idempotency
+ * records and rate limits.
+ *
+ * @example
+ * const services = await openApiServices(store, { dataDir, rateLimit: { perSecond: 100, burst: 200 } });
+ * const app = await buildApp({ store, security: services.security, plugins: services.plugins });
+ */
+export async function openApiServices(store: EventStore, options: ApiServicesOptions): Promise<ApiServices> {
+  const clock = options.clock ?? systemClock;
+  const hasher = createApiKeyHasher(loadPepper(options.dataDir, options.pepper));
+  const keys = await ApiKeyRegistry.open(store, { hasher, clock, follow: true });
+  const opened: LedgerEngine[] = [];
+  try {
+    const bootstrap = await ensureBootstrapKey(keys, options.seedApiKey);
+    const test = await LedgerEngine.open(store, { partition: LEDGER_PARTITION_OF_MODE.test, clock });
+    opened.push(test);
+    const live = await LedgerEngine.open(store, { partition: LEDGER_PARTITION_OF_MODE.live, clock });
+    opened.push(live);
+    const ledger: LedgerApi = {
+      store,
+      engines: { test, live },
+      directories: { test: new AccountDirectory(test), live: new AccountDirectory(live) },
+    };
+    const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency: new IdempotencyStore(store, clock) };
+    const plugins = [
+      accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), eventRoutes(store), streamRoutes(store), apiKeyRoutes(keys),
+      // TODO(issue 7): banking routes (customers, bank accounts, deposits, withdrawals, transfers, history) once src/banking/banking.service.ts lands.
+    ];
+    return {
+      keys, security, ledger, bootstrap, plugins,
+      close: async () => {
+        await Promise.all([test.close(), live.close()]);
+        await keys.close();
+      },
+    };
+  } catch (error) {
+    await Promise.all(opened.map((engine) => engine.close()));
+    await keys.close();
+    throw error;
+  }
+}

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { base62 } from '../auth/index.ts';
+import { canonicalJson, DaybookError, uuidv7 } from '../kernel/index.ts';
+import { IdempotencyStore } from './idempotencyStore.ts';
+import type { ApiSecurity } from './security.ts';
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** Stripe's bound on idempotency keys. */
+export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
+
+interface IdempotencyContext {
+  key: string;
+  scope: string;
+  fingerprint: string;
+  release(): void;
+  /** Answered from a record, or refused: nothing to record. */
+  settled: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency: IdempotencyContext | null;
+  }
+}
+
+/**
+ * `Idempotency-Key` on POST, Stripe's rules: the same key with the same
+ * request replays the first response (status and body, with
+ * `Idempotent-Replayed: true`) without running the handler; with another
+ * request it is a 400 `idempotency_error`. Keys are scoped to the API key.
+ * Requests refused before the handler (authentication, validation, rate
+ * limit) and 5xx answers are not recorded: retrying them may succeed.
+ *
+ * The record is written before the response leaves, so an acknowledged
+ * answer is always replayable. If the process dies between the handler's
+ * effect and the record, the retry runs the handler again; handlers make that
+ * harmless by deriving the ids they create from the key (`idFor`), so the
+ * ledger answers the retry with its first result.
+ */
+export function registerIdempotency(app: FastifyInstance, security: ApiSecurity | undefined): void {
+  app.decorateRequest('idempotency', null);
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST' || request.auth === null || security === undefined) return undefined;
+    const header = request.headers[IDEMPOTENCY_KEY_HEADER];
+    if (header === undefined) return undefined;
+    const key = checkedKey(header);
+    const scope = IdempotencyStore.scopeOf(request.auth.keyId, key);
+    const release = await security.idempotency.acquire(scope);
+    const context: IdempotencyContext = { key, scope, fingerprint: fingerprintOf(request), release, settled: false };
+    request.idempotency = context;
+    const stored = await security.idempotency.lookup(scope);
+    if (stored === undefined) return undefined;
+    context.settled = true;
+    if (stored.fingerprint !== context.fingerprint) {
+      throw new DaybookError('idempotency_key_reused',
+        `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+        { idempotencyKey: key }, 'Idempotency-Key');
+    }
+    return reply.code(stored.statusCode).header('idempotent-replayed', 'true').type(stored.contentType).send(stored.body);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const context = request.idempotency;
+    if (context === null || context.settled || security === undefined) return payload;
+    context.settled = true;
+    if (!recordable(reply.statusCode) || typeof payload !== 'string') return payload;
+    const auth = request.auth!;
+    try {
+      const stored = await security.idempotency.save(context.scope, {
+        keyId: auth.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
+        fingerprint: context.fingerprint, statusCode: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
+        body: payload, recordedAtMs: Date.now(),
+      }, { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode });
+      if (stored.fingerprint === context.fingerprint && stored.body !== payload) {
+        // Another process answered this key first: its answer is the one every retry gets.
+        reply.code(stored.statusCode).header('idempotent-replayed', 'true');
+        return stored.body;
+      }
+    } catch (error) {
+      // The effect is durable already; the retry will find it through the ids derived from the key.
+      request.log.warn({ err: error }, 'idempotency record not written');
+    } finally {
+      context.release();
+    }
+    return payload;
+  });
+
+  // Released once the response is recorded (waiters then replay it), and in any case when the response ends.
+  app.addHook('onResponse', async (request) => { request.idempotency?.release(); });
+}
+
+function checkedKey(header: string | string[]): string {
+  const key = Array.isArray(header) ? header[0] ?? '' : header;
+  if (key.length === 0 || key.length > IDEMPOTENCY_KEY_LENGTH_MAX || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new DaybookError('validation_failed', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_LENGTH_MAX} printable ASCII characters`, {}, 'Idempotency-Key');
+  }
+  return key;
+}
+
+/** Statuses worth replaying: successes and the domain's refusals. 429 and 5xx are worth retrying instead. */
+function recordable(statusCode: number): boolean {
+  return statusCode < 500 && statusCode !== 429 && statusCode !== 401 && statusCode !== 403;
+}
+
+function fingerprintOf(request: FastifyRequest): string {
+  const text = canonicalJson({ method: request.method, route: request.routeOptions.url, params: request.params ?? {}, query: request.query ?? {}, body: request.body ?? null });
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * The id of a thing this request creates, when the caller gave none: derived
+ * from the idempotency key when there is one (so a retry after a crash names
+ * the same thing, and the domain answers it with its first result), random
+ * otherwise.
+ *
+ * @example
+ * const transferId = body.id ?? idFor(request, 'tr');
+ */
+export function idFor(request: FastifyRequest, prefix: string, part = ''): string {
+  const context = request.idempotency;
+  if (context === null) return `${prefix}_${uuidv7().replaceAll('-', '')}`;
+  const digest = createHash('sha256').update(`${context.scope}\u0000${request.routeOptions.url}\u0000${part}`, 'utf8').digest();
+  return `${prefix}_${base62(digest.subarray(0, 20), 27)}`;
+}

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { EventMetadata, EventStore } from '../eventstore/index.ts';
+import { type Clock, isDaybookError } from '../kernel/index.ts';
+
+/**
+ * Durable idempotency records: the first response to a POST carrying an
+ * `Idempotency-Key`, one stream per (API key, idempotency key)
+ * (`idempotency-<sha256>`), written with `expectedVersion: 'no_stream'` so
+ * that of two processes racing on one key the first record wins and the
+ * other reads it. Records are kept with the log (so at least 24 h, as Stripe
+ * promises; archiving old ones is the store's business); a bounded cache of
+ * the last 24 h saves the read on retries.
+ *
+ * Within one process, `acquire` serialises requests with the same scope: a
+ * concurrent duplicate waits for the first to finish, then replays its
+ * record, so the work runs once.
+ */
+export const IDEMPOTENCY_CATEGORY = 'idempotency';
+export const IDEMPOTENCY_RECORD_EVENT = 'IdempotentResponseRecorded';
+/** How long a record stays in the cache; records themselves are never dropped before the log is archived. */
+export const IDEMPOTENCY_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
+export const IDEMPOTENCY_CACHE_ENTRIES_MAX = 100_000;
+
+export interface StoredResponse {
+  /** SHA-256 of the request (method, route, params, query, body), canonical JSON. */
+  fingerprint: string;
+  statusCode: number;
+  contentType: string;
+  body: string;
+  recordedAtMs: number;
+}
+
+export interface IdempotencyRecordInput extends StoredResponse {
+  keyId: string;
+  idempotencyKey: string;
+  method: string;
+  route: string;
+}
+
+export class IdempotencyStore {
+  private readonly cache = new Map<string, { response: StoredResponse; expiresAtMs: number }>();
+  private readonly locks = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: Clock,
+    private readonly cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX,
+  ) {}
+
+  /** The scope of a key: idempotency keys are per API key, so one client can neither collide with nor read another's. */
+  static scopeOf(keyId: string, idempotencyKey: string): string {
+    return `${keyId}\u0000${idempotencyKey}`;
+  }
+
+  static streamIdOf(scope: string): string {
+    return `${IDEMPOTENCY_CATEGORY}-${createHash('sha256').update(scope, 'utf8').digest('hex').slice(0, 48)}`;
+  }
+
+  /** Waits until no other request of this process holds the scope, then holds it. The returned release is idempotent. */
+  async acquire(scope: string): Promise<() => void> {
+    for (let held = this.locks.get(scope); held !== undefined; held = this.locks.get(scope)) await held;
+    let unlock!: () => void;
+    const lock = new Promise<void>((resolve) => { unlock = resolve; });
+    this.locks.set(scope, lock);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (this.locks.get(scope) === lock) this.locks.delete(scope);
+      unlock();
+    };
+  }
+
+  async lookup(scope: string): Promise<StoredResponse | undefined> {
+    const cached = this.cache.get(scope);
+    if (cached !== undefined && cached.expiresAtMs > this.clock.nowMs()) return cached.response;
+    const [event] = await this.store.readStream(IdempotencyStore.streamIdOf(scope), { limit: 1 });
+    if (event === undefined) return undefined;
+    const response = toStoredResponse(event.data);
+    this.remember(scope, response);
+    return response;
+  }
+
+  /** Records the first response; if another process recorded one first, returns that one instead. */
+  async save(scope: string, record: IdempotencyRecordInput, metadata: EventMetadata): Promise<StoredResponse> {
+    try {
+      await this.store.append({
+        streamId: IdempotencyStore.streamIdOf(scope),
+        expectedVersion: 'no_stream',
+        events: [{ type: IDEMPOTENCY_RECORD_EVENT, data: record, metadata }],
+      });
+    } catch (error) {
+      if (!isDaybookError(error, 'stream_version_conflict')) throw error;
+      this.cache.delete(scope);
+      const winner = await this.lookup(scope);
+      if (winner !== undefined) return winner;
+      throw error;
+    }
+    const response = toStoredResponse(record);
+    this.remember(scope, response);
+    return response;
+  }
+
+  private remember(scope: string, response: StoredResponse): void {
+    this.cache.delete(scope);
+    this.cache.set(scope, { response, expiresAtMs: this.clock.nowMs() + IDEMPOTENCY_CACHE_TTL_MS });
+    // Maps iterate in insertion order: the first key is the oldest.
+    while (this.cache.size > this.cacheEntriesMax) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+function toStoredResponse(data: unknown): StoredResponse {
+  const record = data as StoredResponse;
+  return {
+    fingerprint: String(record.fingerprint),
+    statusCode: Number(record.statusCode),
+    contentType: String(record.contentType),
+    body: String(record.body),
+    recordedAtMs: Number(record.recordedAtMs),
+  };
+}

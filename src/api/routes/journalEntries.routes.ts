@@ -1,0 +1,114 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DaybookError } from '../../kernel/index.ts';
+import type { Currency } from '../../kernel/money.ts';
+import { idFor } from '../idempotency.hooks.ts';
+import { engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
+import { entryToWire } from '../ledger.presenters.ts';
+import { useZod } from '../openapi.ts';
+import { authOf } from '../security.ts';
+import { amountWire, balancesWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire, metadataWire, parseAmount } from '../wire.ts';
+
+const TAGS = ['Journal entries'];
+
+const postingWire = z.strictObject({ account_id: idWire, side: z.enum(['debit', 'credit']), amount: amountWire, currency: currencyWire });
+const conversionWire = z.strictObject({
+  from_account_id: idWire,
+  to_account_id: idWire,
+  amount: amountWire,
+  from_currency: currencyWire,
+  to_currency: currencyWire,
+  rate: z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'must be a positive decimal string such as "1.0842"').meta({ description: 'Target major units per source major unit.' }),
+  liquidity_from_account_id: idWire,
+  liquidity_to_account_id: idWire,
+  rounding_account_id: idWire,
+});
+
+const recordEntryBody = z.strictObject({
+  id: idWire.optional().meta({ description: 'Your id for the entry; generated (je_…) when absent.' }),
+  postings: z.array(postingWire).optional().meta({ description: 'Legs; debits equal credits per currency.' }),
+  conversions: z.array(conversionWire).optional().meta({ description: 'Currency conversions, each balanced per currency through liquidity accounts.' }),
+  metadata: metadataWire.optional(),
+});
+
+export const journalEntryWire = z.object({
+  object: z.literal('journal_entry'),
+  id: z.string(),
+  livemode: z.boolean(),
+  status: z.enum(['recorded', 'reversed', 'failed']),
+  failure_code: z.string().nullable(),
+  reverses: z.string().nullable(),
+  reversed_by: z.string().nullable(),
+  legs: z.array(z.object({ account_id: z.string(), side: z.enum(['debit', 'credit']), amount: amountWire, currency: z.string() })),
+  balances: z.array(z.object({ account_id: z.string(), ...balancesWire.shape })),
+  metadata: z.record(z.string(), z.string()),
+  created: z.string(),
+}).meta({ id: 'JournalEntry' });
+
+/** Journal entries (multi-leg, with FX conversions) and their reversals. */
+export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
+  return async (plain) => {
+    useZod(plain);
+    const app = plain.withTypeProvider<ZodTypeProvider>();
+
+    app.post('/v1/journal_entries', {
+      config: { permission: 'ledger:write' },
+      schema: { tags: TAGS, summary: 'Record a journal entry', headers: idempotencyHeaderWire, body: recordEntryBody, response: { 200: journalEntryWire, ...errorResponses } },
+    }, async (request) => {
+      const body = request.body;
+      const entryId = body.id ?? idFor(request, 'je');
+      const state = engineOf(ledger, request).state;
+      if (state.entry(entryId) === undefined) {
+        const named = [
+          ...(body.postings ?? []).map((posting, index) => [posting.account_id, `postings.${index}.account_id`] as const),
+          ...(body.conversions ?? []).flatMap((conversion, index) => (['from_account_id', 'to_account_id', 'liquidity_from_account_id', 'liquidity_to_account_id', 'rounding_account_id'] as const)
+            .map((field) => [conversion[field], `conversions.${index}.${field}`] as const)),
+        ];
+        const missing = named.find(([accountId]) => state.account(accountId) === undefined);
+        if (missing !== undefined) throw new DaybookError('account_not_found', `No such account: '${missing[0]}'`, { accountId: missing[0] }, missing[1]);
+      }
+      await executeLedger(ledger, request, {
+        type: 'RecordJournalEntry',
+        data: {
+          entryId,
+          postings: body.postings?.map((posting) => ({ accountId: posting.account_id, side: posting.side, amountMinor: parseAmount(posting.amount), currency: posting.currency as Currency })),
+          conversions: body.conversions?.map((conversion) => ({
+            fromAccountId: conversion.from_account_id, toAccountId: conversion.to_account_id, amountMinor: parseAmount(conversion.amount),
+            fromCurrency: conversion.from_currency as Currency, toCurrency: conversion.to_currency as Currency, rate: conversion.rate,
+            liquidityFromAccountId: conversion.liquidity_from_account_id, liquidityToAccountId: conversion.liquidity_to_account_id,
+            roundingAccountId: conversion.rounding_account_id,
+          })),
+          metadata: body.metadata,
+        },
+      });
+      return entryToWire(state.entry(entryId)!, authOf(request).mode);
+    });
+
+    app.get('/v1/journal_entries/:id', {
+      config: { permission: 'ledger:read' },
+      schema: { tags: TAGS, summary: 'Retrieve a journal entry', params: idParamsWire, response: { 200: journalEntryWire, ...errorResponses } },
+    }, async (request) => {
+      const entry = engineOf(ledger, request).state.entry(request.params.id);
+      if (entry === undefined) throw new DaybookError('entry_not_found', `No such journal entry: '${request.params.id}'`, {}, 'id');
+      return entryToWire(entry, authOf(request).mode);
+    });
+
+    app.post('/v1/journal_entries/:id/reverse', {
+      config: { permission: 'ledger:write' },
+      schema: {
+        tags: TAGS, summary: 'Reverse a journal entry with a new entry of opposite legs', headers: idempotencyHeaderWire, params: idParamsWire,
+        body: z.strictObject({ id: idWire.optional().meta({ description: 'Id of the reversing entry; generated when absent.' }), metadata: metadataWire.optional() }).optional(),
+        response: { 200: journalEntryWire, ...errorResponses },
+      },
+    }, async (request) => {
+      const state = engineOf(ledger, request).state;
+      const reversalId = request.body?.id ?? idFor(request, 'je');
+      if (state.entry(reversalId) === undefined && state.entry(request.params.id) === undefined) {
+        throw new DaybookError('entry_not_found', `No such journal entry: '${request.params.id}'`, {}, 'id');
+      }
+      await executeLedger(ledger, request, { type: 'ReverseJournalEntry', data: { reversalId, entryId: request.params.id, metadata: request.body?.metadata } });
+      return entryToWire(state.entry(reversalId)!, authOf(request).mode);
+    });
+  };
+}

@@ -1,0 +1,107 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { mayStreamCategory } from '../../auth/index.ts';
+import type { EventStore, RecordedEvent, Subscription } from '../../eventstore/index.ts';
+import { DaybookError, EVENT_TYPE_PATTERN } from '../../kernel/index.ts';
+import { eventToWire, mayReadEvent } from '../eventVisibility.ts';
+import { useZod } from '../openapi.ts';
+import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER } from '../requestContext.ts';
+import { authOf } from '../security.ts';
+import { errorResponses } from '../wire.ts';
+
+/** A comment line this often keeps proxies from closing an idle stream. */
+export const SSE_HEARTBEAT_MS = 15_000;
+const TYPES_MAX = 50;
+
+const streamQuery = z.strictObject({
+  category: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:@]*$/, 'must be a stream category (the stream id before its first -)').max(100).optional()
+    .meta({ description: 'Only streams of this category, e.g. ledger.' }),
+  types: z.string().max(5000).optional().meta({ description: 'Comma-separated event types, e.g. TransferPosted,AccountOpened.' }),
+  after: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'must be a global position').optional()
+    .meta({ description: 'Start after this global position (0: the whole log). Default: the head (new events only). Last-Event-ID wins when sent.' }),
+});
+
+/**
+ * `GET /v1/stream`: server-sent events of the global log, from a position
+ * (`Last-Event-ID`, as EventSource sends on reconnect, or `?after=`),
+ * filtered by category and types, and by what the key may see (its mode, its
+ * role's categories). Each event's SSE id is its global position, so a
+ * reconnect resumes exactly after the last event received.
+ */
+export function streamRoutes(store: EventStore): FastifyPluginAsync {
+  return async (plain) => {
+    useZod(plain);
+    const app = plain.withTypeProvider<ZodTypeProvider>();
+    const open = new Set<() => void>();
+    // Streams never end on their own: stop them when the app closes, or the server would wait for them forever.
+    app.addHook('preClose', async () => { for (const stop of open) stop(); });
+
+    app.get('/v1/stream', {
+      config: { permission: 'stream:read' },
+      schema: {
+        tags: ['Events'], summary: 'Live events (text/event-stream), resumable with Last-Event-ID', querystring: streamQuery,
+        headers: z.object({ 'last-event-id': z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'must be a global position').optional() }),
+        response: { 200: z.string().meta({ description: 'text/event-stream: `id: <position>`, `event: <type>`, `data: <event JSON>`.' }), ...errorResponses },
+      },
+    }, async (request, reply) => {
+      const auth = authOf(request);
+      const { category } = request.query;
+      if (category !== undefined && !['apikey', 'idempotency'].includes(category) && !mayStreamCategory(auth.role, category)) {
+        throw new DaybookError('permission_denied', `The ${auth.role} role may not read the ${category} category.`, {}, 'category');
+      }
+      const types = parseTypes(request.query.types);
+      const resumeFrom = request.headers['last-event-id'] ?? request.query.after;
+      const after = resumeFrom === undefined ? await store.headPosition() : BigInt(resumeFrom);
+      const subscription = store.subscribe({ after, category, types });
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        [REQUEST_ID_HEADER]: request.id,
+        [CORRELATION_ID_HEADER]: request.correlationId,
+      });
+      raw.write(`retry: 2000\n: streaming after position ${after}\n\n`);
+      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+      const stop = (): void => {
+        clearInterval(heartbeat);
+        subscription.close();
+        open.delete(stop);
+      };
+      open.add(stop);
+      request.raw.once('close', stop);
+      raw.once('close', stop);
+      await pump(subscription, raw, (event) => mayReadEvent(auth, event), request.log);
+      stop();
+      raw.end();
+    });
+  };
+}
+
+async function pump(subscription: Subscription, raw: ServerResponse, visible: (event: RecordedEvent) => boolean, log: { warn(obj: object, msg: string): void }): Promise<void> {
+  try {
+    for await (const event of subscription) {
+      if (raw.destroyed) return;
+      if (!visible(event)) continue;
+      const written = raw.write(`id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(eventToWire(event))}\n\n`);
+      if (!written) await new Promise<void>((resolve) => { raw.once('drain', resolve); raw.once('close', resolve); });
+    }
+  } catch (error) {
+    // The store closed, or the log could not be read: end the stream; the client resumes with Last-Event-ID.
+    log.warn({ err: error }, 'event stream ended');
+  }
+}
+
+function parseTypes(text: string | undefined): string[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  const types = text.split(',').map((type) => type.trim()).filter(Boolean);
+  if (types.length > TYPES_MAX) throw new DaybookError('limit_exceeded', `at most ${TYPES_MAX} types`, { limit: TYPES_MAX }, 'types');
+  const bad = types.find((type) => !EVENT_TYPE_PATTERN.test(type));
+  if (bad !== undefined) throw new DaybookError('validation_failed', `types: ${JSON.stringify(bad.slice(0, 100))} is not an event type`, {}, 'types');
+  return types;
+}

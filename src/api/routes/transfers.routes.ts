@@ -1,0 +1,176 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DaybookError } from '../../kernel/index.ts';
+import type { LedgerRequest } from '../../ledger/ledger.service.ts';
+import { idFor } from '../idempotency.hooks.ts';
+import { engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
+import { transferToWire } from '../ledger.presenters.ts';
+import { useZod } from '../openapi.ts';
+import { authOf } from '../security.ts';
+import {
+  amountWire, codeWire, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, metadataWire, parseAmount,
+  rejectionError, stripeErrorWire, userDataWire, withWireParam,
+} from '../wire.ts';
+
+const TAGS = ['Transfers'];
+/** Most transfers in one linked batch (each is one event, and a batch is one append). */
+export const TRANSFERS_PER_BATCH_MAX = 1000;
+
+const createTransferFields = {
+  id: idWire.optional().meta({ description: 'Your id for the transfer; generated (tr_…) when absent. The same id and body again answers the first result.' }),
+  debit_account_id: idWire,
+  credit_account_id: idWire,
+  amount: amountWire,
+  ledger: idWire.optional().meta({ description: "Defaults to the debit account's ledger." }),
+  code: codeWire.optional(),
+  pending: z.boolean().optional().meta({ description: 'Reserve the amount until posted or voided (two-phase).' }),
+  timeout_ms: z.number().int().min(0).optional().meta({ description: 'Pending transfers only: expire after this many milliseconds; 0 never.' }),
+  balancing_debit: z.boolean().optional(),
+  balancing_credit: z.boolean().optional(),
+  user_data: userDataWire.optional(),
+  metadata: metadataWire.optional(),
+};
+const createTransferBody = z.strictObject(createTransferFields);
+type CreateTransferBody = z.infer<typeof createTransferBody>;
+
+export const transferWire = z.object({
+  object: z.literal('transfer'),
+  id: z.string(),
+  livemode: z.boolean(),
+  type: z.enum(['single', 'pending', 'post', 'void']).nullable(),
+  status: z.enum(['posted', 'pending', 'voided', 'expired', 'failed']),
+  failure_code: z.string().nullable(),
+  debit_account_id: z.string().nullable(),
+  credit_account_id: z.string().nullable(),
+  amount: amountWire.nullable(),
+  currency: z.string().nullable(),
+  ledger: z.string().nullable(),
+  pending_id: z.string().nullable(),
+  expires_at: z.string().nullable(),
+  code: z.number().int().nullable(),
+  user_data: z.string(),
+  metadata: z.record(z.string(), z.string()),
+  created: z.string(),
+}).meta({ id: 'Transfer' });
+
+const settleBody = z.strictObject({
+  id: idWire.optional().meta({ description: 'Id of the posting (or voiding) transfer; generated when absent.' }),
+  amount: amountWire.optional().meta({ description: 'Post less than reserved; the rest is released. Absent posts it all.' }),
+  user_data: userDataWire.optional(),
+  metadata: metadataWire.optional(),
+}).optional();
+
+const batchBody = z.strictObject({
+  transfers: z.array(createTransferBody).min(1),
+  atomic: z.boolean().optional().meta({ description: 'Default true: all transfers succeed or none does (a linked chain).' }),
+});
+
+const batchWire = z.object({
+  object: z.literal('transfer_batch'),
+  atomic: z.boolean(),
+  succeeded: z.boolean(),
+  results: z.array(z.object({ id: z.string(), transfer: transferWire.nullable(), error: stripeErrorWire.shape.error.nullable() })),
+}).meta({ id: 'TransferBatch' });
+
+/** Transfers: single, two-phase (pending, then post or void), linked batches. */
+export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
+  return async (plain) => {
+    useZod(plain);
+    const app = plain.withTypeProvider<ZodTypeProvider>();
+
+    app.post('/v1/transfers', {
+      config: { permission: 'ledger:write' },
+      schema: { tags: TAGS, summary: 'Create a transfer', headers: idempotencyHeaderWire, body: createTransferBody, response: { 200: transferWire, ...errorResponses } },
+    }, async (request) => {
+      const command = createTransferCommand(ledger, request, request.body, request.body.id ?? idFor(request, 'tr'), false);
+      await executeLedger(ledger, request, command);
+      return transferToWire(engineOf(ledger, request).state.transfer(command.data.transferId as string)!, authOf(request).mode);
+    });
+
+    app.post('/v1/transfers/batch', {
+      config: { permission: 'ledger:write' },
+      schema: { tags: TAGS, summary: 'Create several transfers, atomically by default', headers: idempotencyHeaderWire, body: batchBody, response: { 200: batchWire, ...errorResponses } },
+    }, async (request) => {
+      const { transfers, atomic = true } = request.body;
+      if (transfers.length > TRANSFERS_PER_BATCH_MAX) {
+        throw new DaybookError('limit_exceeded', `a batch holds at most ${TRANSFERS_PER_BATCH_MAX} transfers, got ${transfers.length}`, { limit: TRANSFERS_PER_BATCH_MAX }, 'transfers');
+      }
+      const commands = transfers.map((item, index) =>
+        createTransferCommand(ledger, request, item, item.id ?? idFor(request, 'tr', String(index)), atomic && index < transfers.length - 1, `transfers.${index}.`));
+      let outcomes;
+      try {
+        outcomes = await engineOf(ledger, request).executeAll(commands, eventMetadataOf(request));
+      } catch (error) {
+        throw withWireParam(error);
+      }
+      const state = engineOf(ledger, request).state;
+      const { mode } = authOf(request);
+      const results = outcomes.map((outcome, index) => {
+        const id = commands[index]!.data.transferId as string;
+        if (outcome.ok) return { id, transfer: transferToWire(state.transfer(id)!, mode), error: null };
+        const error = rejectionError(outcome.rejection, `transfers.${index}.`);
+        return { id, transfer: null, error: { type: 'invalid_request_error' as const, code: error.code, message: error.message, ...(error.param ? { param: error.param } : {}) } };
+      });
+      return { object: 'transfer_batch' as const, atomic, succeeded: outcomes.every((outcome) => outcome.ok), results };
+    });
+
+    app.get('/v1/transfers/:id', {
+      config: { permission: 'ledger:read' },
+      schema: { tags: TAGS, summary: 'Retrieve a transfer', params: idParamsWire, response: { 200: transferWire, ...errorResponses } },
+    }, async (request) => {
+      const transfer = engineOf(ledger, request).state.transfer(request.params.id);
+      if (transfer === undefined) throw new DaybookError('not_found', `No such transfer: '${request.params.id}'`, {}, 'id');
+      return transferToWire(transfer, authOf(request).mode);
+    });
+
+    for (const action of ['post', 'void'] as const) {
+      app.post(`/v1/transfers/:id/${action}`, {
+        config: { permission: 'ledger:write' },
+        schema: {
+          tags: TAGS, summary: action === 'post' ? 'Post a pending transfer (in full or in part)' : 'Void a pending transfer',
+          headers: idempotencyHeaderWire, params: idParamsWire, body: settleBody, response: { 200: transferWire, ...errorResponses },
+        },
+      }, async (request) => {
+        const pendingId = request.params.id;
+        const body = request.body ?? {};
+        const transferId = body.id ?? idFor(request, action === 'post' ? 'trp' : 'trv');
+        const engine = engineOf(ledger, request);
+        if (engine.state.transfer(transferId) === undefined && engine.state.transfer(pendingId) === undefined) {
+          throw new DaybookError('pending_transfer_not_found', `No such pending transfer: '${pendingId}'`, { pendingId }, 'id');
+        }
+        if (action === 'void' && body.amount !== undefined) throw new DaybookError('validation_failed', 'a void releases the whole reservation: amount is not allowed', {}, 'amount');
+        const common = { transferId, pendingId, userData: body.user_data, metadata: body.metadata };
+        await executeLedger(ledger, request, action === 'post'
+          ? { type: 'PostPendingTransfer', data: { ...common, amountMinor: body.amount === undefined ? undefined : parseAmount(body.amount) } }
+          : { type: 'VoidPendingTransfer', data: common });
+        return transferToWire(engine.state.transfer(transferId)!, authOf(request).mode);
+      });
+    }
+  };
+}
+
+/**
+ * The command for one transfer. Unknown accounts are answered here with a
+ * 404 and nothing written (existence comes before the decider in our
+ * precedence), unless the transfer id is known already: then the ledger
+ * answers as it does for any repeated id.
+ */
+function createTransferCommand(ledger: LedgerApi, request: FastifyRequest, body: CreateTransferBody, transferId: string, linked: boolean, paramPrefix = ''): LedgerRequest & { type: 'CreateTransfer' } {
+  const state = engineOf(ledger, request).state;
+  const debit = state.account(body.debit_account_id);
+  const credit = state.account(body.credit_account_id);
+  if (state.transfer(transferId) === undefined) {
+    if (debit === undefined) throw new DaybookError('debit_account_not_found', `No such account: '${body.debit_account_id}'`, {}, `${paramPrefix}debit_account_id`);
+    if (credit === undefined) throw new DaybookError('credit_account_not_found', `No such account: '${body.credit_account_id}'`, {}, `${paramPrefix}credit_account_id`);
+  }
+  return {
+    type: 'CreateTransfer',
+    data: {
+      transferId, debitAccountId: body.debit_account_id, creditAccountId: body.credit_account_id, amountMinor: parseAmount(body.amount),
+      ledger: body.ledger ?? debit?.ledger ?? credit?.ledger ?? 'unknown', code: body.code,
+      flags: { pending: body.pending, linked, balancingDebit: body.balancing_debit, balancingCredit: body.balancing_credit },
+      timeoutMs: body.timeout_ms, userData: body.user_data, metadata: body.metadata,
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type ApiKeyMode, type ApiKeyRecord, hasPermission, type Permission, redactSecret, type Role } from '../auth/index.ts';
+import { DaybookError } from '../kernel/index.ts';
+import type { IdempotencyStore } from './idempotencyStore.ts';
+import type { RateLimiter } from './rateLimiter.ts';
+
+/** Who is calling: set on every request to a route that needs a permission, once the key is known. */
+export interface AuthContext {
+  keyId: string;
+  role: Role;
+  mode: ApiKeyMode;
+}
+
+/** `public` routes (probes, metrics, docs) need no key; every `/v1` route names a permission. */
+export type RoutePermission = Permission | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    permission?: RoutePermission;
+  }
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}
+
+export interface ApiSecurity {
+  keys: { authenticate(secret: string): ApiKeyRecord | undefined };
+  rateLimiter: RateLimiter;
+  idempotency: IdempotencyStore;
+}
+
+/** The key from `Authorization: Bearer sk_…`, or from Basic auth with the key as user (what Stripe's clients send). */
+export function secretFrom(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^(Bearer|Basic)\s+(\S+)\s*$/i.exec(header);
+  if (match === null) return undefined;
+  if (match[1]!.toLowerCase() === 'bearer') return match[2];
+  const decoded = Buffer.from(match[2]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon === -1 ? decoded : decoded.slice(0, colon);
+  return user.length > 0 ? user : undefined;
+}
+
+/** The caller of a route that needs a permission; a programmer error anywhere else. */
+export function authOf(request: FastifyRequest): AuthContext {
+  if (request.auth === null) throw new Error(`route ${request.routeOptions.url} reads the caller but declares no permission`);
+  return request.auth;
+}
+
+/**
+ * Authentication, authorization and rate limiting, in that order, before the
+ * body is even read (so an anonymous caller cannot make us parse a megabyte):
+ * 401 without a valid key, 403 when the key's role lacks the route's
+ * permission, 429 with Retry-After past the key's rate. Validation follows,
+ * then idempotency (see idempotency.hooks.ts).
+ */
+export function registerSecurity(app: FastifyInstance, security: ApiSecurity | undefined): void {
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request) => {
+    const permission = request.routeOptions.config?.permission;
+    if (permission === undefined || permission === 'public' || request.is404) return;
+    const secret = secretFrom(request.headers.authorization);
+    if (secret === undefined) {
+      throw new DaybookError('authentication_required',
+        'You did not provide an API key. Send it as "Authorization: Bearer sk_…", or as the user name of Basic authentication.');
+    }
+    const key = security?.keys.authenticate(secret);
+    if (key === undefined) throw new DaybookError('api_key_invalid', `Invalid API Key provided: ${redactSecret(secret)}`);
+    request.auth = { keyId: key.keyId, role: key.role, mode: key.mode };
+    request.log = request.log.child({ keyId: key.keyId, role: key.role, mode: key.mode });
+    if (!hasPermission(key.role, permission)) {
+      throw new DaybookError('permission_denied', `The API key ${key.keyId} has the role ${key.role}, which lacks the permission ${permission} this request needs.`, {
+        role: key.role, permission,
+      });
+    }
+    const verdict = security!.rateLimiter.take(key.keyId);
+    if (!verdict.allowed) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+      throw new DaybookError('rate_limited', `Too many requests with API key ${key.keyId}; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+    }
+  });
+}

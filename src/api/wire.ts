@@ -1,0 +1,114 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { EventMetadata } from '../eventstore/index.ts';
+import { DaybookError, isDaybookError, PAGE_SIZE_MAX } from '../kernel/index.ts';
+import { LEDGER_ID_LENGTH_MAX, LEDGER_ID_PATTERN, type LedgerRejection, type Balances } from '../ledger/index.ts';
+import { authOf } from './security.ts';
+
+/**
+ * The JSON wire format of Daybook's own API: snake_case fields, amounts as
+ * integer strings of minor units (JSON numbers lose precision past 2^53),
+ * times as ISO 8601, lists as `{object: 'list', data, has_more}` with a
+ * `starting_after` cursor, as Stripe does.
+ */
+export const amountWire = z.string()
+  .regex(/^(0|[1-9][0-9]{0,38})$/, 'must be a non-negative integer string of minor units, e.g. "1050"')
+  .meta({ description: 'Integer string of minor units ("1050" is 10.50 USD).', example: '1050' });
+
+export const idWire = z.string().min(1).max(LEDGER_ID_LENGTH_MAX)
+  .regex(LEDGER_ID_PATTERN, 'may hold only ASCII letters, digits and _ . : @ -, starting with a letter or digit');
+
+export const currencyWire = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').meta({ example: 'USD' });
+
+/** Bounds (entries, key and value lengths) are the ledger's, answered with limit_exceeded. */
+export const metadataWire = z.record(z.string(), z.string()).meta({ description: 'String map for your own use.' });
+
+export const codeWire = z.number().int().min(0).max(65_535);
+
+export const userDataWire = z.string();
+
+export const listQueryWire = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(10).meta({ description: `1 to ${PAGE_SIZE_MAX}, default 10.` }),
+  starting_after: idWire.optional().meta({ description: 'The id of the last object of the previous page.' }),
+});
+
+export const idParamsWire = z.strictObject({ id: idWire });
+
+export const balancesWire = z.object({
+  debits_pending: amountWire,
+  debits_posted: amountWire,
+  credits_pending: amountWire,
+  credits_posted: amountWire,
+});
+
+export const stripeErrorWire = z.object({
+  error: z.object({
+    type: z.enum(['api_error', 'card_error', 'idempotency_error', 'invalid_request_error']),
+    code: z.string().optional(),
+    message: z.string(),
+    param: z.string().optional(),
+  }),
+}).meta({ id: 'Error' });
+
+/** The error answers every route may give, for the OpenAPI document. */
+export const errorResponses = {
+  400: stripeErrorWire, 401: stripeErrorWire, 403: stripeErrorWire, 404: stripeErrorWire,
+  409: stripeErrorWire, 429: stripeErrorWire, 503: stripeErrorWire,
+} as const;
+
+export const idempotencyHeaderWire = z.object({
+  'idempotency-key': z.string().optional().meta({ description: 'Makes the POST safe to retry: the same key and body replay the first response.' }),
+});
+
+export function balancesToWire(balances: Balances): z.infer<typeof balancesWire> {
+  return {
+    debits_pending: balances.debitsPending.toString(),
+    debits_posted: balances.debitsPosted.toString(),
+    credits_pending: balances.creditsPending.toString(),
+    credits_posted: balances.creditsPosted.toString(),
+  };
+}
+
+export function isoTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** `debitAccountId` → `debit_account_id`, `amountMinor` → `amount`, `postings.0.amountMinor` → `postings.0.amount`. */
+export function wireParam(param: string | undefined): string | undefined {
+  if (param === undefined) return undefined;
+  return param.split('.').map((part) => part.replace(/Minor$/, '').replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)).join('.');
+}
+
+/** A ledger refusal as the operating error the error table maps, its parameter named as on the wire. */
+export function rejectionError(rejected: LedgerRejection, paramPrefix = ''): DaybookError {
+  const param = wireParam(rejected.param);
+  return new DaybookError(rejected.code, rejected.message, { ...rejected.details }, param === undefined ? undefined : `${paramPrefix}${param}`);
+}
+
+/** Renames a thrown DaybookError's parameter to its wire name. */
+export function withWireParam(error: unknown): unknown {
+  if (!isDaybookError(error) || error.param === undefined) return error;
+  return new DaybookError(error.code, error.message, { ...error.details }, wireParam(error.param));
+}
+
+/** What every event a request causes carries: the correlation id, the request as cause, the key as actor, the mode. */
+export function eventMetadataOf(request: FastifyRequest): EventMetadata {
+  const auth = authOf(request);
+  return { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode };
+}
+
+export function parseAmount(text: string): bigint {
+  return BigInt(text);
+}
+
+/** A page of ids after `startingAfter` in a list; an unknown cursor is a 404 naming the parameter. */
+export function pageAfter<T>(ids: readonly T[], indexOf: (id: T) => number | undefined, startingAfter: T | undefined, limit: number): { page: T[]; hasMore: boolean } {
+  let start = 0;
+  if (startingAfter !== undefined) {
+    const index = indexOf(startingAfter);
+    if (index === undefined) throw new DaybookError('not_found', `No such object: ${String(startingAfter)}`, {}, 'starting_after');
+    start = index + 1;
+  }
+  const page = ids.slice(start, start + limit);
+  return { page, hasMore: start + limit < ids.length };
+}

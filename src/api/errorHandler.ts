@@ -34,7 +34,10 @@ function validationAnswer(error: FastifyError): ErrorAnswer {
   const first = error.validation?.[0];
   const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty;
   const path = [error.validationContext, ...(first?.instancePath ?? '').split('/').filter(Boolean)];
-  const param = typeof missing === 'string' ? missing : path.slice(1).join('.') || undefined;
+  // zod names unknown fields in `keys` (a strict object), on the object's own path.
+  const unknown = (first?.params as { keys?: unknown } | undefined)?.keys;
+  const unknownKey = Array.isArray(unknown) && typeof unknown[0] === 'string' ? [unknown[0]] : [];
+  const param = typeof missing === 'string' ? missing : [...path.slice(1), ...unknownKey].join('.') || undefined;
   const message = param !== undefined && typeof first?.message === 'string' ? `Invalid ${param}: ${first.message}` : error.message;
   return { status: 400, body: stripeError('invalid_request_error', 'validation_failed', message, param) };
 }

@@ -1,0 +1,144 @@
+/**
+ * Idempotency-Key on POST (Stripe's rules) and rate limits, through
+ * `app.inject()` on a real store: replay of the first response without
+ * running the handler, 400 idempotency_error for another body, concurrent
+ * duplicates executed once, records that survive a restart, refusals before
+ * the handler not recorded; 429 with Retry-After past a key's rate.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ApiHarness, openApiHarness } from './apiTestkit.ts';
+import { IDEMPOTENCY_CATEGORY } from './idempotencyStore.ts';
+
+let api: ApiHarness;
+afterEach(async () => { await api?.close(); });
+
+async function post(url: string, payload: unknown, headers: Record<string, string>) {
+  const response = await api.app.inject({ method: 'POST', url, payload: payload as object, headers });
+  return { status: response.statusCode, body: response.json(), headers: response.headers, raw: response.body };
+}
+
+async function ledgerEvents(): Promise<number> {
+  return Number(await api.store.streamVersion('ledger-test'));
+}
+
+describe('Idempotency-Key', () => {
+  it('replays the first response, status and body, without running the handler again', async () => {
+    api = await openApiHarness();
+    const headers = { ...api.as('operator'), 'idempotency-key': 'open-1' };
+    const first = await post('/v1/accounts', { currency: 'USD' }, headers);
+    expect(first.status).toBe(200);
+    const written = await ledgerEvents();
+    const again = await post('/v1/accounts', { currency: 'USD' }, headers);
+    expect(again.raw).toBe(first.raw);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(await ledgerEvents()).toBe(written);
+  });
+
+  it('derives generated ids from the key, so a retry that lost its record names the same thing', async () => {
+    api = await openApiHarness();
+    const first = await post('/v1/accounts', { currency: 'USD' }, { ...api.as('operator'), 'idempotency-key': 'derive' });
+    expect(first.body.id).toMatch(/^acct_[0-9A-Za-z]{27}$/);
+    const other = await post('/v1/accounts', { currency: 'USD' }, { ...api.as('operator'), 'idempotency-key': 'derive-2' });
+    expect(other.body.id).not.toBe(first.body.id);
+  });
+
+  it('refuses the same key with another body: 400 idempotency_error, nothing written', async () => {
+    api = await openApiHarness();
+    const headers = { ...api.as('operator'), 'idempotency-key': 'k-1' };
+    await post('/v1/accounts', { id: 'a', currency: 'USD' }, headers);
+    const written = await ledgerEvents();
+    const other = await post('/v1/accounts', { id: 'b', currency: 'USD' }, headers);
+    expect(other.status).toBe(400);
+    expect(other.body.error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_reused', param: 'Idempotency-Key' });
+    expect(await ledgerEvents()).toBe(written);
+    const otherRoute = await post('/v1/accounts/a/close', {}, headers);
+    expect(otherRoute.body.error.type).toBe('idempotency_error');
+  });
+
+  it('keeps keys per API key: another key may use the same idempotency key', async () => {
+    api = await openApiHarness();
+    const mine = await post('/v1/accounts', { currency: 'USD' }, { ...api.as('operator'), 'idempotency-key': 'shared' });
+    const theirs = await post('/v1/accounts', { currency: 'USD' }, { ...api.as('service'), 'idempotency-key': 'shared' });
+    expect(theirs.headers['idempotent-replayed']).toBeUndefined();
+    expect(theirs.body.id).not.toBe(mine.body.id);
+  });
+
+  it('executes concurrent duplicates once', async () => {
+    api = await openApiHarness();
+    await post('/v1/accounts', { id: 'src', currency: 'USD' }, api.as('operator'));
+    await post('/v1/accounts', { id: 'dst', currency: 'USD' }, api.as('operator'));
+    const headers = { ...api.as('operator'), 'idempotency-key': 'pay-once' };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post('/v1/transfers', { debit_account_id: 'src', credit_account_id: 'dst', amount: '5' }, headers)));
+    expect(new Set(answers.map((answer) => answer.raw)).size).toBe(1);
+    expect(answers.filter((answer) => answer.headers['idempotent-replayed'] === 'true')).toHaveLength(19);
+    const balance = await api.app.inject({ method: 'GET', url: '/v1/accounts/dst/balance', headers: api.as('operator') });
+    expect(balance.json().credits_posted).toBe('5');
+  });
+
+  it('records the domain refusals too, but not validation errors', async () => {
+    api = await openApiHarness();
+    const headers = { ...api.as('operator'), 'idempotency-key': 'refused' };
+    const invalid = await post('/v1/transfers', { debit_account_id: 'x', credit_account_id: 'y', amount: -1 }, headers);
+    expect(invalid.status).toBe(400);
+    const missing = await post('/v1/transfers', { debit_account_id: 'x', credit_account_id: 'y', amount: '1' }, headers);
+    expect(missing.status).toBe(404);
+    const replayed = await post('/v1/transfers', { debit_account_id: 'x', credit_account_id: 'y', amount: '1' }, headers);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.body).toEqual(missing.body);
+  });
+
+  it('keeps records durably: a restarted server replays them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daybook-idem-'));
+    try {
+      api = await openApiHarness({ dir });
+      const headers = { ...api.as('operator'), 'idempotency-key': 'durable' };
+      const first = await post('/v1/accounts', { currency: 'USD' }, headers);
+      await api.close();
+      api = await openApiHarness({ dir });
+      // The old operator key is still registered (keys are events in the same store).
+      const reopened = await post('/v1/accounts', { currency: 'USD' }, headers);
+      expect(reopened.status).toBe(200);
+      expect(reopened.raw).toBe(first.raw);
+      expect(reopened.headers['idempotent-replayed']).toBe('true');
+      const records = await api.store.readAll({ category: IDEMPOTENCY_CATEGORY });
+      expect(records).toHaveLength(1);
+      expect(records[0]!.metadata).toMatchObject({ correlationId: expect.any(String), mode: 'test' });
+    } finally {
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a malformed key', async () => {
+    api = await openApiHarness();
+    for (const key of ['', ' leading', 'x'.repeat(256), 'tab\there']) {
+      const answer = await post('/v1/accounts', { currency: 'USD' }, { ...api.as('operator'), 'idempotency-key': key });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.param).toBe('Idempotency-Key');
+    }
+  });
+});
+
+describe('rate limits', () => {
+  it('answers 429 with Retry-After once a key has spent its burst, per key', async () => {
+    api = await openApiHarness({ rateLimit: { perSecond: 1, burst: 3 } });
+    const statuses: number[] = [];
+    let retryAfter: string | undefined;
+    for (let i = 0; i < 5; i += 1) {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/accounts', headers: api.as('auditor') });
+      statuses.push(response.statusCode);
+      if (response.statusCode === 429) {
+        retryAfter = response.headers['retry-after'] as string;
+        expect(response.json().error).toMatchObject({ code: 'rate_limited', type: 'invalid_request_error' });
+      }
+    }
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses.slice(3)).toEqual([429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    const other = await api.app.inject({ method: 'GET', url: '/v1/accounts', headers: api.as('support') });
+    expect(other.statusCode).toBe(200);
+  });
+});

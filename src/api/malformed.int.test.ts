@@ -1,0 +1,126 @@
+/**
+ * Malformed input on every route: wrong types, missing and unknown fields,
+ * bad JSON, bad encodings, huge bodies, negative and fractional amounts,
+ * unknown ids, bad query strings. Every answer is a Stripe-shaped 4xx (never
+ * a 5xx, never a stack trace or SQL), and nothing is written to the store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUEST_BODY_BYTES_MAX } from '../kernel/index.ts';
+import { type ApiHarness, openApiHarness } from './apiTestkit.ts';
+
+let api: ApiHarness;
+let headBefore: bigint;
+
+beforeAll(async () => {
+  api = await openApiHarness();
+  const setup = async (url: string, payload: object) => {
+    const response = await api.app.inject({ method: 'POST', url, payload, headers: api.as('admin') });
+    expect(response.statusCode).toBe(200);
+  };
+  await setup('/v1/accounts', { id: 'a', currency: 'USD' });
+  await setup('/v1/accounts', { id: 'b', currency: 'USD' });
+  await setup('/v1/transfers', { id: 'p', debit_account_id: 'a', credit_account_id: 'b', amount: '10', pending: true });
+  await setup('/v1/journal_entries', { id: 'e', postings: [{ account_id: 'a', side: 'debit', amount: '1', currency: 'USD' }, { account_id: 'b', side: 'credit', amount: '1', currency: 'USD' }] });
+  headBefore = await api.store.headPosition();
+});
+
+afterAll(async () => {
+  expect(await api.store.headPosition()).toBe(headBefore);
+  await api.close();
+});
+
+type Payload = string | Buffer | object | unknown[] | null;
+
+async function expectRefused(method: 'GET' | 'POST', url: string, payload?: Payload, contentType = 'application/json'): Promise<{ status: number; code: string; param?: string }> {
+  const body = payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+  const response = await api.app.inject({ method, url, payload: body, headers: { ...api.as('admin'), ...(body === undefined ? {} : { 'content-type': contentType }) } });
+  const label = `${method} ${url} ${String(body).slice(0, 60)}`;
+  expect({ label, status: response.statusCode >= 400 && response.statusCode < 500 }).toEqual({ label, status: true });
+  const error = response.json().error;
+  expect(error).toMatchObject({ type: expect.stringMatching(/^(invalid_request_error|idempotency_error)$/), message: expect.any(String) });
+  expect(response.body).not.toMatch(/at .*\.(ts|js):\d+|SELECT|INSERT|sqlite/i);
+  expect(await api.store.headPosition()).toBe(headBefore);
+  return { status: response.statusCode, code: error.code, param: error.param };
+}
+
+const POST_ROUTES = [
+  '/v1/accounts', '/v1/accounts/a/close', '/v1/accounts/a/reopen', '/v1/transfers', '/v1/transfers/batch', '/v1/transfers/p/post', '/v1/transfers/p/void',
+  '/v1/journal_entries', '/v1/journal_entries/e/reverse', '/v1/api_keys', '/v1/api_keys/key_nope/revoke',
+];
+
+describe('every POST route', () => {
+  it('covers every POST route registered', () => {
+    const registered = api.app.registeredRoutes.filter((route) => route.method === 'POST' && route.url.startsWith('/v1/')).length;
+    expect(POST_ROUTES).toHaveLength(registered);
+  });
+
+  it.each(POST_ROUTES)('%s refuses bad JSON, wrong shapes, unknown fields, bad encodings and huge bodies', async (url) => {
+    await expectRefused('POST', url, '{"currency": ');
+    await expectRefused('POST', url, '[1,2,3]');
+    await expectRefused('POST', url, '"text"');
+    await expectRefused('POST', url, 'null');
+    await expectRefused('POST', url, { surprise: true });
+    await expectRefused('POST', url, Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]));
+    await expectRefused('POST', url, 'currency=USD', 'application/x-www-form-urlencoded');
+    const huge = await expectRefused('POST', url, JSON.stringify({ pad: 'x'.repeat(REQUEST_BODY_BYTES_MAX) }));
+    expect(huge).toMatchObject({ status: 413, code: 'limit_exceeded' });
+  });
+});
+
+describe('field by field', () => {
+  it('names the parameter of a missing or mistyped field', async () => {
+    expect(await expectRefused('POST', '/v1/accounts', {})).toMatchObject({ status: 400, param: 'currency' });
+    expect(await expectRefused('POST', '/v1/accounts', { currency: 7 })).toMatchObject({ param: 'currency' });
+    expect(await expectRefused('POST', '/v1/accounts', { currency: 'XYZ' })).toMatchObject({ param: 'currency' });
+    expect(await expectRefused('POST', '/v1/accounts', { currency: 'USD', flags: { history: 'yes' } })).toMatchObject({ param: 'flags.history' });
+    expect(await expectRefused('POST', '/v1/accounts', { currency: 'USD', overdraft_limit: '-1' })).toMatchObject({ param: 'overdraft_limit' });
+    expect(await expectRefused('POST', '/v1/accounts', { currency: 'USD', id: 'bad id' })).toMatchObject({ param: 'id' });
+    expect(await expectRefused('POST', '/v1/accounts', { currency: 'USD', id: 'x'.repeat(129) })).toMatchObject({ param: 'id' });
+    expect(await expectRefused('POST', '/v1/accounts', { currency: 'USD', surprise: 1 })).toMatchObject({ param: 'surprise' });
+    expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'a', credit_account_id: 'b' })).toMatchObject({ param: 'amount' });
+  });
+
+  it.each([['-5'], [-5], [5], ['1.5'], ['1e3'], [''], ['0x10'], [' 5'], [null], [`1${'0'.repeat(40)}`]])('refuses the amount %j', async (amount) => {
+    expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'a', credit_account_id: 'b', amount })).toMatchObject({ status: 400, param: 'amount' });
+  });
+
+  it('refuses a zero amount, a transfer to the same account and a pending timeout on a single transfer (the ledger rules)', async () => {
+    expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'a', credit_account_id: 'b', amount: '0' })).toMatchObject({ code: 'validation_failed', param: 'amount' });
+    expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'a', credit_account_id: 'a', amount: '1' })).toMatchObject({ code: 'accounts_must_be_different' });
+    expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'a', credit_account_id: 'b', amount: '1', timeout_ms: 5 })).toMatchObject({ param: 'timeout_ms' });
+  });
+
+  it('refuses negative amounts everywhere an amount goes', async () => {
+    expect(await expectRefused('POST', '/v1/transfers/p/post', { amount: '-1' })).toMatchObject({ param: 'amount' });
+    expect(await expectRefused('POST', '/v1/transfers/batch', { transfers: [{ debit_account_id: 'a', credit_account_id: 'b', amount: '-1' }] })).toMatchObject({ param: 'transfers.0.amount' });
+    expect(await expectRefused('POST', '/v1/transfers/batch', { transfers: [] })).toMatchObject({ param: 'transfers' });
+    expect(await expectRefused('POST', '/v1/journal_entries', { postings: [{ account_id: 'a', side: 'debit', amount: '-1', currency: 'USD' }] })).toMatchObject({ param: 'postings.0.amount' });
+    expect(await expectRefused('POST', '/v1/journal_entries', { postings: [{ account_id: 'a', side: 'sideways', amount: '1', currency: 'USD' }] })).toMatchObject({ param: 'postings.0.side' });
+  });
+
+  it('answers unknown ids with 404 and writes nothing (no failed-transfer record either)', async () => {
+    expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'ghost', credit_account_id: 'b', amount: '1' })).toMatchObject({ status: 404, code: 'debit_account_not_found', param: 'debit_account_id' });
+    expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'a', credit_account_id: 'ghost', amount: '1' })).toMatchObject({ status: 404, param: 'credit_account_id' });
+    expect(await expectRefused('POST', '/v1/transfers/batch', { transfers: [{ debit_account_id: 'a', credit_account_id: 'ghost', amount: '1' }] })).toMatchObject({ status: 404, param: 'transfers.0.credit_account_id' });
+    expect(await expectRefused('POST', '/v1/transfers/ghost/post', {})).toMatchObject({ status: 404, code: 'pending_transfer_not_found' });
+    expect(await expectRefused('POST', '/v1/transfers/ghost/void', {})).toMatchObject({ status: 404 });
+    expect(await expectRefused('POST', '/v1/accounts/ghost/close', {})).toMatchObject({ status: 404, code: 'account_not_found' });
+    expect(await expectRefused('POST', '/v1/journal_entries/ghost/reverse', {})).toMatchObject({ status: 404, code: 'entry_not_found' });
+    expect(await expectRefused('POST', '/v1/journal_entries', { postings: [{ account_id: 'ghost', side: 'debit', amount: '1', currency: 'USD' }, { account_id: 'b', side: 'credit', amount: '1', currency: 'USD' }] }))
+      .toMatchObject({ status: 404, param: 'postings.0.account_id' });
+    expect(await expectRefused('POST', '/v1/api_keys/key_ghost/revoke', {})).toMatchObject({ status: 404 });
+    expect(await expectRefused('POST', '/v1/api_keys', { role: 'root' })).toMatchObject({ status: 400, param: 'role' });
+  });
+});
+
+describe('every GET route', () => {
+  it.each([
+    '/v1/accounts?limit=0', '/v1/accounts?limit=abc', '/v1/accounts?limit=101', '/v1/accounts?starting_after=ghost', '/v1/accounts?bogus=1',
+    '/v1/accounts/ghost', `/v1/accounts/${'x'.repeat(200)}`, '/v1/accounts/ghost/balance', '/v1/accounts/a/balance?as_of=tomorrow', '/v1/accounts/a/balance?as_of=-1',
+    '/v1/transfers/ghost', '/v1/journal_entries/ghost', '/v1/events', '/v1/events?stream=', '/v1/events?stream=ledger-test&after_version=-1',
+    '/v1/events?stream=bad%20stream', '/v1/events?stream=ghost-1', '/v1/api_keys?limit=-1', '/v1/stream?after=-1', '/v1/stream?types=bad%20type',
+    '/v1/stream?category=a%20b', '/v1/accounts/%E0%A4%A',
+  ])('%s is a 4xx', async (url) => {
+    await expectRefused('GET', url);
+  });
+});

@@ -43,7 +43,7 @@ export function hasPermission(role: Role, permission: Permission): boolean {
  * Support sees no category holding personal data; only admins and auditors
  * see the system categories (`apikey`, `idempotency`).
  */
-export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktransfer', 'deposit', 'withdrawal'];
+export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn'];
 export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer'];
 
 export const ROLE_STREAM_CATEGORIES: Readonly<Record<Role, 'all' | readonly string[]>> = {

@@ -48,7 +48,7 @@ export function streamRoutes(store: EventStore): FastifyPluginAsync {
     }, async (request, reply) => {
       const auth = authOf(request);
       const { category } = request.query;
-      if (category !== undefined && !['apikey', 'idempotency'].includes(category) && !mayStreamCategory(auth.role, category)) {
+      if (category !== undefined && !mayStreamCategory(auth.role, category)) {
         throw new DaybookError('permission_denied', `The ${auth.role} role may not read the ${category} category.`, {}, 'category');
       }
       const types = parseTypes(request.query.types);

@@ -48,7 +48,7 @@ describe('the route table', () => {
 describe('every route × every role', () => {
   it('answers 401 without a key, with a malformed key and with an unknown key, on every /v1 route', async () => {
     for (const route of api.app.registeredRoutes.filter((item) => item.url.startsWith('/v1/'))) {
-      for (const headers of [{}, { authorization: 'Bearer nonsense' }, { authorization: `Bearer sk_test_${'Z'.repeat(43)}` }]) {
+      for (const headers of [{}, { authorization: 'Bearer nonsense' }, { authorization: `Bearer sk_test_${'Z'.repeat(43)}` }] as Array<Record<string, string>>) {
         const { status, body } = await statusOf(route.method, route.url, headers);
         expect({ route: `${route.method} ${route.url}`, status }).toEqual({ route: `${route.method} ${route.url}`, status: 401 });
         expect(JSON.parse(body).error.type).toBe('invalid_request_error');

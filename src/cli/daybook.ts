@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo, CliRun } from './cliIo.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -33,6 +34,7 @@ export function buildProgram(run: CliRun): Command {
   registerServe(program, run);
   registerMigrate(program, run);
   registerVerify(program, run);
+  registerKeys(program, run);
   registerBench(program, run);
   return program;
 }

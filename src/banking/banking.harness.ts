@@ -14,26 +14,36 @@ import { counterIds, T0 } from './banking.testkit.ts';
 import type { BankingCurrency, ComplianceFlags, RegulatoryTier } from './banking.types.ts';
 
 export type BankHarness = {
-  store: EventStore;
-  bank: BankingService;
-  clock: ReturnType<typeof fixedClock>;
-  url: string;
-  /** Opens a customer and an account with a balance (a deposit), returns the account id. */
+  readonly store: EventStore;
+  /** The current service (replaced by `restart`). */
+  readonly bank: BankingService;
+  readonly clock: ReturnType<typeof fixedClock>;
+  /** Opens an account of `cus-1` with a balance paid in by its opening deposit; returns its id. */
   account(accountId: string, options?: { currency?: BankingCurrency; tier?: RegulatoryTier; balanceMinor?: bigint; flags?: Partial<ComplianceFlags> }): Promise<string>;
+  /** Credits less debits posted of the account's ledger account. */
   ledgerBalance(accountId: string): bigint;
+  /** Balance of any ledger account (a bank account of the chart, e.g. `fees:USD`). */
+  ledgerAccountBalance(ledgerAccountId: string): bigint;
+  /** A new service on the same store, as after a process restart (its ledger engine replays the log). */
+  restart(): Promise<BankingService>;
   close(): Promise<void>;
 };
 
-/** A banking service on a fresh SQLite store in a temporary folder. */
+/** A banking service on a fresh SQLite store in a temporary folder, with customer `cus-1` registered. */
 export async function openBankHarness(): Promise<BankHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'daybook-banking-'));
-  const url = `sqlite:${join(dir, 'events.db')}`;
-  const store = await openEventStore(url);
+  const store = await openEventStore(`sqlite:${join(dir, 'events.db')}`);
   const clock = fixedClock(T0);
-  const bank = await BankingService.open(store, { clock, ids: counterIds() });
+  const ids = counterIds();
+  let bank = await BankingService.open(store, { clock, ids });
   await bank.registerCustomer({ customerId: 'cus-1', pii: { fullName: 'Ada Lovelace', email: 'ada@example.com' } });
+  const ledgerAccountBalance = (ledgerAccountId: string) => {
+    const account = bank.ledger.state.account(ledgerAccountId);
+    return account === undefined ? 0n : account.balances.creditsPosted - account.balances.debitsPosted;
+  };
   return {
-    store, bank, clock, url,
+    store, clock,
+    get bank() { return bank; },
     async account(accountId, options = {}) {
       await bank.openAccount({
         accountId, customerId: 'cus-1', accountType: 'checking', currency: options.currency ?? 'USD', regulatoryTier: options.tier ?? 'retail',
@@ -41,9 +51,12 @@ export async function openBankHarness(): Promise<BankHarness> {
       });
       return accountId;
     },
-    ledgerBalance(accountId) {
-      const account = bank.ledger.state.account(customerLedgerAccount(accountId));
-      return account === undefined ? 0n : account.balances.creditsPosted - account.balances.debitsPosted;
+    ledgerBalance: (accountId) => ledgerAccountBalance(customerLedgerAccount(accountId)),
+    ledgerAccountBalance,
+    async restart() {
+      await bank.ledger.close();
+      bank = await BankingService.open(store, { clock, ids });
+      return bank;
     },
     async close() {
       await bank.ledger.close();

@@ -69,29 +69,56 @@ export async function runMovement(runtime: BankingRuntime, request: MovementRequ
   return exclusive(runtime, transactionId, async () => {
     let lastError: unknown;
     for (let attempt = 1; attempt <= COMMAND_RETRIES_MAX; attempt += 1) {
-      const txn = await runtime.transactions.load(transactionId);
-      if (txn.state.status !== 'none') return answerExisting(runtime, txn.state, hash, key, ctx);
-      const plan = await planMovement(runtime, request, { transactionId, key, hash }, txn);
-      const writes = [runtime.transactions.write(transactionId, txn, plan.initiate, metadataFor(ctx))];
-      if (plan.from !== null) writes.push(runtime.accounts.write(plan.from.id, plan.from.loaded, plan.from.events, metadataFor(ctx)));
-      let appended: AppendResult;
-      try {
-        appended = await runtime.store.append(writes);
-      } catch (error) {
-        if (!isVersionConflict(error)) throw error;
-        runtime.transactions.forget(transactionId);
-        if (request.fromAccountId !== null) runtime.accounts.forget(request.fromAccountId);
-        lastError = error;
+      const step = await withAccount(runtime, request.fromAccountId, () => initiateMovement(runtime, request, { transactionId, key, hash }, ctx));
+      if (step.kind === 'existing') return answerExisting(runtime, step.state, hash, key, ctx);
+      if (step.kind === 'conflict') {
+        lastError = step.error;
         continue;
       }
-      const afterTxn = runtime.transactions.applied(transactionId, txn, plan.initiate);
-      if (plan.from !== null) runtime.accounts.applied(plan.from.id, plan.from.loaded, plan.from.events);
-      const initiatedEventId = appended.events.find((event) => event.streamId === runtime.transactions.streamId(transactionId))?.eventId;
-      const initiated = (afterTxn.state as Extract<TransactionState, { status: 'initiated' }>).initiated;
-      return settleMovement(runtime, initiated, ctx, { replayed: false, causationId: initiatedEventId, authorized: plan.from !== null });
+      return settleMovement(runtime, step.initiated, ctx, { replayed: false, causationId: step.eventId, authorized: request.fromAccountId !== null });
     }
     throw retriesExhausted(`transaction ${transactionId}`, lastError);
   });
+}
+
+type InitiationStep =
+  | { kind: 'existing'; state: Exclude<TransactionState, { status: 'none' }> }
+  | { kind: 'conflict'; error: unknown }
+  | { kind: 'initiated'; initiated: TransactionInitiated['data']; eventId: string | undefined };
+
+/** Steps 2–5: idempotency, existence, the deciders, and the atomic append of the initiation with the debit's authorization. */
+async function initiateMovement(
+  runtime: BankingRuntime, request: MovementRequest, ids: { transactionId: string; key: string; hash: string }, ctx: ResolvedContext,
+): Promise<InitiationStep> {
+  const { transactionId } = ids;
+  const txn = await runtime.transactions.load(transactionId);
+  if (txn.state.status !== 'none') return { kind: 'existing', state: txn.state };
+  const plan = await planMovement(runtime, request, ids, txn);
+  const writes = [runtime.transactions.write(transactionId, txn, plan.initiate, metadataFor(ctx))];
+  if (plan.from !== null) writes.push(runtime.accounts.write(plan.from.id, plan.from.loaded, plan.from.events, metadataFor(ctx)));
+  let appended: AppendResult;
+  try {
+    appended = await runtime.store.append(writes);
+  } catch (error) {
+    if (!isVersionConflict(error)) throw error;
+    runtime.transactions.forget(transactionId);
+    if (request.fromAccountId !== null) runtime.accounts.forget(request.fromAccountId);
+    return { kind: 'conflict', error };
+  }
+  const afterTxn = runtime.transactions.applied(transactionId, txn, plan.initiate);
+  if (plan.from !== null) runtime.accounts.applied(plan.from.id, plan.from.loaded, plan.from.events);
+  const eventId = appended.events.find((event) => event.streamId === runtime.transactions.streamId(transactionId))?.eventId;
+  return { kind: 'initiated', initiated: (afterTxn.state as Extract<TransactionState, { status: 'initiated' }>).initiated, eventId };
+}
+
+/**
+ * Runs `run` alone among this process's writers of the account's stream:
+ * concurrent debits of one account queue here instead of colliding on its
+ * expected version (another process's writes still meet it there, and are
+ * retried).
+ */
+function withAccount<T>(runtime: BankingRuntime, accountId: string | null, run: () => Promise<T>): Promise<T> {
+  return accountId === null ? run() : exclusive(runtime, `account:${accountId}`, run);
 }
 
 /** Runs `run` after any operation in flight on the same transaction id (a second request with the same key waits for the first). */
@@ -217,6 +244,18 @@ type Booked = { finalAmountMinor: bigint; debitedMinor: bigint; feesChargedMinor
  * what it recorded.
  */
 export async function recordSettlement(
+  runtime: BankingRuntime,
+  initiated: TransactionInitiated['data'],
+  outcome: LedgerOutcome,
+  ctx: ResolvedContext,
+  options: SettleOptions,
+  booked: (outcome: Extract<LedgerOutcome, { ok: true }>) => Booked,
+): Promise<TransactionResult> {
+  const releases = !outcome.ok && options.authorized && initiated.fromAccountId !== null;
+  return withAccount(runtime, releases ? initiated.fromAccountId : null, () => appendSettlement(runtime, initiated, outcome, ctx, options, booked));
+}
+
+async function appendSettlement(
   runtime: BankingRuntime,
   initiated: TransactionInitiated['data'],
   outcome: LedgerOutcome,

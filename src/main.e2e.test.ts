@@ -82,7 +82,17 @@ describe('daybook serve', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', store: { backend: 'sqlite' } });
     const metrics = await fetch(`${baseUrl}/metrics`);
-    expect(await metrics.text()).toContain('daybook_eventstore_head_position 0');
+    // One event: the bootstrap admin key.
+    expect(await metrics.text()).toContain('daybook_eventstore_head_position 1');
+  });
+
+  it('prints a generated admin key once, and it works', async () => {
+    const secret = /^Admin API key \(test mode\), shown once, store it now: (sk_test_\S+)$/m.exec(output)?.[1];
+    expect(secret).toMatch(/^sk_test_[0-9A-Za-z]{43}$/);
+    expect(output.split(secret!).length).toBe(2);
+    const accounts = await fetch(`${baseUrl}/v1/accounts`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(accounts.status).toBe(200);
+    expect((await fetch(`${baseUrl}/v1/accounts`)).status).toBe(401);
   });
 
   it('refuses a second server on the same data folder with one line and exit 75', () => {

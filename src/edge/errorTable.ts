@@ -97,6 +97,22 @@ export const ERROR_TABLE = {
   // Another worker took the partition over: this one's batch rolled back.
   projection_lease_lost: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
 
+  // Banking (src/banking).
+  customer_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  transaction_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  // The same customer id again with other details: like a reused idempotency key.
+  customer_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  // The account's currency differs from the movement's: the caller named the wrong account or currency.
+  account_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  // Well-formed, but the account's state or tier refuses it.
+  account_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  account_already_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  account_not_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  transaction_limit_exceeded: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  daily_limit_exceeded: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  sweep_account_required: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  transaction_already_settled: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+
   // HTTP API (src/api, src/auth). No key, or one we do not know (or revoked): 401.
   authentication_required: { http: 401, stripeType: 'invalid_request_error', exit: EXIT.usage },
   api_key_invalid: { http: 401, stripeType: 'invalid_request_error', exit: EXIT.usage },

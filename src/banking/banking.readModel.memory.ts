@@ -60,13 +60,20 @@ export class InMemoryBankingReadModel implements BankingReadModel {
     }
   }
 
-  /** Follows the log live from the current position; `stop()` ends the subscription. */
+  /** Follows the log live from the current position; `stop()` ends the subscription (and throws what failed it, if anything did). */
   follow(store: EventStore): { stop(): Promise<void> } {
     const subscription: Subscription = store.subscribe({ after: this.lastPosition, types: BANKING_READ_MODEL_EVENT_TYPES });
-    const running = (async () => {
+    // A failed feed (say the store closed under it) is reported by `stop`, not left as an unhandled rejection.
+    const ended = (async () => {
       for await (const event of subscription) this.apply(event);
-    })();
-    return { stop: async () => { subscription.close(); await running; } };
+    })().then(() => undefined, (error: unknown) => error);
+    return {
+      stop: async () => {
+        subscription.close();
+        const failure = await ended;
+        if (failure !== undefined) throw failure;
+      },
+    };
   }
 
   apply(event: RecordedEvent): void {

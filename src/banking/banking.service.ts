@@ -16,6 +16,7 @@ import type {
 import { NO_COMPLIANCE_FLAGS, type OperationContext } from './banking.types.ts';
 import type { BankAccountState, OpenedAccountState } from './bankAccount.decider.ts';
 import type { CustomerState } from './customer.decider.ts';
+import type { CustomerPii } from './customer.events.ts';
 
 export interface BankingServiceOptions {
   clock?: Clock;
@@ -67,9 +68,9 @@ export class BankingService {
     const customerId = input.customerId ?? this.runtime.ids.next();
     requireIds({ customerId });
     const ctx = resolveContext(this.runtime, context);
-    const pii = { fullName: input.pii?.fullName, email: input.pii?.email, phone: input.pii?.phone ?? null, dateOfBirth: input.pii?.dateOfBirth ?? null, address: input.pii?.address ?? null };
+    const pii = piiOf(input.pii);
     const { loaded, events } = await decideAndAppend(this.runtime.customers, customerId, () => ({
-      type: 'RegisterCustomer' as const, data: { customerId, kind: input.kind ?? 'individual', pii: pii as never, atMs: this.runtime.clock.nowMs() },
+      type: 'RegisterCustomer' as const, data: { customerId, kind: input.kind ?? 'individual', pii, atMs: this.runtime.clock.nowMs() },
     }), metadataFor(ctx));
     return customerResult(loaded.state, events.length === 0);
   }
@@ -78,9 +79,9 @@ export class BankingService {
   async updateCustomerPii(customerId: string, pii: RegisterCustomerInput['pii'], context?: OperationContext): Promise<CustomerResult> {
     requireIds({ customerId });
     const ctx = resolveContext(this.runtime, context);
-    const full = { fullName: pii?.fullName, email: pii?.email, phone: pii?.phone ?? null, dateOfBirth: pii?.dateOfBirth ?? null, address: pii?.address ?? null };
+    const full = piiOf(pii);
     const { loaded, events } = await decideAndAppend(this.runtime.customers, customerId, () => ({
-      type: 'UpdateCustomerPii' as const, data: { customerId, pii: full as never, atMs: this.runtime.clock.nowMs() },
+      type: 'UpdateCustomerPii' as const, data: { customerId, pii: full, atMs: this.runtime.clock.nowMs() },
     }), metadataFor(ctx));
     return customerResult(loaded.state, events.length === 0);
   }
@@ -217,6 +218,12 @@ function requireIds(ids: Record<string, unknown>): void {
   const checks = new FieldChecks();
   for (const [param, value] of Object.entries(ids)) checkId(checks, value, param);
   checks.throwFirst();
+}
+
+/** Every personal-data field present, optional ones null; the customer decider checks the values. */
+function piiOf(pii: RegisterCustomerInput['pii'] | undefined): CustomerPii {
+  if (typeof pii !== 'object' || pii === null) return pii as unknown as CustomerPii;
+  return { fullName: pii.fullName, email: pii.email, phone: pii.phone ?? null, dateOfBirth: pii.dateOfBirth ?? null, address: pii.address ?? null };
 }
 
 function requireOk(outcome: LedgerOutcome): void {

@@ -1,0 +1,20 @@
+export {
+  defineProjection, matchesFilter, ProjectionRegistry, versionedTable,
+  type PoisonPolicy, type ProjectionDefinition, type ProjectionFilter, type ProjectionTx,
+} from './projection.ts';
+export {
+  openReadModelStore, type OpenReadModelStoreOptions, type ReadModelStore, type SqlDialect, type SqlExecutor, type WriteTx,
+} from './readModelStore.ts';
+export type { ApplyOutcome, BatchCommitted, FaultHooks, PoisonInfo, RetryPolicy } from './batchProcessor.ts';
+export { ProjectionRunner, type ProjectionRunnerOptions, type ProjectionStatus, type RunnerState } from './runner.ts';
+export { rebuildProjection, type RebuildContext, type RebuildOptions, type RebuildProgress, type RebuildResult } from './rebuild.ts';
+export { replayProjection, stateAt, type ReplayOptions, type ReplayResult, type StateFolder, type StatePoint, type StreamStateAt } from './replay.ts';
+export {
+  countDeadLetters, listDeadLetters, retryDeadLetter, skipDeadLetter,
+  type DeadLetter, type DeadLetterContext, type DeadLetterStatus, type ListDeadLettersOptions,
+} from './deadLetters.ts';
+export { dumpReadModel, projectionPosition, queryProjection, waitForPosition, type WaitOptions } from './queries.ts';
+export { LAG_BUCKETS_MS, LagHistogram, type LagHistogramSnapshot } from './lagHistogram.ts';
+export {
+  createProjectionEngine, ProjectionEngine, type HealthOptions, type HealthReport, type ProjectionEngineOptions, type ProjectionHealth,
+} from './engine.ts';

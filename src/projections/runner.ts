@@ -1,0 +1,423 @@
+/**
+ * Runs one projection: catches up from its checkpoint with `readAll` (pages
+ * bounded by the head read first, filtered by the store where it can), then
+ * follows live through `store.subscribe`, applying batches through a
+ * {@link BatchProcessor}. A stop lets the batch in flight commit. A blue-green
+ * switch made by a rebuild (here or in another process) interrupts the next
+ * batch, which rolls back; the runner then carries on with the new generation.
+ *
+ * @example
+ * const runner = new ProjectionRunner({ store, readModels, definition: streamStats });
+ * runner.onBatchCommitted((batch) => lagHistogram.observe(...batch.lagsMs));
+ * await runner.start();
+ * await runner.waitForPosition(appendResult.position, 5_000);
+ * await runner.stop();
+ */
+import type { EventStore, RecordedEvent } from '../eventstore/index.ts';
+import { type Clock, DaybookError, isDaybookError, systemClock } from '../kernel/index.ts';
+import {
+  type ApplyOutcome, type BatchCommitted, BatchProcessor, type FaultHooks, type PoisonInfo, ProjectionInterrupted, type RetryPolicy,
+} from './batchProcessor.ts';
+import { readActive } from './catalog.ts';
+import { catchUp, handledEvents } from './catchUp.ts';
+import { errorText } from './deadLetters.ts';
+import { ensureFirstGeneration } from './generations.ts';
+import { LagHistogram, type LagHistogramSnapshot } from './lagHistogram.ts';
+import { LiveFeed } from './liveFeed.ts';
+import type { PoisonPolicy, ProjectionDefinition } from './projection.ts';
+import type { ReadModelStore } from './readModelStore.ts';
+import { rebuildProjection } from './rebuild.ts';
+
+export type RunnerState = 'idle' | 'starting' | 'rebuilding' | 'catching_up' | 'live' | 'blocked' | 'stopping' | 'stopped' | 'failed';
+
+export interface ProjectionRunnerOptions extends RetryPolicy {
+  store: EventStore;
+  readModels: ReadModelStore;
+  definition: ProjectionDefinition;
+  clock?: Clock;
+  /** Most events per transaction (default 500). */
+  batchSize?: number;
+  /** How soon the checkpoint moves over a run of events the projection does not handle, when nothing else moves it (default 100 ms). */
+  idleCheckpointMs?: number;
+  /** While stopped on a poison event (policy `stop`): how often to look whether an operator resolved it (default 1000 ms). */
+  blockedPollMs?: number;
+  /** When the active generation was built by an older definition version, rebuild it blue-green before going live (default true). */
+  autoRebuild?: boolean;
+  /** Rebuilds started by the runner call this with their progress. */
+  onRebuildProgress?: (progress: import('./rebuild.ts').RebuildProgress) => void;
+  faults?: FaultHooks;
+}
+
+export interface ProjectionStatus {
+  name: string;
+  state: RunnerState;
+  policy: PoisonPolicy;
+  /** The generation this runner writes (0 before it started). */
+  version: number;
+  definitionVersion: number;
+  /** Last position whose effect is committed (events the projection does not handle count as done once passed). */
+  checkpoint: bigint;
+  head: bigint;
+  positionsBehind: bigint;
+  /** Age of the oldest event not yet reflected, in seconds (0 when caught up). */
+  secondsBehind: number;
+  lastCommittedAt: Date | null;
+  /** Since this runner started. */
+  eventsApplied: number;
+  batchesCommitted: number;
+  parkedEvents: number;
+  /** Set while stopped on a poison event (policy `stop`). */
+  blockedOn: { position: bigint; eventId: string; error: string; attempts: number } | null;
+  /** Why the runner failed (state `failed`). */
+  failure: { code: string; message: string } | null;
+  lag: LagHistogramSnapshot;
+}
+
+interface Waiter {
+  position: bigint;
+  resolve(): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
+export class ProjectionRunner {
+  readonly name: string;
+  private readonly store: EventStore;
+  private readonly readModels: ReadModelStore;
+  private readonly definition: ProjectionDefinition;
+  private readonly clock: Clock;
+  private readonly batchSize: number;
+  private processor: BatchProcessor | null = null;
+  private feed: LiveFeed | null = null;
+  private loop: Promise<void> | null = null;
+  private stopRequested = false;
+  private endSleep: ((goOn: boolean) => void) | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** Highest position seen live, handled or not: may be ahead of the committed checkpoint. */
+  private seen = 0n;
+  private stateValue: RunnerState = 'idle';
+  private failure: unknown = null;
+  private blockedOn: ProjectionStatus['blockedOn'] = null;
+  private readonly waiters = new Set<Waiter>();
+  private readonly listeners = new Set<(batch: BatchCommitted) => void>();
+  private readonly poisonListeners = new Set<(info: PoisonInfo) => void>();
+  private readonly lag = new LagHistogram();
+  private eventsApplied = 0;
+  private batchesCommitted = 0;
+  private parkedEvents = 0;
+  private lastCommittedAt: Date | null = null;
+
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    this.store = options.store;
+    this.readModels = options.readModels;
+    this.definition = options.definition;
+    this.name = options.definition.name;
+    this.clock = options.clock ?? systemClock;
+    this.batchSize = options.batchSize ?? 500;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
+      throw new DaybookError('validation_failed', 'batchSize must be an integer from 1 to 10000', {}, 'batchSize');
+    }
+  }
+
+  get state(): RunnerState {
+    return this.stateValue;
+  }
+
+  /** The committed checkpoint of the generation this runner writes. */
+  get checkpoint(): bigint {
+    return this.processor?.checkpoint ?? 0n;
+  }
+
+  /** Starts in the background; resolves once the runner has loaded its checkpoint (or rejects if it cannot). */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.stopRequested = false;
+    this.failure = null;
+    this.stateValue = 'starting';
+    let ready!: () => void;
+    let failed!: (error: unknown) => void;
+    const started = new Promise<void>((resolve, reject) => { ready = resolve; failed = reject; });
+    this.loop = this.run(ready).catch((error) => {
+      this.fail(error);
+      failed(error);
+    });
+    await started;
+  }
+
+  /** Graceful: the batch in flight commits, then the runner stops. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    if (this.stateValue !== 'failed' && this.loop) this.stateValue = 'stopping';
+    this.endSleep?.(false);
+    this.feed?.wake();
+    await this.loop;
+    this.loop = null;
+  }
+
+  /** Resolves when the runner has ended (stopped or failed). */
+  get done(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  /** Called after every committed batch (and checkpoint move); returns the unsubscribe function. */
+  onBatchCommitted(listener: (batch: BatchCommitted) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called when an event is parked or stops the projection. */
+  onPoison(listener: (info: PoisonInfo) => void): () => void {
+    this.poisonListeners.add(listener);
+    return () => this.poisonListeners.delete(listener);
+  }
+
+  /**
+   * Resolves once the read model reflects every event up to `position`
+   * (read-your-writes for the command that returned it). Rejects with
+   * `projection_wait_timeout` after `timeoutMs`, and with `projection_stopped`
+   * when the runner is stopped on a poison event or failed.
+   */
+  waitForPosition(position: bigint, timeoutMs: number): Promise<void> {
+    if (this.checkpoint >= position) return Promise.resolve();
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        position, resolve, reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new DaybookError('projection_wait_timeout', `projection ${this.name} did not reach position ${position} within ${timeoutMs} ms (at ${this.checkpoint})`,
+            { projection: this.name, position: position.toString(), reached: this.checkpoint.toString(), timeoutMs }));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+      // Events it does not handle may already have passed: move the checkpoint over them now rather than on the idle timer.
+      if (this.seen >= position) this.feed?.wake();
+    });
+  }
+
+  async status(): Promise<ProjectionStatus> {
+    const head = await this.store.headPosition();
+    const checkpoint = this.checkpoint;
+    const behind = head > checkpoint ? head - checkpoint : 0n;
+    let secondsBehind = 0;
+    if (behind > 0n) {
+      const [oldest] = await this.store.readAll({ after: checkpoint, limit: 1 });
+      if (oldest) secondsBehind = Math.max(0, (this.clock.nowMs() - oldest.recordedAt.getTime()) / 1000);
+    }
+    const failure = this.failure === null ? null : { code: isDaybookError(this.failure) ? this.failure.code : 'internal', message: errorText(this.failure) };
+    return {
+      name: this.name, state: this.stateValue, policy: this.definition.onPoison ?? 'park',
+      version: this.processor?.version ?? 0, definitionVersion: this.definition.version,
+      checkpoint, head, positionsBehind: behind, secondsBehind,
+      lastCommittedAt: this.lastCommittedAt, eventsApplied: this.eventsApplied, batchesCommitted: this.batchesCommitted,
+      parkedEvents: this.parkedEvents, blockedOn: this.blockedOn, failure, lag: this.lag.snapshot(),
+    };
+  }
+
+  private async run(ready: () => void): Promise<void> {
+    let signalled = false;
+    const signalReady = (): void => { if (!signalled) { signalled = true; ready(); } };
+    while (!this.stopRequested) {
+      try {
+        const prepared = await this.prepare();
+        signalReady();
+        if (!prepared) continue;
+        const outcome = await this.catchUp();
+        if (outcome.kind === 'done' && !this.stopRequested) await this.followLive();
+        else if (outcome.kind === 'blocked') await this.waitWhileBlocked(outcome);
+      } catch (error) {
+        if (!(error instanceof ProjectionInterrupted)) throw error;
+        // A rebuild switched the generation, or another worker moved the checkpoint: reload and go on.
+      }
+    }
+    signalReady();
+    this.stateValue = 'stopped';
+    this.rejectWaiters(new DaybookError('projection_stopped', `projection ${this.name} was stopped`, { projection: this.name }));
+  }
+
+  /** Finds (or creates, or rebuilds) the generation to write and loads its checkpoint. False: wait and look again. */
+  private async prepare(): Promise<boolean> {
+    this.stateValue = 'starting';
+    const active = await ensureFirstGeneration(this.readModels, this.definition, this.clock);
+    if (!active) {
+      // A rebuild elsewhere is building the first generation: wait for its switch.
+      await this.sleep(this.options.blockedPollMs ?? 1000);
+      return false;
+    }
+    if (active.definitionVersion > this.definition.version) {
+      throw new DaybookError('validation_failed',
+        `projection ${this.name}: the read model was built by definition v${active.definitionVersion}, newer than this code's v${this.definition.version}`,
+        { projection: this.name, active: active.definitionVersion, code: this.definition.version });
+    }
+    if (active.definitionVersion < this.definition.version && this.options.autoRebuild !== false) {
+      this.stateValue = 'rebuilding';
+      await rebuildProjection({ store: this.store, readModels: this.readModels, definition: this.definition, clock: this.clock }, {
+        onProgress: this.options.onRebuildProgress, batchSize: this.options.batchSize, maxAttempts: this.options.maxAttempts,
+        initialBackoffMs: this.options.initialBackoffMs, maxBackoffMs: this.options.maxBackoffMs, shouldStop: () => this.stopRequested,
+      }).catch(async (error) => {
+        if (!isDaybookError(error, 'projection_rebuild_in_progress')) throw error;
+        await this.sleep(this.options.blockedPollMs ?? 1000);
+      });
+      return false;
+    }
+    this.processor = this.newProcessor(active.version);
+    await this.processor.load();
+    this.seen = this.processor.checkpoint;
+    // Another worker (or a rebuild) may have taken the read model past what was waited for.
+    this.resolveWaiters(this.processor.checkpoint);
+    return true;
+  }
+
+  private newProcessor(version: number): BatchProcessor {
+    return new BatchProcessor({
+      readModels: this.readModels, definition: this.definition, version, clock: this.clock,
+      maxAttempts: this.options.maxAttempts, initialBackoffMs: this.options.initialBackoffMs, maxBackoffMs: this.options.maxBackoffMs,
+      faults: this.options.faults,
+      sleep: (ms) => this.sleep(ms),
+      guard: async (tx) => {
+        await tx.lockProjection(this.name, 'shared');
+        const active = await readActive(tx, this.name);
+        if (active?.version !== version) throw new ProjectionInterrupted('version_switched', `projection ${this.name}: generation ${version} is no longer active`);
+      },
+      onCommitted: (batch) => this.committed(batch),
+      onPoison: (info) => {
+        if (info.policy === 'park') this.parkedEvents += 1;
+        for (const listener of this.poisonListeners) listener(info);
+      },
+    });
+  }
+
+  private async catchUp(): Promise<ApplyOutcome> {
+    this.stateValue = 'catching_up';
+    const outcome = await catchUp(this.store, this.processor!, this.definition, { batchSize: this.batchSize, shouldStop: () => this.stopRequested });
+    this.seen = this.processor!.checkpoint;
+    return outcome;
+  }
+
+  private async followLive(): Promise<void> {
+    const processor = this.processor!;
+    this.stateValue = 'live';
+    const feed = new LiveFeed(this.store, processor.checkpoint, this.batchSize * 4);
+    this.feed = feed;
+    try {
+      while (!this.stopRequested) {
+        const chunk = await feed.take(this.batchSize);
+        if (chunk === null) return;
+        if (chunk.length > 0) this.seen = chunk[chunk.length - 1]!.position;
+        const events = this.handled(chunk);
+        if (events.length === 0) {
+          await this.advanceIdle(feed);
+          continue;
+        }
+        const outcome = await processor.apply(events, this.seen);
+        if (outcome.kind === 'blocked') { await this.waitWhileBlocked(outcome); return; }
+        if (outcome.kind === 'stopping') return;
+      }
+    } finally {
+      feed.close();
+      this.feed = null;
+      if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = null; }
+      await feed.done;
+    }
+  }
+
+  /** Moves the checkpoint over events it does not handle: at once for a waiter, else once things are quiet for idleCheckpointMs. */
+  private async advanceIdle(feed: LiveFeed): Promise<void> {
+    const processor = this.processor!;
+    if (this.seen <= processor.checkpoint) return;
+    const waited = [...this.waiters].some((waiter) => waiter.position <= this.seen);
+    if (waited || this.idleTimer === null && feed.buffered === 0 && this.idleDue) {
+      this.idleDue = false;
+      await processor.advance(this.seen);
+      return;
+    }
+    this.idleTimer ??= setTimeout(() => {
+      this.idleTimer = null;
+      this.idleDue = true;
+      feed.wake();
+    }, this.options.idleCheckpointMs ?? 100);
+  }
+
+  private idleDue = false;
+
+  /** Stopped on a poison event (policy `stop`): waits until an operator retries or skips it, then goes on. */
+  private async waitWhileBlocked(outcome: Extract<ApplyOutcome, { kind: 'blocked' }>): Promise<void> {
+    const { event } = outcome;
+    this.blockedOn = { position: event.position, eventId: event.eventId, error: outcome.error, attempts: outcome.attempts };
+    this.stateValue = 'blocked';
+    this.rejectWaiters(this.refusal()!);
+    const version = this.processor!.version;
+    while (!this.stopRequested) {
+      const rows = await this.readModels.read((tx) => tx.query<{ status: string }>(
+        'SELECT status FROM projection_dead_letters WHERE projection = $1 AND version = $2 AND position = $3', [this.name, version, event.position],
+      ));
+      if (rows[0]?.status !== 'blocking') break;
+      await this.sleep(this.options.blockedPollMs ?? 1000);
+    }
+    this.blockedOn = null;
+  }
+
+  private handled(events: readonly RecordedEvent[]): RecordedEvent[] {
+    return handledEvents(this.definition, events);
+  }
+
+  private committed(batch: BatchCommitted): void {
+    this.eventsApplied += batch.events;
+    this.batchesCommitted += 1;
+    this.lastCommittedAt = new Date(batch.committedAtMs);
+    for (const lagMs of batch.lagsMs) this.lag.observe(lagMs);
+    this.resolveWaiters(batch.toPosition);
+    for (const listener of this.listeners) listener(batch);
+  }
+
+  private resolveWaiters(reached: bigint): void {
+    for (const waiter of this.waiters) {
+      if (waiter.position <= reached) {
+        clearTimeout(waiter.timer);
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private refusal(): DaybookError | null {
+    if (this.stateValue === 'blocked' && this.blockedOn) {
+      return new DaybookError('projection_stopped', `projection ${this.name} is stopped on the poison event at position ${this.blockedOn.position}: ${this.blockedOn.error}`,
+        { projection: this.name, position: this.blockedOn.position.toString() });
+    }
+    if (this.stateValue === 'failed') {
+      return new DaybookError('projection_stopped', `projection ${this.name} failed: ${errorText(this.failure)}`, { projection: this.name });
+    }
+    return null;
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error;
+    this.stateValue = 'failed';
+    this.loop = null;
+    this.rejectWaiters(this.refusal()!);
+  }
+
+  private rejectWaiters(error: unknown): void {
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.waiters.clear();
+  }
+
+  /** Resolves after `ms`, or at once (to false) when a stop is asked for. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.stopRequested) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { this.endSleep = null; resolve(true); }, ms);
+      this.endSleep = (goOn) => { clearTimeout(timer); this.endSleep = null; resolve(goOn); };
+    });
+  }
+
+  /** Cuts a wait short (a backoff, or the poll while stopped on a poison event): e.g. after an operator resolved a dead letter. */
+  nudge(): void {
+    this.endSleep?.(true);
+  }
+}

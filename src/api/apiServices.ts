@@ -6,11 +6,14 @@ import type { EventStore } from '../eventstore/index.ts';
 import { type Clock, systemClock } from '../kernel/index.ts';
 import { LedgerEngine } from '../ledger/ledger.service.ts';
 import { AccountDirectory } from './accountDirectory.ts';
+import { type BankingApi, closeBankingApi, openBankingApi } from './bankingApi.ts';
 import { IdempotencyStore } from './idempotencyStore.ts';
 import type { LedgerApi } from './ledgerApi.ts';
 import { createRateLimiter, type RateLimitSettings } from './rateLimiter.ts';
 import { accountRoutes } from './routes/accounts.routes.ts';
 import { apiKeyRoutes } from './routes/apiKeys.routes.ts';
+import { bankAccountRoutes } from './routes/bankAccounts.routes.ts';
+import { bankMovementRoutes } from './routes/bankMovements.routes.ts';
 import { eventRoutes } from './routes/events.routes.ts';
 import { journalEntryRoutes } from './routes/journalEntries.routes.ts';
 import { streamRoutes } from './routes/stream.routes.ts';
@@ -33,6 +36,7 @@ export interface ApiServices {
   keys: ApiKeyRegistry;
   security: ApiSecurity;
   ledger: LedgerApi;
+  banking: BankingApi;
   /** The key made at start, if any; its secret is printed once by the caller. */
   bootstrap: BootstrapResult;
   /** The route modules, for `buildApp({ plugins })`. */
@@ -46,8 +50,8 @@ export const LEDGER_PARTITION_OF_MODE: Readonly<Record<ApiKeyMode, string>> = { 
 
 /**
  * Opens the API's services on a store: API keys (with the bootstrap key),
- * one ledger engine per mode (each replays its partition), idempotency
- * records and rate limits.
+ * one ledger engine and one banking service per mode (each replays its
+ * partition), the banking read model, idempotency records and rate limits.
  *
  * @example
  * const services = await openApiServices(store, { dataDir, rateLimit: { perSecond: 100, burst: 200 } });
@@ -58,6 +62,7 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
   const hasher = createApiKeyHasher(loadPepper(options.dataDir, options.pepper));
   const keys = await ApiKeyRegistry.open(store, { hasher, clock, follow: true });
   const opened: LedgerEngine[] = [];
+  let banking: BankingApi | undefined;
   try {
     const bootstrap = await ensureBootstrapKey(keys, options.seedApiKey);
     const test = await LedgerEngine.open(store, { partition: LEDGER_PARTITION_OF_MODE.test, clock });
@@ -69,20 +74,22 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
       engines: { test, live },
       directories: { test: new AccountDirectory(test), live: new AccountDirectory(live) },
     };
+    banking = await openBankingApi(store, clock);
     const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency: new IdempotencyStore(store, clock) };
     const plugins = [
-      accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), eventRoutes(store), streamRoutes(store), apiKeyRoutes(keys),
-      // TODO(issue 7): banking routes (customers, bank accounts, deposits, withdrawals, transfers, history) once src/banking/banking.service.ts lands.
+      accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), bankAccountRoutes(banking), bankMovementRoutes(banking),
+      eventRoutes(store), streamRoutes(store), apiKeyRoutes(keys),
     ];
+    const openedBanking = banking;
     return {
-      keys, security, ledger, bootstrap, plugins,
+      keys, security, ledger, banking: openedBanking, bootstrap, plugins,
       close: async () => {
-        await Promise.all([test.close(), live.close()]);
+        await Promise.all([test.close(), live.close(), closeBankingApi(openedBanking)]);
         await keys.close();
       },
     };
   } catch (error) {
-    await Promise.all(opened.map((engine) => engine.close()));
+    await Promise.all([...opened.map((engine) => engine.close()), ...(banking === undefined ? [] : [closeBankingApi(banking)])]);
     await keys.close();
     throw error;
   }

@@ -1,26 +1,61 @@
 import { type ApiKeyMode, isApiKeyMode, mayStreamCategory } from '../auth/index.ts';
-import { categoryOf, type RecordedEvent } from '../eventstore/index.ts';
+import { categoryOf, type EventStore, type RecordedEvent } from '../eventstore/index.ts';
 import type { AuthContext } from './security.ts';
 
 /**
  * Which key may see which event, on the live feed and in the raw history.
- * An event belongs to a mode by its stream (`ledger-test`, `ledger-live`:
- * the ledger partitions are per mode) or, failing that, by the `mode` the
- * API wrote into its metadata. Events of neither (API keys, events written
- * by tools) are system events: admins and auditors only. Within its mode, an
- * event is seen by the roles whose categories include its stream's.
+ * An event belongs to a mode by, in order: its stream (the ledger partitions
+ * `ledger-test`, `ledger-banking-live`, …; banking streams whose id carries
+ * the mode prefix, `customer-test.c1`), the `mode` the API wrote into its
+ * metadata, the mode prefix of the ids in its data (`accountId`,
+ * `fromAccountId`, …), or else the first event of its stream. Events of no
+ * mode (API keys, events written by tools) are system events: admins and
+ * auditors only. Within its mode, an event is seen by the roles whose
+ * categories include its stream's.
  */
-export function modeOfEvent(event: Pick<RecordedEvent, 'streamId' | 'metadata'>): ApiKeyMode | undefined {
-  const ledgerMatch = /^ledger-(test|live)$/.exec(event.streamId);
-  if (ledgerMatch !== null) return ledgerMatch[1] as ApiKeyMode;
+const LEDGER_STREAM = /^ledger-(?:banking-)?(test|live)$/;
+const PREFIXED_STREAM = /^[A-Za-z0-9_]+-(test|live)\./;
+const ID_FIELDS = ['accountId', 'fromAccountId', 'toAccountId', 'customerId'] as const;
+const MODE_PREFIX = /^(test|live)\./;
+const STREAM_MODE_CACHE_MAX = 100_000;
+
+export function modeOfEvent(event: Pick<RecordedEvent, 'streamId' | 'metadata' | 'data'>): ApiKeyMode | undefined {
+  const byStream = LEDGER_STREAM.exec(event.streamId) ?? PREFIXED_STREAM.exec(event.streamId);
+  if (byStream !== null) return byStream[1] as ApiKeyMode;
   const mode = event.metadata?.mode;
-  return isApiKeyMode(mode) ? mode : undefined;
+  if (isApiKeyMode(mode)) return mode;
+  const data = event.data as Record<string, unknown> | null;
+  for (const field of ID_FIELDS) {
+    const value = data?.[field];
+    const match = typeof value === 'string' ? MODE_PREFIX.exec(value) : null;
+    if (match !== null) return match[1] as ApiKeyMode;
+  }
+  return undefined;
 }
 
-export function mayReadEvent(auth: AuthContext, event: Pick<RecordedEvent, 'streamId' | 'metadata'>): boolean {
-  const mode = modeOfEvent(event);
-  if (mode === undefined) return auth.role === 'admin' || auth.role === 'auditor';
-  return mode === auth.mode && mayStreamCategory(auth.role, categoryOf(event.streamId));
+/** Resolves modes, reading a stream's first event when an event says nothing itself (a settled banking transaction). */
+export class EventVisibility {
+  private readonly streamModes = new Map<string, ApiKeyMode | null>();
+
+  constructor(private readonly store: EventStore) {}
+
+  async modeOf(event: RecordedEvent): Promise<ApiKeyMode | undefined> {
+    const direct = modeOfEvent(event);
+    if (direct !== undefined || event.version === 1n) return direct;
+    const cached = this.streamModes.get(event.streamId);
+    if (cached !== undefined) return cached ?? undefined;
+    const [first] = await this.store.readStream(event.streamId, { limit: 1 });
+    const mode = first === undefined ? undefined : modeOfEvent(first);
+    if (this.streamModes.size >= STREAM_MODE_CACHE_MAX) this.streamModes.clear();
+    this.streamModes.set(event.streamId, mode ?? null);
+    return mode;
+  }
+
+  async mayRead(auth: AuthContext, event: RecordedEvent): Promise<boolean> {
+    const mode = await this.modeOf(event);
+    if (mode === undefined) return auth.role === 'admin' || auth.role === 'auditor';
+    return mode === auth.mode && mayStreamCategory(auth.role, categoryOf(event.streamId));
+  }
 }
 
 /** An event on the wire: positions and versions as integer strings. */

@@ -20,6 +20,9 @@ beforeAll(async () => {
   await setup('/v1/accounts', { id: 'a', currency: 'USD' });
   await setup('/v1/accounts', { id: 'b', currency: 'USD' });
   await setup('/v1/transfers', { id: 'p', debit_account_id: 'a', credit_account_id: 'b', amount: '10', pending: true });
+  await setup('/v1/customers', { id: 'cus', full_name: 'Ada Lovelace', email: 'ada@example.com' });
+  await setup('/v1/bank_accounts', { id: 'ba', customer_id: 'cus', type: 'checking', currency: 'USD', regulatory_tier: 'retail', initial_balance: '1000' });
+  await setup('/v1/bank_accounts', { id: 'bb', customer_id: 'cus', type: 'savings', currency: 'USD', regulatory_tier: 'retail' });
   await setup('/v1/journal_entries', { id: 'e', postings: [{ account_id: 'a', side: 'debit', amount: '1', currency: 'USD' }, { account_id: 'b', side: 'credit', amount: '1', currency: 'USD' }] });
   headBefore = await api.store.headPosition();
 });
@@ -46,6 +49,8 @@ async function expectRefused(method: 'GET' | 'POST', url: string, payload?: Payl
 const POST_ROUTES = [
   '/v1/accounts', '/v1/accounts/a/close', '/v1/accounts/a/reopen', '/v1/transfers', '/v1/transfers/batch', '/v1/transfers/p/post', '/v1/transfers/p/void',
   '/v1/journal_entries', '/v1/journal_entries/e/reverse', '/v1/api_keys', '/v1/api_keys/key_nope/revoke',
+  '/v1/customers', '/v1/customers/cus', '/v1/bank_accounts', '/v1/bank_accounts/ba/freeze', '/v1/bank_accounts/ba/unfreeze', '/v1/bank_accounts/ba/close',
+  '/v1/deposits', '/v1/withdrawals', '/v1/bank_transfers', '/v1/bank_payments',
 ];
 
 describe('every POST route', () => {
@@ -110,6 +115,23 @@ describe('field by field', () => {
       .toMatchObject({ status: 404, param: 'postings.0.account_id' });
     expect(await expectRefused('POST', '/v1/api_keys/key_ghost/revoke', {})).toMatchObject({ status: 404 });
     expect(await expectRefused('POST', '/v1/api_keys', { role: 'root' })).toMatchObject({ status: 400, param: 'role' });
+    expect(await expectRefused('POST', '/v1/deposits', { account_id: 'ghost', amount: '1' })).toMatchObject({ status: 404, param: 'account_id' });
+    expect(await expectRefused('POST', '/v1/withdrawals', { account_id: 'ghost', amount: '1' })).toMatchObject({ status: 404, param: 'account_id' });
+    expect(await expectRefused('POST', '/v1/bank_transfers', { from_account_id: 'ba', to_account_id: 'ghost', amount: '1' })).toMatchObject({ status: 404, param: 'to_account_id' });
+    expect(await expectRefused('POST', '/v1/bank_payments', { from_account_id: 'ghost', beneficiary: 'DE00', amount: '1' })).toMatchObject({ status: 404, param: 'from_account_id' });
+    expect(await expectRefused('POST', '/v1/bank_accounts', { customer_id: 'ghost', type: 'checking', currency: 'USD', regulatory_tier: 'retail' })).toMatchObject({ status: 404 });
+    expect(await expectRefused('POST', '/v1/bank_accounts/ghost/freeze', { reason: 'x' })).toMatchObject({ status: 404 });
+    expect(await expectRefused('POST', '/v1/customers/ghost', { full_name: 'A', email: 'a@b.co' })).toMatchObject({ status: 404 });
+  });
+
+  it('refuses bad banking input with the parameter named', async () => {
+    expect(await expectRefused('POST', '/v1/deposits', { account_id: 'ba', amount: '-1' })).toMatchObject({ status: 400, param: 'amount' });
+    expect(await expectRefused('POST', '/v1/deposits', { account_id: 'ba', amount: '0' })).toMatchObject({ status: 400 });
+    expect(await expectRefused('POST', '/v1/deposits', { account_id: 'ba', amount: '1', currency: 'JPY' })).toMatchObject({ param: 'currency' });
+    expect(await expectRefused('POST', '/v1/bank_transfers', { from_account_id: 'ba', to_account_id: 'bb', amount: '1', exchange_rate: '1.1234567' })).toMatchObject({ param: 'exchange_rate' });
+    expect(await expectRefused('POST', '/v1/bank_accounts', { customer_id: 'cus', type: 'cheque', currency: 'USD', regulatory_tier: 'retail' })).toMatchObject({ param: 'type' });
+    expect(await expectRefused('POST', '/v1/customers', { full_name: 'A', email: 'not-an-email' })).toMatchObject({ status: 400 });
+    expect(await expectRefused('POST', '/v1/bank_accounts/ba/close', { reason: 'bored' })).toMatchObject({ param: 'reason' });
   });
 });
 
@@ -119,7 +141,9 @@ describe('every GET route', () => {
     '/v1/accounts/ghost', `/v1/accounts/${'x'.repeat(200)}`, '/v1/accounts/ghost/balance', '/v1/accounts/a/balance?as_of=tomorrow', '/v1/accounts/a/balance?as_of=-1',
     '/v1/transfers/ghost', '/v1/journal_entries/ghost', '/v1/events', '/v1/events?stream=', '/v1/events?stream=ledger-test&after_version=-1',
     '/v1/events?stream=bad%20stream', '/v1/events?stream=ghost-1', '/v1/api_keys?limit=-1', '/v1/stream?after=-1', '/v1/stream?types=bad%20type',
-    '/v1/stream?category=a%20b', '/v1/accounts/%E0%A4%A',
+    '/v1/stream?category=a%20b', '/v1/accounts/%E0%A4%A', '/v1/customers/ghost', '/v1/bank_accounts/ghost', '/v1/bank_accounts/ghost/balance',
+    '/v1/bank_accounts/ba/balance?as_of=yesterday', '/v1/bank_accounts/ba/transactions?limit=0', '/v1/bank_accounts/ba/transactions?cursor=garbage',
+    '/v1/bank_accounts/ba/transactions?min_amount=-1', '/v1/bank_transactions/ghost',
   ])('%s is a 4xx', async (url) => {
     await expectRefused('GET', url);
   });

@@ -101,7 +101,7 @@ describe('kill -9 under load', () => {
     for (const n of acknowledged) {
       const response = await fetch(`${second.url}/v1/transfers/t-${n}`, { headers });
       expect(response.status).toBe(200);
-      expect((await response.json()).status).toBe('posted');
+      expect(((await response.json()) as { status: string }).status).toBe('posted');
     }
     // The ones in flight at the kill: retried with the same key and body, each lands once.
     const unacknowledged = [...attempted].filter((n) => !acknowledged.has(n));
@@ -115,15 +115,17 @@ describe('kill -9 under load', () => {
     const posted = new Map<string, number>();
     let after = '0';
     for (;;) {
-      const page = await (await fetch(`${second.url}/v1/events?stream=ledger-test&limit=100&after_version=${after}`, { headers })).json();
+      const page = await (await fetch(`${second.url}/v1/events?stream=ledger-test&limit=100&after_version=${after}`, { headers })).json() as {
+        data: Array<{ type: string; version: string; data: { transferId: string } }>; has_more: boolean;
+      };
       for (const event of page.data) if (event.type === 'TransferPosted') posted.set(event.data.transferId, (posted.get(event.data.transferId) ?? 0) + 1);
       if (!page.has_more) break;
-      after = page.data.at(-1).version;
+      after = page.data.at(-1)!.version;
     }
     expect(posted.size).toBe(attempted.size);
     expect([...posted.values()].every((count) => count === 1)).toBe(true);
     const expectedDebits = [...attempted].reduce((sum, n) => sum + 1 + (n % 5), 0);
-    const bank = await (await fetch(`${second.url}/v1/accounts/bank/balance`, { headers })).json();
+    const bank = await (await fetch(`${second.url}/v1/accounts/bank/balance`, { headers })).json() as { debits_posted: string };
     expect(bank.debits_posted).toBe(String(expectedDebits));
     second.child.kill('SIGTERM');
     await new Promise((resolve) => second.child.once('exit', resolve));

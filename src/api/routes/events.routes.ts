@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventStore } from '../../eventstore/index.ts';
 import { DaybookError, PAGE_SIZE_MAX, STREAM_ID_LENGTH_MAX, STREAM_ID_PATTERN } from '../../kernel/index.ts';
-import { eventToWire, mayReadEvent } from '../eventVisibility.ts';
+import { EventVisibility, eventToWire } from '../eventVisibility.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import { errorResponses } from '../wire.ts';
@@ -35,6 +35,7 @@ export function eventRoutes(store: EventStore): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
+    const visibility = new EventVisibility(store);
     app.get('/v1/events', {
       config: { permission: 'events:read' },
       schema: {
@@ -47,7 +48,7 @@ export function eventRoutes(store: EventStore): FastifyPluginAsync {
       const afterVersion = BigInt(request.query.after_version ?? '0');
       const [first] = await store.readStream(stream, { limit: 1 });
       // Another mode's stream is as absent as a stream that never was.
-      if (first === undefined || !mayReadEvent(auth, first)) throw new DaybookError('not_found', `No such stream: '${stream}'`, {}, 'stream');
+      if (first === undefined || !(await visibility.mayRead(auth, first))) throw new DaybookError('not_found', `No such stream: '${stream}'`, {}, 'stream');
       const page = await store.readStream(stream, { fromVersion: afterVersion + 1n, limit: limit + 1 });
       return { object: 'list' as const, data: page.slice(0, limit).map(eventToWire), has_more: page.length > limit, url: '/v1/events' };
     });

@@ -72,10 +72,12 @@ describe('/v1/stream', () => {
   it('shows an operator only business events of its mode, and filters by category and type', async () => {
     const live = await readEvents('/v1/stream?after=0', api.as('operator', 'live'), 1000);
     expect(live.events.length).toBeGreaterThan(0);
-    expect(live.events.every((event) => event.data.stream_id === 'ledger-live')).toBe(true);
+    expect(live.events.every((event) => /^ledger-(banking-)?live$/.test(event.data.stream_id))).toBe(true);
+    expect(live.events.some((event) => event.data.stream_id === 'ledger-live')).toBe(true);
     const opened = await readEvents('/v1/stream?after=0&category=ledger&types=AccountOpened', api.as('support'), 1000);
-    expect(opened.events.map((event) => event.event)).toEqual(['AccountOpened']);
-    expect(opened.events[0]!.data.stream_id).toBe('ledger-test');
+    expect(new Set(opened.events.map((event) => event.event))).toEqual(new Set(['AccountOpened']));
+    expect(opened.events.every((event) => /^ledger-(banking-)?test$/.test(event.data.stream_id))).toBe(true);
+    expect(opened.events.filter((event) => event.data.stream_id === 'ledger-test')).toHaveLength(1);
     expect((await readEvents('/v1/stream?category=apikey', api.as('support'), 1)).status).toBe(403);
   });
 

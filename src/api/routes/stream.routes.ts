@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { mayStreamCategory } from '../../auth/index.ts';
 import type { EventStore, RecordedEvent, Subscription } from '../../eventstore/index.ts';
 import { DaybookError, EVENT_TYPE_PATTERN } from '../../kernel/index.ts';
-import { eventToWire, mayReadEvent } from '../eventVisibility.ts';
+import { EventVisibility, eventToWire } from '../eventVisibility.ts';
 import { useZod } from '../openapi.ts';
 import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER } from '../requestContext.ts';
 import { authOf } from '../security.ts';
@@ -35,6 +35,7 @@ export function streamRoutes(store: EventStore): FastifyPluginAsync {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
     const open = new Set<() => void>();
+    const visibility = new EventVisibility(store);
     // Streams never end on their own: stop them when the app closes, or the server would wait for them forever.
     app.addHook('preClose', async () => { for (const stop of open) stop(); });
 
@@ -76,18 +77,18 @@ export function streamRoutes(store: EventStore): FastifyPluginAsync {
       open.add(stop);
       request.raw.once('close', stop);
       raw.once('close', stop);
-      await pump(subscription, raw, (event) => mayReadEvent(auth, event), request.log);
+      await pump(subscription, raw, (event) => visibility.mayRead(auth, event), request.log);
       stop();
       raw.end();
     });
   };
 }
 
-async function pump(subscription: Subscription, raw: ServerResponse, visible: (event: RecordedEvent) => boolean, log: { warn(obj: object, msg: string): void }): Promise<void> {
+async function pump(subscription: Subscription, raw: ServerResponse, visible: (event: RecordedEvent) => Promise<boolean>, log: { warn(obj: object, msg: string): void }): Promise<void> {
   try {
     for await (const event of subscription) {
       if (raw.destroyed) return;
-      if (!visible(event)) continue;
+      if (!(await visible(event))) continue;
       const written = raw.write(`id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(eventToWire(event))}\n\n`);
       if (!written) await new Promise<void>((resolve) => { raw.once('drain', resolve); raw.once('close', resolve); });
     }

@@ -1,0 +1,163 @@
+import type { FastifyRequest } from 'fastify';
+import type { ApiKeyMode } from '../auth/index.ts';
+import type { AccountBalanceView, HistoryItem } from '../banking/banking.readModel.ts';
+import { InMemoryBankingReadModel } from '../banking/banking.readModel.memory.ts';
+import { BankingService } from '../banking/banking.service.ts';
+import type { TransactionResult } from '../banking/banking.service.types.ts';
+import type { OpenedAccountState } from '../banking/bankAccount.decider.ts';
+import type { OperationContext } from '../banking/banking.types.ts';
+import type { EventStore } from '../eventstore/index.ts';
+import { type Clock, DaybookError, isDaybookError, uuidv7 } from '../kernel/index.ts';
+import { idFor } from './idempotency.hooks.ts';
+import { authOf } from './security.ts';
+import { isoTime, wireParam } from './wire.ts';
+
+/**
+ * The banking routes' view of the banking module. Test and live data stay
+ * apart as in the ledger: one `BankingService` per mode, each on its own
+ * ledger partition (`banking-test`, `banking-live`), and every id the API
+ * hands the service carries the mode as a prefix (`test.cus_1`), so the
+ * customer, account and transaction streams of the two modes never meet.
+ * Callers never see the prefix.
+ *
+ * TODO(issue 7): the banking module's `OperationContext` has no mode field; the
+ * prefix doubles as the mode marker for the live feed's filtering.
+ */
+export interface BankingApi {
+  store: EventStore;
+  services: Readonly<Record<ApiKeyMode, BankingService>>;
+  readModel: InMemoryBankingReadModel;
+}
+
+const MODE_PREFIX = /^(test|live)\./;
+/** Banking ids are at most 100 characters; the mode prefix takes 5. */
+export const BANKING_WIRE_ID_LENGTH_MAX = 95;
+
+export async function openBankingApi(store: EventStore, clock: Clock): Promise<BankingApi> {
+  const open = (mode: ApiKeyMode) => BankingService.open(store, { clock, ledgerPartition: `banking-${mode}`, ids: { next: () => `${mode}.${uuidv7()}` } });
+  const test = await open('test');
+  const live = await open('live');
+  return { store, services: { test, live }, readModel: await InMemoryBankingReadModel.rebuild(store) };
+}
+
+export async function closeBankingApi(banking: BankingApi): Promise<void> {
+  await Promise.all([banking.services.test.ledger.close(), banking.services.live.ledger.close()]);
+}
+
+export function internalId(request: FastifyRequest, wireId: string): string {
+  return `${authOf(request).mode}.${wireId}`;
+}
+
+export function wireId(id: string): string;
+export function wireId(id: string | null): string | null;
+export function wireId(id: string | null): string | null {
+  return id === null ? null : id.replace(MODE_PREFIX, '');
+}
+
+/** True when an internal id belongs to the caller's mode. */
+export function ofMode(request: FastifyRequest, id: string | null): boolean {
+  return id !== null && id.startsWith(`${authOf(request).mode}.`);
+}
+
+export function bankingOf(banking: BankingApi, request: FastifyRequest): BankingService {
+  return banking.services[authOf(request).mode];
+}
+
+/** The correlation id and the key, for the banking events' metadata. */
+export function operationContext(request: FastifyRequest): OperationContext {
+  return { correlationId: request.correlationId, causationId: request.id, actor: authOf(request).keyId };
+}
+
+/** The banking idempotency key of a movement: derived from the HTTP one, so a retry after a crash finds its transaction. */
+export function movementKey(request: FastifyRequest): string | undefined {
+  return request.idempotency === null ? undefined : idFor(request, 'idem');
+}
+
+/** Runs a banking call; its errors leave with wire parameter names and without mode prefixes. */
+export async function runBanking<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!isDaybookError(error)) throw error;
+    throw new DaybookError(error.code, error.message.replaceAll(/\b(test|live)\./g, ''), { ...error.details }, wireParam(error.param));
+  }
+}
+
+export async function freshReadModel(banking: BankingApi): Promise<InMemoryBankingReadModel> {
+  // Reads only what was appended since the last call: balances and history answer with the caller's own writes.
+  await banking.readModel.catchUp(banking.store);
+  return banking.readModel;
+}
+
+export function bankAccountToWire(account: OpenedAccountState, balance: AccountBalanceView | undefined, mode: ApiKeyMode) {
+  const opened = account.opened;
+  return {
+    object: 'bank_account' as const,
+    id: wireId(opened.accountId),
+    livemode: mode === 'live',
+    customer_id: wireId(opened.customerId),
+    type: opened.accountType,
+    currency: opened.currency,
+    regulatory_tier: opened.regulatoryTier,
+    compliance_flags: {
+      kyc_verified: opened.complianceFlags.kycVerified,
+      sanctions_screened: opened.complianceFlags.sanctionsScreened,
+      politically_exposed: opened.complianceFlags.politicallyExposed,
+      enhanced_due_diligence: opened.complianceFlags.enhancedDueDiligence,
+    },
+    status: account.status === 'closed' ? 'closed' as const : account.frozen ? 'frozen' as const : 'open' as const,
+    created: opened.openedAt,
+    balance: balance === undefined ? null : balanceToWire(balance),
+  };
+}
+
+export function balanceToWire(balance: AccountBalanceView) {
+  return { posted: balance.postedMinor.toString(), pending: balance.pendingMinor.toString(), available: balance.availableMinor.toString() };
+}
+
+export function transactionToWire(result: TransactionResult, mode: ApiKeyMode) {
+  const { initiated, completed, failed } = result;
+  return {
+    object: 'bank_transaction' as const,
+    id: wireId(result.transactionId),
+    livemode: mode === 'live',
+    type: initiated.type,
+    status: result.status,
+    from_account_id: wireId(initiated.fromAccountId),
+    to_account_id: wireId(initiated.toAccountId),
+    beneficiary: initiated.beneficiary,
+    amount: initiated.amount,
+    currency: initiated.currency,
+    to_currency: initiated.toCurrency,
+    exchange_rate: initiated.exchangeRate,
+    fee: initiated.fee,
+    reference: initiated.reference,
+    final_amount: completed?.finalAmount ?? null,
+    debited_amount: completed?.debitedAmount ?? null,
+    failure_code: failed?.reason ?? null,
+    failure_message: failed === null ? null : failed.message.replaceAll(/\b(test|live)\./g, ''),
+    created: initiated.initiatedAt,
+    settled: completed?.completedAt ?? failed?.failedAt ?? null,
+  };
+}
+
+export function historyItemToWire(item: HistoryItem) {
+  return {
+    transaction_id: wireId(item.transactionId),
+    type: item.type,
+    status: item.status,
+    direction: item.direction,
+    amount: item.amountMinor.toString(),
+    currency: item.currency,
+    fee: item.feeMinor.toString(),
+    counterparty_account_id: wireId(item.counterpartyAccountId),
+    beneficiary: item.beneficiary,
+    exchange_rate: item.exchangeRate,
+    reference: item.reference,
+    created: item.initiatedAt,
+    settled: item.settledAt,
+    failure_code: item.failureReason,
+  };
+}
+
+export { isoTime };

@@ -90,6 +90,21 @@ function describeLedgerEngine(name: string, factory: StoreFactory): void {
       expect(second.state.account('b')!.balances.creditsPosted).toBe(7n);
       expect(second.streamVersion).toBe(3n);
     });
+
+    it('two engines racing on one partition: every transfer applied exactly once, replay agrees', async () => {
+      const { store } = await open();
+      const first = await LedgerEngine.open(store, { partition: 'race', conflictRetriesMax: 50 });
+      await openAccounts(first, ['source', 'target']);
+      const second = await LedgerEngine.open(store, { partition: 'race', conflictRetriesMax: 50 });
+      const run = (engine: LedgerEngine, prefix: string) => Promise.all(Array.from({ length: 150 }, (_, i) => engine.execute({
+        type: 'CreateTransfer', data: { transferId: `${prefix}${i}`, debitAccountId: 'source', creditAccountId: 'target', amountMinor: 1n, ledger: 'usd' },
+      })));
+      const [a, b] = await Promise.all([run(first, 'a'), run(second, 'b')]);
+      expect([...a, ...b].every((o) => o.ok)).toBe(true);
+      const replayed = await LedgerEngine.open(store, { partition: 'race' });
+      expect(replayed.state.account('target')!.balances.creditsPosted).toBe(300n);
+      expect(replayed.state.account('source')!.balances.debitsPosted).toBe(300n);
+    });
   });
 }
 

@@ -2,7 +2,7 @@ import type { EventMetadata, EventStore } from '../eventstore/index.ts';
 import { type Clock, systemClock } from '../kernel/clock.ts';
 import { DaybookError, isDaybookError } from '../kernel/errors.ts';
 import { EVENTS_PER_APPEND_MAX, READ_BATCH_MAX } from '../kernel/limits.ts';
-import { decideLedgerBatch } from './ledger.batch.ts';
+import { decideLedgerBatch, type LedgerBatchDecision } from './ledger.batch.ts';
 import { decodeLedgerEvent, encodeLedgerEvent } from './ledger.codec.ts';
 import type { LedgerCommand } from './ledger.commands.ts';
 import type { LedgerEvent } from './ledger.events.ts';
@@ -28,9 +28,24 @@ export interface LedgerEngineOptions {
 interface Waiting {
   command: LedgerCommand;
   metadata: EventMetadata | undefined;
+  attempts?: number;
   resolve(outcome: LedgerOutcome): void;
   reject(error: unknown): void;
 }
+
+/** A batch decided and on its way to the store. */
+interface Flight {
+  batch: Waiting[];
+  decision: LedgerBatchDecision;
+  /** Partition version once this flight is durable. */
+  versionAfter: bigint;
+  /** Decided on top of a flight that then failed: its decision no longer holds. */
+  invalid?: boolean;
+  settled: Promise<void>;
+}
+
+/** Batches in flight at once: one committing, one being decided on top of it. */
+const FLIGHTS_MAX = 2;
 
 /**
  * The ledger's application layer, TigerBeetle style: one engine per ledger
@@ -50,7 +65,12 @@ interface Waiting {
  */
 export class LedgerEngine {
   private readonly queue: Waiting[] = [];
+  private flights: Flight[] = [];
+  private requeued: Waiting[] = [];
+  private needsCatchUp = false;
+  /** True while catching up from the stream: nothing is decided meanwhile. */
   private busy = false;
+  private scheduled = false;
   private closed = false;
 
   private constructor(
@@ -93,7 +113,7 @@ export class LedgerEngine {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     return new Promise<LedgerOutcome>((resolve, reject) => {
       this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
-      if (!this.busy) void this.drain();
+      this.schedule();
     });
   }
 
@@ -104,26 +124,112 @@ export class LedgerEngine {
     const outcomes = requests.map((request) => new Promise<LedgerOutcome>((resolve, reject) => {
       this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
     }));
-    if (!this.busy) void this.drain();
+    this.schedule();
     return Promise.all(outcomes);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.busy || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (this.busy || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 
-  /** Runs batches until the queue is empty; one batch in flight at a time. */
-  private async drain(): Promise<void> {
+  /** Commands arriving in the same turn of the event loop are decided together. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Starts batches while fewer than two are in flight. The second is decided
+   * on top of the first's staged (not yet durable) state and appended with the
+   * version the first will leave, so deciding batch N+1 overlaps the commit of
+   * batch N. Flights complete strictly in order.
+   */
+  private pump(): void {
+    while (this.flights.length < FLIGHTS_MAX && this.queue.length > 0 && !this.busy) {
+      if (this.needsCatchUp) {
+        if (this.flights.length === 0) void this.resync();
+        return;
+      }
+      this.launch(this.takeBatch());
+    }
+  }
+
+  private launch(batch: Waiting[]): void {
+    const previous = this.flights.at(-1);
+    const base: LedgerView = previous?.decision.staged ?? this.root;
+    const expectedVersion = previous ? previous.versionAfter : this.version;
+    const commands = batch.map(({ command }) => stamp(command, this.clock.nowMs()));
+    const decision = decideLedgerBatch(base, commands);
+    if (decision.events.length > EVENTS_PER_APPEND_MAX && batch.length > 1) {
+      // Too many events for one append: the second half goes back to the head of the queue.
+      const half = Math.ceil(batch.length / 2);
+      this.queue.unshift(...batch.slice(half));
+      this.launch(batch.slice(0, half));
+      return;
+    }
+    const written = decision.events.length > 0
+      ? this.appendEvents(decision.events, metadataByRecord(batch), expectedVersion)
+      : Promise.resolve();
+    const flight: Flight = { batch, decision, versionAfter: expectedVersion + BigInt(decision.events.length), settled: Promise.resolve() };
+    // Settle in order: a flight is judged only after the one before it.
+    flight.settled = Promise.allSettled([previous?.settled, written]).then(([, outcome]) => this.complete(flight, outcome!));
+    this.flights.push(flight);
+  }
+
+  private complete(flight: Flight, outcome: PromiseSettledResult<unknown>): void {
+    const index = this.flights.indexOf(flight);
+    this.flights.splice(index, 1);
+    if (outcome.status === 'fulfilled' && !flight.invalid) {
+      flight.decision.staged.commitTo(this.root);
+      this.version = flight.versionAfter;
+      // The next flight read through this one's overlay: it may now read the root directly.
+      this.flights[0]?.decision.staged.rebase(this.root);
+      flight.batch.forEach((waiting, i) => waiting.resolve(flight.decision.outcomes[i]!));
+    } else {
+      this.fail(flight, outcome.status === 'rejected' ? outcome.reason : undefined);
+    }
+    this.pump();
+  }
+
+  /**
+   * A failed flight poisons the ones decided on top of it. A version conflict
+   * (another process appended, or a flight before failed) sends the commands
+   * back to be decided again after catching up; anything else fails them.
+   */
+  private fail(flight: Flight, reason: unknown): void {
+    for (const later of this.flights) later.invalid = true;
+    this.needsCatchUp = true;
+    const retry = flight.invalid || isDaybookError(reason, 'stream_version_conflict');
+    const again: Waiting[] = [];
+    for (const waiting of flight.batch) {
+      waiting.attempts = (waiting.attempts ?? 0) + 1;
+      if (retry && waiting.attempts < this.conflictRetriesMax) again.push(waiting);
+      else waiting.reject(reason ?? new DaybookError('stream_version_conflict', `ledger partition ${this.streamId} changed underneath a batch too often`));
+    }
+    // Flights settle in order, so requeued batches land in front of later ones in their original order.
+    this.requeued.push(...again);
+    if (this.flights.length === 0) {
+      this.queue.unshift(...this.requeued);
+      this.requeued = [];
+    }
+  }
+
+  private async resync(): Promise<void> {
     this.busy = true;
     try {
-      while (this.queue.length > 0) {
-        const batch = this.takeBatch();
-        await this.runBatch(batch);
-      }
+      await this.catchUp();
+      this.needsCatchUp = false;
+    } catch (error) {
+      for (const waiting of this.queue.splice(0)) waiting.reject(error);
     } finally {
       this.busy = false;
     }
+    this.pump();
   }
 
   /** Takes whole linked chains only: a chain never straddles two batches. */
@@ -134,42 +240,13 @@ export class LedgerEngine {
     return this.queue.splice(0, end);
   }
 
-  private async runBatch(batch: Waiting[]): Promise<void> {
-    const atMs = this.clock.nowMs();
-    const commands = batch.map(({ command }) => stamp(command, atMs));
-    for (let attempt = 1; ; attempt += 1) {
-      const decision = decideLedgerBatch(this.root, commands);
-      if (decision.events.length > EVENTS_PER_APPEND_MAX && batch.length > 1) {
-        // Too many events for one append: decide the halves separately, in order.
-        const half = Math.ceil(batch.length / 2);
-        this.queue.unshift(...batch.slice(half));
-        await this.runBatch(batch.slice(0, half));
-        return;
-      }
-      try {
-        if (decision.events.length > 0) await this.appendEvents(decision.events, metadataByRecord(batch));
-      } catch (error) {
-        if (isDaybookError(error, 'stream_version_conflict') && attempt < this.conflictRetriesMax) {
-          await this.catchUp();
-          continue;
-        }
-        for (const waiting of batch) waiting.reject(error);
-        return;
-      }
-      decision.staged.commitTo(this.root);
-      this.version += BigInt(decision.events.length);
-      batch.forEach((waiting, index) => waiting.resolve(decision.outcomes[index]!));
-      return;
-    }
-  }
-
-  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>): Promise<void> {
+  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>, expectedVersion: bigint): Promise<void> {
     if (events.length > EVENTS_PER_APPEND_MAX) {
       throw new DaybookError('limit_exceeded', `a ledger batch produced ${events.length} events; at most ${EVENTS_PER_APPEND_MAX} fit one append`, { limit: EVENTS_PER_APPEND_MAX });
     }
     await this.store.append({
       streamId: this.streamId,
-      expectedVersion: this.version === 0n ? 'no_stream' : this.version,
+      expectedVersion: expectedVersion === 0n ? 'no_stream' : expectedVersion,
       events: events.map((event) => {
         const encoded = encodeLedgerEvent(event);
         const caller = metadata.size === 0 ? undefined : metadata.get(recordKeyOfEvent(event));

@@ -80,12 +80,24 @@ export class LedgerOverlay implements LedgerState {
   private readonly entries = new Map<EntryId, EntryRecord>();
   private readonly ledgers = new Map<LedgerId, Currency>();
 
-  constructor(readonly parent: LedgerView) {}
+  constructor(private parentView: LedgerView) {}
 
-  account(accountId: AccountId): AccountRecord | undefined { return this.accounts.get(accountId) ?? this.parent.account(accountId); }
-  transfer(transferId: TransferId): TransferRecord | undefined { return this.transfers.get(transferId) ?? this.parent.transfer(transferId); }
-  entry(entryId: EntryId): EntryRecord | undefined { return this.entries.get(entryId) ?? this.parent.entry(entryId); }
-  ledgerCurrency(ledger: LedgerId): Currency | undefined { return this.ledgers.get(ledger) ?? this.parent.ledgerCurrency(ledger); }
+  get parent(): LedgerView {
+    return this.parentView;
+  }
+
+  /**
+   * Reads through `view` from now on: once the parent's changes were committed
+   * into `view` (the root), this keeps chains of overlays from growing.
+   */
+  rebase(view: LedgerView): void {
+    this.parentView = view;
+  }
+
+  account(accountId: AccountId): AccountRecord | undefined { return this.accounts.get(accountId) ?? this.parentView.account(accountId); }
+  transfer(transferId: TransferId): TransferRecord | undefined { return this.transfers.get(transferId) ?? this.parentView.transfer(transferId); }
+  entry(entryId: EntryId): EntryRecord | undefined { return this.entries.get(entryId) ?? this.parentView.entry(entryId); }
+  ledgerCurrency(ledger: LedgerId): Currency | undefined { return this.ledgers.get(ledger) ?? this.parentView.ledgerCurrency(ledger); }
 
   setAccount(record: AccountRecord): void { this.accounts.set(record.accountId, record); }
   setTransfer(record: TransferRecord): void { this.transfers.set(record.transferId, record); }

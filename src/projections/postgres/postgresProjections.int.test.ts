@@ -2,17 +2,23 @@
  * The projections conformance suite on PostgreSQL. One database per file;
  * each test starts from an empty one (schema dropped), then opens a fresh
  * event store and read-model store on it.
+ *
+ * It needs a real server: runners, appends, queries and rebuilds run at once
+ * on several connections, and PGlite's socket server interleaves the
+ * extended-protocol messages of concurrent statements from different
+ * connections ("bind message supplies 9 parameters, but prepared statement
+ * requires 3"), so on PGlite it is skipped, loudly (and fails under CI=true).
  */
 import pg from 'pg';
 import { afterAll } from 'vitest';
-import { createTestDatabase, describeIfPostgres, postgresAvailability, type TestDatabase } from '../../../test/support/postgres.ts';
+import { createTestDatabase, describeIfConcurrentPostgres, type TestDatabase } from '../../../test/support/postgres.ts';
 import { openEventStore } from '../../eventstore/open.ts';
 import { describeProjectionConformance } from '../conformance/projectionConformance.ts';
 import { openReadModelStore } from '../readModelStore.ts';
 
 let database: Promise<TestDatabase> | null = null;
 
-describeIfPostgres('postgres projections', () => {
+describeIfConcurrentPostgres('postgres projections', () => {
   afterAll(async () => {
     if (database) await (await database).drop();
   });
@@ -27,14 +33,12 @@ describeIfPostgres('postgres projections', () => {
     } finally {
       await client.end();
     }
-    // PGlite's socket server takes at most 8 connections: small pools keep both stores under it.
-    const pglite = postgresAvailability().kind === 'pglite';
-    const store = await openEventStore(url, { poolSize: pglite ? 2 : undefined, subscriptionPollMs: 50 });
-    const readModels = await openReadModelStore(url, { poolSize: pglite ? 1 : 4 });
+    const store = await openEventStore(url, { subscriptionPollMs: 50 });
+    const readModels = await openReadModelStore(url);
     return {
       store,
       readModels,
-      openReadModels: () => openReadModelStore(url, { poolSize: pglite ? 1 : 4 }),
+      openReadModels: () => openReadModelStore(url),
       async teardown() {
         await readModels.close();
         await store.close();

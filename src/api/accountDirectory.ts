@@ -1,6 +1,4 @@
-import { LedgerMaps } from '../ledger/index.ts';
-// The engine is not re-exported by the ledger's index yet.
-import type { LedgerEngine } from '../ledger/ledger.service.ts';
+import { type LedgerEngine, LedgerMaps } from '../ledger/index.ts';
 
 /**
  * Accounts of one ledger partition in the order they were opened, for

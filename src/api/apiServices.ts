@@ -4,7 +4,7 @@ import {
 } from '../auth/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { type Clock, systemClock } from '../kernel/index.ts';
-import { LedgerEngine } from '../ledger/ledger.service.ts';
+import { LedgerEngine } from '../ledger/index.ts';
 import { AccountDirectory } from './accountDirectory.ts';
 import { type BankingApi, closeBankingApi, openBankingApi } from './bankingApi.ts';
 import { IdempotencyStore } from './idempotencyStore.ts';

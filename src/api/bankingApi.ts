@@ -1,11 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyMode } from '../auth/index.ts';
-import type { AccountBalanceView, HistoryItem } from '../banking/banking.readModel.ts';
-import { InMemoryBankingReadModel } from '../banking/banking.readModel.memory.ts';
-import { BankingService } from '../banking/banking.service.ts';
-import type { TransactionResult } from '../banking/banking.service.types.ts';
-import type { OpenedAccountState } from '../banking/bankAccount.decider.ts';
-import type { OperationContext } from '../banking/banking.types.ts';
+import {
+  type AccountBalanceView, BankingService, type HistoryItem, InMemoryBankingReadModel, type OpenedAccountState, type OperationContext, type TransactionResult,
+} from '../banking/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { type Clock, DaybookError, isDaybookError, uuidv7 } from '../kernel/index.ts';
 import { idFor } from './idempotency.hooks.ts';

@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyMode } from '../auth/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
-import type { LedgerResult } from '../ledger/index.ts';
-import type { LedgerEngine, LedgerRequest } from '../ledger/ledger.service.ts';
+import type { LedgerEngine, LedgerRequest, LedgerResult } from '../ledger/index.ts';
 import type { AccountDirectory } from './accountDirectory.ts';
 import { authOf } from './security.ts';
 import { eventMetadataOf, rejectionError, withWireParam } from './wire.ts';

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { OpenedAccountState } from '../../banking/bankAccount.decider.ts';
-import { ACCOUNT_TYPES, BANKING_CURRENCIES, CLOSURE_REASONS, CUSTOMER_KINDS, REGULATORY_TIERS } from '../../banking/banking.types.ts';
+import { ACCOUNT_TYPES, BANKING_CURRENCIES, CLOSURE_REASONS, CUSTOMER_KINDS, type OpenedAccountState, REGULATORY_TIERS } from '../../banking/index.ts';
 import { DaybookError } from '../../kernel/index.ts';
 import {
   BANKING_WIRE_ID_LENGTH_MAX, type BankingApi, bankAccountToWire, bankingOf, balanceToWire, freshReadModel, historyItemToWire, internalId,

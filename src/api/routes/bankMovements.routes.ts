@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { TransactionResult } from '../../banking/banking.service.types.ts';
-import { BANKING_CURRENCIES } from '../../banking/banking.types.ts';
+import { BANKING_CURRENCIES, type TransactionResult } from '../../banking/index.ts';
 import { DaybookError, isDaybookError } from '../../kernel/index.ts';
 import { type BankingApi, bankingOf, internalId, movementKey, ofMode, operationContext, runBanking, transactionToWire } from '../bankingApi.ts';
 import { useZod } from '../openapi.ts';

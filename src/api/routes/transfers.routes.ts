@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DaybookError } from '../../kernel/index.ts';
-import type { LedgerRequest } from '../../ledger/ledger.service.ts';
+import type { LedgerRequest } from '../../ledger/index.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';

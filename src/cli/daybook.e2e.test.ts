@@ -40,10 +40,10 @@ describe('help and usage errors', () => {
   it('prints help and exits 0', () => {
     const result = daybook(['--help']);
     expect(result.status).toBe(0);
-    for (const command of ['serve', 'migrate', 'verify', 'bench']) expect(result.stdout).toContain(command);
+    for (const command of ['serve', 'migrate', 'verify', 'bench', 'keys']) expect(result.stdout).toContain(command);
   });
 
-  it.each(['serve', 'migrate', 'verify', 'bench'])('has --help on %s', (command) => {
+  it.each(['serve', 'migrate', 'verify', 'bench', 'keys'])('has --help on %s', (command) => {
     const result = daybook([command, '--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`Usage: daybook ${command}`);

@@ -92,4 +92,16 @@ describe('/v1/stream', () => {
     expect(BigInt(events[0]!.id)).toBeGreaterThan(BigInt(last.id));
     expect(events[0]!.data.metadata.correlationId).toBe('corr-sse');
   });
+
+  it('ends open streams when the app closes, so shutdown does not wait for clients', async () => {
+    const other = await openApiHarness();
+    const url = await other.app.listen({ port: 0, host: '127.0.0.1' });
+    const response = await fetch(`${url}/v1/stream`, { headers: other.as('operator') });
+    expect(response.status).toBe(200);
+    const reading = response.text();
+    const started = Date.now();
+    await other.close();
+    await reading;
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
 });

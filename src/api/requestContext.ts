@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../kernel/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -68,10 +68,17 @@ export function eventToWire(event: RecordedEvent) {
     position: event.position.toString(),
     type: event.type,
     schema_version: event.schemaVersion,
-    data: event.data,
+    data: withoutSecrets(event),
     metadata: event.metadata,
     recorded_at: event.recordedAt.toISOString(),
     hash: event.hash,
     previous_hash: event.previousHash,
   };
+}
+
+/** Key hashes stay in the store: peppered as they are, nobody outside needs them. */
+function withoutSecrets(event: RecordedEvent): unknown {
+  if (event.type !== 'ApiKeyCreated' || typeof event.data !== 'object' || event.data === null) return event.data;
+  const { secretHash: _secretHash, ...rest } = event.data as Record<string, unknown>;
+  return rest;
 }

@@ -107,6 +107,17 @@ describe('bank accounts and movements', () => {
   });
 });
 
+describe('audit', () => {
+  it('writes the correlation id and the key into the banking events, and auditors read them', async () => {
+    const deposit = await post('/v1/deposits', { account_id: 'sav', amount: '3' }, { ...api.as('operator'), 'x-correlation-id': 'corr-bank' });
+    const events = await get(`/v1/events?stream=banktxn-test.${deposit.body.id}`, api.as('auditor'));
+    expect(events.status).toBe(200);
+    expect(events.body.data.map((event: { type: string }) => event.type)).toEqual(['TransactionInitiated', 'TransactionCompleted']);
+    for (const event of events.body.data) expect(event.metadata).toMatchObject({ correlationId: 'corr-bank', actor: expect.stringMatching(/^key_/) });
+    expect((await get(`/v1/events?stream=banktxn-test.${deposit.body.id}`, api.as('auditor', 'live'))).status).toBe(404);
+  });
+});
+
 describe('modes', () => {
   it('keeps test and live banking apart', async () => {
     expect((await get('/v1/bank_accounts/chk', api.as('operator', 'live'))).status).toBe(404);

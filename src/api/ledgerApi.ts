@@ -28,3 +28,15 @@ export async function executeLedger(ledger: LedgerApi, request: FastifyRequest, 
   if (!outcome.ok) throw rejectionError(outcome.rejection, paramPrefix);
   return outcome.result;
 }
+
+/**
+ * True when another process appended to this mode's partition after this
+ * engine's last batch (several API processes on one PostgreSQL store). Then
+ * an id this engine does not know may exist: the edge's existence checks
+ * step aside and let the engine decide, which catches up when its append
+ * meets the newer version.
+ */
+export async function engineBehindTheLog(ledger: LedgerApi, request: FastifyRequest): Promise<boolean> {
+  const engine = engineOf(ledger, request);
+  return (await ledger.store.streamVersion(engine.streamId)) > engine.streamVersion;
+}

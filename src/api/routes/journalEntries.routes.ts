@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DaybookError } from '../../kernel/index.ts';
 import type { Currency } from '../../kernel/money.ts';
 import { idFor } from '../idempotency.hooks.ts';
-import { engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
+import { engineBehindTheLog, engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { entryToWire } from '../ledger.presenters.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
@@ -66,7 +66,7 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
             .map((field) => [conversion[field], `conversions.${index}.${field}`] as const)),
         ];
         const missing = named.find(([accountId]) => state.account(accountId) === undefined);
-        if (missing !== undefined) throw new DaybookError('account_not_found', `No such account: '${missing[0]}'`, { accountId: missing[0] }, missing[1]);
+        if (missing !== undefined && !(await engineBehindTheLog(ledger, request))) throw new DaybookError('account_not_found', `No such account: '${missing[0]}'`, { accountId: missing[0] }, missing[1]);
       }
       await executeLedger(ledger, request, {
         type: 'RecordJournalEntry',
@@ -104,7 +104,7 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
     }, async (request) => {
       const state = engineOf(ledger, request).state;
       const reversalId = request.body?.id ?? idFor(request, 'je');
-      if (state.entry(reversalId) === undefined && state.entry(request.params.id) === undefined) {
+      if (state.entry(reversalId) === undefined && state.entry(request.params.id) === undefined && !(await engineBehindTheLog(ledger, request))) {
         throw new DaybookError('entry_not_found', `No such journal entry: '${request.params.id}'`, {}, 'id');
       }
       await executeLedger(ledger, request, { type: 'ReverseJournalEntry', data: { reversalId, entryId: request.params.id, metadata: request.body?.metadata } });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DaybookError } from '../../kernel/index.ts';
 import type { LedgerRequest } from '../../ledger/index.ts';
 import { idFor } from '../idempotency.hooks.ts';
-import { engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
+import { engineBehindTheLog, engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
@@ -83,7 +83,7 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       config: { permission: 'ledger:write' },
       schema: { tags: TAGS, summary: 'Create a transfer', headers: idempotencyHeaderWire, body: createTransferBody, response: { 200: transferWire, ...errorResponses } },
     }, async (request) => {
-      const command = createTransferCommand(ledger, request, request.body, request.body.id ?? idFor(request, 'tr'), false);
+      const command = await createTransferCommand(ledger, request, request.body, request.body.id ?? idFor(request, 'tr'), false);
       await executeLedger(ledger, request, command);
       return transferToWire(engineOf(ledger, request).state.transfer(command.data.transferId as string)!, authOf(request).mode);
     });
@@ -96,8 +96,8 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       if (transfers.length > TRANSFERS_PER_BATCH_MAX) {
         throw new DaybookError('limit_exceeded', `a batch holds at most ${TRANSFERS_PER_BATCH_MAX} transfers, got ${transfers.length}`, { limit: TRANSFERS_PER_BATCH_MAX }, 'transfers');
       }
-      const commands = transfers.map((item, index) =>
-        createTransferCommand(ledger, request, item, item.id ?? idFor(request, 'tr', String(index)), atomic && index < transfers.length - 1, `transfers.${index}.`));
+      const commands = await Promise.all(transfers.map((item, index) =>
+        createTransferCommand(ledger, request, item, item.id ?? idFor(request, 'tr', String(index)), atomic && index < transfers.length - 1, `transfers.${index}.`)));
       let outcomes;
       try {
         outcomes = await engineOf(ledger, request).executeAll(commands, eventMetadataOf(request));
@@ -136,7 +136,7 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
         const body = request.body ?? {};
         const transferId = body.id ?? idFor(request, action === 'post' ? 'trp' : 'trv');
         const engine = engineOf(ledger, request);
-        if (engine.state.transfer(transferId) === undefined && engine.state.transfer(pendingId) === undefined) {
+        if (engine.state.transfer(transferId) === undefined && engine.state.transfer(pendingId) === undefined && !(await engineBehindTheLog(ledger, request))) {
           throw new DaybookError('pending_transfer_not_found', `No such pending transfer: '${pendingId}'`, { pendingId }, 'id');
         }
         if (action === 'void' && body.amount !== undefined) throw new DaybookError('validation_failed', 'a void releases the whole reservation: amount is not allowed', {}, 'amount');
@@ -156,11 +156,11 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
  * precedence), unless the transfer id is known already: then the ledger
  * answers as it does for any repeated id.
  */
-function createTransferCommand(ledger: LedgerApi, request: FastifyRequest, body: CreateTransferBody, transferId: string, linked: boolean, paramPrefix = ''): LedgerRequest & { type: 'CreateTransfer' } {
+async function createTransferCommand(ledger: LedgerApi, request: FastifyRequest, body: CreateTransferBody, transferId: string, linked: boolean, paramPrefix = ''): Promise<LedgerRequest & { type: 'CreateTransfer' }> {
   const state = engineOf(ledger, request).state;
   const debit = state.account(body.debit_account_id);
   const credit = state.account(body.credit_account_id);
-  if (state.transfer(transferId) === undefined) {
+  if (state.transfer(transferId) === undefined && (debit === undefined || credit === undefined) && !(await engineBehindTheLog(ledger, request))) {
     if (debit === undefined) throw new DaybookError('debit_account_not_found', `No such account: '${body.debit_account_id}'`, {}, `${paramPrefix}debit_account_id`);
     if (credit === undefined) throw new DaybookError('credit_account_not_found', `No such account: '${body.credit_account_id}'`, {}, `${paramPrefix}credit_account_id`);
   }

@@ -64,6 +64,8 @@ export interface BatchProcessorOptions extends RetryPolicy {
   version: number;
   partition?: number;
   clock: Clock;
+  /** The start marker the previous processor of the same worker wrote: finding it again is no sign of a crash. */
+  ownStartMarker?: { after: bigint; writtenAtMs: number } | null;
   /** Runs first in every batch transaction: throws `ProjectionInterrupted` when this worker may no longer write this generation. */
   guard(tx: WriteTx): Promise<void>;
   /** Waits `ms`, or less when the worker is asked to stop; resolves to false then. */
@@ -110,7 +112,13 @@ export class BatchProcessor {
     return this.options.version;
   }
 
-  /** Reads the checkpoint and the attempt marker left by earlier runs (a crash leaves one behind). */
+  /**
+   * Reads the checkpoint and the attempt marker left by earlier runs. A run
+   * that started at this very checkpoint and never moved it (its start marker
+   * is still there) ended in its first batch: that batch's events now go one
+   * at a time, counted. Otherwise this run's start is marked, the only write
+   * the marker gets while nothing fails.
+   */
   async load(): Promise<void> {
     const { readModels, version } = this.options;
     const loaded = await readModels.read(async (tx) => ({
@@ -118,8 +126,37 @@ export class BatchProcessor {
       marker: await readAttemptMarker(tx, this.name, version, this.partition),
     }));
     if (loaded.checkpoint === null) throw new ProjectionInterrupted('version_switched', `generation ${version} of ${this.name} has no checkpoint`);
-    this.checkpoint = loaded.checkpoint;
-    this.marker = loaded.marker;
+    const checkpoint = loaded.checkpoint;
+    const marker = loaded.marker;
+    this.checkpoint = checkpoint;
+    this.marker = marker;
+    const own = this.options.ownStartMarker;
+    const isStart = marker !== null && marker.until === 0n && marker.attempts === 0;
+    if (isStart && marker.after === checkpoint && !(own && own.after === marker.after && own.writtenAtMs === marker.updatedAtMs)) {
+      this.suspectUntil = 'first';
+    } else if (marker !== null && marker.until > checkpoint) {
+      this.suspectUntil = marker.until;
+    } else {
+      this.suspectUntil = null;
+      await this.writeMarker({ after: checkpoint, until: 0n, attempts: 0, lastError: null });
+      this.startMarker = { after: checkpoint, writtenAtMs: this.markerWrittenAtMs };
+    }
+  }
+
+  /** The start marker this processor wrote, to pass to the next one of the same worker (its own start is not a crash). */
+  startMarker: { after: bigint; writtenAtMs: number } | null = null;
+  private markerWrittenAtMs = 0;
+  /** Events up to this position go one at a time ('first': the first batch after load). */
+  private suspectUntil: bigint | 'first' | null = null;
+
+  /** On a graceful stop: a clean end is not a crash, so the next start must not take it for one. */
+  async release(): Promise<void> {
+    if (this.suspectUntil !== null || this.marker === null || this.marker.until !== 0n) return;
+    await this.options.readModels.executeLight(
+      'DELETE FROM projection_attempts WHERE name = $1 AND version = $2 AND partition = $3 AND until_position = 0',
+      [this.name, this.options.version, this.partition],
+    );
+    this.marker = null;
   }
 
   /**
@@ -130,14 +167,13 @@ export class BatchProcessor {
   async apply(events: readonly RecordedEvent[], seenTo: bigint): Promise<ApplyOutcome> {
     let pending = events;
     while (pending.length > 0) {
-      const isolate = this.inSuspectRange();
+      if (this.suspectUntil === 'first') this.suspectUntil = pending[pending.length - 1]!.position;
+      const isolate = this.suspectUntil !== null && pending[0]!.position <= this.suspectUntil;
       const batch = isolate ? pending.slice(0, 1) : pending;
       const rest = pending.slice(batch.length);
       const to = rest.length === 0 ? seenTo : batch[batch.length - 1]!.position;
-      const outcome = await this.attempt(batch, to);
-      if (outcome === 'retry') {
-        continue;
-      }
+      const outcome = isolate ? await this.attemptOne(batch[0]!, to) : await this.attemptBatch(batch, to);
+      if (outcome === 'retry') continue;
       if (outcome !== 'committed') return outcome;
       pending = rest;
     }
@@ -151,52 +187,59 @@ export class BatchProcessor {
     await this.commit([], to);
   }
 
-  private inSuspectRange(): boolean {
-    const marker = this.marker;
-    return marker !== null && (marker.after === this.checkpoint || this.checkpoint < marker.until);
-  }
-
-  /** One attempt at one batch: counted durably first, then run; a failure is classified, backed off, or turns the event into a poison event. */
-  private async attempt(batch: readonly RecordedEvent[], to: bigint): Promise<'committed' | 'retry' | ApplyOutcome> {
-    const marker = await this.countAttempt(batch);
-    if (marker.attempts > this.maxAttempts) return this.poison(batch[0]!, marker);
+  /** A batch while nothing is suspect: no marker write. If it fails, its events are tried again one at a time, at once (the failure names no event yet). */
+  private async attemptBatch(batch: readonly RecordedEvent[], to: bigint): Promise<'committed' | 'retry'> {
     try {
       await this.commit(batch, to);
       return 'committed';
     } catch (error) {
-      if (error instanceof ProjectionInterrupted || error instanceof SimulatedCrash) throw error;
-      if (error instanceof DaybookError && (error.code === 'store_closed' || error.code === 'store_unavailable' || error.code === 'projection_lease_lost')) throw error;
-      await this.assertTablesExist(error);
+      await this.classify(error);
+      const until = batch[batch.length - 1]!.position;
+      this.suspectUntil = until;
+      await this.writeMarker({ after: this.checkpoint, until, attempts: 0, lastError: errorText(error) });
+      return 'retry';
+    }
+  }
+
+  /** One suspect event: its attempt is counted durably before the handler runs; failures back off, then make it a poison event. */
+  private async attemptOne(event: RecordedEvent, to: bigint): Promise<'committed' | 'retry' | ApplyOutcome> {
+    const previous = this.marker;
+    const sameStart = previous !== null && previous.after === this.checkpoint;
+    const suspectUntil = typeof this.suspectUntil === 'bigint' ? this.suspectUntil : event.position;
+    const marker: AttemptMarker = {
+      after: this.checkpoint,
+      until: suspectUntil > event.position ? suspectUntil : event.position,
+      attempts: sameStart ? previous!.attempts + 1 : 1,
+      lastError: sameStart && previous!.attempts > 0 ? previous!.lastError : null,
+    };
+    await this.writeMarker(marker);
+    if (marker.attempts > this.maxAttempts) return this.poison(event, marker);
+    try {
+      await this.commit([event], to);
+      return 'committed';
+    } catch (error) {
+      await this.classify(error);
       marker.lastError = errorText(error);
       await this.writeMarker(marker);
-      // A failed batch of several events is replayed one event at a time at once: the failure names no event yet.
-      if (batch.length > 1) return 'retry';
-      if (marker.attempts >= this.maxAttempts) return this.poison(batch[0]!, marker);
+      if (marker.attempts >= this.maxAttempts) return this.poison(event, marker);
       const delay = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.initialBackoffMs ?? 100) * 2 ** (marker.attempts - 1));
       const slept = await this.options.sleep(delay);
       return slept ? 'retry' : { kind: 'stopping' };
     }
   }
 
-  private async countAttempt(batch: readonly RecordedEvent[]): Promise<AttemptMarker> {
-    const previous = this.marker;
-    const sameStart = previous !== null && previous.after === this.checkpoint;
-    const inRange = previous !== null && (sameStart || this.checkpoint < previous.until);
-    const last = batch[batch.length - 1]!.position;
-    const marker: AttemptMarker = {
-      after: this.checkpoint,
-      until: inRange && previous!.until > last ? previous!.until : last,
-      // A batch of several events counts against none of them: if it fails, its events are tried one by one, each from 1.
-      attempts: batch.length > 1 ? 0 : sameStart ? previous!.attempts + 1 : 1,
-      lastError: sameStart && previous!.attempts > 0 ? previous!.lastError : null,
-    };
-    await this.writeMarker(marker);
-    return marker;
+  /** Rethrows what is not the handler's fault: an interruption, a (simulated) crash, a store that is gone, a table dropped by hand. */
+  private async classify(error: unknown): Promise<void> {
+    if (error instanceof ProjectionInterrupted || error instanceof SimulatedCrash) throw error;
+    if (error instanceof DaybookError && (error.code === 'store_closed' || error.code === 'store_unavailable' || error.code === 'projection_lease_lost')) throw error;
+    await this.assertTablesExist(error);
   }
 
   private async writeMarker(marker: AttemptMarker): Promise<void> {
-    await this.options.readModels.executeLight(WRITE_ATTEMPT_MARKER_SQL, attemptMarkerParams(this.name, this.options.version, this.partition, marker, this.options.clock.nowMs()));
-    this.marker = marker;
+    const nowMs = this.options.clock.nowMs();
+    await this.options.readModels.executeLight(WRITE_ATTEMPT_MARKER_SQL, attemptMarkerParams(this.name, this.options.version, this.partition, marker, nowMs));
+    this.marker = { ...marker, updatedAtMs: nowMs };
+    this.markerWrittenAtMs = nowMs;
   }
 
   /** The batch transaction: guard, fenced checkpoint move, handler, commit. */
@@ -220,6 +263,7 @@ export class BatchProcessor {
     });
     const committedAtMs = clock.nowMs();
     this.checkpoint = to;
+    if (typeof this.suspectUntil === 'bigint' && to >= this.suspectUntil) this.suspectUntil = null;
     this.options.onCommitted?.({
       projection: this.name, version, partition: this.partition, fromPosition: from, toPosition: to, events: batch.length, committedAtMs,
       lagsMs: batch.map((event) => committedAtMs - event.recordedAt.getTime()), durationMs: performance.now() - started,
@@ -251,6 +295,7 @@ export class BatchProcessor {
     this.options.onPoison?.({ projection: this.name, version, event, error, attempts, policy });
     if (policy === 'stop') return { kind: 'blocked', event, error, attempts };
     this.checkpoint = event.position;
+    if (typeof this.suspectUntil === 'bigint' && event.position >= this.suspectUntil) this.suspectUntil = null;
     this.options.onCommitted?.({
       projection: this.name, version, partition: this.partition, fromPosition: from, toPosition: event.position, events: 0,
       committedAtMs: clock.nowMs(), lagsMs: [], durationMs: 0,

@@ -20,6 +20,8 @@ export interface AttemptMarker {
   until: bigint;
   attempts: number;
   lastError: string | null;
+  /** When it was written (as read back; absent on a marker about to be written). */
+  updatedAtMs?: number;
 }
 
 const toNumber = (value: unknown): number => Number(value);
@@ -72,11 +74,13 @@ export async function advanceCheckpoint(tx: SqlExecutor, name: string, version: 
 }
 
 export async function readAttemptMarker(tx: SqlExecutor, name: string, version: number, partition = 0): Promise<AttemptMarker | null> {
-  const rows = await tx.query<{ after_position: bigint; until_position: bigint; attempts: bigint; last_error: string | null }>(
-    'SELECT after_position, until_position, attempts, last_error FROM projection_attempts WHERE name = $1 AND version = $2 AND partition = $3', [name, version, partition],
+  const rows = await tx.query<{ after_position: bigint; until_position: bigint; attempts: bigint; last_error: string | null; updated_at: bigint }>(
+    'SELECT after_position, until_position, attempts, last_error, updated_at FROM projection_attempts WHERE name = $1 AND version = $2 AND partition = $3', [name, version, partition],
   );
   const row = rows[0];
-  return row ? { after: BigInt(row.after_position), until: BigInt(row.until_position), attempts: toNumber(row.attempts), lastError: row.last_error } : null;
+  return row ? {
+    after: BigInt(row.after_position), until: BigInt(row.until_position), attempts: toNumber(row.attempts), lastError: row.last_error, updatedAtMs: toNumber(row.updated_at),
+  } : null;
 }
 
 export const WRITE_ATTEMPT_MARKER_SQL = `INSERT INTO projection_attempts (name, version, partition, after_position, until_position, attempts, last_error, updated_at)
@@ -101,4 +105,10 @@ export async function forgetGeneration(tx: SqlExecutor, name: string, version: n
 /** Drops a generation's tables (those that exist). */
 export async function dropTables(tx: SqlExecutor, tables: readonly string[]): Promise<void> {
   for (const table of tables) await tx.execute(`DROP TABLE IF EXISTS ${table}`);
+}
+
+/** Drops a generation's tables and forgets that it owned them. */
+export async function dropOwnedTables(tx: SqlExecutor, projection: string, tables: readonly string[]): Promise<void> {
+  await dropTables(tx, tables);
+  for (const table of tables) await tx.execute('DELETE FROM projection_tables WHERE table_name = $1 AND projection = $2', [table, projection]);
 }

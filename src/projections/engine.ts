@@ -30,6 +30,7 @@ export interface ProjectionEngineOptions extends RetryPolicy {
   clock?: Clock;
   batchSize?: number;
   idleCheckpointMs?: number;
+  lingerMs?: number;
   blockedPollMs?: number;
   autoRebuild?: boolean;
   faults?: FaultHooks;
@@ -73,8 +74,8 @@ export class ProjectionEngine {
   }
 
   private runnerOptions(definition: ProjectionDefinition): ProjectionRunnerOptions {
-    const { store, readModels, batchSize, idleCheckpointMs, blockedPollMs, autoRebuild, faults, maxAttempts, initialBackoffMs, maxBackoffMs } = this.options;
-    return { store, readModels, definition, clock: this.clock, batchSize, idleCheckpointMs, blockedPollMs, autoRebuild, faults, maxAttempts, initialBackoffMs, maxBackoffMs };
+    const { store, readModels, batchSize, idleCheckpointMs, lingerMs, blockedPollMs, autoRebuild, faults, maxAttempts, initialBackoffMs, maxBackoffMs } = this.options;
+    return { store, readModels, definition, clock: this.clock, batchSize, idleCheckpointMs, lingerMs, blockedPollMs, autoRebuild, faults, maxAttempts, initialBackoffMs, maxBackoffMs };
   }
 
   /** Starts the runners (all, or the named ones). */

@@ -15,10 +15,40 @@ export async function createGeneration(tx: WriteTx, definition: ProjectionDefini
   if (active?.version === version) {
     throw new DaybookError('projection_rebuild_in_progress', `generation ${version} of ${definition.name} became active meanwhile (another runner or rebuild); start again`, { projection: definition.name, version });
   }
-  await dropTables(tx, definition.tables.map((base) => versionedTable(base, version)));
+  const tables = definition.tables.map((base) => versionedTable(base, version));
+  await claimTables(tx, definition.name, version, tables);
+  await dropTables(tx, tables);
   await forgetGeneration(tx, definition.name, version, clock.nowMs());
   await definition.migrate(projectionTx(tx, definition.name, version));
   await insertCheckpoint(tx, definition.name, version, 0n, clock.nowMs());
+}
+
+/**
+ * Records the generation's tables as its own, refusing a name that another
+ * projection owns, or a table that exists without an owner (not ours to drop).
+ */
+async function claimTables(tx: WriteTx, projection: string, version: number, tables: readonly string[]): Promise<void> {
+  for (const table of tables) {
+    const rows = await tx.query<{ projection: string }>('SELECT projection FROM projection_tables WHERE table_name = $1', [table]);
+    const owner = rows[0]?.projection;
+    if (owner !== undefined && owner !== projection) {
+      throw new DaybookError('validation_failed', `table ${table} belongs to projection ${owner}; projection ${projection} must name its tables otherwise`, { projection, table, owner });
+    }
+    if (owner === undefined && (await tableExists(tx, table))) {
+      throw new DaybookError('validation_failed', `table ${table} exists and no projection owns it; projection ${projection} will not drop it`, { projection, table });
+    }
+    await tx.execute(
+      'INSERT INTO projection_tables (table_name, projection, version) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE SET version = excluded.version',
+      [table, projection, version],
+    );
+  }
+}
+
+async function tableExists(tx: WriteTx, table: string): Promise<boolean> {
+  const sql = tx.dialect === 'sqlite'
+    ? "SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = $1"
+    : "SELECT 1 AS present FROM information_schema.tables WHERE table_schema = 'daybook' AND table_name = $1";
+  return (await tx.query(sql, [table])).length > 0;
 }
 
 /**

@@ -139,6 +139,12 @@ export class ProjectionRegistry {
   add(definition: ProjectionDefinition): void {
     defineProjection(definition);
     if (this.byName.has(definition.name)) throw new DaybookError('validation_failed', `projection ${definition.name} is registered twice`, { projection: definition.name }, 'projection');
+    for (const other of this.byName.values()) {
+      const shared = definition.tables.filter((table) => other.tables.includes(table));
+      if (shared.length > 0) {
+        throw new DaybookError('validation_failed', `projections ${other.name} and ${definition.name} both name table(s) ${shared.join(', ')}`, { projection: definition.name, other: other.name }, 'projection');
+      }
+    }
     this.byName.set(definition.name, definition);
   }
 

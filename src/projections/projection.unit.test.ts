@@ -72,7 +72,8 @@ describe('ProjectionRegistry', () => {
     }
   });
 
-  it('refuses the same name twice', () => {
+  it('refuses the same name twice, and two projections naming the same table', () => {
     expect(() => new ProjectionRegistry([valid, { ...valid }])).toThrow(/registered twice/);
+    expect(() => new ProjectionRegistry([valid, { ...valid, name: 'other', tables: ['ledger', 'balances'] }])).toThrow(/both name table\(s\) balances/);
   });
 });

@@ -17,7 +17,7 @@ import { hostname } from 'node:os';
 import type { EventStore } from '../eventstore/index.ts';
 import { type Clock, DaybookError, systemClock } from '../kernel/index.ts';
 import { BatchProcessor, type FaultHooks, ProjectionInterrupted, type RetryPolicy } from './batchProcessor.ts';
-import { type ActiveGeneration, dropTables, forgetGeneration, readActive, readCheckpoint, setActive } from './catalog.ts';
+import { type ActiveGeneration, dropOwnedTables, forgetGeneration, readActive, readCheckpoint, setActive } from './catalog.ts';
 import { catchUp } from './catchUp.ts';
 import { claimRebuild, createGeneration, holdsRebuild, releaseRebuild } from './generations.ts';
 import { GENERATION_MAX, type ProjectionDefinition, versionedTable } from './projection.ts';
@@ -155,7 +155,7 @@ export async function dropGeneration(readModels: ReadModelStore, definition: Pro
     await tx.lockProjection(definition.name, 'exclusive');
     const active = await readActive(tx, definition.name);
     if (active?.version === version) throw new DaybookError('validation_failed', `generation ${version} of ${definition.name} is active; it cannot be dropped`, { projection: definition.name });
-    await dropTables(tx, definition.tables.map((base) => versionedTable(base, version)));
+    await dropOwnedTables(tx, definition.name, definition.tables.map((base) => versionedTable(base, version)));
     await forgetGeneration(tx, definition.name, version, clock.nowMs());
   });
 }

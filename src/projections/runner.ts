@@ -37,6 +37,13 @@ export interface ProjectionRunnerOptions extends RetryPolicy {
   clock?: Clock;
   /** Most events per transaction (default 500). */
   batchSize?: number;
+  /**
+   * Live, under load: at most one commit per this many ms, so that events
+   * arriving meanwhile share a transaction (default 0: on SQLite a longer
+   * transaction holds the write lock the event store's writer waits for). An event after a
+   * quiet spell is applied at once.
+   */
+  lingerMs?: number;
   /** How soon the checkpoint moves over a run of events the projection does not handle, when nothing else moves it (default 100 ms). */
   idleCheckpointMs?: number;
   /** While stopped on a poison event (policy `stop`): how often to look whether an operator resolved it (default 1000 ms). */
@@ -106,6 +113,8 @@ export class ProjectionRunner {
   private batchesCommitted = 0;
   private parkedEvents = 0;
   private lastCommittedAt: Date | null = null;
+  /** Wall time of the last commit (Date.now), for the live linger. */
+  private lastCommitMs = 0;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.store = options.store;
@@ -232,6 +241,8 @@ export class ProjectionRunner {
       }
     }
     signalReady();
+    // A clean stop leaves no start marker behind: the next start must not take it for a crash.
+    await this.processor?.release().catch(() => {});
     this.stateValue = 'stopped';
     this.rejectWaiters(new DaybookError('projection_stopped', `projection ${this.name} was stopped`, { projection: this.name }));
   }
@@ -261,7 +272,8 @@ export class ProjectionRunner {
       });
       return false;
     }
-    this.processor = this.newProcessor(active.version);
+    const previous = this.processor;
+    this.processor = this.newProcessor(active.version, previous?.version === active.version ? previous.startMarker : null);
     await this.processor.load();
     this.seen = this.processor.checkpoint;
     // Another worker (or a rebuild) may have taken the read model past what was waited for.
@@ -269,9 +281,9 @@ export class ProjectionRunner {
     return true;
   }
 
-  private newProcessor(version: number): BatchProcessor {
+  private newProcessor(version: number, ownStartMarker: BatchProcessor['startMarker']): BatchProcessor {
     return new BatchProcessor({
-      readModels: this.readModels, definition: this.definition, version, clock: this.clock,
+      readModels: this.readModels, definition: this.definition, version, clock: this.clock, ownStartMarker,
       maxAttempts: this.options.maxAttempts, initialBackoffMs: this.options.initialBackoffMs, maxBackoffMs: this.options.maxBackoffMs,
       faults: this.options.faults,
       sleep: (ms) => this.sleep(ms),
@@ -302,7 +314,7 @@ export class ProjectionRunner {
     this.feed = feed;
     try {
       while (!this.stopRequested) {
-        const chunk = await feed.take(this.batchSize);
+        const chunk = await feed.take(this.batchSize, this.lastCommitMs + (this.options.lingerMs ?? 0));
         if (chunk === null) return;
         if (chunk.length > 0) this.seen = chunk[chunk.length - 1]!.position;
         const events = this.handled(chunk);
@@ -327,7 +339,8 @@ export class ProjectionRunner {
     const processor = this.processor!;
     if (this.seen <= processor.checkpoint) return;
     const waited = [...this.waiters].some((waiter) => waiter.position <= this.seen);
-    if (waited || this.idleTimer === null && feed.buffered === 0 && this.idleDue) {
+    // At most one checkpoint-only commit per idleCheckpointMs, however busy the log is with events of others.
+    if (waited || this.idleDue) {
       this.idleDue = false;
       await processor.advance(this.seen);
       return;
@@ -366,6 +379,7 @@ export class ProjectionRunner {
     this.eventsApplied += batch.events;
     this.batchesCommitted += 1;
     this.lastCommittedAt = new Date(batch.committedAtMs);
+    this.lastCommitMs = Date.now();
     for (const lagMs of batch.lagsMs) this.lag.observe(lagMs);
     this.resolveWaiters(batch.toPosition);
     for (const listener of this.listeners) listener(batch);

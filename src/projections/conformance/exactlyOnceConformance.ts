@@ -10,7 +10,7 @@ import { readCheckpoint } from '../catalog.ts';
 import { listDeadLetters } from '../deadLetters.ts';
 import { dumpReadModel } from '../queries.ts';
 import { ProjectionRunner } from '../runner.ts';
-import { appendSpread, events, everything, type ProjectionHarnessFactory, replayedDump, useProjectionHarness, waitFor } from './harness.ts';
+import { appendSpread, events, everything, type ProjectionHarnessFactory, replayedDump, useProjectionHarness } from './harness.ts';
 import { referenceProjection, streamStatsProjection } from './streamStats.projection.ts';
 
 export function describeExactlyOnce(factory: ProjectionHarnessFactory): void {
@@ -75,15 +75,30 @@ export function describeExactlyOnce(factory: ProjectionHarnessFactory): void {
       expect(await ctx.readModels.read((tx) => readCheckpoint(tx, 'stream_stats', 1))).toBe(8n);
     });
 
-    it('a worker that dies leaves no attempt unaccounted: the attempt counter is written before the handler runs', async () => {
-      await ctx.store.append({ streamId: 'acct-1', events: events(2) });
+    it('a worker that dies in its first batch is noticed at the next start, which takes that batch one event at a time', async () => {
+      await ctx.store.append({ streamId: 'acct-1', events: events(3) });
       const definition = streamStatsProjection();
       const worker = new ProjectionRunner({ store: ctx.store, readModels: ctx.readModels, definition, faults: { beforeCommit: () => { throw new Error('kill -9'); } } });
       await worker.start();
       await worker.done;
+      expect(worker.state).toBe('failed');
+      // Its start is on record, before any handler ran: the durable trace a crash leaves.
       const rows = await ctx.readModels.read((tx) => tx.query<{ after_position: bigint; until_position: bigint }>('SELECT after_position, until_position FROM projection_attempts'));
-      expect(rows.map((row) => [BigInt(row.after_position), BigInt(row.until_position)])).toEqual([[0n, 2n]]);
-      await waitFor(() => worker.state === 'failed', 1000, 'the worker failed');
+      expect(rows.map((row) => [BigInt(row.after_position), BigInt(row.until_position)])).toEqual([[0n, 0n]]);
+      expect(definition.calls).toEqual([[1n, 2n, 3n]]);
+
+      const next = new ProjectionRunner({ store: ctx.store, readModels: ctx.readModels, definition });
+      await next.start();
+      await next.waitForPosition(3n, 10_000);
+      await next.stop();
+      expect(definition.calls.slice(1)).toEqual([[1n], [2n], [3n]]);
+      // A clean stop is not a crash: the next start batches again.
+      await ctx.store.append({ streamId: 'acct-1', events: events(2) });
+      const third = new ProjectionRunner({ store: ctx.store, readModels: ctx.readModels, definition });
+      ctx.defer(() => third.stop());
+      await third.start();
+      await third.waitForPosition(5n, 10_000);
+      expect(definition.calls.at(-1)).toEqual([4n, 5n]);
     });
   });
 }

@@ -67,8 +67,8 @@ export function describeRebuild(factory: ProjectionHarnessFactory): void {
       expect(progress.some((p) => p.phase === 'building' && p.version === 2 && p.eventsPerSecond > 0 && p.etaSeconds !== null)).toBe(true);
       expect(progress.at(-1)!.phase).toBe('done');
 
-      const old = await ctx.readModels.existingTables(['stream_stats_v1', 'type_counts_v1', 'stream_stats_v2', 'type_counts_v2']);
-      expect([...old].sort()).toEqual(['stream_stats_v2', 'type_counts_v2']);
+      const old = await ctx.readModels.existingTables(['stream_stats_v1', 'stream_stats_types_v1', 'stream_stats_v2', 'stream_stats_types_v2']);
+      expect([...old].sort()).toEqual(['stream_stats_types_v2', 'stream_stats_v2']);
       expect(await ctx.readModels.read((tx) => readCheckpoint(tx, 'stream_stats', 1))).toBeNull();
 
       // The live runner moved on to N+1 by itself.

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchCommitted } from '../batchProcessor.ts';
 import { dumpReadModel, queryProjection } from '../queries.ts';
 import { ProjectionRunner } from '../runner.ts';
-import { appendSpread, everything, type ProjectionHarnessFactory, replayedDump, useProjectionHarness, waitFor } from './harness.ts';
+import { appendSpread, everything, failure, type ProjectionHarnessFactory, replayedDump, useProjectionHarness, waitFor } from './harness.ts';
 import { expectedStats, referenceProjection, streamStatsProjection } from './streamStats.projection.ts';
 
 type StatsRow = { stream_id: string; events: bigint; last_type: string; last_position: bigint };
@@ -20,7 +20,7 @@ export function describeRunner(factory: ProjectionHarnessFactory): void {
     };
 
     const statsRows = (name = 'stream_stats') => queryProjection(ctx.readModels, name, (q) =>
-      q.query<StatsRow>(`SELECT stream_id, events, last_type, last_position FROM ${q.table('stream_stats')} ORDER BY stream_id`));
+      q.query<StatsRow>(`SELECT stream_id, events, last_type, last_position FROM ${q.table(name)} ORDER BY stream_id`));
 
     it('catches up on the log in batches, then follows live, each event once and in global order', async () => {
       await appendSpread(ctx.store, ['acct-1', 'acct-2', 'pay-1'], 30);
@@ -92,6 +92,16 @@ export function describeRunner(factory: ProjectionHarnessFactory): void {
       const resumed = await startRunner(definition, { batchSize: 3 });
       await resumed.waitForPosition(40n, 10_000);
       expect(definition.calls.flat()).toEqual((await everything(ctx.store)).map((event) => event.position));
+    });
+
+    it('refuses a table another projection owns, and leaves that table alone', async () => {
+      await appendSpread(ctx.store, ['acct-1'], 3);
+      const owner = await startRunner(streamStatsProjection({ name: 'owner' }));
+      await owner.waitForPosition(3n, 10_000);
+      const intruder = new ProjectionRunner({ store: ctx.store, readModels: ctx.readModels, definition: streamStatsProjection({ name: 'intruder', tableName: 'owner' }) });
+      const refused = await failure(intruder.start(), 'validation_failed');
+      expect(refused.message).toMatch(/owner_v1 belongs to projection owner/);
+      expect((await statsRows('owner')).length).toBe(1);
     });
 
     it('never applies an effect twice when two workers (two connections, as two processes) run the same projection', async () => {

@@ -1,6 +1,7 @@
 /**
  * The sample projection of the conformance suite: per stream, how many
- * events and the last type seen; per type, how many events. Its handler can
+ * events and the last type seen (table `<name>`); per type, how many events
+ * (table `<name>_types`). Its handler can
  * be told which events are poison (it throws on them) and records every
  * batch it is handed, so tests can see what handlers saw.
  */
@@ -12,6 +13,8 @@ export interface StreamStatsOptions {
   version?: number;
   handles?: ProjectionFilter;
   onPoison?: PoisonPolicy;
+  /** Base name of its tables (default: the projection's name). */
+  tableName?: string;
 }
 
 export interface StreamStatsProjection extends ProjectionDefinition {
@@ -25,21 +28,24 @@ export interface StreamStatsProjection extends ProjectionDefinition {
 
 export function streamStatsProjection(options: StreamStatsOptions = {}): StreamStatsProjection {
   const calls: bigint[][] = [];
+  // Tables are named after the projection: two projections may not share a table.
+  const statsTable = options.tableName ?? options.name ?? 'stream_stats';
+  const typesTable = `${statsTable}_types`;
   const projection: StreamStatsProjection = {
     ...defineProjection<ProjectionDefinition>({
       name: options.name ?? 'stream_stats',
       version: options.version ?? 1,
-      tables: ['stream_stats', 'type_counts'],
+      tables: [statsTable, typesTable],
       handles: options.handles ?? {},
       onPoison: options.onPoison,
       async migrate(tx) {
-        await tx.execute(`CREATE TABLE ${tx.table('stream_stats')} (stream_id text PRIMARY KEY, events bigint NOT NULL, last_type text NOT NULL, last_position bigint NOT NULL)`);
-        await tx.execute(`CREATE TABLE ${tx.table('type_counts')} (type text PRIMARY KEY, events bigint NOT NULL)`);
+        await tx.execute(`CREATE TABLE ${tx.table(statsTable)} (stream_id text PRIMARY KEY, events bigint NOT NULL, last_type text NOT NULL, last_position bigint NOT NULL)`);
+        await tx.execute(`CREATE TABLE ${tx.table(typesTable)} (type text PRIMARY KEY, events bigint NOT NULL)`);
       },
       async handle(events, tx) {
         calls.push(events.map((event) => event.position));
-        const stats = tx.table('stream_stats');
-        const types = tx.table('type_counts');
+        const stats = tx.table(statsTable);
+        const types = tx.table(typesTable);
         for (const event of events) {
           if (projection.poison(event)) throw new Error(`poison event at position ${event.position}`);
           await tx.execute(

@@ -62,6 +62,8 @@ function openConnections(path: string, options: OpenReadModelStoreOptions): Shar
     writer = new Database(path, { timeout });
     writer.pragma('journal_mode = WAL');
     writer.pragma('synchronous = NORMAL');
+    // The event store's writer thread checkpoints the WAL; a checkpoint run here would block the main thread.
+    writer.pragma('wal_autocheckpoint = 0');
     writer.defaultSafeIntegers(true);
     if (options.migrate !== false) migrate(writer);
     reader = new Database(path, { timeout });

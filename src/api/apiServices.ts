@@ -60,7 +60,8 @@ export const LEDGER_PARTITION_OF_MODE: Readonly<Record<ApiKeyMode, string>> = { 
 export async function openApiServices(store: EventStore, options: ApiServicesOptions): Promise<ApiServices> {
   const clock = options.clock ?? systemClock;
   const hasher = createApiKeyHasher(loadPepper(options.dataDir, options.pepper));
-  const keys = await ApiKeyRegistry.open(store, { hasher, clock, follow: true });
+  // On SQLite this process is the only writer, so no other process can add a key while it runs: following the log is for PostgreSQL.
+  const keys = await ApiKeyRegistry.open(store, { hasher, clock, follow: store.backend === 'postgres' });
   const opened: LedgerEngine[] = [];
   let banking: BankingApi | undefined;
   try {

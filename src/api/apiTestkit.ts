@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type ApiKeyMode, type Role, ROLES } from '../auth/index.ts';
+import type { Logger } from '../edge/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { type ApiServices, openApiServices } from './apiServices.ts';
@@ -27,7 +28,7 @@ export interface ApiHarness {
 
 export const TEST_PEPPER = 'test-pepper-'.repeat(4);
 
-export async function openApiHarness(options: { rateLimit?: RateLimitSettings; dir?: string } = {}): Promise<ApiHarness> {
+export async function openApiHarness(options: { rateLimit?: RateLimitSettings; dir?: string; logger?: Logger } = {}): Promise<ApiHarness> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'daybook-api-'));
   const store = await openEventStore(`sqlite:${join(dir, 'daybook.db')}`);
   const services = await openApiServices(store, { dataDir: dir, pepper: TEST_PEPPER, seedApiKey: undefined, rateLimit: options.rateLimit ?? { perSecond: 0, burst: 0 } });
@@ -35,7 +36,7 @@ export async function openApiHarness(options: { rateLimit?: RateLimitSettings; d
   for (const mode of ['test', 'live'] as const) {
     for (const role of ROLES) secrets[mode][role] = (await services.keys.create({ role, mode, createdBy: 'test' })).secret;
   }
-  const app = await buildApp({ store, security: services.security, plugins: services.plugins });
+  const app = await buildApp({ store, logger: options.logger, security: services.security, plugins: services.plugins });
   return {
     dir, store, services, app, secrets,
     as: (role, mode = 'test') => ({ authorization: `Bearer ${secrets[mode][role]}` }),

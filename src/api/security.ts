@@ -24,7 +24,7 @@ declare module 'fastify' {
 }
 
 export interface ApiSecurity {
-  keys: { authenticate(secret: string): ApiKeyRecord | undefined };
+  keys: { authenticate(secret: string): ApiKeyRecord | undefined; get(keyId: string): ApiKeyRecord | undefined };
   rateLimiter: RateLimiter;
   idempotency: IdempotencyStore;
 }
@@ -39,6 +39,28 @@ export function secretFrom(header: string | undefined): string | undefined {
   const colon = decoded.indexOf(':');
   const user = colon === -1 ? decoded : decoded.slice(0, colon);
   return user.length > 0 ? user : undefined;
+}
+
+/**
+ * A keep-alive connection sends the same Authorization header request after
+ * request: the key it proved is remembered on the connection (never the
+ * secret beyond the header string the connection itself sent), so the
+ * peppered hash is computed once per connection and key. Revocation still
+ * takes effect at once: the key is looked up by id on every request.
+ */
+const provenOnConnection = new WeakMap<object, { secret: string; keyId: string }>();
+
+function authenticateOnConnection(security: ApiSecurity | undefined, request: FastifyRequest, secret: string): ApiKeyRecord | undefined {
+  if (security === undefined) return undefined;
+  const socket = request.raw.socket as object | undefined;
+  const proven = socket === undefined ? undefined : provenOnConnection.get(socket);
+  if (proven !== undefined && proven.secret === secret) {
+    const key = security.keys.get(proven.keyId);
+    if (key !== undefined && key.revokedAtMs === null) return key;
+  }
+  const key = security.keys.authenticate(secret);
+  if (key !== undefined && socket !== undefined) provenOnConnection.set(socket, { secret, keyId: key.keyId });
+  return key;
 }
 
 /** The caller of a route that needs a permission; a programmer error anywhere else. */
@@ -64,10 +86,11 @@ export function registerSecurity(app: FastifyInstance, security: ApiSecurity | u
       throw new DaybookError('authentication_required',
         'You did not provide an API key. Send it as "Authorization: Bearer sk_…", or as the user name of Basic authentication.');
     }
-    const key = security?.keys.authenticate(secret);
+    const key = authenticateOnConnection(security, request, secret);
     if (key === undefined) throw new DaybookError('api_key_invalid', `Invalid API Key provided: ${redactSecret(secret)}`);
     request.auth = { keyId: key.keyId, role: key.role, mode: key.mode };
-    request.log = request.log.child({ keyId: key.keyId, role: key.role, mode: key.mode });
+    // The request's logger is its own child already: binding in place is cheaper than another child.
+    (request.log as unknown as { setBindings(bindings: object): void }).setBindings({ keyId: key.keyId, role: key.role, mode: key.mode });
     if (!hasPermission(key.role, permission)) {
       throw new DaybookError('permission_denied', `The API key ${key.keyId} has the role ${key.role}, which lacks the permission ${permission} this request needs.`, {
         role: key.role, permission,

@@ -20,6 +20,11 @@ export const IDEMPOTENCY_RECORD_EVENT = 'IdempotentResponseRecorded';
 /** How long a record stays in the cache; records themselves are never dropped before the log is archived. */
 export const IDEMPOTENCY_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_CACHE_ENTRIES_MAX = 100_000;
+/** The cache also stays under this many characters of stored bodies (a batch answer can be large). */
+export const IDEMPOTENCY_CACHE_CHARS_MAX = 32 * 1024 * 1024;
+
+const WINNER_READ_ATTEMPTS = 100;
+const WINNER_READ_INTERVAL_MS = 10;
 
 export interface StoredResponse {
   /** SHA-256 of the request (method, route, params, query, body), canonical JSON. */
@@ -40,6 +45,7 @@ export interface IdempotencyRecordInput extends StoredResponse {
 export class IdempotencyStore {
   private readonly cache = new Map<string, { response: StoredResponse; expiresAtMs: number }>();
   private readonly locks = new Map<string, Promise<void>>();
+  private cachedChars = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -91,9 +97,13 @@ export class IdempotencyStore {
       });
     } catch (error) {
       if (!isDaybookError(error, 'stream_version_conflict')) throw error;
-      this.cache.delete(scope);
-      const winner = await this.lookup(scope);
-      if (winner !== undefined) return winner;
+      this.forget(scope);
+      // The winner may share our group commit: its record becomes readable when that batch is durable, a moment later.
+      for (let attempt = 0; attempt < WINNER_READ_ATTEMPTS; attempt += 1) {
+        const winner = await this.lookup(scope);
+        if (winner !== undefined) return winner;
+        await new Promise((resolve) => setTimeout(resolve, WINNER_READ_INTERVAL_MS));
+      }
       throw error;
     }
     const response = toStoredResponse(record);
@@ -102,10 +112,20 @@ export class IdempotencyStore {
   }
 
   private remember(scope: string, response: StoredResponse): void {
-    this.cache.delete(scope);
+    this.forget(scope);
     this.cache.set(scope, { response, expiresAtMs: this.clock.nowMs() + IDEMPOTENCY_CACHE_TTL_MS });
+    this.cachedChars += response.body.length;
     // Maps iterate in insertion order: the first key is the oldest.
-    while (this.cache.size > this.cacheEntriesMax) this.cache.delete(this.cache.keys().next().value!);
+    while (this.cache.size > this.cacheEntriesMax || (this.cachedChars > IDEMPOTENCY_CACHE_CHARS_MAX && this.cache.size > 1)) {
+      this.forget(this.cache.keys().next().value!);
+    }
+  }
+
+  private forget(scope: string): void {
+    const cached = this.cache.get(scope);
+    if (cached === undefined) return;
+    this.cachedChars -= cached.response.body.length;
+    this.cache.delete(scope);
   }
 }
 

@@ -87,7 +87,6 @@ describe('/v1/stream', () => {
     const all = await readEvents('/v1/stream?after=0&category=ledger', api.as('operator'), 1000);
     const last = all.events.at(-1)!;
     const next = readEvents('/v1/stream?category=ledger', { ...api.as('operator'), 'last-event-id': last.id }, 1, 5000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     await api.app.inject({ method: 'POST', url: '/v1/accounts', payload: { id: 's-new', currency: 'USD' }, headers: { ...api.as('operator'), 'x-correlation-id': 'corr-sse' } });
     const { events } = await next;
     expect(events).toHaveLength(1);
@@ -101,9 +100,8 @@ describe('/v1/stream', () => {
     const response = await fetch(`${url}/v1/stream`, { headers: other.as('operator') });
     expect(response.status).toBe(200);
     const reading = response.text();
-    const started = Date.now();
+    // Without the preClose hook, close() would wait for this client for ever (the test would time out).
     await other.close();
     await reading;
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

@@ -32,6 +32,20 @@ export async function readActive(tx: SqlExecutor, name: string): Promise<ActiveG
   return row ? { version: toNumber(row.version), definitionVersion: toNumber(row.definition_version) } : null;
 }
 
+/**
+ * The active generation, read by a batch before it writes. On PostgreSQL the
+ * row is locked FOR SHARE: a switch (an UPDATE of that row) waits for the
+ * batches in flight, and a batch that waited for a switch reads the new
+ * generation and rolls back. SQLite serializes write transactions anyway.
+ */
+export async function readActiveForBatch(tx: SqlExecutor, name: string): Promise<number | null> {
+  const sql = tx.dialect === 'postgres'
+    ? 'SELECT version FROM projection_active WHERE name = $1 FOR SHARE'
+    : 'SELECT version FROM projection_active WHERE name = $1';
+  const rows = await tx.query<{ version: bigint }>(sql, [name]);
+  return rows[0] ? toNumber(rows[0].version) : null;
+}
+
 export async function setActive(tx: SqlExecutor, name: string, generation: ActiveGeneration, nowMs: number): Promise<void> {
   await tx.execute(
     `INSERT INTO projection_active (name, version, definition_version, switched_at) VALUES ($1, $2, $3, $4)

@@ -61,6 +61,15 @@ export interface OpenReadModelStoreOptions {
   poolSize?: number;
   /** Create the projections' own tables (checkpoints, dead letters…) when missing (default true). */
   migrate?: boolean;
+  /**
+   * Wait for each read-model commit to be flushed to disk (default false).
+   * Read models are derived from the log: a commit lost to a crash of the
+   * database (not of our process) takes its checkpoint with it, atomically,
+   * and the runner applies those events again. Not waiting for the flush
+   * (PostgreSQL `synchronous_commit = off`, SQLite `synchronous = NORMAL`) is
+   * what keeps commits cheap; the events themselves are always durable.
+   */
+  durableCommits?: boolean;
 }
 
 /**

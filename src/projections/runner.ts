@@ -18,7 +18,7 @@ import { type Clock, DaybookError, isDaybookError, systemClock } from '../kernel
 import {
   type ApplyOutcome, type BatchCommitted, BatchProcessor, type FaultHooks, type PoisonInfo, ProjectionInterrupted, type RetryPolicy,
 } from './batchProcessor.ts';
-import { readActive } from './catalog.ts';
+import { readActiveForBatch } from './catalog.ts';
 import { catchUp, handledEvents } from './catchUp.ts';
 import { errorText } from './deadLetters.ts';
 import { ensureFirstGeneration } from './generations.ts';
@@ -288,9 +288,9 @@ export class ProjectionRunner {
       faults: this.options.faults,
       sleep: (ms) => this.sleep(ms),
       guard: async (tx) => {
-        await tx.lockProjection(this.name, 'shared');
-        const active = await readActive(tx, this.name);
-        if (active?.version !== version) throw new ProjectionInterrupted('version_switched', `projection ${this.name}: generation ${version} is no longer active`);
+        if ((await readActiveForBatch(tx, this.name)) !== version) {
+          throw new ProjectionInterrupted('version_switched', `projection ${this.name}: generation ${version} is no longer active`);
+        }
       },
       onCommitted: (batch) => this.committed(batch),
       onPoison: (info) => {

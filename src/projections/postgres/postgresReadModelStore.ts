@@ -23,12 +23,15 @@ const PROJECTION_LOCK_SPACE = 0x0dab_0001;
 const MIGRATION_LOCK = 7_356_101;
 
 export async function openPostgresReadModelStore(url: string, options: OpenReadModelStoreOptions = {}): Promise<ReadModelStore> {
-  const setSearchPath = (client: pg.PoolClient): void => { client.query('SET search_path TO daybook, public').catch(() => {}); };
+  // Queued before anything the pool's user sends on the new connection.
+  const configure = (durable: boolean) => (client: pg.PoolClient): void => {
+    client.query(`SET search_path TO daybook, public; SET synchronous_commit TO ${durable ? 'on' : 'off'}`).catch(() => {});
+  };
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, types });
-  // The attempt counter's connection commits without waiting for the WAL flush (see ReadModelStore.executeLight).
+  // The attempt counter's connection never waits for the WAL flush (see ReadModelStore.executeLight).
   const light = new pg.Pool({ connectionString: url, max: 1, types });
-  pool.on('connect', setSearchPath);
-  light.on('connect', (client) => { setSearchPath(client); client.query('SET synchronous_commit TO off').catch(() => {}); });
+  pool.on('connect', configure(options.durableCommits === true));
+  light.on('connect', configure(false));
   // An idle connection that drops must not take the process down.
   pool.on('error', () => {});
   light.on('error', () => {});

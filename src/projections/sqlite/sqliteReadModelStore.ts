@@ -8,10 +8,11 @@
  * instead of failing half-way. Queries use the read connection: a snapshot
  * that never sees an open transaction's writes.
  *
- * The write connection runs with `synchronous = NORMAL`: a commit reaches the
- * WAL (and survives a crash of the process) without its own fsync; after a
- * power loss the read models and their checkpoints fall back together to an
- * earlier consistent point and are caught up again from the log.
+ * The write connection runs with `synchronous = NORMAL` (unless
+ * `durableCommits`): a commit reaches the WAL (and survives a crash of the
+ * process) without its own fsync; after a power loss the read models and
+ * their checkpoints fall back together to an earlier consistent point and are
+ * caught up again from the log.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -61,7 +62,7 @@ function openConnections(path: string, options: OpenReadModelStoreOptions): Shar
   try {
     writer = new Database(path, { timeout });
     writer.pragma('journal_mode = WAL');
-    writer.pragma('synchronous = NORMAL');
+    writer.pragma(options.durableCommits ? 'synchronous = FULL' : 'synchronous = NORMAL');
     // The event store's writer thread checkpoints the WAL; a checkpoint run here would block the main thread.
     writer.pragma('wal_autocheckpoint = 0');
     writer.defaultSafeIntegers(true);

@@ -209,7 +209,12 @@ class SqliteWriterEngine implements StorageEngine {
       }
     }
     const conflict = this.checkExpectations(append);
-    if (conflict) { waiting.reject(conflict); return; }
+    if (conflict) {
+      // A conflict with a write not yet durable waits for it: if that write failed, this append might not conflict at all.
+      if (this.touchesUncommitted(append)) later.push(waiting);
+      else waiting.reject(conflict);
+      return;
+    }
     batch.results.push(this.assign(append, batch, recordedAt));
     batch.waiting.push(waiting);
   }
@@ -254,6 +259,10 @@ class SqliteWriterEngine implements StorageEngine {
       if (!meetsExpectation(write.expected, actual)) return versionConflict(write.streamId, write.expected, actual);
     }
     return null;
+  }
+
+  private touchesUncommitted(append: PreparedAppend): boolean {
+    return append.writes.some((write) => (this.streamHeads.get(write.streamId)?.position ?? 0) > this.committedPosition);
   }
 
   private headOf(streamId: string): StreamHead | undefined {

@@ -16,7 +16,7 @@ import {
   advanceCheckpoint, type AttemptMarker, attemptMarkerParams, readAttemptMarker, readCheckpoint, WRITE_ATTEMPT_MARKER_SQL,
 } from './catalog.ts';
 import { errorText } from './deadLetters.ts';
-import { type PoisonPolicy, type ProjectionDefinition, projectionTx, versionedTable } from './projection.ts';
+import { partitionCount, partitionOf, type PoisonPolicy, type ProjectionDefinition, projectionTx, versionedTable } from './projection.ts';
 import type { ReadModelStore, WriteTx } from './readModelStore.ts';
 
 /** One committed batch, for lag metrics and waiters. */
@@ -62,7 +62,10 @@ export interface BatchProcessorOptions extends RetryPolicy {
   readModels: ReadModelStore;
   definition: ProjectionDefinition;
   version: number;
+  /** The partition this processor moves (default 0)… */
   partition?: number;
+  /** …or all of these together (a rebuild or replay of a partitioned projection: one pass over the log). */
+  partitions?: readonly number[];
   clock: Clock;
   /** The start marker the previous processor of the same worker wrote: finding it again is no sign of a crash. */
   ownStartMarker?: { after: bigint; writtenAtMs: number } | null;
@@ -97,12 +100,15 @@ export class BatchProcessor {
   /** The committed checkpoint of this generation (and partition). */
   checkpoint = 0n;
   private marker: AttemptMarker | null = null;
+  /** The partition whose row carries the attempt marker and names the batches; `moved` lists every checkpoint row moved. */
   private readonly partition: number;
+  private readonly moved: readonly number[];
   private readonly maxAttempts: number;
   readonly name: string;
 
   constructor(private readonly options: BatchProcessorOptions) {
-    this.partition = options.partition ?? 0;
+    this.moved = options.partitions ?? [options.partition ?? 0];
+    this.partition = this.moved[0]!;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.name = options.definition.name;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) throw new DaybookError('validation_failed', 'maxAttempts must be a positive integer', {}, 'maxAttempts');
@@ -122,11 +128,15 @@ export class BatchProcessor {
   async load(): Promise<void> {
     const { readModels, version } = this.options;
     const loaded = await readModels.read(async (tx) => ({
-      checkpoint: await readCheckpoint(tx, this.name, version, this.partition),
+      checkpoints: await Promise.all(this.moved.map((partition) => readCheckpoint(tx, this.name, version, partition))),
       marker: await readAttemptMarker(tx, this.name, version, this.partition),
     }));
-    if (loaded.checkpoint === null) throw new ProjectionInterrupted('version_switched', `generation ${version} of ${this.name} has no checkpoint`);
-    const checkpoint = loaded.checkpoint;
+    if (loaded.checkpoints.some((position) => position === null)) throw new ProjectionInterrupted('version_switched', `generation ${version} of ${this.name} has no checkpoint`);
+    // Partitions moved together (a rebuild's) are created together and stay at one position.
+    const checkpoint = loaded.checkpoints[0]!;
+    if (loaded.checkpoints.some((position) => position !== checkpoint)) {
+      throw new ProjectionInterrupted('checkpoint_moved', `the partitions of ${this.name} v${version} are at different positions; they cannot move together`);
+    }
     const marker = loaded.marker;
     this.checkpoint = checkpoint;
     this.marker = marker;
@@ -242,6 +252,15 @@ export class BatchProcessor {
     this.markerWrittenAtMs = nowMs;
   }
 
+  /** Moves every checkpoint row from `from` to `to`, or throws if one is not at `from` any more (another worker got there). */
+  private async fence(tx: WriteTx, from: bigint, to: bigint): Promise<void> {
+    for (const partition of this.moved) {
+      if (!(await advanceCheckpoint(tx, this.name, this.options.version, partition, from, to, this.options.clock.nowMs()))) {
+        throw new ProjectionInterrupted('checkpoint_moved', `the checkpoint of ${this.name} v${this.options.version} partition ${partition} moved away from ${from}: another worker applied this range`);
+      }
+    }
+  }
+
   /** The batch transaction: guard, fenced checkpoint move, handler, commit. */
   private async commit(batch: readonly RecordedEvent[], to: bigint): Promise<void> {
     const { readModels, definition, version, clock, faults } = this.options;
@@ -249,9 +268,7 @@ export class BatchProcessor {
     const started = performance.now();
     await readModels.transaction(async (tx) => {
       await this.options.guard(tx);
-      if (!(await advanceCheckpoint(tx, this.name, version, this.partition, from, to, clock.nowMs()))) {
-        throw new ProjectionInterrupted('checkpoint_moved', `the checkpoint of ${this.name} v${version} moved away from ${from}: another worker applied this range`);
-      }
+      await this.fence(tx, from, to);
       if (batch.length > 0) await definition.handle(batch, projectionTx(tx, this.name, version));
       if (faults?.beforeCommit) {
         try {
@@ -280,16 +297,14 @@ export class BatchProcessor {
     const from = this.checkpoint;
     await readModels.transaction(async (tx) => {
       await this.options.guard(tx);
-      if (policy === 'park' && !(await advanceCheckpoint(tx, this.name, version, this.partition, from, event.position, clock.nowMs()))) {
-        throw new ProjectionInterrupted('checkpoint_moved', `the checkpoint of ${this.name} v${version} moved away from ${from}`);
-      }
+      if (policy === 'park') await this.fence(tx, from, event.position);
       // One row per (projection, generation, position), however many workers or restarts reach it.
       await tx.execute(
-        `INSERT INTO projection_dead_letters (projection, version, position, event_id, stream_id, event_type, error, attempts, parked_at, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        `INSERT INTO projection_dead_letters (projection, version, position, event_id, stream_id, event_type, error, attempts, parked_at, status, partition)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (projection, version, position) DO UPDATE SET status = excluded.status, error = excluded.error, attempts = excluded.attempts, parked_at = excluded.parked_at
          WHERE projection_dead_letters.status IN ('parked', 'blocking')`,
-        [this.name, version, event.position, event.eventId, event.streamId, event.type, error, attempts, clock.nowMs(), status],
+        [this.name, version, event.position, event.eventId, event.streamId, event.type, error, attempts, clock.nowMs(), status, partitionOf(event.streamId, partitionCount(definition))],
       );
     });
     this.options.onPoison?.({ projection: this.name, version, event, error, attempts, policy });

@@ -7,6 +7,8 @@ export interface CatchUpOptions {
   shouldStop(): boolean;
   /** Stop at this position (a replay "as of"); default: follow the head until it is reached. */
   toPosition?: bigint;
+  /** Which events of a page to apply (default: those the projection handles). */
+  keep?(events: readonly RecordedEvent[]): RecordedEvent[];
   /** After each committed page, with the head it was read against. */
   onPage?(head: bigint): void;
 }
@@ -38,7 +40,7 @@ export async function catchUp(store: EventStore, processor: BatchProcessor, defi
       const next = full ? read(seenTo, head) : null;
       // A rejected prefetch must not go unhandled while the page is applied; it is awaited (and throws) below.
       next?.catch(() => {});
-      const outcome = await processor.apply(handledEvents(definition, page), seenTo);
+      const outcome = await processor.apply(options.keep ? options.keep(page) : handledEvents(definition, page), seenTo);
       if (outcome.kind !== 'done') return outcome;
       options.onPage?.(head);
       // On SQLite every step above settles without leaving the microtask queue: let timers and I/O in between pages.

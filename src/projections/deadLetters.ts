@@ -32,6 +32,8 @@ export interface DeadLetter {
   eventType: string;
   error: string;
   attempts: number;
+  /** The partition of its stream (0 unless the projection is partitioned). */
+  partition: number;
   parkedAt: Date;
   status: DeadLetterStatus;
   resolvedAt: Date | null;
@@ -39,15 +41,15 @@ export interface DeadLetter {
 
 interface DeadLetterRow {
   id: bigint; projection: string; version: bigint; position: bigint; event_id: string; stream_id: string; event_type: string;
-  error: string; attempts: bigint; parked_at: bigint; status: DeadLetterStatus; resolved_at: bigint | null;
+  error: string; attempts: bigint; parked_at: bigint; status: DeadLetterStatus; resolved_at: bigint | null; partition: bigint;
 }
 
-const COLUMNS = 'id, projection, version, position, event_id, stream_id, event_type, error, attempts, parked_at, status, resolved_at';
+const COLUMNS = 'id, projection, version, position, event_id, stream_id, event_type, error, attempts, parked_at, status, resolved_at, partition';
 
 function toDeadLetter(row: DeadLetterRow): DeadLetter {
   return {
     id: BigInt(row.id), projection: row.projection, version: Number(row.version), position: BigInt(row.position), eventId: row.event_id,
-    streamId: row.stream_id, eventType: row.event_type, error: row.error, attempts: Number(row.attempts), parkedAt: new Date(Number(row.parked_at)),
+    streamId: row.stream_id, eventType: row.event_type, error: row.error, attempts: Number(row.attempts), partition: Number(row.partition), parkedAt: new Date(Number(row.parked_at)),
     status: row.status, resolvedAt: row.resolved_at === null ? null : new Date(Number(row.resolved_at)),
   };
 }
@@ -175,10 +177,10 @@ async function claimResolution(tx: SqlExecutor, letter: DeadLetter, status: 'ret
 
 /** A blocking event sits right after the stopped projection's checkpoint: resolving it moves the checkpoint onto it. */
 async function passCheckpoint(tx: SqlExecutor, letter: DeadLetter, nowMs: number): Promise<void> {
-  const checkpoint = await readCheckpoint(tx, letter.projection, letter.version);
+  const checkpoint = await readCheckpoint(tx, letter.projection, letter.version, letter.partition);
   if (checkpoint === null) throw new DaybookError('validation_failed', `generation ${letter.version} of ${letter.projection} no longer exists`, { id: letter.id.toString() }, 'id');
   if (checkpoint >= letter.position) return;
-  await advanceCheckpoint(tx, letter.projection, letter.version, 0, checkpoint, letter.position, nowMs);
+  await advanceCheckpoint(tx, letter.projection, letter.version, letter.partition, checkpoint, letter.position, nowMs);
 }
 
 async function loadEvent(store: EventStore, letter: DeadLetter): Promise<RecordedEvent> {

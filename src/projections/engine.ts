@@ -13,10 +13,10 @@
  * await engine.stop();
  */
 import type { EventStore } from '../eventstore/index.ts';
-import { type Clock, systemClock } from '../kernel/index.ts';
+import { type Clock, DaybookError, systemClock } from '../kernel/index.ts';
 import type { BatchCommitted, FaultHooks, PoisonInfo, RetryPolicy } from './batchProcessor.ts';
 import { countDeadLetters, type DeadLetter, listDeadLetters, type ListDeadLettersOptions, retryDeadLetter, skipDeadLetter } from './deadLetters.ts';
-import { type ProjectionDefinition, type ProjectionTx, ProjectionRegistry } from './projection.ts';
+import { allPartitions, type ProjectionDefinition, type ProjectionTx, ProjectionRegistry } from './projection.ts';
 import { queryProjection, waitForPosition as pollForPosition } from './queries.ts';
 import type { ReadModelStore } from './readModelStore.ts';
 import { rebuildProjection, type RebuildOptions, type RebuildResult } from './rebuild.ts';
@@ -45,6 +45,7 @@ export interface HealthOptions {
 
 export interface ProjectionHealth {
   name: string;
+  partition: number;
   ready: boolean;
   /** Why not ready (empty when ready). */
   reasons: string[];
@@ -64,13 +65,16 @@ export interface HealthReport {
 
 export class ProjectionEngine {
   readonly registry: ProjectionRegistry;
-  private readonly runners = new Map<string, ProjectionRunner>();
+  /** Per projection, one runner per partition (index = partition). */
+  private readonly runners = new Map<string, ProjectionRunner[]>();
   private readonly clock: Clock;
 
   constructor(private readonly options: ProjectionEngineOptions) {
     this.registry = new ProjectionRegistry(options.projections);
     this.clock = options.clock ?? systemClock;
-    for (const definition of this.registry.all()) this.runners.set(definition.name, new ProjectionRunner(this.runnerOptions(definition)));
+    for (const definition of this.registry.all()) {
+      this.runners.set(definition.name, allPartitions(definition).map((partition) => new ProjectionRunner({ ...this.runnerOptions(definition), partition })));
+    }
   }
 
   private runnerOptions(definition: ProjectionDefinition): ProjectionRunnerOptions {
@@ -81,33 +85,44 @@ export class ProjectionEngine {
   /** Starts the runners (all, or the named ones). */
   async start(names: readonly string[] = this.registry.names()): Promise<void> {
     for (const name of names) this.registry.get(name);
-    await Promise.all(names.map((name) => this.runner(name).start()));
+    await Promise.all(names.flatMap((name) => this.runnersOf(name).map((runner) => runner.start())));
   }
 
   /** Stops every runner gracefully: batches in flight commit. */
   async stop(): Promise<void> {
-    await Promise.all([...this.runners.values()].map((runner) => runner.stop()));
+    await Promise.all(this.allRunners().map((runner) => runner.stop()));
   }
 
-  /** The runner of a projection (`projection_not_found` for an unknown name). */
-  runner(name: string): ProjectionRunner {
+  /** The runner of a projection (of one of its partitions); `projection_not_found` for an unknown name. */
+  runner(name: string, partition = 0): ProjectionRunner {
+    const runner = this.runnersOf(name)[partition];
+    if (!runner) throw new DaybookError('validation_failed', `projection ${name} has no partition ${partition}`, { projection: name, partition }, 'partition');
+    return runner;
+  }
+
+  /** The runners of a projection, one per partition. */
+  runnersOf(name: string): ProjectionRunner[] {
     this.registry.get(name);
     return this.runners.get(name)!;
   }
 
+  private allRunners(): ProjectionRunner[] {
+    return [...this.runners.values()].flat();
+  }
+
   /** Called after each committed batch of any projection (for the lag histogram and gauges). */
   onBatchCommitted(listener: (batch: BatchCommitted) => void): () => void {
-    const unsubscribes = [...this.runners.values()].map((runner) => runner.onBatchCommitted(listener));
+    const unsubscribes = this.allRunners().map((runner) => runner.onBatchCommitted(listener));
     return () => { for (const unsubscribe of unsubscribes) unsubscribe(); };
   }
 
   onPoison(listener: (info: PoisonInfo) => void): () => void {
-    const unsubscribes = [...this.runners.values()].map((runner) => runner.onPoison(listener));
+    const unsubscribes = this.allRunners().map((runner) => runner.onPoison(listener));
     return () => { for (const unsubscribe of unsubscribes) unsubscribe(); };
   }
 
   status(): Promise<ProjectionStatus[]> {
-    return Promise.all([...this.runners.values()].map((runner) => runner.status()));
+    return Promise.all(this.allRunners().map((runner) => runner.status()));
   }
 
   /** Readiness: not ready when a projection is stopped on a poison event, failed, or lags more than allowed. */
@@ -125,7 +140,7 @@ export class ProjectionEngine {
       }
       const counts = letters.get(status.name) ?? { parked: 0, blocking: 0 };
       return {
-        name: status.name, ready: reasons.length === 0, reasons, state: status.state, checkpoint: status.checkpoint,
+        name: status.name, partition: status.partition, ready: reasons.length === 0, reasons, state: status.state, checkpoint: status.checkpoint,
         positionsBehind: status.positionsBehind, secondsBehind: status.secondsBehind, parked: counts.parked, blocking: counts.blocking,
       };
     });
@@ -134,9 +149,11 @@ export class ProjectionEngine {
 
   /** Waits for the read model to reach `position`: through the local runner when it runs here, else by polling its checkpoint. */
   async waitForPosition(name: string, position: bigint, timeoutMs: number): Promise<void> {
-    const runner = this.runner(name);
-    if (runner.state === 'live' || runner.state === 'catching_up' || runner.state === 'blocked' || runner.state === 'failed') {
-      return runner.waitForPosition(position, timeoutMs);
+    const runners = this.runnersOf(name);
+    const local = (runner: ProjectionRunner): boolean => ['live', 'catching_up', 'blocked', 'failed'].includes(runner.state);
+    if (runners.every(local)) {
+      await Promise.all(runners.map((runner) => runner.waitForPosition(position, timeoutMs)));
+      return;
     }
     return pollForPosition(this.options.readModels, name, position, timeoutMs);
   }
@@ -167,14 +184,14 @@ export class ProjectionEngine {
   /** Retries a dead letter now; a local runner stopped on it resumes at once. */
   async retryDeadLetter(id: bigint | number | string): Promise<DeadLetter> {
     const letter = await retryDeadLetter({ store: this.options.store, readModels: this.options.readModels, registry: this.registry, clock: this.clock }, id);
-    this.runners.get(letter.projection)?.nudge();
+    for (const runner of this.runners.get(letter.projection) ?? []) runner.nudge();
     return letter;
   }
 
   /** Skips a dead letter; a local runner stopped on it resumes at once. */
   async skipDeadLetter(id: bigint | number | string): Promise<DeadLetter> {
     const letter = await skipDeadLetter(this.options.readModels, id, this.clock);
-    this.runners.get(letter.projection)?.nudge();
+    for (const runner of this.runners.get(letter.projection) ?? []) runner.nudge();
     return letter;
   }
 }

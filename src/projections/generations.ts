@@ -5,7 +5,7 @@
  */
 import { type Clock, DaybookError } from '../kernel/index.ts';
 import { type ActiveGeneration, dropTables, forgetGeneration, insertCheckpoint, readActive, setActive } from './catalog.ts';
-import { type ProjectionDefinition, projectionTx, versionedTable } from './projection.ts';
+import { partitionCount, type ProjectionDefinition, projectionTx, versionedTable } from './projection.ts';
 import type { ReadModelStore, SqlExecutor, WriteTx } from './readModelStore.ts';
 
 /** Drops whatever a crashed attempt left of this generation, then creates its tables and a checkpoint at 0, in one transaction. */
@@ -20,7 +20,7 @@ export async function createGeneration(tx: WriteTx, definition: ProjectionDefini
   await dropTables(tx, tables);
   await forgetGeneration(tx, definition.name, version, clock.nowMs());
   await definition.migrate(projectionTx(tx, definition.name, version));
-  await insertCheckpoint(tx, definition.name, version, 0n, clock.nowMs());
+  for (let partition = 0; partition < partitionCount(definition); partition += 1) await insertCheckpoint(tx, definition.name, version, 0n, clock.nowMs(), partition);
 }
 
 /**

@@ -56,6 +56,14 @@ export interface ProjectionDefinition {
   readonly handles: ProjectionFilter;
   /** `park` (default): park the event in the dead-letter table and go on. `stop`: stop the projection and alert. */
   readonly onPoison?: PoisonPolicy;
+  /**
+   * Partitions by stream (default 1, at most PARTITIONS_MAX). With more than
+   * one, each partition has its own checkpoint and runner, and several worker
+   * processes share them (see `ProjectionWorkerGroup`). A handler then sees
+   * the events of one partition in global order, not all events: only for
+   * read models whose rows each depend on one stream. Changing it needs a rebuild.
+   */
+  readonly partitions?: number;
   /** Creates the read model's tables (through `tx.table(base)`), in the transaction that registers the generation. */
   migrate(tx: ProjectionTx): Promise<void>;
   /**
@@ -84,12 +92,39 @@ export function defineProjection<T extends ProjectionDefinition>(definition: T):
   for (const table of definition.tables) if (typeof table !== 'string' || !TABLE_PATTERN.test(table)) invalid(`table ${JSON.stringify(table)} must match /^[a-z][a-z0-9_]{0,47}$/`);
   if (new Set(definition.tables).size !== definition.tables.length) invalid('tables must not repeat');
   if (definition.onPoison !== undefined && definition.onPoison !== 'park' && definition.onPoison !== 'stop') invalid("onPoison must be 'park' or 'stop'");
+  if (definition.partitions !== undefined && (!Number.isInteger(definition.partitions) || definition.partitions < 1 || definition.partitions > PARTITIONS_MAX)) {
+    invalid(`partitions must be an integer from 1 to ${PARTITIONS_MAX}`);
+  }
   if (typeof definition.migrate !== 'function' || typeof definition.handle !== 'function') invalid('migrate and handle must be functions');
   const handles = definition.handles ?? {};
   for (const list of [handles.categories, handles.types]) {
     if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.length === 0))) invalid('handles.categories and handles.types must be lists of non-empty strings');
   }
   return definition;
+}
+
+/** Most partitions a projection may have. */
+export const PARTITIONS_MAX = 256;
+
+/** How many partitions a projection has. */
+export function partitionCount(definition: Pick<ProjectionDefinition, 'partitions'>): number {
+  return definition.partitions ?? 1;
+}
+
+/** Every partition of a projection: 0 … partitions-1. */
+export function allPartitions(definition: Pick<ProjectionDefinition, 'partitions'>): number[] {
+  return Array.from({ length: partitionCount(definition) }, (_, index) => index);
+}
+
+/** The partition of a stream: FNV-1a (32 bits) of its id, modulo the count. Stable across processes and versions. */
+export function partitionOf(streamId: string, partitions: number): number {
+  if (partitions <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < streamId.length; index += 1) {
+    hash ^= streamId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
 }
 
 /** The physical table name of `base` in generation `version`. */

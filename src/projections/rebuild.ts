@@ -20,7 +20,7 @@ import { BatchProcessor, type FaultHooks, ProjectionInterrupted, type RetryPolic
 import { type ActiveGeneration, dropOwnedTables, forgetGeneration, readActive, readCheckpoint, setActive } from './catalog.ts';
 import { catchUp } from './catchUp.ts';
 import { claimRebuild, createGeneration, holdsRebuild, releaseRebuild } from './generations.ts';
-import { GENERATION_MAX, type ProjectionDefinition, versionedTable } from './projection.ts';
+import { allPartitions, GENERATION_MAX, type ProjectionDefinition, versionedTable } from './projection.ts';
 import type { ReadModelStore } from './readModelStore.ts';
 
 export interface RebuildContext {
@@ -85,7 +85,7 @@ export async function rebuildProjection(context: RebuildContext, options: Rebuil
   try {
     await readModels.transaction((tx) => createGeneration(tx, definition, target, clock));
     const processor = new BatchProcessor({
-      readModels, definition, version: target, clock, maxAttempts: options.maxAttempts, initialBackoffMs: options.initialBackoffMs,
+      readModels, definition, version: target, partitions: allPartitions(definition), clock, maxAttempts: options.maxAttempts, initialBackoffMs: options.initialBackoffMs,
       maxBackoffMs: options.maxBackoffMs, faults: options.faults,
       sleep: (ms) => new Promise((resolve) => setTimeout(() => resolve(!(options.shouldStop?.() ?? false)), ms)),
       guard: async (tx) => {

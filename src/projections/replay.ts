@@ -14,7 +14,7 @@ import { BatchProcessor } from './batchProcessor.ts';
 import { setActive } from './catalog.ts';
 import { catchUp } from './catchUp.ts';
 import { createGeneration } from './generations.ts';
-import type { ProjectionDefinition } from './projection.ts';
+import { allPartitions, type ProjectionDefinition } from './projection.ts';
 import { openReadModelStore } from './readModelStore.ts';
 
 export interface ReplayOptions {
@@ -50,7 +50,7 @@ export async function replayProjection(store: EventStore, definition: Projection
       await setActive(tx, definition.name, { version, definitionVersion: definition.version }, clock.nowMs());
     });
     const processor = new BatchProcessor({
-      readModels: scratch, definition, version, clock, maxAttempts: 1,
+      readModels: scratch, definition, version, partitions: allPartitions(definition), clock, maxAttempts: 3, initialBackoffMs: 1,
       sleep: async () => true,
       guard: async () => {},
     });

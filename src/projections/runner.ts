@@ -24,8 +24,8 @@ import { errorText } from './deadLetters.ts';
 import { ensureFirstGeneration } from './generations.ts';
 import { LagHistogram, type LagHistogramSnapshot } from './lagHistogram.ts';
 import { LiveFeed } from './liveFeed.ts';
-import type { PoisonPolicy, ProjectionDefinition } from './projection.ts';
-import type { ReadModelStore } from './readModelStore.ts';
+import { partitionCount, partitionOf, type PoisonPolicy, type ProjectionDefinition } from './projection.ts';
+import type { ReadModelStore, WriteTx } from './readModelStore.ts';
 import { rebuildProjection } from './rebuild.ts';
 
 export type RunnerState = 'idle' | 'starting' | 'rebuilding' | 'catching_up' | 'live' | 'blocked' | 'stopping' | 'stopped' | 'failed';
@@ -53,10 +53,19 @@ export interface ProjectionRunnerOptions extends RetryPolicy {
   /** Rebuilds started by the runner call this with their progress. */
   onRebuildProgress?: (progress: import('./rebuild.ts').RebuildProgress) => void;
   faults?: FaultHooks;
+  /** Of a partitioned projection: the one partition this runner applies (default 0). */
+  partition?: number;
+  /**
+   * Runs in every batch transaction after the active-generation check, e.g.
+   * a lease check; throwing `projection_lease_lost` rolls the batch back and
+   * ends the runner (its partition belongs to another worker now).
+   */
+  guard?: (tx: WriteTx) => Promise<void>;
 }
 
 export interface ProjectionStatus {
   name: string;
+  partition: number;
   state: RunnerState;
   policy: PoisonPolicy;
   /** The generation this runner writes (0 before it started). */
@@ -89,6 +98,8 @@ interface Waiter {
 
 export class ProjectionRunner {
   readonly name: string;
+  readonly partition: number;
+  private readonly partitions: number;
   private readonly store: EventStore;
   private readonly readModels: ReadModelStore;
   private readonly definition: ProjectionDefinition;
@@ -123,6 +134,11 @@ export class ProjectionRunner {
     this.name = options.definition.name;
     this.clock = options.clock ?? systemClock;
     this.batchSize = options.batchSize ?? 500;
+    this.partitions = partitionCount(options.definition);
+    this.partition = options.partition ?? 0;
+    if (!Number.isInteger(this.partition) || this.partition < 0 || this.partition >= this.partitions) {
+      throw new DaybookError('validation_failed', `partition must be an integer from 0 to ${this.partitions - 1}`, {}, 'partition');
+    }
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
       throw new DaybookError('validation_failed', 'batchSize must be an integer from 1 to 10000', {}, 'batchSize');
     }
@@ -141,6 +157,7 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     if (this.loop) return;
     this.stopRequested = false;
+    this.leaseLost = false;
     this.failure = null;
     this.stateValue = 'starting';
     let ready!: () => void;
@@ -216,7 +233,7 @@ export class ProjectionRunner {
     }
     const failure = this.failure === null ? null : { code: isDaybookError(this.failure) ? this.failure.code : 'internal', message: errorText(this.failure) };
     return {
-      name: this.name, state: this.stateValue, policy: this.definition.onPoison ?? 'park',
+      name: this.name, partition: this.partition, state: this.stateValue, policy: this.definition.onPoison ?? 'park',
       version: this.processor?.version ?? 0, definitionVersion: this.definition.version,
       checkpoint, head, positionsBehind: behind, secondsBehind,
       lastCommittedAt: this.lastCommittedAt, eventsApplied: this.eventsApplied, batchesCommitted: this.batchesCommitted,
@@ -236,13 +253,20 @@ export class ProjectionRunner {
         if (outcome.kind === 'done' && !this.stopRequested) await this.followLive();
         else if (outcome.kind === 'blocked') await this.waitWhileBlocked(outcome);
       } catch (error) {
+        if (isDaybookError(error, 'projection_lease_lost')) {
+          // The partition is another worker's now: this runner ends; its group decides what runs here.
+          this.failure = error;
+          this.leaseLost = true;
+          break;
+        }
         if (!(error instanceof ProjectionInterrupted)) throw error;
         // A rebuild switched the generation, or another worker moved the checkpoint: reload and go on.
       }
     }
     signalReady();
     // A clean stop leaves no start marker behind: the next start must not take it for a crash.
-    await this.processor?.release().catch(() => {});
+    // (Not after a lost lease: the marker is the new owner's business now.)
+    if (!this.leaseLost) await this.processor?.release().catch(() => {});
     this.stateValue = 'stopped';
     this.rejectWaiters(new DaybookError('projection_stopped', `projection ${this.name} was stopped`, { projection: this.name }));
   }
@@ -283,7 +307,7 @@ export class ProjectionRunner {
 
   private newProcessor(version: number, ownStartMarker: BatchProcessor['startMarker']): BatchProcessor {
     return new BatchProcessor({
-      readModels: this.readModels, definition: this.definition, version, clock: this.clock, ownStartMarker,
+      readModels: this.readModels, definition: this.definition, version, partition: this.partition, clock: this.clock, ownStartMarker,
       maxAttempts: this.options.maxAttempts, initialBackoffMs: this.options.initialBackoffMs, maxBackoffMs: this.options.maxBackoffMs,
       faults: this.options.faults,
       sleep: (ms) => this.sleep(ms),
@@ -291,6 +315,7 @@ export class ProjectionRunner {
         if ((await readActiveForBatch(tx, this.name)) !== version) {
           throw new ProjectionInterrupted('version_switched', `projection ${this.name}: generation ${version} is no longer active`);
         }
+        await this.options.guard?.(tx);
       },
       onCommitted: (batch) => this.committed(batch),
       onPoison: (info) => {
@@ -302,7 +327,9 @@ export class ProjectionRunner {
 
   private async catchUp(): Promise<ApplyOutcome> {
     this.stateValue = 'catching_up';
-    const outcome = await catchUp(this.store, this.processor!, this.definition, { batchSize: this.batchSize, shouldStop: () => this.stopRequested });
+    const outcome = await catchUp(this.store, this.processor!, this.definition, {
+      batchSize: this.batchSize, shouldStop: () => this.stopRequested, keep: (events) => this.handled(events),
+    });
     this.seen = this.processor!.checkpoint;
     return outcome;
   }
@@ -353,6 +380,7 @@ export class ProjectionRunner {
   }
 
   private idleDue = false;
+  private leaseLost = false;
 
   /** Stopped on a poison event (policy `stop`): waits until an operator retries or skips it, then goes on. */
   private async waitWhileBlocked(outcome: Extract<ApplyOutcome, { kind: 'blocked' }>): Promise<void> {
@@ -372,7 +400,8 @@ export class ProjectionRunner {
   }
 
   private handled(events: readonly RecordedEvent[]): RecordedEvent[] {
-    return handledEvents(this.definition, events);
+    const handled = handledEvents(this.definition, events);
+    return this.partitions === 1 ? handled : handled.filter((event) => partitionOf(event.streamId, this.partitions) === this.partition);
   }
 
   private committed(batch: BatchCommitted): void {

@@ -16,6 +16,7 @@ import { renderTable, renderTargets } from './support/table.ts';
 const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   eventstore: () => import('./eventstore/index.ts'),
   ledger: () => import('./ledger/index.ts'),
+  api: () => import('./api/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench -- api`: the real server (startServer, as `npm start` runs it)
+ * and autocannon in the same process run. Baseline: a bare Fastify
+ * hello-world route served from this process. Workloads:
+ * `POST transfer c64` (durable transfers between 1,000 accounts, 64
+ * connections, a fresh Idempotency-Key per request) and `GET balance c64`.
+ */
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { loadConfig } from '../../src/edge/config.ts';
+import { startServer } from '../../src/main.ts';
+import type { Backend, BenchArea, BenchContext, BenchRow, TargetCheck } from '../support/bench.ts';
+import { findRow } from '../support/results.ts';
+
+const HELLO = 'hello-world';
+const POST_TRANSFER = 'POST transfer c64';
+const GET_BALANCE = 'GET balance c64';
+const KEY = `sk_test_${'b'.repeat(40)}`;
+const ACCOUNTS = 1000;
+const CONNECTIONS = 64;
+
+interface Load { requestsPerS: number; p50: number; p99: number; p999: number; errors: number; non2xx: number }
+
+async function load(options: autocannon.Options): Promise<Load> {
+  const result = await autocannon({ connections: CONNECTIONS, ...options });
+  return {
+    requestsPerS: Math.round(result.requests.average),
+    p50: result.latency.p50, p99: result.latency.p99, p999: result.latency.p99_9 ?? result.latency.p99,
+    errors: result.errors + result.timeouts, non2xx: result.non2xx,
+  };
+}
+
+function row(workload: string, backend: Backend, measured: Load, baseline: string | null, rss: number): BenchRow {
+  return {
+    workload, backend, events_per_s: null, ops_per_s: measured.requestsPerS, p50_ms: measured.p50, p99_ms: measured.p99, p999_ms: measured.p999,
+    peak_rss_mb: rss, baseline, ratio: null, connections: CONNECTIONS, errors: measured.errors, non_2xx: measured.non2xx,
+  };
+}
+
+async function helloWorld(ctx: BenchContext, backend: Backend, seconds: number): Promise<void> {
+  const app = Fastify({ logger: false });
+  app.get('/hello', async () => ({ hello: 'world' }));
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const measured = await load({ url: `${url}/hello`, duration: seconds });
+    ctx.record(row(HELLO, backend, measured, null, rssMb()));
+  } finally {
+    await app.close();
+  }
+}
+
+function rssMb(): number {
+  return Math.round(process.memoryUsage().rss / (1024 * 1024));
+}
+
+async function daybook(ctx: BenchContext, backend: Backend, seconds: number): Promise<void> {
+  const dir = await ctx.tempDir('api');
+  const database = backend === 'postgres' ? await ctx.postgres.database() : null;
+  const env = {
+    PORT: '0', DAYBOOK_HOST: '127.0.0.1', DAYBOOK_DATA_DIR: dir.path, LOG_LEVEL: 'silent', DAYBOOK_API_KEY: KEY,
+    DAYBOOK_API_KEY_PEPPER: 'bench-pepper-'.repeat(3), DAYBOOK_RATE_LIMIT_PER_S: '0',
+    ...(database ? { DAYBOOK_DATABASE_URL: database.url } : {}),
+  };
+  const server = await startServer(loadConfig(env));
+  const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+  try {
+    for (let i = 0; i < ACCOUNTS; i += 1) {
+      const response = await fetch(`${server.url}/v1/accounts`, { method: 'POST', headers, body: JSON.stringify({ id: `acct${i}`, currency: 'USD' }) });
+      if (!response.ok) throw new Error(`opening an account failed: ${response.status} ${await response.text()}`);
+    }
+    let n = 0;
+    const transfers = await load({
+      url: `${server.url}/v1/transfers`, duration: seconds, method: 'POST', headers,
+      requests: [{
+        method: 'POST',
+        setupRequest: (request) => {
+          n += 1;
+          const debit = (n * 7919) % ACCOUNTS;
+          const credit = (debit + 1 + (n % (ACCOUNTS - 1))) % ACCOUNTS;
+          return {
+            ...request,
+            headers: { ...headers, 'idempotency-key': `bench-${process.pid}-${n}` },
+            body: JSON.stringify({ debit_account_id: `acct${debit}`, credit_account_id: `acct${credit}`, amount: String(1 + (n % 100)) }),
+          };
+        },
+      }],
+    });
+    ctx.record(row(POST_TRANSFER, backend, transfers, HELLO, rssMb()));
+    let m = 0;
+    const balances = await load({
+      url: `${server.url}/v1/accounts/acct0/balance`, duration: seconds, headers,
+      requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/v1/accounts/acct${(m++) % ACCOUNTS}/balance` }) }],
+    });
+    ctx.record(row(GET_BALANCE, backend, balances, HELLO, rssMb()));
+  } finally {
+    await server.close();
+    await database?.drop();
+    await dir.remove();
+  }
+}
+
+async function run(ctx: BenchContext): Promise<void> {
+  const seconds = ctx.quick ? 3 : 10;
+  for (const backend of ctx.backends) {
+    await ctx.step(`${backend} ${HELLO}`, () => helloWorld(ctx, backend, seconds));
+    await ctx.step(`${backend} daybook api`, () => daybook(ctx, backend, seconds));
+  }
+}
+
+function targets(rows: readonly BenchRow[], ctx: BenchContext): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const backend of ctx.backends) {
+    const post = findRow(rows, backend, POST_TRANSFER);
+    const get = findRow(rows, backend, GET_BALANCE);
+    if (post) {
+      checks.push({
+        label: `${backend} ${POST_TRANSFER} ≥ 15K/s, p99 ≤ 20 ms, no errors`,
+        pass: (post.ops_per_s ?? 0) >= 15_000 && (post.p99_ms ?? Infinity) <= 20 && post.errors === 0 && post.non_2xx === 0,
+        actual: `${post.ops_per_s}/s, p99 ${post.p99_ms} ms, ${post.errors} errors, ${post.non_2xx} non-2xx`,
+      });
+    }
+    if (get) {
+      checks.push({
+        label: `${backend} ${GET_BALANCE} ≥ 0.5x hello-world, p99 ≤ 5 ms`,
+        pass: (get.ratio ?? 0) >= 0.5 && (get.p99_ms ?? Infinity) <= 5 && get.non_2xx === 0,
+        actual: `${get.ratio?.toFixed(2)}x, ${get.ops_per_s}/s, p99 ${get.p99_ms} ms, ${get.non_2xx} non-2xx`,
+      });
+    }
+  }
+  return checks;
+}
+
+const area: BenchArea = { run, targets };
+export default area;

@@ -22,6 +22,7 @@ import type { ReadModelStore } from './readModelStore.ts';
 import { rebuildProjection, type RebuildOptions, type RebuildResult } from './rebuild.ts';
 import { replayProjection, type ReplayOptions, type ReplayResult } from './replay.ts';
 import { ProjectionRunner, type ProjectionRunnerOptions, type ProjectionStatus } from './runner.ts';
+import { ProjectionWorkerGroup } from './workerGroup.ts';
 
 export interface ProjectionEngineOptions extends RetryPolicy {
   store: EventStore;
@@ -34,6 +35,12 @@ export interface ProjectionEngineOptions extends RetryPolicy {
   blockedPollMs?: number;
   autoRebuild?: boolean;
   faults?: FaultHooks;
+  /**
+   * Share the partitions with other processes through leases (PostgreSQL):
+   * each projection runs as a {@link ProjectionWorkerGroup}. Without it this
+   * process runs every partition of every projection.
+   */
+  group?: { owner?: string; leaseMs?: number; heartbeatMs?: number };
 }
 
 export interface HealthOptions {
@@ -67,13 +74,16 @@ export class ProjectionEngine {
   readonly registry: ProjectionRegistry;
   /** Per projection, one runner per partition (index = partition). */
   private readonly runners = new Map<string, ProjectionRunner[]>();
+  /** Or, sharing partitions with other processes, one worker group per projection. */
+  private readonly groups = new Map<string, ProjectionWorkerGroup>();
   private readonly clock: Clock;
 
   constructor(private readonly options: ProjectionEngineOptions) {
     this.registry = new ProjectionRegistry(options.projections);
     this.clock = options.clock ?? systemClock;
     for (const definition of this.registry.all()) {
-      this.runners.set(definition.name, allPartitions(definition).map((partition) => new ProjectionRunner({ ...this.runnerOptions(definition), partition })));
+      if (options.group) this.groups.set(definition.name, new ProjectionWorkerGroup({ ...this.runnerOptions(definition), ...options.group }));
+      else this.runners.set(definition.name, allPartitions(definition).map((partition) => new ProjectionRunner({ ...this.runnerOptions(definition), partition })));
     }
   }
 
@@ -85,12 +95,21 @@ export class ProjectionEngine {
   /** Starts the runners (all, or the named ones). */
   async start(names: readonly string[] = this.registry.names()): Promise<void> {
     for (const name of names) this.registry.get(name);
-    await Promise.all(names.flatMap((name) => this.runnersOf(name).map((runner) => runner.start())));
+    await Promise.all(names.flatMap((name) => {
+      const group = this.groups.get(name);
+      return group ? [group.start()] : this.runnersOf(name).map((runner) => runner.start());
+    }));
   }
 
-  /** Stops every runner gracefully: batches in flight commit. */
+  /** Stops every runner gracefully: batches in flight commit (and a group hands its partitions back). */
   async stop(): Promise<void> {
-    await Promise.all(this.allRunners().map((runner) => runner.stop()));
+    await Promise.all([...this.allRunners().map((runner) => runner.stop()), ...[...this.groups.values()].map((group) => group.stop())]);
+  }
+
+  /** The worker group of a projection, when partitions are shared with other processes. */
+  group(name: string): ProjectionWorkerGroup | undefined {
+    this.registry.get(name);
+    return this.groups.get(name);
   }
 
   /** The runner of a projection (of one of its partitions); `projection_not_found` for an unknown name. */
@@ -100,14 +119,14 @@ export class ProjectionEngine {
     return runner;
   }
 
-  /** The runners of a projection, one per partition. */
+  /** The runners of a projection here: one per partition, or (in a group) those of the partitions held here. */
   runnersOf(name: string): ProjectionRunner[] {
     this.registry.get(name);
-    return this.runners.get(name)!;
+    return this.groups.get(name)?.runnersHere() ?? this.runners.get(name)!;
   }
 
   private allRunners(): ProjectionRunner[] {
-    return [...this.runners.values()].flat();
+    return this.registry.names().flatMap((name) => this.runnersOf(name));
   }
 
   /** Called after each committed batch of any projection (for the lag histogram and gauges). */
@@ -151,7 +170,7 @@ export class ProjectionEngine {
   async waitForPosition(name: string, position: bigint, timeoutMs: number): Promise<void> {
     const runners = this.runnersOf(name);
     const local = (runner: ProjectionRunner): boolean => ['live', 'catching_up', 'blocked', 'failed'].includes(runner.state);
-    if (runners.every(local)) {
+    if (!this.groups.has(name) && runners.every(local)) {
       await Promise.all(runners.map((runner) => runner.waitForPosition(position, timeoutMs)));
       return;
     }
@@ -184,14 +203,14 @@ export class ProjectionEngine {
   /** Retries a dead letter now; a local runner stopped on it resumes at once. */
   async retryDeadLetter(id: bigint | number | string): Promise<DeadLetter> {
     const letter = await retryDeadLetter({ store: this.options.store, readModels: this.options.readModels, registry: this.registry, clock: this.clock }, id);
-    for (const runner of this.runners.get(letter.projection) ?? []) runner.nudge();
+    if (this.registry.has(letter.projection)) for (const runner of this.runnersOf(letter.projection)) runner.nudge();
     return letter;
   }
 
   /** Skips a dead letter; a local runner stopped on it resumes at once. */
   async skipDeadLetter(id: bigint | number | string): Promise<DeadLetter> {
     const letter = await skipDeadLetter(this.options.readModels, id, this.clock);
-    for (const runner of this.runners.get(letter.projection) ?? []) runner.nudge();
+    if (this.registry.has(letter.projection)) for (const runner of this.runnersOf(letter.projection)) runner.nudge();
     return letter;
   }
 }

@@ -1,5 +1,5 @@
 export {
-  defineProjection, matchesFilter, ProjectionRegistry, versionedTable,
+  allPartitions, defineProjection, matchesFilter, partitionCount, partitionOf, PARTITIONS_MAX, ProjectionRegistry, versionedTable,
   type PoisonPolicy, type ProjectionDefinition, type ProjectionFilter, type ProjectionTx,
 } from './projection.ts';
 export {
@@ -18,3 +18,4 @@ export { LAG_BUCKETS_MS, LagHistogram, type LagHistogramSnapshot } from './lagHi
 export {
   createProjectionEngine, ProjectionEngine, type HealthOptions, type HealthReport, type ProjectionEngineOptions, type ProjectionHealth,
 } from './engine.ts';
+export { ProjectionWorkerGroup, type WorkerGroupOptions } from './workerGroup.ts';

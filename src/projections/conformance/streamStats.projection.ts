@@ -15,6 +15,7 @@ export interface StreamStatsOptions {
   onPoison?: PoisonPolicy;
   /** Base name of its tables (default: the projection's name). */
   tableName?: string;
+  partitions?: number;
 }
 
 export interface StreamStatsProjection extends ProjectionDefinition {
@@ -38,6 +39,7 @@ export function streamStatsProjection(options: StreamStatsOptions = {}): StreamS
       tables: [statsTable, typesTable],
       handles: options.handles ?? {},
       onPoison: options.onPoison,
+      partitions: options.partitions,
       async migrate(tx) {
         await tx.execute(`CREATE TABLE ${tx.table(statsTable)} (stream_id text PRIMARY KEY, events bigint NOT NULL, last_type text NOT NULL, last_position bigint NOT NULL)`);
         await tx.execute(`CREATE TABLE ${tx.table(typesTable)} (type text PRIMARY KEY, events bigint NOT NULL)`);
@@ -46,14 +48,25 @@ export function streamStatsProjection(options: StreamStatsOptions = {}): StreamS
         calls.push(events.map((event) => event.position));
         const stats = tx.table(statsTable);
         const types = tx.table(typesTable);
+        // Aggregated per batch, then written in key order: fewer statements, and concurrent
+        // partitions lock the rows they share (type counts) in one order, so they cannot deadlock.
+        const byStream = new Map<string, { events: bigint; lastType: string; lastPosition: bigint }>();
+        const byType = new Map<string, bigint>();
         for (const event of events) {
           if (projection.poison(event)) throw new Error(`poison event at position ${event.position}`);
+          const entry = byStream.get(event.streamId);
+          byStream.set(event.streamId, { events: (entry?.events ?? 0n) + 1n, lastType: event.type, lastPosition: event.position });
+          byType.set(event.type, (byType.get(event.type) ?? 0n) + 1n);
+        }
+        for (const [streamId, entry] of [...byStream].sort(([a], [b]) => (a < b ? -1 : 1))) {
           await tx.execute(
-            `INSERT INTO ${stats} (stream_id, events, last_type, last_position) VALUES ($1, 1, $2, $3)
-             ON CONFLICT (stream_id) DO UPDATE SET events = ${stats}.events + 1, last_type = excluded.last_type, last_position = excluded.last_position`,
-            [event.streamId, event.type, event.position],
+            `INSERT INTO ${stats} (stream_id, events, last_type, last_position) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (stream_id) DO UPDATE SET events = ${stats}.events + excluded.events, last_type = excluded.last_type, last_position = excluded.last_position`,
+            [streamId, entry.events, entry.lastType, entry.lastPosition],
           );
-          await tx.execute(`INSERT INTO ${types} (type, events) VALUES ($1, 1) ON CONFLICT (type) DO UPDATE SET events = ${types}.events + 1`, [event.type]);
+        }
+        for (const [type, count] of [...byType].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          await tx.execute(`INSERT INTO ${types} (type, events) VALUES ($1, $2) ON CONFLICT (type) DO UPDATE SET events = ${types}.events + excluded.events`, [type, count]);
         }
       },
     }),
@@ -79,4 +92,10 @@ export function referenceProjection(options: StreamStatsOptions = {}): StreamSta
   const projection = streamStatsProjection(options);
   projection.poison = () => false;
   return projection;
+}
+
+/** The partitioned sample projection the worker-group tests share between their processes. */
+export const GROUP_PARTITIONS = 6;
+export function groupStatsProjection(): StreamStatsProjection {
+  return referenceProjection({ name: 'group_stats', partitions: GROUP_PARTITIONS });
 }

@@ -6,7 +6,8 @@ export {
   openReadModelStore, type OpenReadModelStoreOptions, type ReadModelStore, type SqlDialect, type SqlExecutor, type WriteTx,
 } from './readModelStore.ts';
 export type { ApplyOutcome, BatchCommitted, FaultHooks, PoisonInfo, RetryPolicy } from './batchProcessor.ts';
-export { ProjectionRunner, type ProjectionRunnerOptions, type ProjectionStatus, type RunnerState } from './runner.ts';
+export { ProjectionRunner, type ProjectionRunnerOptions } from './runner.ts';
+export type { ProjectionStatus, RunnerState } from './projectionStatus.ts';
 export { rebuildProjection, type RebuildContext, type RebuildOptions, type RebuildProgress, type RebuildResult } from './rebuild.ts';
 export { replayProjection, stateAt, type ReplayOptions, type ReplayResult, type StateFolder, type StatePoint, type StreamStateAt } from './replay.ts';
 export {

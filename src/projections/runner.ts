@@ -22,13 +22,15 @@ import { readActiveForBatch } from './catalog.ts';
 import { catchUp, handledEvents } from './catchUp.ts';
 import { errorText } from './deadLetters.ts';
 import { ensureFirstGeneration } from './generations.ts';
-import { LagHistogram, type LagHistogramSnapshot } from './lagHistogram.ts';
+import { LagHistogram } from './lagHistogram.ts';
 import { LiveFeed } from './liveFeed.ts';
-import { partitionCount, partitionOf, type PoisonPolicy, type ProjectionDefinition } from './projection.ts';
+import { PositionWaiters } from './positionWaiters.ts';
+import { partitionCount, partitionOf, type ProjectionDefinition } from './projection.ts';
+import type { ProjectionStatus, RunnerState } from './projectionStatus.ts';
 import type { ReadModelStore, WriteTx } from './readModelStore.ts';
-import { rebuildProjection } from './rebuild.ts';
+import { rebuildProjection, type RebuildProgress } from './rebuild.ts';
 
-export type RunnerState = 'idle' | 'starting' | 'rebuilding' | 'catching_up' | 'live' | 'blocked' | 'stopping' | 'stopped' | 'failed';
+export type { ProjectionStatus, RunnerState } from './projectionStatus.ts';
 
 export interface ProjectionRunnerOptions extends RetryPolicy {
   store: EventStore;
@@ -51,7 +53,7 @@ export interface ProjectionRunnerOptions extends RetryPolicy {
   /** When the active generation was built by an older definition version, rebuild it blue-green before going live (default true). */
   autoRebuild?: boolean;
   /** Rebuilds started by the runner call this with their progress. */
-  onRebuildProgress?: (progress: import('./rebuild.ts').RebuildProgress) => void;
+  onRebuildProgress?: (progress: RebuildProgress) => void;
   faults?: FaultHooks;
   /** Of a partitioned projection: the one partition this runner applies (default 0). */
   partition?: number;
@@ -63,38 +65,6 @@ export interface ProjectionRunnerOptions extends RetryPolicy {
   guard?: (tx: WriteTx) => Promise<void>;
 }
 
-export interface ProjectionStatus {
-  name: string;
-  partition: number;
-  state: RunnerState;
-  policy: PoisonPolicy;
-  /** The generation this runner writes (0 before it started). */
-  version: number;
-  definitionVersion: number;
-  /** Last position whose effect is committed (events the projection does not handle count as done once passed). */
-  checkpoint: bigint;
-  head: bigint;
-  positionsBehind: bigint;
-  /** Age of the oldest event not yet reflected, in seconds (0 when caught up). */
-  secondsBehind: number;
-  lastCommittedAt: Date | null;
-  /** Since this runner started. */
-  eventsApplied: number;
-  batchesCommitted: number;
-  parkedEvents: number;
-  /** Set while stopped on a poison event (policy `stop`). */
-  blockedOn: { position: bigint; eventId: string; error: string; attempts: number } | null;
-  /** Why the runner failed (state `failed`). */
-  failure: { code: string; message: string } | null;
-  lag: LagHistogramSnapshot;
-}
-
-interface Waiter {
-  position: bigint;
-  resolve(): void;
-  reject(error: unknown): void;
-  timer: NodeJS.Timeout;
-}
 
 export class ProjectionRunner {
   readonly name: string;
@@ -116,7 +86,7 @@ export class ProjectionRunner {
   private stateValue: RunnerState = 'idle';
   private failure: unknown = null;
   private blockedOn: ProjectionStatus['blockedOn'] = null;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters: PositionWaiters;
   private readonly listeners = new Set<(batch: BatchCommitted) => void>();
   private readonly poisonListeners = new Set<(info: PoisonInfo) => void>();
   private readonly lag = new LagHistogram();
@@ -133,6 +103,7 @@ export class ProjectionRunner {
     this.definition = options.definition;
     this.name = options.definition.name;
     this.clock = options.clock ?? systemClock;
+    this.waiters = new PositionWaiters(this.name);
     this.batchSize = options.batchSize ?? 500;
     this.partitions = partitionCount(options.definition);
     this.partition = options.partition ?? 0;
@@ -207,19 +178,10 @@ export class ProjectionRunner {
     if (this.checkpoint >= position) return Promise.resolve();
     const refusal = this.refusal();
     if (refusal) return Promise.reject(refusal);
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        position, resolve, reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new DaybookError('projection_wait_timeout', `projection ${this.name} did not reach position ${position} within ${timeoutMs} ms (at ${this.checkpoint})`,
-            { projection: this.name, position: position.toString(), reached: this.checkpoint.toString(), timeoutMs }));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-      // Events it does not handle may already have passed: move the checkpoint over them now rather than on the idle timer.
-      if (this.seen >= position) this.feed?.wake();
-    });
+    const waiting = this.waiters.add(position, timeoutMs, () => this.checkpoint);
+    // Events it does not handle may already have passed: move the checkpoint over them now rather than on the idle timer.
+    if (this.seen >= position) this.feed?.wake();
+    return waiting;
   }
 
   async status(): Promise<ProjectionStatus> {
@@ -268,7 +230,7 @@ export class ProjectionRunner {
     // (Not after a lost lease: the marker is the new owner's business now.)
     if (!this.leaseLost) await this.processor?.release().catch(() => {});
     this.stateValue = 'stopped';
-    this.rejectWaiters(new DaybookError('projection_stopped', `projection ${this.name} was stopped`, { projection: this.name }));
+    this.waiters.rejectAll(new DaybookError('projection_stopped', `projection ${this.name} was stopped`, { projection: this.name }));
   }
 
   /** Finds (or creates, or rebuilds) the generation to write and loads its checkpoint. False: wait and look again. */
@@ -291,6 +253,8 @@ export class ProjectionRunner {
         onProgress: this.options.onRebuildProgress, batchSize: this.options.batchSize, maxAttempts: this.options.maxAttempts,
         initialBackoffMs: this.options.initialBackoffMs, maxBackoffMs: this.options.maxBackoffMs, shouldStop: () => this.stopRequested,
       }).catch(async (error) => {
+        // Asked to stop mid-rebuild: the rebuild dropped its tables; the old generation stays active.
+        if (this.stopRequested) return;
         if (!isDaybookError(error, 'projection_rebuild_in_progress')) throw error;
         await this.sleep(this.options.blockedPollMs ?? 1000);
       });
@@ -301,7 +265,7 @@ export class ProjectionRunner {
     await this.processor.load();
     this.seen = this.processor.checkpoint;
     // Another worker (or a rebuild) may have taken the read model past what was waited for.
-    this.resolveWaiters(this.processor.checkpoint);
+    this.waiters.resolveUpTo(this.processor.checkpoint);
     return true;
   }
 
@@ -365,7 +329,7 @@ export class ProjectionRunner {
   private async advanceIdle(feed: LiveFeed): Promise<void> {
     const processor = this.processor!;
     if (this.seen <= processor.checkpoint) return;
-    const waited = [...this.waiters].some((waiter) => waiter.position <= this.seen);
+    const waited = this.waiters.waitingUpTo(this.seen);
     // At most one checkpoint-only commit per idleCheckpointMs, however busy the log is with events of others.
     if (waited || this.idleDue) {
       this.idleDue = false;
@@ -387,7 +351,7 @@ export class ProjectionRunner {
     const { event } = outcome;
     this.blockedOn = { position: event.position, eventId: event.eventId, error: outcome.error, attempts: outcome.attempts };
     this.stateValue = 'blocked';
-    this.rejectWaiters(this.refusal()!);
+    this.waiters.rejectAll(this.refusal()!);
     const version = this.processor!.version;
     while (!this.stopRequested) {
       const rows = await this.readModels.read((tx) => tx.query<{ status: string }>(
@@ -410,18 +374,8 @@ export class ProjectionRunner {
     this.lastCommittedAt = new Date(batch.committedAtMs);
     this.lastCommitMs = Date.now();
     for (const lagMs of batch.lagsMs) this.lag.observe(lagMs);
-    this.resolveWaiters(batch.toPosition);
+    this.waiters.resolveUpTo(batch.toPosition);
     for (const listener of this.listeners) listener(batch);
-  }
-
-  private resolveWaiters(reached: bigint): void {
-    for (const waiter of this.waiters) {
-      if (waiter.position <= reached) {
-        clearTimeout(waiter.timer);
-        this.waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
   }
 
   private refusal(): DaybookError | null {
@@ -439,15 +393,7 @@ export class ProjectionRunner {
     this.failure = error;
     this.stateValue = 'failed';
     this.loop = null;
-    this.rejectWaiters(this.refusal()!);
-  }
-
-  private rejectWaiters(error: unknown): void {
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(error);
-    }
-    this.waiters.clear();
+    this.waiters.rejectAll(this.refusal()!);
   }
 
   /** Resolves after `ms`, or at once (to false) when a stop is asked for. */

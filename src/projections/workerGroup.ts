@@ -19,12 +19,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DaybookError } from '../kernel/index.ts';
+import { DaybookError, systemClock } from '../kernel/index.ts';
 import { ensureFirstGeneration } from './generations.ts';
 import { allPartitions, partitionCount } from './projection.ts';
 import type { SqlDialect, WriteTx } from './readModelStore.ts';
 import { ProjectionRunner, type ProjectionRunnerOptions, type ProjectionStatus } from './runner.ts';
-import { systemClock } from '../kernel/index.ts';
 
 export interface WorkerGroupOptions extends Omit<ProjectionRunnerOptions, 'partition' | 'guard'> {
   /** This worker's name in the group (default host:pid:random). */

@@ -10,9 +10,13 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo, CliRun } from './cliIo.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerDlq } from './commands/dlq.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerRebuild } from './commands/rebuild.ts';
+import { registerReplay } from './commands/replay.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerStateAt } from './commands/stateAt.ts';
 import { registerVerify } from './commands/verify.ts';
 import { reportFailure } from './failure.ts';
 
@@ -35,6 +39,10 @@ export function buildProgram(run: CliRun): Command {
   registerMigrate(program, run);
   registerVerify(program, run);
   registerKeys(program, run);
+  registerDlq(program, run);
+  registerRebuild(program, run);
+  registerStateAt(program, run);
+  registerReplay(program, run);
   registerBench(program, run);
   return program;
 }

@@ -76,6 +76,9 @@ export class ProjectionEngine {
   private readonly runners = new Map<string, ProjectionRunner[]>();
   /** Or, sharing partitions with other processes, one worker group per projection. */
   private readonly groups = new Map<string, ProjectionWorkerGroup>();
+  // Held here, not by the runners: a group makes runners as it wins partitions.
+  private readonly batchListeners = new Set<(batch: BatchCommitted) => void>();
+  private readonly poisonListeners = new Set<(info: PoisonInfo) => void>();
   private readonly clock: Clock;
 
   constructor(private readonly options: ProjectionEngineOptions) {
@@ -89,7 +92,11 @@ export class ProjectionEngine {
 
   private runnerOptions(definition: ProjectionDefinition): ProjectionRunnerOptions {
     const { store, readModels, batchSize, idleCheckpointMs, lingerMs, blockedPollMs, autoRebuild, faults, maxAttempts, initialBackoffMs, maxBackoffMs } = this.options;
-    return { store, readModels, definition, clock: this.clock, batchSize, idleCheckpointMs, lingerMs, blockedPollMs, autoRebuild, faults, maxAttempts, initialBackoffMs, maxBackoffMs };
+    return {
+      store, readModels, definition, clock: this.clock, batchSize, idleCheckpointMs, lingerMs, blockedPollMs, autoRebuild, faults, maxAttempts, initialBackoffMs, maxBackoffMs,
+      onBatchCommitted: (batch) => { for (const listener of this.batchListeners) listener(batch); },
+      onPoison: (info) => { for (const listener of this.poisonListeners) listener(info); },
+    };
   }
 
   /** Starts the runners (all, or the named ones). */
@@ -131,13 +138,14 @@ export class ProjectionEngine {
 
   /** Called after each committed batch of any projection (for the lag histogram and gauges). */
   onBatchCommitted(listener: (batch: BatchCommitted) => void): () => void {
-    const unsubscribes = this.allRunners().map((runner) => runner.onBatchCommitted(listener));
-    return () => { for (const unsubscribe of unsubscribes) unsubscribe(); };
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
   }
 
+  /** Called when an event is parked or stops a projection. */
   onPoison(listener: (info: PoisonInfo) => void): () => void {
-    const unsubscribes = this.allRunners().map((runner) => runner.onPoison(listener));
-    return () => { for (const unsubscribe of unsubscribes) unsubscribe(); };
+    this.poisonListeners.add(listener);
+    return () => this.poisonListeners.delete(listener);
   }
 
   status(): Promise<ProjectionStatus[]> {

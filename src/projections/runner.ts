@@ -63,6 +63,9 @@ export interface ProjectionRunnerOptions extends RetryPolicy {
    * ends the runner (its partition belongs to another worker now).
    */
   guard?: (tx: WriteTx) => Promise<void>;
+  /** Listeners from the start (as `onBatchCommitted` and `onPoison` would add them): for runners made by an engine or a group. */
+  onBatchCommitted?: (batch: BatchCommitted) => void;
+  onPoison?: (info: PoisonInfo) => void;
 }
 
 
@@ -104,6 +107,8 @@ export class ProjectionRunner {
     this.name = options.definition.name;
     this.clock = options.clock ?? systemClock;
     this.waiters = new PositionWaiters(this.name);
+    if (options.onBatchCommitted) this.listeners.add(options.onBatchCommitted);
+    if (options.onPoison) this.poisonListeners.add(options.onPoison);
     this.batchSize = options.batchSize ?? 500;
     this.partitions = partitionCount(options.definition);
     this.partition = options.partition ?? 0;

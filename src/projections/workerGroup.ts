@@ -54,6 +54,8 @@ export class ProjectionWorkerGroup {
   private ticking: Promise<void> | null = null;
   private running = false;
   private lastError: unknown = null;
+  /** The shares last reported to onOwnedChange. */
+  private reported: string | null = null;
 
   constructor(private readonly options: WorkerGroupOptions) {
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -95,6 +97,7 @@ export class ProjectionWorkerGroup {
       await tx.execute('DELETE FROM projection_leases WHERE name = $1 AND owner = $2', [this.name, this.owner]);
       await tx.execute('DELETE FROM projection_workers WHERE name = $1 AND owner = $2', [this.name, this.owner]);
     }).catch(() => {});
+    this.reported = '';
     this.options.onOwnedChange?.([]);
   }
 
@@ -133,7 +136,11 @@ export class ProjectionWorkerGroup {
     if (held.size < share) await this.take(share - held.size, held);
     for (const partition of held) if (!this.runners.has(partition) && this.running) await this.startRunner(partition);
     this.lastError = null;
-    this.options.onOwnedChange?.(this.owned());
+    const owned = this.owned();
+    if (owned.join() !== this.reported) {
+      this.reported = owned.join();
+      this.options.onOwnedChange?.(owned);
+    }
   }
 
   /** Records this worker alive, forgets dead ones, and extends its unexpired leases. */

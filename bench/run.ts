@@ -17,6 +17,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   eventstore: () => import('./eventstore/index.ts'),
   ledger: () => import('./ledger/index.ts'),
   api: () => import('./api/index.ts'),
+  projections: () => import('./projections/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]

@@ -10,6 +10,8 @@ const NOTE_FIELDS: ReadonlyArray<[field: string, label: string, unit: string]> =
   ['recovery_ms', 'recovery', ' ms'],
   ['child_boot_ms', 'boot', ' ms'],
   ['child_open_ms', 'import+open', ' ms'],
+  ['events_rebuilt', 'events', ''],
+  ['takeover_ms', 'takeover', ' ms'],
 ];
 
 export function formatRate(value: number | null | undefined): string {

@@ -16,6 +16,7 @@ import {
   advanceCheckpoint, type AttemptMarker, attemptMarkerParams, readAttemptMarker, readCheckpoint, WRITE_ATTEMPT_MARKER_SQL,
 } from './catalog.ts';
 import { errorText } from './deadLetters.ts';
+import { isTransientDatabaseError } from './transientErrors.ts';
 import { partitionCount, partitionOf, type PoisonPolicy, type ProjectionDefinition, projectionTx, versionedTable } from './projection.ts';
 import type { ReadModelStore, WriteTx } from './readModelStore.ts';
 
@@ -238,10 +239,17 @@ export class BatchProcessor {
     }
   }
 
-  /** Rethrows what is not the handler's fault: an interruption, a (simulated) crash, a store that is gone, a table dropped by hand. */
+  /**
+   * Rethrows what is not the handler's fault: an interruption, a (simulated)
+   * crash, a database that is gone or unreachable (a lost connection is no
+   * reason to park an event), a table dropped by hand.
+   */
   private async classify(error: unknown): Promise<void> {
     if (error instanceof ProjectionInterrupted || error instanceof SimulatedCrash) throw error;
     if (error instanceof DaybookError && (error.code === 'store_closed' || error.code === 'store_unavailable' || error.code === 'projection_lease_lost')) throw error;
+    if (isTransientDatabaseError(error)) throw new DaybookError('store_unavailable', `the read-model database failed: ${errorText(error)}`);
+    // An error that names no cause may still be the connection's: if the database does not answer now, it is not the event's fault.
+    await this.options.readModels.ping();
     await this.assertTablesExist(error);
   }
 

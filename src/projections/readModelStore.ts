@@ -49,6 +49,8 @@ export interface ReadModelStore {
    * fraction of the cost.
    */
   executeLight(sql: string, params?: readonly unknown[]): Promise<number>;
+  /** Resolves when the database answers; throws `store_unavailable` when it does not. */
+  ping(): Promise<void>;
   /** Table names that exist among `names` (lowercase, in the read-model schema). */
   existingTables(names: readonly string[]): Promise<Set<string>>;
   close(): Promise<void>;

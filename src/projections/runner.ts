@@ -25,6 +25,7 @@ import { ensureFirstGeneration } from './generations.ts';
 import { LagHistogram } from './lagHistogram.ts';
 import { LiveFeed } from './liveFeed.ts';
 import { PositionWaiters } from './positionWaiters.ts';
+import { isTransientDatabaseError } from './transientErrors.ts';
 import { partitionCount, partitionOf, type ProjectionDefinition } from './projection.ts';
 import type { ProjectionStatus, RunnerState } from './projectionStatus.ts';
 import type { ReadModelStore, WriteTx } from './readModelStore.ts';
@@ -226,6 +227,13 @@ export class ProjectionRunner {
           this.leaseLost = true;
           break;
         }
+        if (isTransientDatabaseError(error) && signalled) {
+          // The database is unreachable or locked: not the events' fault. Wait, then start over from the checkpoint.
+          this.failure = error;
+          this.unavailableMs = Math.min(30_000, this.unavailableMs === 0 ? 100 : this.unavailableMs * 2);
+          await this.sleep(this.unavailableMs);
+          continue;
+        }
         if (!(error instanceof ProjectionInterrupted)) throw error;
         // A rebuild switched the generation, or another worker moved the checkpoint: reload and go on.
       }
@@ -350,6 +358,8 @@ export class ProjectionRunner {
 
   private idleDue = false;
   private leaseLost = false;
+  /** Backoff while the database is unavailable; back to 0 once a batch commits. */
+  private unavailableMs = 0;
 
   /** Stopped on a poison event (policy `stop`): waits until an operator retries or skips it, then goes on. */
   private async waitWhileBlocked(outcome: Extract<ApplyOutcome, { kind: 'blocked' }>): Promise<void> {
@@ -374,6 +384,7 @@ export class ProjectionRunner {
   }
 
   private committed(batch: BatchCommitted): void {
+    if (this.unavailableMs !== 0) { this.unavailableMs = 0; this.failure = null; }
     this.eventsApplied += batch.events;
     this.batchesCommitted += 1;
     this.lastCommittedAt = new Date(batch.committedAtMs);

@@ -25,6 +25,8 @@ const MIGRATION_LOCK = 7_356_101;
 export async function openPostgresReadModelStore(url: string, options: OpenReadModelStoreOptions = {}): Promise<ReadModelStore> {
   // Queued before anything the pool's user sends on the new connection.
   const configure = (durable: boolean) => (client: pg.PoolClient): void => {
+    // A connection that dies while checked out would otherwise throw its error out of the event loop; the query in flight rejects anyway.
+    client.on('error', () => {});
     client.query(`SET search_path TO daybook, public; SET synchronous_commit TO ${durable ? 'on' : 'off'}`).catch(() => {});
   };
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, types });
@@ -141,6 +143,15 @@ class PostgresReadModelStore implements ReadModelStore {
       throw error;
     } finally {
       client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.ensureOpen();
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (error) {
+      throw new DaybookError('store_unavailable', `PostgreSQL does not answer: ${(error as Error).message}`);
     }
   }
 

@@ -158,7 +158,13 @@ class SqliteReadModelStore implements ReadModelStore {
     const { writer, writeLock, writeStatements } = this.connections;
     return writeLock.run(async () => {
       this.ensureOpen();
-      writer.exec('BEGIN IMMEDIATE');
+      try {
+        writer.exec('BEGIN IMMEDIATE');
+      } catch (error) {
+        // The file stayed locked for the whole busy timeout: the database's state, not the batch's fault.
+        if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw new DaybookError('store_unavailable', `the read-model store stayed locked: ${(error as Error).message}`);
+        throw error;
+      }
       try {
         const result = await fn(executor(writeStatements));
         writer.exec('COMMIT');
@@ -191,6 +197,15 @@ class SqliteReadModelStore implements ReadModelStore {
       this.ensureOpen();
       return executor(writeStatements).execute(sql, params);
     });
+  }
+
+  async ping(): Promise<void> {
+    this.ensureOpen();
+    try {
+      this.connections.reader.prepare('SELECT 1').get();
+    } catch (error) {
+      throw new DaybookError('store_unavailable', `the read-model store does not answer: ${(error as Error).message}`);
+    }
   }
 
   async existingTables(names: readonly string[]): Promise<Set<string>> {

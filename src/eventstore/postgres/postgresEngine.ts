@@ -3,6 +3,7 @@ import { DaybookError } from '../../kernel/errors.ts';
 import type { AppendResult, ExpectedVersion } from '../eventStore.ts';
 import { GroupCommitQueue, type Pending } from '../groupCommit.ts';
 import { duplicateOutcome, type PreparedAppend, versionConflict } from '../prepareAppend.ts';
+import { type BatchInfo, Listeners } from '../listeners.ts';
 import type { StorageEngine } from '../storageEngine.ts';
 import type { StoredRow } from '../storedRow.ts';
 import { migratePostgres, pendingPostgresMigrations } from './migrate.ts';
@@ -71,8 +72,8 @@ class PostgresEngine implements StorageEngine {
   readonly backend = 'postgres' as const;
   private readonly queue: GroupCommitQueue<PreparedAppend, AppendResult>;
   private readonly reader: PostgresReader;
-  private readonly committedListeners = new Set<(head: bigint) => void>();
-  private readonly batchListeners = new Set<(info: { events: number; durationMs: number }) => void>();
+  private readonly committedListeners = new Listeners<bigint>();
+  private readonly batchListeners = new Listeners<BatchInfo>();
   private listener: pg.Client | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -108,9 +109,9 @@ class PostgresEngine implements StorageEngine {
     settle(included, rows);
     const written = rows.filter((row) => row.status === 'ok');
     if (written.length > 0) {
-      for (const listener of this.batchListeners) listener({ events: written.length, durationMs });
+      this.batchListeners.emit({ events: written.length, durationMs });
       const head = written[written.length - 1]!.position!;
-      for (const listener of this.committedListeners) listener(head);
+      this.committedListeners.emit(head);
     }
   }
 
@@ -121,7 +122,7 @@ class PostgresEngine implements StorageEngine {
     client.on('notification', (message) => {
       if (!message.payload) return;
       const head = BigInt(message.payload);
-      for (const listener of this.committedListeners) listener(head);
+      this.committedListeners.emit(head);
     });
     client.on('error', () => this.scheduleReconnect(client));
     client.on('end', () => this.scheduleReconnect(client));
@@ -157,13 +158,11 @@ class PostgresEngine implements StorageEngine {
   loadSnapshot: StorageEngine['loadSnapshot'] = (streamId, schemaVersion) => this.reader.loadSnapshot(streamId, schemaVersion);
 
   onCommitted(listener: (head: bigint) => void): () => void {
-    this.committedListeners.add(listener);
-    return () => this.committedListeners.delete(listener);
+    return this.committedListeners.add(listener);
   }
 
-  onBatch(listener: (info: { events: number; durationMs: number }) => void): () => void {
-    this.batchListeners.add(listener);
-    return () => this.batchListeners.delete(listener);
+  onBatch(listener: (info: BatchInfo) => void): () => void {
+    return this.batchListeners.add(listener);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import { DaybookError } from '../../kernel/errors.ts';
 import { type AppendResult, categoryOf } from '../eventStore.ts';
 import { eventHashBytes } from '../hashChain.ts';
 import { duplicateOutcome, meetsExpectation, type PreparedAppend, versionConflict } from '../prepareAppend.ts';
+import { type BatchInfo, Listeners } from '../listeners.ts';
 import type { StorageEngine } from '../storageEngine.ts';
 import type { StoredRow } from '../storedRow.ts';
 import { acquireWriterLock, type WriterLock } from './writerLock.ts';
@@ -123,8 +124,8 @@ class SqliteWriterEngine implements StorageEngine {
   private readonly incoming: Waiting[] = [];
   private incomingEvents = 0;
   private readonly streamHeads = new Map<string, StreamHead>();
-  private readonly committedListeners = new Set<(head: bigint) => void>();
-  private readonly batchListeners = new Set<(info: { events: number; durationMs: number }) => void>();
+  private readonly committedListeners = new Listeners<bigint>();
+  private readonly batchListeners = new Listeners<BatchInfo>();
   private filling: Batch | null = null;
   private committing: Batch | null = null;
   private nextBatchId = 1;
@@ -328,8 +329,8 @@ class SqliteWriterEngine implements StorageEngine {
     this.committedPosition = batch.rows.lastPosition;
     batch.waiting.forEach((waiting, index) => waiting.resolve(batch.results[index]!));
     this.sendIfIdle();
-    for (const listener of this.batchListeners) listener({ events: batch.rows.count, durationMs: message.durationMs });
-    for (const listener of this.committedListeners) listener(BigInt(this.committedPosition));
+    this.batchListeners.emit({ events: batch.rows.count, durationMs: message.durationMs });
+    this.committedListeners.emit(BigInt(this.committedPosition));
     if (this.incoming.length > 0) this.schedulePrepare();
   }
 
@@ -376,13 +377,11 @@ class SqliteWriterEngine implements StorageEngine {
   }
 
   onCommitted(listener: (head: bigint) => void): () => void {
-    this.committedListeners.add(listener);
-    return () => this.committedListeners.delete(listener);
+    return this.committedListeners.add(listener);
   }
 
-  onBatch(listener: (info: { events: number; durationMs: number }) => void): () => void {
-    this.batchListeners.add(listener);
-    return () => this.batchListeners.delete(listener);
+  onBatch(listener: (info: BatchInfo) => void): () => void {
+    return this.batchListeners.add(listener);
   }
 
   async close(): Promise<void> {

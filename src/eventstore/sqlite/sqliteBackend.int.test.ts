@@ -159,6 +159,23 @@ describe('sqlite backend: one writer per data folder', () => {
   it('refuses a read-only open of a store that does not exist with store_unavailable', async () => {
     await failure(openEventStore(`sqlite:${join(folder, 'missing.db')}`, { readOnly: true }), 'store_unavailable');
   });
+
+  it('refuses a file that is not a SQLite database with integrity_violation, and frees the store for the next try', async () => {
+    writeFileSync(path, Buffer.from('this is not a database, it only has a name like one'.repeat(100)));
+    const error = await failure(openEventStore(url), 'integrity_violation');
+    expect(error.message).toContain('restore it from a backup');
+    await failure(openEventStore(url), 'integrity_violation');
+  });
+
+  it('refuses a store whose file header was overwritten with integrity_violation', async () => {
+    const first = await open();
+    await first.append({ streamId: 'damaged-1', events: events(20) });
+    await first.close();
+    const bytes = readFileSync(path);
+    bytes.write('garbage!garbage!', 100);
+    writeFileSync(path, bytes);
+    await failure(openEventStore(url), 'integrity_violation');
+  });
 });
 
 describe('sqlite backend: reopening', () => {

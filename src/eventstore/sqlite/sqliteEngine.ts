@@ -77,9 +77,15 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<St
     }
     db.pragma('query_only = ON');
   } catch (error) {
+    // `db` is unset when the constructor itself threw.
+    if (db! !== undefined && db.open) db.close();
     lock?.release();
-    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN') {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_CANTOPEN') {
       throw new DaybookError('store_unavailable', `cannot open SQLite store at ${path}`, { path });
+    }
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+      throw new DaybookError('integrity_violation', `the SQLite store at ${path} is damaged or is not a Daybook store (${(error as Error).message}): restore it from a backup`, { path, sqlite: code });
     }
     throw error;
   }

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { LogQuery, StreamQuery } from '../storageEngine.ts';
 import type { StoredRow } from '../storedRow.ts';
 
-const COLUMNS = 'position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash, previous_hash';
+// Hashes come back as hex text: cheaper than node-pg's bytea parsing into a Buffer and back to hex.
+const COLUMNS = "position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, encode(hash, 'hex') AS hash, encode(previous_hash, 'hex') AS previous_hash";
 
 interface RawRow {
   position: bigint;
@@ -14,8 +15,8 @@ interface RawRow {
   data: string;
   metadata: string;
   recorded_at: bigint;
-  hash: Buffer;
-  previous_hash: Buffer;
+  hash: string;
+  previous_hash: string;
 }
 
 function toStoredRow(raw: RawRow): StoredRow {
@@ -29,8 +30,8 @@ function toStoredRow(raw: RawRow): StoredRow {
     dataJson: raw.data,
     metadataJson: raw.metadata,
     recordedAtMs: Number(raw.recorded_at),
-    hash: raw.hash.toString('hex'),
-    previousHash: raw.previous_hash.toString('hex'),
+    hash: raw.hash,
+    previousHash: raw.previous_hash,
   };
 }
 

@@ -1,14 +1,17 @@
 import type Database from 'better-sqlite3';
-import { bytesToUuid, uuidToBytes } from '../../kernel/ids.ts';
+import { uuidToBytes } from '../../kernel/ids.ts';
 import type { LogQuery, StorageEngine, StreamQuery } from '../storageEngine.ts';
 import type { StoredRow } from '../storedRow.ts';
 
-const COLUMNS = 'position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash, previous_hash';
+// Ids and hashes come back as hex text: a Buffer per blob per row cost more than the rest of the row.
+const COLUMNS = 'position, lower(hex(event_id)) AS event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, '
+  + 'lower(hex(hash)) AS hash, lower(hex(previous_hash)) AS previous_hash';
 const ID_LOOKUP_CHUNK = 500;
 
 interface RawRow {
   position: number;
-  event_id: Buffer;
+  /** 32 lower-case hex digits. */
+  event_id: string;
   stream_id: string;
   version: number;
   type: string;
@@ -16,13 +19,18 @@ interface RawRow {
   data: string;
   metadata: string;
   recorded_at: number;
-  hash: Buffer;
-  previous_hash: Buffer;
+  hash: string;
+  previous_hash: string;
+}
+
+/** 32 hex digits as a dashed UUID. */
+function uuidOfHex(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function toStoredRow(raw: RawRow): StoredRow {
   return {
-    eventId: bytesToUuid(raw.event_id),
+    eventId: uuidOfHex(raw.event_id),
     streamId: raw.stream_id,
     version: BigInt(raw.version),
     position: BigInt(raw.position),
@@ -31,8 +39,8 @@ function toStoredRow(raw: RawRow): StoredRow {
     dataJson: raw.data,
     metadataJson: raw.metadata,
     recordedAtMs: raw.recorded_at,
-    hash: raw.hash.toString('hex'),
-    previousHash: raw.previous_hash.toString('hex'),
+    hash: raw.hash,
+    previousHash: raw.previous_hash,
   };
 }
 

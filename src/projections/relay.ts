@@ -80,7 +80,11 @@ export interface RelayDefinition extends ProjectionDefinition {
   readonly relay: true;
 }
 
-/** The one table of a relay's read model: `<name>_sent`, one row, how far the relay delivered. */
+/**
+ * The one table of a relay's read model: `<name>_sent`, one row: how many
+ * deliveries were acknowledged, and the furthest position delivered (a dead
+ * letter retried later counts, but does not move it back).
+ */
 export function relayTable(name: string): string {
   return `${name}_sent`;
 }
@@ -121,7 +125,8 @@ export function defineRelay(options: RelayOptions): RelayDefinition {
       await tx.execute(
         `INSERT INTO ${tx.table(table)} (relay, delivered, last_position, last_event_id) VALUES ($1, $2, $3, $4)
          ON CONFLICT (relay) DO UPDATE SET delivered = ${tx.table(table)}.delivered + excluded.delivered,
-           last_position = excluded.last_position, last_event_id = excluded.last_event_id`,
+           last_event_id = CASE WHEN excluded.last_position > ${tx.table(table)}.last_position THEN excluded.last_event_id ELSE ${tx.table(table)}.last_event_id END,
+           last_position = CASE WHEN excluded.last_position > ${tx.table(table)}.last_position THEN excluded.last_position ELSE ${tx.table(table)}.last_position END`,
         [tx.projection, delivered, last.position, last.eventId],
       );
     },

@@ -152,6 +152,29 @@ function describeRelays(backend: string, factory: ProjectionHarnessFactory): voi
       expect(await engine.listDeadLetters()).toEqual([]);
     });
 
+    it('a deliverer failing with a socket-like error code is retried and parked, not mistaken for a database outage', async () => {
+      const relayed = await appendAccounts(4, (index) => (index === 1 ? { refuse: true } : {}));
+      const calls: Array<[string, string, bigint]> = [];
+      const definition = defineRelay({
+        name: 'webhooks', version: 1, handles: { categories: ['acct'] },
+        async deliver(event, { idempotencyKey, position }) {
+          calls.push([event.eventId, idempotencyKey, position]);
+          // The code the engine reads as "the database connection is gone" when a database driver throws it.
+          if ((event.data as { refuse?: boolean }).refuse) throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
+        },
+      });
+      const runner = await run(definition, { batchSize: 100, maxAttempts: 2 });
+      await runner.waitForPosition(await ctx.store.headPosition(), WAIT_MS);
+
+      const letters = await ctx.readModels.read((tx) => tx.query<{ position: bigint; error: string; status: string }>('SELECT position, error, status FROM projection_dead_letters'));
+      expect(letters.map((row) => [BigInt(row.position), row.status])).toEqual([[relayed[1]!.position, 'parked']]);
+      expect(letters[0]!.error).toMatch(/relay webhooks: delivering event .* failed: Error: connect ECONNREFUSED/);
+      for (const [eventId, key, position] of calls) {
+        expect(key).toBe(eventId);
+        expect(position).toBe(relayed.find((event) => event.eventId === eventId)!.position);
+      }
+    });
+
     it('a new version takes over where the old one stopped: no history again, but what it parked is tried again', async () => {
       let refusing = true;
       const target = await receiver(({ body }) => (refusing && (JSON.parse(body) as { data: { refuse?: boolean } }).data.refuse ? 500 : 200));

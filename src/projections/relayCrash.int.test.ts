@@ -128,7 +128,7 @@ describe('relay crash on SQLite (real processes)', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });
 
 describeIfConcurrentPostgres('relay crash on PostgreSQL (real processes)', () => {
@@ -139,5 +139,5 @@ describeIfConcurrentPostgres('relay crash on PostgreSQL (real processes)', () =>
     } finally {
       await database.drop();
     }
-  });
+  }, 180_000);
 });

@@ -11,8 +11,10 @@
  *   key, which is the event id (the global position is passed along too);
  * - a delivery that throws is retried with the engine's bounded exponential
  *   backoff, then parked in the dead-letter table like any poison event
- *   (`daybook dlq list | retry | skip`), and the relay goes on (or stops on
- *   it, with `onPoison: 'stop'`, when the receiver must see every event in order);
+ *   (`daybook dlq list | retry | skip`), and the relay goes on: a parked
+ *   event reaches the receiver only when the letter is retried, after later
+ *   ones. With `onPoison: 'stop'` the relay waits on it instead, for
+ *   receivers that must see every event in order;
  * - when a delivery fails in the middle of a batch, the engine replays that
  *   batch one event at a time: the events the receiver already acknowledged in
  *   this process are not sent again (an in-memory memo of acknowledged ids,
@@ -30,8 +32,13 @@
  * file's write lock (appends and other projections wait meanwhile), so keep
  * delivery timeouts short there (well under the 5 s busy timeout).
  *
- * `daybook replay` of a relay delivers again the events it replays (the replay
- * cannot tell a scratch database from a live one): do not replay relays.
+ * Unlike other projections, a relay's handler is not deterministic (it has
+ * effects outside the database): `replayProjection` of a relay delivers again
+ * the events it replays (it cannot tell its scratch database from a live
+ * one), so do not replay relays.
+ *
+ * Fewer events per batch (the runner's `batchSize`) mean fewer duplicates
+ * after a crash, at the cost of one commit per batch.
  *
  * @example
  * const webhooks = defineRelay({
@@ -53,7 +60,7 @@ import { defineProjection, type PoisonPolicy, type ProjectionDefinition, type Pr
 export interface RelayDelivery {
   /** The event id: the same on every delivery of this event, whatever the process or the attempt. */
   readonly idempotencyKey: string;
-  /** The event's global position: increases with every event the relay delivers. */
+  /** The event's global position: increases along the log (a retried dead letter arrives after events with higher positions). */
   readonly position: bigint;
 }
 

@@ -3,7 +3,9 @@
  * node:http receiver: every event exactly once and in global order when the
  * receiver is well; no gap and no re-sent batch when it fails a few times or
  * hangs; a delivery that keeps failing is parked in the dead-letter table, the
- * relay goes on, and retrying the letter delivers it; a new version of a relay
+ * relay goes on, and retrying the letter delivers it (with policy 'stop' it
+ * waits on it, in order); a deliverer's socket-like error is still the
+ * delivery's fault, not the database's; a new version of a relay
  * takes over without re-delivering the history.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeIfConcurrentPostgres, type TestDatabase } from '../../test/support/postgres.ts';
 import type { RecordedEvent } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
-import { everything, type ProjectionHarnessFactory, useProjectionHarness } from './conformance/harness.ts';
+import { everything, type ProjectionHarnessFactory, useProjectionHarness, waitFor } from './conformance/harness.ts';
 import { createProjectionEngine } from './engine.ts';
 import { queryProjection } from './queries.ts';
 import { openReadModelStore } from './readModelStore.ts';
@@ -150,6 +152,30 @@ function describeRelays(backend: string, factory: ProjectionHarnessFactory): voi
       expect(last).toMatchObject({ eventId: bad.eventId, idempotencyKey: bad.eventId, position: bad.position });
       expect(verifyDaybookSignature(last.signature, last.body, SECRET)).toBe(true);
       expect(await engine.listDeadLetters()).toEqual([]);
+    });
+
+    it("with policy 'stop' the relay waits on the refused event, delivering nothing after it, until the letter is retried", async () => {
+      let refusing = true;
+      const target = await receiver(({ body }) => (refusing && (JSON.parse(body) as { data: { refuse?: boolean } }).data.refuse ? 500 : 200));
+      const relayed = await appendAccounts(6, (index) => (index === 2 ? { refuse: true } : {}));
+      const engine = createProjectionEngine({
+        store: ctx.store, readModels: ctx.readModels, projections: [relayTo(target, { onPoison: 'stop' })], maxAttempts: 2, initialBackoffMs: 1, blockedPollMs: 5,
+      });
+      ctx.defer(() => engine.stop());
+      await engine.start();
+      await waitFor(() => engine.runner('webhooks').state === 'blocked', WAIT_MS, 'the relay stopped on the refused event');
+
+      expect(ids(target.acknowledged())).toEqual(ids(relayed.slice(0, 2)));
+      expect(target.requests.every((request) => request.position <= relayed[2]!.position)).toBe(true);
+      const [letter] = await engine.listDeadLetters();
+      expect(letter).toMatchObject({ position: relayed[2]!.position, status: 'blocking' });
+
+      refusing = false;
+      await engine.retryDeadLetter(letter!.id);
+      const head = await ctx.store.headPosition();
+      const runner = engine.runner('webhooks');
+      await waitFor(() => runner.state === 'live' && runner.checkpoint === head, WAIT_MS, 'the relay went on past the retried event');
+      expect(ids(target.acknowledged())).toEqual(ids(relayed));
     });
 
     it('a deliverer failing with a socket-like error code is retried and parked, not mistaken for a database outage', async () => {

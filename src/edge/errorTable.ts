@@ -96,6 +96,8 @@ export const ERROR_TABLE = {
   projection_read_model_missing: { http: 503, stripeType: 'api_error', exit: EXIT.software },
   // Another worker took the partition over: this one's batch rolled back.
   projection_lease_lost: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
+  // A relay's receiver refused or did not answer a delivery: it is retried, then parked (`daybook dlq`).
+  relay_delivery_failed: { http: 502, stripeType: 'api_error', exit: EXIT.unavailable },
 
   // Banking (src/banking).
   customer_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },

@@ -58,6 +58,7 @@ export const ERROR_CODES = [
   'projection_stopped',
   'projection_read_model_missing',
   'projection_lease_lost',
+  'relay_delivery_failed',
   // Banking (src/banking): customers, bank accounts, their transactions.
   // Precedence per command is documented on each decider in src/banking/.
   'customer_not_found',

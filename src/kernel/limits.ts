@@ -30,3 +30,7 @@ export const PAGE_SIZE_MAX = 100;
 export const REQUEST_BODY_BYTES_MAX = 1024 * 1024;
 /** Retries of a command on an optimistic-concurrency conflict. */
 export const COMMAND_RETRIES_MAX = 5;
+/** Longest a relay's HTTP delivery may wait for its receiver (on SQLite the delivery holds the write lock meanwhile). */
+export const RELAY_DELIVERY_TIMEOUT_MS_MAX = 30_000;
+/** Deliveries a relay remembers as acknowledged but not yet checkpointed, so a failed batch is not re-sent from its start. */
+export const RELAY_ACKNOWLEDGED_MEMO_MAX = 10_000;

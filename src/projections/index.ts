@@ -20,3 +20,7 @@ export {
   createProjectionEngine, ProjectionEngine, type HealthOptions, type HealthReport, type ProjectionEngineOptions, type ProjectionHealth,
 } from './engine.ts';
 export { ProjectionWorkerGroup, type WorkerGroupOptions } from './workerGroup.ts';
+export { defineRelay, isRelay, relayTable, type RelayDefinition, type RelayDeliverer, type RelayDelivery, type RelayOptions } from './relay.ts';
+export {
+  createHttpDeliverer, relayEventBody, signDaybookBody, verifyDaybookSignature, type HttpDelivererOptions, type RelayEventBody, type VerifyOptions,
+} from './relayHttp.ts';

@@ -274,6 +274,9 @@ export class BatchProcessor {
     const { readModels, definition, version, clock, faults } = this.options;
     const from = this.checkpoint;
     const started = performance.now();
+    if (batch.length > 0 && definition.beforeBatch) {
+      await definition.beforeBatch(batch, (fn) => readModels.read((tx) => fn(projectionTx(tx, this.name, version))), { projection: this.name, version });
+    }
     await readModels.transaction(async (tx) => {
       await this.options.guard(tx);
       await this.fence(tx, from, to);

@@ -73,6 +73,15 @@ export interface ProjectionDefinition {
    * or a replay must give the same read model.
    */
   handle(events: readonly RecordedEvent[], tx: ProjectionTx): Promise<void>;
+  /**
+   * Optional, for effects outside the database (relays): runs before each
+   * batch transaction, outside it, so no write lock is held while it waits
+   * on another system; `read` gives a short read-only look at the read model.
+   * A throw counts against the batch like a handler's; the transaction (and
+   * so the checkpoint) follows only a successful return, so an effect made
+   * here happens at least once, never zero times.
+   */
+  beforeBatch?(events: readonly RecordedEvent[], read: <T>(fn: (tx: ProjectionTx) => Promise<T>) => Promise<T>, context: { projection: string; version: number }): Promise<void>;
 }
 
 const NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;

@@ -111,6 +111,28 @@ function describeRelays(backend: string, factory: ProjectionHarnessFactory): voi
       expect(ids(target.requests)).toEqual([...ids(relayed.slice(0, 10)), tenth, ...ids(relayed.slice(9))]);
     });
 
+    it('holds no lock while a receiver is slow to answer: appends go on meanwhile and are relayed after', async () => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => { release = resolve; });
+      let firstArrived!: () => void;
+      const arrived = new Promise<void>((resolve) => { firstArrived = resolve; });
+      const target = await receiver(async ({ index }) => {
+        if (index === 0) {
+          firstArrived();
+          await released;
+        }
+        return 200;
+      });
+      const relayed = await appendAccounts(3);
+      const runner = await run(relayTo(target, { timeoutMs: 30_000 }), { batchSize: 100 });
+      await arrived;
+      // The first delivery is waiting on the receiver: appends must not wait on it (on SQLite they share the file's write lock with the read model).
+      const during = await appendAccounts(12);
+      release();
+      await runner.waitForPosition(await ctx.store.headPosition(), WAIT_MS);
+      expect(ids(target.acknowledged())).toEqual(ids([...relayed, ...during]));
+    });
+
     it('a receiver that does not answer in time is tried again; no event is lost', async () => {
       const target = await receiver(({ index }) => (index === 0 ? 'hang' : 200));
       const relayed = await appendAccounts(6);

@@ -1,9 +1,9 @@
 /**
  * Relays: external effects (webhooks, other systems) driven by the log itself,
- * with no second queue. A relay is a projection whose handler delivers each
+ * with no second queue. A relay is a projection that delivers each
  * event, in global order, and whose "read model" is one row saying how far it
- * delivered. The projection engine commits the checkpoint in the transaction
- * that ran the handler, after the handler returned, so:
+ * delivered. The projection engine commits the checkpoint only after the
+ * deliveries of a batch returned, so:
  *
  * - the checkpoint passes an event only once its delivery succeeded; a crash
  *   after a delivery and before that commit delivers it again on restart
@@ -27,10 +27,11 @@
  * the active generation already passed are skipped, except those it parked,
  * which the new generation tries again; the rest is delivered as usual.
  *
- * The delivery runs inside the checkpoint's transaction. On PostgreSQL that
- * holds a row lock on the relay's checkpoint only. On SQLite it holds the
- * file's write lock (appends and other projections wait meanwhile), so keep
- * delivery timeouts short there (well under the 5 s busy timeout).
+ * Deliveries run in the definition's `beforeBatch`, before the batch
+ * transaction opens, so no lock is held while a receiver answers (on SQLite
+ * the read-model transaction holds the file's write lock, which appends need
+ * too); the transaction that follows only records them and moves the
+ * checkpoint.
  *
  * Unlike other projections, a relay's handler is not deterministic (it has
  * effects outside the database): `replayProjection` of a relay delivers again
@@ -114,6 +115,18 @@ export function defineRelay(options: RelayOptions): RelayDefinition {
     async migrate(tx) {
       await tx.execute(`CREATE TABLE ${tx.table(table)} (relay text PRIMARY KEY, delivered bigint NOT NULL, last_position bigint NOT NULL, last_event_id text NOT NULL)`);
     },
+    // Deliveries run before the batch transaction, holding no write lock while the receiver answers (on SQLite a
+    // lock held that long would stall every append); the handler then only records them with the checkpoint.
+    async beforeBatch(events, read, { projection }) {
+      const handover = await read((tx) => handedOver(tx, events));
+      for (const event of events) {
+        if (event.position <= handover.through && !handover.parked.has(event.position)) continue;
+        const key = `${projection}:${event.eventId}`;
+        if (acknowledged.has(key)) continue;
+        await deliverOne(projection, deliver, event);
+        acknowledged.add(key);
+      }
+    },
     async handle(events, tx) {
       const handover = await handedOver(tx, events);
       let delivered = 0;
@@ -121,6 +134,7 @@ export function defineRelay(options: RelayOptions): RelayDefinition {
       for (const event of events) {
         if (event.position <= handover.through && !handover.parked.has(event.position)) continue;
         const key = `${tx.projection}:${event.eventId}`;
+        // Delivered by beforeBatch; only an acknowledgement forgotten since (a batch larger than the memo) is delivered here.
         if (!acknowledged.has(key)) {
           await deliverOne(tx.projection, deliver, event);
           acknowledged.add(key);

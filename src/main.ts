@@ -8,8 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { buildApp } from './api/index.ts';
 import { type ApiServices, openApiServices } from './api/apiServices.ts';
+import { useProjectedReadModel } from './api/bankingApi.ts';
 import { registerProjectionMetrics } from './api/projectionMetrics.ts';
 import { type Config, createLogger, describeStoreUrl, EXIT, type Logger } from './edge/index.ts';
+import { SqlBankingReadModel } from './banking/index.ts';
 import type { EventStore } from './eventstore/index.ts';
 import { openEventStore } from './eventstore/open.ts';
 import { builtinProjections } from './projections/builtin/index.ts';
@@ -64,6 +66,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
         info.policy === 'park' ? 'projection parked a poison event' : 'projection stopped on a poison event');
     }));
     await engine.start();
+    // Banking queries read the projection from now on, waiting for it to reach the head (read-your-writes).
+    useProjectedReadModel(services.banking, new SqlBankingReadModel(readModels, engine));
     const maxLagSeconds = config.projectionMaxLagSeconds;
     const registry = new Registry();
     detachers.push(registerProjectionMetrics(engine, registry, { maxLagSeconds }));

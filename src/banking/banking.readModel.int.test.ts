@@ -18,12 +18,14 @@ import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { fixedClock } from '../kernel/clock.ts';
 import { PAGE_SIZE_MAX } from '../kernel/limits.ts';
-import { createProjectionEngine, dumpReadModel, openReadModelStore, type ProjectionEngine, type ReadModelStore } from '../projections/index.ts';
+import {
+  createProjectionEngine, dumpReadModel, openReadModelStore, type ProjectionEngine, type ProjectionTx, queryProjection, type ReadModelStore,
+} from '../projections/index.ts';
 import { customerLedgerAccount } from './banking.ledgerPlan.ts';
-import { BANKING_PROJECTION_NAME, bankingProjection } from './banking.readModel.projection.ts';
+import { BANKING_PROJECTION_NAME, bankingProjection, tables } from './banking.readModel.projection.ts';
 import { InMemoryBankingReadModel } from './banking.readModel.memory.ts';
-import type { BankingReadModel } from './banking.readModel.ts';
-import { SqlBankingReadModel } from './banking.readModel.sql.ts';
+import { type BankingReadModel, checkHistoryQuery } from './banking.readModel.ts';
+import { asOfStatusSql, asOfSumsSql, historyStatement, SqlBankingReadModel } from './banking.readModel.sql.ts';
 import { BankingService } from './banking.service.ts';
 import { counterIds, HOUR, T0 } from './banking.testkit.ts';
 
@@ -264,6 +266,30 @@ function describeReadModel(backendName: string, makeBackend: () => Backend, impl
     });
 
     if (implementation === 'projection') {
+      it('reads a history page through the primary key backwards (no sort) and as-of balances through an index', async () => {
+        const c = ctx();
+        await someHistory(c);
+        await c.model();
+        const plans = await queryProjection(c.projection!.readModels, BANKING_PROJECTION_NAME, async (q) => {
+          const t = tables(q);
+          const page = historyStatement(t.history, 'a', checkHistoryQuery('a', { limit: 3, from: T0, minAmountMinor: 1n }));
+          return {
+            history: await plan(q, page.sql, page.params),
+            sums: await plan(q, asOfSumsSql(t.changes), ['a', T0]),
+            status: await plan(q, asOfStatusSql(t.changes), ['a', T0]),
+          };
+        });
+        if (backendName === 'sqlite') {
+          expect(plans.history).toMatch(/SEARCH bank_history_v1 USING INDEX sqlite_autoindex_bank_history_v1_1 \(account_id=\?\)/);
+          expect(plans.history).not.toContain('TEMP B-TREE');
+          for (const asOf of [plans.sums, plans.status]) expect(asOf).toMatch(/SEARCH bank_balance_changes_v1 USING (INDEX|PRIMARY KEY|COVERING INDEX)/);
+        } else {
+          expect(plans.history).toMatch(/Index Scan Backward using bank_history_v1_pkey/);
+          expect(plans.history).not.toMatch(/Sort/);
+          for (const asOf of [plans.sums, plans.status]) expect(asOf).toMatch(/Index.* on bank_balance_changes_v1|Index.*using bank_balance_changes_v1/);
+        }
+      });
+
       it('answers every query as the memory model does, and its live tables equal a rebuild from zero', async () => {
         const c = ctx();
         await someHistory(c);
@@ -291,6 +317,13 @@ function describeReadModel(backendName: string, makeBackend: () => Backend, impl
       });
     }
   });
+}
+
+/** The plan of a statement, as one text: SQLite's EXPLAIN QUERY PLAN details, PostgreSQL's EXPLAIN with sequential scans priced out (tables this small would be scanned). */
+async function plan(q: ProjectionTx, sql: string, params: unknown[]): Promise<string> {
+  if (q.dialect === 'sqlite') return (await q.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((row) => row.detail).join('\n');
+  await q.execute('SET LOCAL enable_seqscan = off');
+  return (await q.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).map((row) => row['QUERY PLAN']).join('\n');
 }
 
 for (const implementation of ['memory', 'projection'] as const) describeReadModel('sqlite', sqliteBackend, implementation);

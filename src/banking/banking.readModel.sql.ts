@@ -14,7 +14,7 @@ import { type ProjectionTx, projectionPosition, queryProjection, type ReadModelS
 import { BANKING_PROJECTION_NAME, tables } from './banking.readModel.projection.ts';
 import {
   checkHistoryQuery, makeCursor,
-  type AccountBalanceView, type BankingReadModel, type HistoryItem, type HistoryPage, type HistoryQuery,
+  type AccountBalanceView, type BankingReadModel, type CheckedHistoryQuery, type HistoryItem, type HistoryPage, type HistoryQuery,
 } from './banking.readModel.ts';
 import type { BankingCurrency, TransactionType } from './banking.types.ts';
 
@@ -61,35 +61,18 @@ export class SqlBankingReadModel implements BankingReadModel {
       const row = await accountRow(tx, accountId);
       if (row === undefined || BigInt(row.opened_at_ms) > BigInt(atMs)) return undefined;
       const { changes } = tables(tx);
-      const [sums] = await tx.query<{ posted: bigint; pending_in: bigint; pending_out: bigint }>(
-        `SELECT CAST(COALESCE(SUM(posted_minor), 0) AS bigint) AS posted, CAST(COALESCE(SUM(pending_in_minor), 0) AS bigint) AS pending_in,
-           CAST(COALESCE(SUM(pending_out_minor), 0) AS bigint) AS pending_out
-         FROM ${changes} WHERE account_id = $1 AND at_ms <= $2`, [accountId, atMs]);
-      // The last status change in log order among those at or before the time (as the changes were applied).
-      const [status] = await tx.query<{ status: string }>(
-        `SELECT status FROM ${changes} WHERE account_id = $1 AND at_ms <= $2 AND status IS NOT NULL ORDER BY position DESC, side DESC LIMIT 1`, [accountId, atMs]);
+      const [sums] = await tx.query<{ posted: bigint; pending_in: bigint; pending_out: bigint }>(asOfSumsSql(changes), [accountId, atMs]);
+      const [status] = await tx.query<{ status: string }>(asOfStatusSql(changes), [accountId, atMs]);
       return view(row, { postedMinor: sums!.posted, pendingInMinor: sums!.pending_in, pendingOutMinor: sums!.pending_out, status: status?.status ?? 'open' });
     });
   }
 
   async history(accountId: string, query: HistoryQuery = {}): Promise<HistoryPage> {
     const checked = checkHistoryQuery(accountId, query);
-    const conditions = ['account_id = $1'];
-    const params: unknown[] = [accountId];
-    const where = (condition: string, value: unknown): void => {
-      params.push(value);
-      conditions.push(condition.replace('?', `$${params.length}`));
-    };
-    if (checked.afterPosition !== null) where('position < ?', checked.afterPosition);
-    if (checked.fromMs !== null) where('initiated_at_ms >= ?', checked.fromMs);
-    if (checked.toMs !== null) where('initiated_at_ms < ?', checked.toMs);
-    if (checked.minAmountMinor !== null) where('amount_minor >= ?', checked.minAmountMinor);
-    if (checked.maxAmountMinor !== null) where('amount_minor <= ?', checked.maxAmountMinor);
-    params.push(checked.limit + 1);
-    const rows = await this.query((tx) => tx.query<HistoryRow>(
-      `SELECT position, transaction_id, type, status, direction, amount_minor, currency, fee_minor, counterparty_account_id, beneficiary, exchange_rate,
-         reference, initiated_at, settled_at, failure_reason
-       FROM ${tables(tx).history} WHERE ${conditions.join(' AND ')} ORDER BY position DESC LIMIT $${params.length}`, params));
+    const rows = await this.query((tx) => {
+      const statement = historyStatement(tables(tx).history, accountId, checked);
+      return tx.query<HistoryRow>(statement.sql, statement.params);
+    });
     // One row past the page: there is a next page, and it starts before the last item shown.
     const page = rows.slice(0, checked.limit);
     const nextCursor = rows.length > checked.limit ? makeCursor(accountId, checked, BigInt(page[page.length - 1]!.position)) : null;
@@ -99,6 +82,44 @@ export class SqlBankingReadModel implements BankingReadModel {
   private query<T>(fn: (tx: ProjectionTx) => Promise<T>): Promise<T> {
     return queryProjection(this.readModels, BANKING_PROJECTION_NAME, fn);
   }
+}
+
+/**
+ * One page of an account's history, newest first, one row past the page:
+ * a range of the (account_id, position) primary key read backwards, filters
+ * applied on the way (the plan test asserts the key is used, with no sort).
+ */
+export function historyStatement(table: string, accountId: string, checked: CheckedHistoryQuery): { sql: string; params: unknown[] } {
+  const conditions = ['account_id = $1'];
+  const params: unknown[] = [accountId];
+  const where = (condition: string, value: unknown): void => {
+    params.push(value);
+    conditions.push(`${condition} $${params.length}`);
+  };
+  if (checked.afterPosition !== null) where('position <', checked.afterPosition);
+  if (checked.fromMs !== null) where('initiated_at_ms >=', checked.fromMs);
+  if (checked.toMs !== null) where('initiated_at_ms <', checked.toMs);
+  if (checked.minAmountMinor !== null) where('amount_minor >=', checked.minAmountMinor);
+  if (checked.maxAmountMinor !== null) where('amount_minor <=', checked.maxAmountMinor);
+  params.push(checked.limit + 1);
+  return {
+    sql: `SELECT position, transaction_id, type, status, direction, amount_minor, currency, fee_minor, counterparty_account_id, beneficiary, exchange_rate,
+        reference, initiated_at, settled_at, failure_reason
+      FROM ${table} WHERE ${conditions.join(' AND ')} ORDER BY position DESC LIMIT $${params.length}`,
+    params,
+  };
+}
+
+/** The sums of an account's balance changes up to a time: `$1` account, `$2` time in ms (through the (account_id, at_ms) index). */
+export function asOfSumsSql(table: string): string {
+  return `SELECT CAST(COALESCE(SUM(posted_minor), 0) AS bigint) AS posted, CAST(COALESCE(SUM(pending_in_minor), 0) AS bigint) AS pending_in,
+      CAST(COALESCE(SUM(pending_out_minor), 0) AS bigint) AS pending_out
+    FROM ${table} WHERE account_id = $1 AND at_ms <= $2`;
+}
+
+/** The last status change in log order among those at or before a time (as the changes were applied). */
+export function asOfStatusSql(table: string): string {
+  return `SELECT status FROM ${table} WHERE account_id = $1 AND at_ms <= $2 AND status IS NOT NULL ORDER BY position DESC, side DESC LIMIT 1`;
 }
 
 async function accountRow(tx: ProjectionTx, accountId: string): Promise<AccountRow | undefined> {

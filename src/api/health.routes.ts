@@ -31,20 +31,27 @@ export async function registerHealthRoutes(app: FastifyInstance, store: EventSto
   app.get('/healthz', QUIET, async () => ({ status: 'ok' }));
 
   app.get('/readyz', QUIET, async (request, reply) => {
+    let storeReport: { backend: string; headPosition: string };
     try {
       const headPosition = await withTimeout(store.headPosition(), READINESS_TIMEOUT_MS);
-      const storeReport = { backend: store.backend, headPosition: headPosition.toString() };
-      if (projections === undefined) return { status: 'ready', store: storeReport };
-      const health = await withTimeout(projections.engine.health({ maxLagSeconds: projections.maxLagSeconds }), READINESS_TIMEOUT_MS);
-      const details = health.projections.map(projectionToWire);
-      if (health.ready) return { status: 'ready', store: storeReport, projections: details };
-      request.log.warn({ projections: details.filter((projection) => !projection.ready) }, 'not ready: a projection is stopped or lagging');
-      return reply.code(503).send({ status: 'unavailable', store: storeReport, projections: details });
+      storeReport = { backend: store.backend, headPosition: headPosition.toString() };
     } catch (error) {
       const reason = describeFailure(error);
       request.log.warn({ err: error }, 'not ready: event store does not answer');
       return reply.code(503).send({ status: 'unavailable', store: { backend: store.backend, error: reason } });
     }
+    if (projections === undefined) return { status: 'ready', store: storeReport };
+    let health: HealthReport;
+    try {
+      health = await withTimeout(projections.engine.health({ maxLagSeconds: projections.maxLagSeconds }), READINESS_TIMEOUT_MS);
+    } catch (error) {
+      request.log.warn({ err: error }, 'not ready: the projections\' state cannot be read');
+      return reply.code(503).send({ status: 'unavailable', store: storeReport, projectionsError: describeFailure(error) });
+    }
+    const details = health.projections.map(projectionToWire);
+    if (health.ready) return { status: 'ready', store: storeReport, projections: details };
+    request.log.warn({ projections: details.filter((projection) => !projection.ready) }, 'not ready: a projection is stopped or lagging');
+    return reply.code(503).send({ status: 'unavailable', store: storeReport, projections: details });
   });
 
   app.get('/metrics', QUIET, async (_request, reply) => {

@@ -155,6 +155,16 @@ describe('/readyz', () => {
     expect(rows.map((row) => row.stream_id)).toEqual(['acct-1', 'acct-2']);
   });
 
+  it('answers 503, naming the failure, when the projections\' state cannot be read', async () => {
+    const { app } = await appWith([streamStatsProjection({ name: 'any_stats' })]);
+    await until('ready', async () => (await readyz(app)).statusCode === 200);
+    await readModels.close(); // the dead-letter counts can no longer be read
+    const response = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ status: 'unavailable', store: { backend: 'sqlite' }, projectionsError: { code: expect.any(String) } });
+    readModels = await openReadModelStore(url);
+  });
+
   it('answers 503 while a projection lags more than the allowed seconds, and 200 once it has caught up', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => { release = resolve; });

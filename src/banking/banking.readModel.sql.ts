@@ -34,6 +34,11 @@ type HistoryRow = {
   settled_at: string | null; failure_reason: string | null;
 };
 
+/**
+ * The banking read model of the projection's tables. `waiter` (the engine)
+ * answers `waitFor` without polling where the projection runs in this process;
+ * without it, `waitFor` polls the checkpoint.
+ */
 export class SqlBankingReadModel implements BankingReadModel {
   constructor(private readonly readModels: ReadModelStore, private readonly waiter?: PositionWaiter) {}
 

@@ -1,6 +1,7 @@
 /**
  * The real server process, as `npm start` runs it (`node bin/daybook.js serve`):
- * it prints where it listens, answers /healthz and /readyz over real HTTP,
+ * it prints where it listens, answers /healthz and /readyz over real HTTP
+ * (with the built-in projections it runs, also on /metrics),
  * refuses a second writer on the same data folder, and stops cleanly on
  * SIGTERM with exit 0.
  */
@@ -80,10 +81,16 @@ describe('daybook serve', () => {
     expect(await health.json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', store: { backend: 'sqlite' } });
-    const metrics = await fetch(`${baseUrl}/metrics`);
+    expect(await ready.json()).toMatchObject({
+      status: 'ready', store: { backend: 'sqlite' },
+      projections: [{ name: 'banking_read_model', ready: true }, { name: 'ledger_balances', ready: true }],
+    });
+    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
     // The bootstrap admin key and the banking system accounts are written at start.
-    expect(await metrics.text()).toMatch(/^daybook_eventstore_head_position [1-9]\d*$/m);
+    expect(metrics).toMatch(/^daybook_eventstore_head_position [1-9]\d*$/m);
+    // The server runs the built-in projections.
+    expect(metrics).toMatch(/^daybook_projection_checkpoint_position\{projection="ledger_balances",partition="0"\} \d+$/m);
+    expect(metrics).toMatch(/^daybook_projection_ready\{projection="banking_read_model",partition="0"\} 1$/m);
   });
 
   it('prints a generated admin key once, and it works', async () => {

@@ -1,14 +1,21 @@
 /**
  * The composition root: the only place that picks a backend and wires the
- * store, the logger and the HTTP app together. `daybook serve` (and so
- * `npm start`) calls `runServer`; tests call `startServer`.
+ * store, the logger, the projection engine and the HTTP app together.
+ * `daybook serve` (and so `npm start`) calls `runServer`; tests call
+ * `startServer`.
  */
 import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { buildApp } from './api/index.ts';
 import { type ApiServices, openApiServices } from './api/apiServices.ts';
+import { useProjectedReadModel } from './api/bankingApi.ts';
+import { registerProjectionMetrics } from './api/projectionMetrics.ts';
 import { type Config, createLogger, describeStoreUrl, EXIT, type Logger } from './edge/index.ts';
+import { SqlBankingReadModel } from './banking/index.ts';
 import type { EventStore } from './eventstore/index.ts';
 import { openEventStore } from './eventstore/open.ts';
+import { builtinProjections } from './projections/builtin/index.ts';
+import { createProjectionEngine, openReadModelStore, type ProjectionEngine, type ReadModelStore } from './projections/index.ts';
 
 /** How long a graceful shutdown may take before the process gives up on it. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -24,12 +31,17 @@ export interface RunningServer {
   /** The admin key generated on a fresh store, to print once; undefined otherwise. Never logged. */
   bootstrapSecret: string | undefined;
   services: ApiServices;
-  /** Stops listening (in-flight requests finish), then closes the store. Idempotent. */
+  /** The built-in projections, running on the same store (on PostgreSQL as a worker group shared with other server processes). */
+  projections: ProjectionEngine;
+  /** Stops listening (in-flight requests finish), stops the projections (batches in flight commit), then closes the store. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the store, builds the app and listens.
+ * Opens the store and the API's services, starts the built-in projections on
+ * the same store, builds the app and listens. On SQLite this one process runs
+ * every projection; on PostgreSQL each projection runs as a worker group, so
+ * several server processes share its partitions through leases.
  *
  * @example
  * const server = await startServer({ ...loadConfig(), port: 0 });
@@ -42,16 +54,35 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const store = await openEventStore(config.storeUrl);
   let app: FastifyInstance;
   let services: ApiServices | undefined;
+  let readModels: ReadModelStore | undefined;
+  let engine: ProjectionEngine | undefined;
+  const detachers: Array<() => unknown> = [];
   try {
     services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit });
-    app = await buildApp({ store, logger, security: services.security, plugins: services.plugins });
+    readModels = await openReadModelStore(config.storeUrl);
+    engine = createProjectionEngine({ store, readModels, projections: builtinProjections(), group: store.backend === 'postgres' ? {} : undefined });
+    detachers.push(engine.onPoison((info) => {
+      logger.error({ projection: info.projection, position: info.event.position.toString(), eventId: info.event.eventId, type: info.event.type, attempts: info.attempts, error: info.error },
+        info.policy === 'park' ? 'projection parked a poison event' : 'projection stopped on a poison event');
+    }));
+    await engine.start();
+    // Banking queries read the projection from now on, waiting for it to reach the head (read-your-writes).
+    useProjectedReadModel(services.banking, new SqlBankingReadModel(readModels, engine));
+    const maxLagSeconds = config.projectionMaxLagSeconds;
+    const registry = new Registry();
+    detachers.push(registerProjectionMetrics(engine, registry, { maxLagSeconds }));
+    app = await buildApp({ store, logger, registry, security: services.security, plugins: services.plugins, projections: { engine, maxLagSeconds } });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    await engine?.stop();
+    await readModels?.close();
     await services?.close();
     await store.close();
     throw error;
   }
   const opened = services;
+  const projections = engine;
+  const openedReadModels = readModels;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -60,7 +91,11 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     closing ??= (async () => {
       try {
         await app.close();
+        // Graceful: each runner lets its batch in flight commit (a group hands its partitions back).
+        await projections.stop();
+        for (const detach of detachers) detach();
         await opened.close();
+        await openedReadModels.close();
       } finally {
         await store.close();
       }
@@ -69,9 +104,10 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   };
   const { created } = opened.bootstrap;
   if (created !== undefined) logger.info({ keyId: created.keyId, role: created.role, mode: created.mode }, 'bootstrap API key registered');
+  logger.info({ projections: projections.registry.names(), shared: store.backend === 'postgres' }, 'projections started');
   logger.info({ url: `http://${host}:${port}`, store: storeDescription }, 'listening');
   return {
-    app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, close,
+    app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, projections, close,
   };
 }
 
@@ -82,7 +118,8 @@ export interface ServerIo {
 /**
  * Starts the server, prints where it listens, and resolves with the exit code
  * once SIGTERM or SIGINT has shut it down gracefully: the app stops taking
- * requests and finishes those in flight, then the store closes (its last
+ * requests and finishes those in flight, the projections commit their batch
+ * in flight and stop, then the store closes (its last
  * group commit is durable before the process exits). A second signal, or a
  * shutdown longer than SHUTDOWN_TIMEOUT_MS, gives up and exits non-zero.
  */

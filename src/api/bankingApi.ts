@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyMode } from '../auth/index.ts';
 import {
-  type AccountBalanceView, BankingService, type HistoryItem, InMemoryBankingReadModel, type OpenedAccountState, type OperationContext, type TransactionResult,
+  type AccountBalanceView, type BankingReadModel, BankingService, type HistoryItem, InMemoryBankingReadModel, type OpenedAccountState, type OperationContext,
+  type SqlBankingReadModel, type TransactionResult,
 } from '../banking/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { type Clock, DaybookError, isDaybookError, uuidv7 } from '../kernel/index.ts';
@@ -24,7 +25,16 @@ export interface BankingApi {
   store: EventStore;
   services: Readonly<Record<ApiKeyMode, BankingService>>;
   readModel: InMemoryBankingReadModel;
+  /**
+   * The banking projection's read model, when the server runs the projection
+   * engine (see `useProjectedReadModel`): queries then read its tables
+   * instead of the in-memory model.
+   */
+  projected?: SqlBankingReadModel;
 }
+
+/** How long a query waits for the banking projection to reach the head it saw before answering `projection_wait_timeout` (503). */
+export const READ_YOUR_WRITES_TIMEOUT_MS = 5_000;
 
 const MODE_PREFIX = /^(test|live)\./;
 /** Banking ids are at most 100 characters; the mode prefix takes 5. */
@@ -80,8 +90,23 @@ export async function runBanking<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function freshReadModel(banking: BankingApi): Promise<InMemoryBankingReadModel> {
-  // Reads only what was appended since the last call: balances and history answer with the caller's own writes.
+/** Reads go to the projection's tables from now on (the composition root calls it once the engine runs the banking projection). */
+export function useProjectedReadModel(banking: BankingApi, model: SqlBankingReadModel): void {
+  banking.projected = model;
+}
+
+/**
+ * The read model, up to date with every write acknowledged before the call:
+ * balances and history answer with the caller's own writes. The projection is
+ * waited for up to the head read now (a stopped projection answers
+ * `projection_stopped`, 503, rather than stale data); the in-memory model
+ * reads what was appended since its last call.
+ */
+export async function freshReadModel(banking: BankingApi): Promise<BankingReadModel> {
+  if (banking.projected !== undefined) {
+    await banking.projected.waitFor(await banking.store.headPosition(), READ_YOUR_WRITES_TIMEOUT_MS);
+    return banking.projected;
+  }
   await banking.readModel.catchUp(banking.store);
   return banking.readModel;
 }

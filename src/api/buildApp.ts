@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../edge/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { REQUEST_BODY_BYTES_MAX } from '../kernel/index.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './errorHandler.ts';
-import { registerHealthRoutes } from './health.routes.ts';
+import { type ProjectionReadiness, registerHealthRoutes } from './health.routes.ts';
 import { createAppMetrics } from './metrics.ts';
 import { registerIdempotency } from './idempotency.hooks.ts';
 import { registerOpenApi, registerOpenApiRoutes } from './openapi.ts';
@@ -45,6 +45,8 @@ export interface BuildAppOptions {
    * a permission. Without it, those routes answer 401.
    */
   security?: ApiSecurity;
+  /** The projections `/readyz` reports on (the server's engine); absent: the store alone decides. */
+  projections?: ProjectionReadiness;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerSecurity(app, options.security);
   registerIdempotency(app, options.security);
   await registerOpenApi(app, PACKAGE_VERSION);
-  await registerHealthRoutes(app, options.store, metrics.registry);
+  await registerHealthRoutes(app, options.store, metrics.registry, options.projections);
   for (const plugin of options.plugins ?? []) await app.register(plugin);
   await registerOpenApiRoutes(app);
   await app.ready();

@@ -2,6 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '../eventstore/index.ts';
 import { isDaybookError } from '../kernel/index.ts';
+import type { HealthOptions, HealthReport, ProjectionHealth } from '../projections/index.ts';
+
+/** The projections `/readyz` reports on: the engine's readiness, and the lag it tolerates. */
+export interface ProjectionReadiness {
+  engine: { health(options?: HealthOptions): Promise<HealthReport> };
+  /** DAYBOOK_PROJECTION_MAX_LAG_SECONDS. */
+  maxLagSeconds: number;
+}
 
 /** How long /readyz waits for the store before calling it unready. */
 export const READINESS_TIMEOUT_MS = 2000;
@@ -11,29 +19,53 @@ const QUIET = { logLevel: 'warn' as const, config: { permission: 'public' as con
 
 /**
  * `/healthz`: the process answers (liveness; touches nothing).
- * `/readyz`: the store answers `headPosition()`. Migrations need no separate
- * check: `openEventStore` refuses a store with pending migrations, so an open
- * store has them all.
+ * `/readyz`: the store answers `headPosition()`, and (when the app runs
+ * projections) every projection here runs within the allowed lag: one stopped
+ * on a poison event, failed, not running or further behind than
+ * `maxLagSeconds` makes it 503, with per-projection details either way.
+ * Migrations need no separate check: `openEventStore` refuses a store with
+ * pending migrations, so an open store has them all.
  * `/metrics`: Prometheus text format.
  */
-export async function registerHealthRoutes(app: FastifyInstance, store: EventStore, registry: Registry): Promise<void> {
+export async function registerHealthRoutes(app: FastifyInstance, store: EventStore, registry: Registry, projections?: ProjectionReadiness): Promise<void> {
   app.get('/healthz', QUIET, async () => ({ status: 'ok' }));
 
   app.get('/readyz', QUIET, async (request, reply) => {
+    let storeReport: { backend: string; headPosition: string };
     try {
       const headPosition = await withTimeout(store.headPosition(), READINESS_TIMEOUT_MS);
-      return { status: 'ready', store: { backend: store.backend, headPosition: headPosition.toString() } };
+      storeReport = { backend: store.backend, headPosition: headPosition.toString() };
     } catch (error) {
       const reason = describeFailure(error);
       request.log.warn({ err: error }, 'not ready: event store does not answer');
       return reply.code(503).send({ status: 'unavailable', store: { backend: store.backend, error: reason } });
     }
+    if (projections === undefined) return { status: 'ready', store: storeReport };
+    let health: HealthReport;
+    try {
+      health = await withTimeout(projections.engine.health({ maxLagSeconds: projections.maxLagSeconds }), READINESS_TIMEOUT_MS);
+    } catch (error) {
+      request.log.warn({ err: error }, 'not ready: the projections\' state cannot be read');
+      return reply.code(503).send({ status: 'unavailable', store: storeReport, projectionsError: describeFailure(error) });
+    }
+    const details = health.projections.map(projectionToWire);
+    if (health.ready) return { status: 'ready', store: storeReport, projections: details };
+    request.log.warn({ projections: details.filter((projection) => !projection.ready) }, 'not ready: a projection is stopped or lagging');
+    return reply.code(503).send({ status: 'unavailable', store: storeReport, projections: details });
   });
 
   app.get('/metrics', QUIET, async (_request, reply) => {
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });
+}
+
+function projectionToWire(projection: ProjectionHealth) {
+  return {
+    name: projection.name, partition: projection.partition, ready: projection.ready, reasons: projection.reasons, state: projection.state,
+    checkpoint: projection.checkpoint.toString(), positionsBehind: projection.positionsBehind.toString(), secondsBehind: projection.secondsBehind,
+    deadLetters: { parked: projection.parked, blocking: projection.blocking },
+  };
 }
 
 function describeFailure(error: unknown): { code: string; message: string } {

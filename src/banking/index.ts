@@ -25,3 +25,5 @@ export * from './banking.service.types.ts';
 export { BankingService, type BankingServiceOptions } from './banking.service.ts';
 export * from './banking.readModel.ts';
 export { BANKING_READ_MODEL_EVENT_TYPES, InMemoryBankingReadModel } from './banking.readModel.memory.ts';
+export { BANKING_PROJECTION_NAME, BANKING_TABLES, bankingProjection } from './banking.readModel.projection.ts';
+export { type PositionWaiter, SqlBankingReadModel } from './banking.readModel.sql.ts';

@@ -3,28 +3,24 @@
  * the projections the CLI knows, and opening the event store and the read-model
  * store of one URL with a projection engine over them.
  *
- * The built-in projections come from {@link builtinProjections}. No production
- * projection exists yet (the stream-stats projection of the conformance kit is
- * test-only and not exported by `src/projections`), so the list is empty and
- * every command that names a projection answers `projection_not_found` (exit 64)
- * with the known names, in one line.
+ * The built-in projections come from {@link builtinProjections}
+ * (`banking_read_model`, `ledger_balances`); a command naming another answers
+ * `projection_not_found` (exit 64) with the known names, in one line.
  */
 import { existsSync } from 'node:fs';
 import { EXIT, sqlitePathOf } from '../edge/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { isDaybookError } from '../kernel/index.ts';
+import { builtinProjections } from '../projections/builtin/index.ts';
 import {
-  createProjectionEngine, openReadModelStore, type ProjectionDefinition, type ProjectionEngine, ProjectionRegistry, type ReadModelStore,
+  createProjectionEngine, openReadModelStore, type ProjectionEngine, ProjectionRegistry, type ReadModelStore,
 } from '../projections/index.ts';
 import type { CliRun } from './cliIo.ts';
 import { CliError } from './failure.ts';
 import { storeUrlFrom } from './storeUrlOption.ts';
 
-/** The projections this build of Daybook defines (add a definition here to make the CLI and the server know it). */
-export function builtinProjections(): ProjectionDefinition[] {
-  return [];
-}
+export { builtinProjections };
 
 /** The registry of built-in projections: `get(name)` throws `projection_not_found` for an unknown name. */
 export function projectionRegistry(): ProjectionRegistry {

@@ -2,8 +2,12 @@
  * The projection commands of the real `bin/daybook.js` (`dlq`, `rebuild`,
  * `state-at`, `replay`), run as child processes against a temp SQLite store:
  * help, usage errors as one line with exit 64, an unknown projection named
- * clearly, state-at printing a stream's events as JSON, and dlq list on a
- * store without dead letters printing nothing.
+ * clearly, state-at printing a stream's events as JSON, dlq list on a
+ * store without dead letters printing nothing, and the built-in projections
+ * over a store a banking service wrote: `rebuild` builds the banking read
+ * model (then its next generation, blue-green) and `replay --to` builds it as
+ * of a past position into a scratch file, both read back through the read
+ * model's own queries.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bankingProjection, BankingService, SqlBankingReadModel } from '../banking/index.ts';
+import { counterIds } from '../banking/banking.testkit.ts';
 import { openEventStore } from '../eventstore/open.ts';
+import { LEDGER_BALANCES_TABLE, ledgerBalancesProjection } from '../projections/builtin/index.ts';
+import { dumpReadModel, openReadModelStore, queryProjection } from '../projections/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/daybook.js', import.meta.url));
 let dir: string;
@@ -137,5 +145,82 @@ describe('dlq', () => {
     const result = daybook(['dlq', 'list', '--status', 'lost']);
     expect(result.status).toBe(64);
     expect(oneLine(result.stderr)).toHaveLength(1);
+  });
+});
+
+describe('built-in projections', () => {
+  let bankUrl: string;
+  /** Head after the account was opened with 50.00, before the deposit of 7.00. */
+  let afterOpening: bigint;
+
+  beforeAll(async () => {
+    bankUrl = `sqlite:${join(dir, 'bank.db')}`;
+    const store = await openEventStore(bankUrl);
+    const bank = await BankingService.open(store, { ids: counterIds() });
+    try {
+      await bank.registerCustomer({ customerId: 'cus-1', pii: { fullName: 'Ada Lovelace', email: 'ada@example.com' } });
+      await bank.openAccount({ accountId: 'a', customerId: 'cus-1', accountType: 'checking', currency: 'USD', regulatoryTier: 'retail', initialBalanceMinor: 5_000n });
+      afterOpening = await store.headPosition();
+      await bank.deposit({ accountId: 'a', amountMinor: 700n, reference: 'later' });
+    } finally {
+      await bank.ledger.close();
+      await store.close();
+    }
+  });
+
+  async function withReadModels<T>(url: string, read: (readModels: Awaited<ReturnType<typeof openReadModelStore>>) => Promise<T>): Promise<T> {
+    const readModels = await openReadModelStore(url);
+    try {
+      return await read(readModels);
+    } finally {
+      await readModels.close();
+    }
+  }
+
+  it('rebuild builds the banking read model, then its next generation, and the answers stay the same', async () => {
+    const first = daybook(['rebuild', 'banking_read_model', '--json', '--database-url', bankUrl]);
+    expect(first.stderr).not.toContain('Error');
+    expect(first.status).toBe(0);
+    const built = JSON.parse(first.stdout) as { projection: string; version: number; eventsProcessed: number; position: string };
+    expect(built).toMatchObject({ projection: 'banking_read_model' });
+    expect(built.eventsProcessed).toBeGreaterThan(0);
+    await withReadModels(bankUrl, async (readModels) => {
+      const model = new SqlBankingReadModel(readModels);
+      expect(await model.balance('a')).toMatchObject({ postedMinor: 5_700n, availableMinor: 5_700n, status: 'open' });
+      expect((await model.history('a')).items.map((item) => item.reference)).toContain('later');
+      const before = await dumpReadModel(readModels, bankingProjection);
+
+      const second = daybook(['rebuild', 'banking_read_model', '--database-url', bankUrl]);
+      expect(second.status).toBe(0);
+      expect(second.stdout).toMatch(new RegExp(`^rebuilt banking_read_model: v${built.version} → v${built.version + 1} at position \\d+, \\d+ events in `));
+      expect(await dumpReadModel(readModels, bankingProjection)).toBe(before);
+      expect(await model.balance('a')).toMatchObject({ postedMinor: 5_700n });
+    });
+  });
+
+  it('replay --to builds the banking read model as of a past position into a scratch file', async () => {
+    const into = join(dir, 'bank-at-opening.db');
+    const result = daybook(['replay', '--projection', 'banking_read_model', '--to', afterOpening.toString(), '--into', into, '--json', '--database-url', bankUrl]);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ projection: 'banking_read_model', path: into, position: afterOpening.toString() });
+    await withReadModels(`sqlite:${into}`, async (scratch) => {
+      const model = new SqlBankingReadModel(scratch);
+      expect(await model.balance('a')).toMatchObject({ postedMinor: 5_000n });
+      expect((await model.history('a')).items.map((item) => item.reference)).not.toContain('later');
+    });
+    // The live read model was not touched.
+    await withReadModels(bankUrl, async (readModels) => {
+      expect(await new SqlBankingReadModel(readModels).balance('a')).toMatchObject({ postedMinor: 5_700n });
+    });
+  });
+
+  it('rebuild and replay know ledger_balances too', async () => {
+    expect(daybook(['rebuild', 'ledger_balances', '--database-url', bankUrl]).status).toBe(0);
+    const into = join(dir, 'ledger-at-opening.db');
+    expect(daybook(['replay', '--projection', 'ledger_balances', '--to', afterOpening.toString(), '--into', into, '--database-url', bankUrl]).status).toBe(0);
+    const credits = (url: string) => withReadModels(url, (readModels) => queryProjection(readModels, ledgerBalancesProjection.name, (q) =>
+      q.query<{ credits_posted: bigint }>(`SELECT credits_posted FROM ${q.table(LEDGER_BALANCES_TABLE)} WHERE account_id = $1`, ['acct:a'])));
+    expect((await credits(bankUrl)).map((row) => row.credits_posted)).toEqual([5_700n]);
+    expect((await credits(`sqlite:${into}`)).map((row) => row.credits_posted)).toEqual([5_000n]);
   });
 });

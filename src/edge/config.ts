@@ -26,6 +26,11 @@ export interface Config {
   apiKeyPepper: string | undefined;
   /** `DAYBOOK_RATE_LIMIT_PER_S` (default 1000; 0 turns limits off) and `DAYBOOK_RATE_LIMIT_BURST` (default twice that), per API key. */
   rateLimit: { perSecond: number; burst: number };
+  /**
+   * `DAYBOOK_PROJECTION_MAX_LAG_SECONDS` (default 30): `/readyz` answers 503
+   * when a projection's oldest event not yet in its read model is older than this.
+   */
+  projectionMaxLagSeconds: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -55,10 +60,14 @@ const dataDirSchema = z.preprocess(unsetIfEmpty, z.string().default('./data'));
 const databaseUrlSchema = z.preprocess(unsetIfEmpty, z.string().refine(isPostgresUrl, 'must be a postgres://… or postgresql://… url').optional());
 const countSchema = (fallback: number) => z.preprocess(unsetIfEmpty, z.string().regex(/^\d{1,9}$/, 'must be a non-negative integer').optional())
   .transform((value) => (value === undefined ? fallback : Number(value)));
+const positiveCountSchema = (fallback: number) => z.preprocess(unsetIfEmpty, z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer').optional())
+  .transform((value) => (value === undefined ? fallback : Number(value)));
 const optionalSecretSchema = z.preprocess(unsetIfEmpty, z.string().optional());
 const pepperSchema = z.preprocess(unsetIfEmpty, z.string().min(32, 'must have at least 32 characters').optional());
 /** Requests per second per API key when nothing says otherwise. */
 export const RATE_LIMIT_PER_S_DEFAULT = 1000;
+/** How far behind the head (in seconds) a projection may be while the server still reports ready. */
+export const PROJECTION_MAX_LAG_SECONDS_DEFAULT = 30;
 const logLevelSchema = z.preprocess(unsetIfEmpty, z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'));
 
 /** Reads and validates everything the server needs. Throws `ConfigError` naming the first bad variable. */
@@ -71,6 +80,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: parseVariable(env, 'LOG_LEVEL', logLevelSchema),
     ...loadApiKeyConfig(env),
     rateLimit: loadRateLimit(env),
+    projectionMaxLagSeconds: parseVariable(env, 'DAYBOOK_PROJECTION_MAX_LAG_SECONDS', positiveCountSchema(PROJECTION_MAX_LAG_SECONDS_DEFAULT)),
   };
 }
 

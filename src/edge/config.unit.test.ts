@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       apiKey: undefined,
       apiKeyPepper: undefined,
       rateLimit: { perSecond: 1000, burst: 2000 },
+      projectionMaxLagSeconds: 30,
     });
   });
 
@@ -22,6 +23,10 @@ describe('loadConfig', () => {
     const config = loadConfig({ DAYBOOK_API_KEY: 'sk_test_abcdefghijklmnop', DAYBOOK_API_KEY_PEPPER: 'x'.repeat(32), DAYBOOK_RATE_LIMIT_PER_S: '5' });
     expect(config).toMatchObject({ apiKey: 'sk_test_abcdefghijklmnop', apiKeyPepper: 'x'.repeat(32), rateLimit: { perSecond: 5, burst: 10 } });
     expect(loadConfig({ DAYBOOK_RATE_LIMIT_PER_S: '0' }).rateLimit.perSecond).toBe(0);
+  });
+
+  it('reads the projection lag /readyz tolerates', () => {
+    expect(loadConfig({ DAYBOOK_PROJECTION_MAX_LAG_SECONDS: '5' }).projectionMaxLagSeconds).toBe(5);
   });
 
   it('treats empty variables as unset', () => {
@@ -44,6 +49,8 @@ describe('loadConfig', () => {
     ['DAYBOOK_API_KEY_PEPPER', 'short'],
     ['DAYBOOK_RATE_LIMIT_PER_S', '-5'],
     ['DAYBOOK_RATE_LIMIT_BURST', 'many'],
+    ['DAYBOOK_PROJECTION_MAX_LAG_SECONDS', '0'],
+    ['DAYBOOK_PROJECTION_MAX_LAG_SECONDS', '2.5'],
   ])('refuses %s=%s with an error naming the variable', (variable, value) => {
     let caught: unknown;
     try {

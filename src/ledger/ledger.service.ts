@@ -1,4 +1,4 @@
-import type { EventMetadata, EventStore } from '../eventstore/index.ts';
+import type { EventMetadata, EventStore, Subscription } from '../eventstore/index.ts';
 import { type Clock, systemClock } from '../kernel/clock.ts';
 import { DaybookError, isDaybookError } from '../kernel/errors.ts';
 import { EVENTS_PER_APPEND_MAX, READ_BATCH_MAX } from '../kernel/limits.ts';
@@ -8,6 +8,7 @@ import type { LedgerCommand } from './ledger.commands.ts';
 import type { LedgerEvent } from './ledger.events.ts';
 import { applyLedgerEvent } from './ledger.evolve.ts';
 import type { LedgerOutcome } from './ledger.results.ts';
+import { metadataByRecord, recordKeyOfEvent } from './ledger.metadata.ts';
 import { createLedgerState, type LedgerMaps, type LedgerView } from './ledger.state.ts';
 
 /** A command as callers hand it in: the engine stamps the time when it decides. */
@@ -23,6 +24,12 @@ export interface LedgerEngineOptions {
   batchCommandsMax?: number;
   /** Attempts at a batch when another process appended to the partition meanwhile. */
   conflictRetriesMax?: number;
+  /**
+   * Follow the partition stream: events other processes append are applied
+   * as soon as the store announces them (default: on PostgreSQL, where
+   * several processes may share a store; SQLite has one writer process).
+   */
+  follow?: boolean;
 }
 
 interface Waiting {
@@ -72,6 +79,12 @@ export class LedgerEngine {
   private busy = false;
   private scheduled = false;
   private closed = false;
+  /** Highest partition version the store announced (or a read barrier saw): above `version`, a catch-up is due. */
+  private announcedVersion = 0n;
+  /** Read barriers waiting for the state to reach a version. */
+  private versionWaiters: Array<{ version: bigint; resolve(): void; reject(error: unknown): void }> = [];
+  private subscription: Subscription | null = null;
+  private followRestart: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly store: EventStore,
@@ -90,7 +103,10 @@ export class LedgerEngine {
       store, streamId, root, 0n, options.clock ?? systemClock,
       Math.min(options.batchCommandsMax ?? 1000, EVENTS_PER_APPEND_MAX), options.conflictRetriesMax ?? 5,
     );
-    await engine.catchUp();
+    // The head before the replay: the live subscription starts there, so nothing appended meanwhile is missed.
+    const head = options.follow ?? store.backend === 'postgres' ? await store.headPosition() : null;
+    await engine.readTail();
+    if (head !== null) engine.follow(head);
     return engine;
   }
 
@@ -128,9 +144,84 @@ export class LedgerEngine {
     return Promise.all(outcomes);
   }
 
+  /**
+   * Read barrier: reads the partition stream's version in the store and
+   * resolves once the state reflects at least that version, so a read made
+   * after it sees every event durable before the call, whichever process
+   * appended it.
+   *
+   * @example
+   * await ledger.catchUp();
+   * const balances = ledger.state.account('merchant')?.balances;
+   */
+  async catchUp(): Promise<void> {
+    if (this.closed) throw new DaybookError('store_closed', 'the ledger engine is closed');
+    const target = await this.store.streamVersion(this.streamId);
+    if (target <= this.version) return;
+    const reached = new Promise<void>((resolve, reject) => this.versionWaiters.push({ version: target, resolve, reject }));
+    this.announce(target);
+    await reached;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.subscription?.close();
+    if (this.followRestart) clearTimeout(this.followRestart);
     while (this.busy || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    for (const waiter of this.versionWaiters.splice(0)) waiter.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
+  }
+
+  /**
+   * Follows the store's log from `after` for this partition's events. The
+   * subscription only announces versions; the events are read and applied
+   * from the partition stream while no batch is in flight (an event of our
+   * own batch arrives before the batch completes and must not be applied
+   * twice; a foreign one makes the batch conflict, and the retry catches up).
+   */
+  private follow(after: bigint): void {
+    let subscription: Subscription;
+    try {
+      subscription = this.store.subscribe({ after, category: 'ledger' });
+    } catch {
+      return; // The store was closed under the engine: nothing left to follow.
+    }
+    this.subscription = subscription;
+    let seen = after;
+    void (async () => {
+      try {
+        for await (const event of subscription) {
+          seen = event.position;
+          if (event.streamId === this.streamId) this.announce(event.version);
+        }
+      } catch (error) {
+        // A lost connection ends the subscription: start again from the last event seen (a closed store ends following).
+        if (this.closed || isDaybookError(error, 'store_closed')) return;
+        this.followRestart = setTimeout(() => { this.followRestart = null; if (!this.closed) this.follow(seen); }, 1000);
+        this.followRestart.unref();
+      }
+    })();
+  }
+
+  private announce(version: bigint): void {
+    if (version > this.announcedVersion) this.announcedVersion = version;
+    this.followUp();
+  }
+
+  /** Catches up to an announced version when idle (no batch in flight, no catch-up running). */
+  private followUp(): void {
+    if (this.closed || this.busy || this.flights.length > 0 || this.announcedVersion <= this.version) return;
+    void this.resync();
+  }
+
+  private settleWaiters(error?: unknown): void {
+    if (this.versionWaiters.length === 0) return;
+    const waiting: typeof this.versionWaiters = [];
+    for (const waiter of this.versionWaiters) {
+      if (waiter.version <= this.version) waiter.resolve();
+      else if (error !== undefined) waiter.reject(error);
+      else waiting.push(waiter);
+    }
+    this.versionWaiters = waiting;
   }
 
   /** Commands arriving in the same turn of the event loop are decided together. */
@@ -190,10 +281,12 @@ export class LedgerEngine {
       // The next flight read through this one's overlay: it may now read the root directly.
       this.flights[0]?.decision.staged.rebase(this.root);
       flight.batch.forEach((waiting, i) => waiting.resolve(flight.decision.outcomes[i]!));
+      this.settleWaiters();
     } else {
       this.fail(flight, outcome.status === 'rejected' ? outcome.reason : undefined);
     }
     this.pump();
+    this.followUp();
   }
 
   /**
@@ -219,13 +312,17 @@ export class LedgerEngine {
     }
   }
 
+  /** Reads the stream's tail into the state; nothing is decided meanwhile. */
   private async resync(): Promise<void> {
     this.busy = true;
     try {
-      await this.catchUp();
+      await this.readTail();
       this.needsCatchUp = false;
+      this.settleWaiters();
     } catch (error) {
-      for (const waiting of this.queue.splice(0)) waiting.reject(error);
+      // Commands decided now would meet a version conflict anyway: they fail with the read's error.
+      if (this.needsCatchUp) for (const waiting of this.queue.splice(0)) waiting.reject(error);
+      this.settleWaiters(error);
     } finally {
       this.busy = false;
     }
@@ -256,7 +353,7 @@ export class LedgerEngine {
   }
 
   /** Applies every partition event after the current version. */
-  private async catchUp(): Promise<void> {
+  private async readTail(): Promise<void> {
     for (;;) {
       const page = await this.store.readStream(this.streamId, { fromVersion: this.version + 1n, limit: READ_BATCH_MAX });
       for (const event of page) {
@@ -271,42 +368,6 @@ export class LedgerEngine {
 function isLinkedCommand(command: LedgerCommand): boolean {
   return (command.type === 'CreateTransfer' || command.type === 'PostPendingTransfer' || command.type === 'VoidPendingTransfer')
     && command.data.flags?.linked === true;
-}
-
-/**
- * Events do not say which command of the batch caused them, but each names
- * the record it is about (account, transfer or entry id), as its command
- * does: that key carries the caller's metadata over to the events.
- */
-function metadataByRecord(batch: readonly Waiting[]): Map<string, EventMetadata> {
-  const byKey = new Map<string, EventMetadata>();
-  for (const { command, metadata } of batch) {
-    const key = metadata === undefined ? undefined : recordKeyOfCommand(command);
-    if (key !== undefined && !byKey.has(key)) byKey.set(key, metadata!);
-  }
-  return byKey;
-}
-
-function recordKeyOfCommand(command: LedgerCommand): string | undefined {
-  const data = command.data as unknown as Record<string, unknown>;
-  switch (command.type) {
-    case 'OpenAccount': case 'CloseAccount': case 'ReopenAccount': return `account:${String(data.accountId)}`;
-    case 'CreateTransfer': case 'PostPendingTransfer': case 'VoidPendingTransfer': return `transfer:${String(data.transferId)}`;
-    case 'ExpirePendingTransfer': return `expiry:${String(data.pendingId)}`;
-    case 'RecordJournalEntry': return `entry:${String(data.entryId)}`;
-    case 'ReverseJournalEntry': return `entry:${String(data.reversalId)}`;
-    default: return undefined;
-  }
-}
-
-function recordKeyOfEvent(event: LedgerEvent): string {
-  switch (event.type) {
-    case 'AccountOpened': case 'AccountClosed': case 'AccountReopened': return `account:${event.data.accountId}`;
-    case 'PendingTransferExpired': return `expiry:${event.data.pendingId}`;
-    case 'JournalEntryRecorded': case 'JournalEntryFailed': return `entry:${event.data.entryId}`;
-    case 'JournalEntryReversed': return `entry:${event.data.reversalId}`;
-    default: return `transfer:${event.data.transferId}`;
-  }
 }
 
 function stamp(command: LedgerCommand, atMs: number): LedgerCommand {

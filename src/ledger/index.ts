@@ -20,3 +20,4 @@ export { encodeLedgerEvent, decodeLedgerEvent, LEDGER_EVENT_SCHEMA_VERSION, type
 export { availableToCredit, availableToDebit, balancesAsOf, flagViolation, ZERO_BALANCES } from './balances.ts';
 export { convertForEntry, fxLegs } from './fx.ts';
 export { LedgerEngine, type LedgerEngineOptions, type LedgerRequest } from './ledger.service.ts';
+export { PostgresPartitionLeases, type LeaseClaim, type PartitionLease, type PostgresPartitionLeasesOptions } from './ledger.leases.ts';

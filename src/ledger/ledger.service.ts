@@ -8,6 +8,8 @@ import type { LedgerCommand } from './ledger.commands.ts';
 import type { LedgerEvent } from './ledger.events.ts';
 import { applyLedgerEvent } from './ledger.evolve.ts';
 import type { LedgerOutcome } from './ledger.results.ts';
+import type { LeaseClaim, PartitionLease } from './ledger.leases.ts';
+import { PartitionOwnership } from './ledger.ownership.ts';
 import { metadataByRecord, recordKeyOfEvent } from './ledger.metadata.ts';
 import { createLedgerState, type LedgerMaps, type LedgerView } from './ledger.state.ts';
 
@@ -30,6 +32,21 @@ export interface LedgerEngineOptions {
    * several processes may share a store; SQLite has one writer process).
    */
   follow?: boolean;
+  /**
+   * The partition's lease (several processes on one PostgreSQL; see
+   * ledger.leases.ts). The engine writes only while it holds it: commands
+   * given to an engine that does not are refused with
+   * `ledger_partition_not_owned`, naming the holder. Without a lease (SQLite,
+   * one process) the engine always writes.
+   */
+  lease?: PartitionLease;
+  /**
+   * With a lease held by another process: open anyway, serve reads (following
+   * the stream) and take the partition over at the first heartbeat after the
+   * holder's lease lapsed. Without it, such an open fails with
+   * `ledger_partition_not_owned`.
+   */
+  standby?: boolean;
 }
 
 interface Waiting {
@@ -85,6 +102,8 @@ export class LedgerEngine {
   private versionWaiters: Array<{ version: bigint; resolve(): void; reject(error: unknown): void }> = [];
   private subscription: Subscription | null = null;
   private followRestart: NodeJS.Timeout | null = null;
+  /** The partition's lease and its heartbeat (null: no lease, the engine always writes). */
+  private ownership: PartitionOwnership | null = null;
 
   private constructor(
     private readonly store: EventStore,
@@ -103,10 +122,19 @@ export class LedgerEngine {
       store, streamId, root, 0n, options.clock ?? systemClock,
       Math.min(options.batchCommandsMax ?? 1000, EVENTS_PER_APPEND_MAX), options.conflictRetriesMax ?? 5,
     );
+    if (options.lease) {
+      engine.ownership = new PartitionOwnership(options.lease, engine.streamId, {
+        // Taken (over): whatever the last holder wrote is read before anything is decided.
+        taken: () => { engine.needsCatchUp = true; engine.pump(); },
+        lost: () => engine.pump(),
+      });
+      await engine.ownership.claim(options.standby === true);
+    }
     // The head before the replay: the live subscription starts there, so nothing appended meanwhile is missed.
     const head = options.follow ?? store.backend === 'postgres' ? await store.headPosition() : null;
     await engine.readTail();
     if (head !== null) engine.follow(head);
+    engine.ownership?.startHeartbeat();
     return engine;
   }
 
@@ -127,6 +155,7 @@ export class LedgerEngine {
    */
   execute(request: LedgerRequest, metadata?: EventMetadata): Promise<LedgerOutcome> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
+    if (!this.ownsPartition) return Promise.reject(this.notOwned());
     return new Promise<LedgerOutcome>((resolve, reject) => {
       this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
       this.schedule();
@@ -136,6 +165,7 @@ export class LedgerEngine {
   /** Executes several commands in order, as one batch when they fit: linked chains need this. */
   executeAll(requests: readonly LedgerRequest[], metadata?: EventMetadata): Promise<LedgerOutcome[]> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
+    if (!this.ownsPartition) return Promise.reject(this.notOwned());
     // Queued together before draining starts: an idle engine would otherwise take the first command of a linked chain alone.
     const outcomes = requests.map((request) => new Promise<LedgerOutcome>((resolve, reject) => {
       this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
@@ -169,6 +199,21 @@ export class LedgerEngine {
     if (this.followRestart) clearTimeout(this.followRestart);
     while (this.busy || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
     for (const waiter of this.versionWaiters.splice(0)) waiter.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
+    await this.ownership?.stop();
+  }
+
+  /** True when this engine may write its partition: it holds the lease (or needs none). */
+  get ownsPartition(): boolean {
+    return this.ownership === null || this.ownership.owns;
+  }
+
+  /** Who holds the partition's lease, as last seen (null without a lease). */
+  get leaseHolder(): LeaseClaim | null {
+    return this.ownership?.lastClaim ?? null;
+  }
+
+  private notOwned(): DaybookError {
+    return this.ownership!.notOwned();
   }
 
   /**
@@ -241,6 +286,10 @@ export class LedgerEngine {
    * batch N. Flights complete strictly in order.
    */
   private pump(): void {
+    if (!this.ownsPartition) {
+      for (const waiting of this.queue.splice(0)) waiting.reject(this.notOwned());
+      return;
+    }
     while (this.flights.length < FLIGHTS_MAX && this.queue.length > 0 && !this.busy) {
       if (this.needsCatchUp) {
         if (this.flights.length === 0) void this.resync();

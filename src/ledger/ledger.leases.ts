@@ -108,7 +108,7 @@ export class PostgresPartitionLeases {
         )).rows[0];
         // The row was deleted between the two statements (a release): free now, try again next heartbeat.
         if (row === undefined) return { held: false, owner: '', expiresAtMs: 0 };
-        return { held: row.owner === owner, owner: row.owner, expiresAtMs: Number(row.expires_at) };
+        return { held: row.owner === owner, owner: row.owner, expiresAtMs: Number.parseInt(row.expires_at, 10) };
       },
       async renew() {
         const result = await pool.query(

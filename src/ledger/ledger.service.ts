@@ -10,6 +10,7 @@ import { applyLedgerEvent } from './ledger.evolve.ts';
 import type { LedgerOutcome } from './ledger.results.ts';
 import type { LeaseClaim, PartitionLease } from './ledger.leases.ts';
 import { PartitionOwnership } from './ledger.ownership.ts';
+import { LedgerSnapshotKeeper, type LedgerOpenedFrom } from './ledger.snapshot.ts';
 import { metadataByRecord, recordKeyOfEvent } from './ledger.metadata.ts';
 import { createLedgerState, type LedgerMaps, type LedgerView } from './ledger.state.ts';
 
@@ -47,7 +48,18 @@ export interface LedgerEngineOptions {
    * `ledger_partition_not_owned`.
    */
   standby?: boolean;
+  /**
+   * Save a snapshot of the state every this many partition events (default
+   * 100 000; 0 saves none). Opening loads the latest snapshot and replays
+   * only the events after it.
+   */
+  snapshotEveryEvents?: number;
+  /** Load the latest snapshot on open (default true); false replays the whole stream. */
+  useSnapshots?: boolean;
 }
+
+/** Default of `snapshotEveryEvents`. */
+export const LEDGER_SNAPSHOT_EVERY_EVENTS = 100_000;
 
 interface Waiting {
   command: LedgerCommand;
@@ -104,16 +116,23 @@ export class LedgerEngine {
   private followRestart: NodeJS.Timeout | null = null;
   /** The partition's lease and its heartbeat (null: no lease, the engine always writes). */
   private ownership: PartitionOwnership | null = null;
+  private readonly snapshots: LedgerSnapshotKeeper;
+  /** Id of the partition event at `version` (what a snapshot names), when known. */
+  private lastEventId: string | null = null;
+  private opened: LedgerOpenedFrom = { snapshotVersion: null, snapshotIgnored: null, replayedEvents: 0n };
 
   private constructor(
     private readonly store: EventStore,
     readonly streamId: string,
-    private readonly root: LedgerMaps,
+    private root: LedgerMaps,
     private version: bigint,
     private readonly clock: Clock,
     private readonly batchCommandsMax: number,
     private readonly conflictRetriesMax: number,
-  ) {}
+    snapshotEveryEvents: number,
+  ) {
+    this.snapshots = new LedgerSnapshotKeeper(store, streamId, snapshotEveryEvents);
+  }
 
   static async open(store: EventStore, options: LedgerEngineOptions = {}): Promise<LedgerEngine> {
     const streamId = `ledger-${options.partition ?? 'main'}`;
@@ -121,6 +140,7 @@ export class LedgerEngine {
     const engine = new LedgerEngine(
       store, streamId, root, 0n, options.clock ?? systemClock,
       Math.min(options.batchCommandsMax ?? 1000, EVENTS_PER_APPEND_MAX), options.conflictRetriesMax ?? 5,
+      options.snapshotEveryEvents ?? LEDGER_SNAPSHOT_EVERY_EVENTS,
     );
     if (options.lease) {
       engine.ownership = new PartitionOwnership(options.lease, engine.streamId, {
@@ -132,7 +152,12 @@ export class LedgerEngine {
     }
     // The head before the replay: the live subscription starts there, so nothing appended meanwhile is missed.
     const head = options.follow ?? store.backend === 'postgres' ? await store.headPosition() : null;
+    if (options.useSnapshots !== false) await engine.loadSnapshot();
+    const before = engine.version;
     await engine.readTail();
+    engine.opened.replayedEvents = engine.version - before;
+    // A long replay is saved at once, so the next open starts from here.
+    engine.saveSnapshotIfDue();
     if (head !== null) engine.follow(head);
     engine.ownership?.startHeartbeat();
     return engine;
@@ -141,6 +166,29 @@ export class LedgerEngine {
   /** The partition's state as of the last durable batch (read-only use: queries, balances). */
   get state(): LedgerView {
     return this.root;
+  }
+
+  /** Where the state came from on open: a snapshot (which version), and how many events were replayed. */
+  get openedFrom(): LedgerOpenedFrom {
+    return this.opened;
+  }
+
+  private async loadSnapshot(): Promise<void> {
+    const loaded = await this.snapshots.load();
+    if (loaded === null) return;
+    if ('ignored' in loaded) {
+      this.opened.snapshotIgnored = loaded.ignored;
+      return;
+    }
+    this.root = loaded.maps;
+    this.version = loaded.version;
+    this.lastEventId = loaded.lastEventId;
+    this.opened.snapshotVersion = loaded.version;
+  }
+
+  /** The owner saves (a standby would only repeat the owner's work). */
+  private saveSnapshotIfDue(): void {
+    if (this.ownsPartition) this.snapshots.maybeSave(this.root, this.version, this.lastEventId);
   }
 
   /** Version of the partition stream the state reflects. */
@@ -200,6 +248,7 @@ export class LedgerEngine {
     while (this.busy || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
     for (const waiter of this.versionWaiters.splice(0)) waiter.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     await this.ownership?.stop();
+    await this.snapshots.settled();
   }
 
   /** True when this engine may write its partition: it holds the lease (or needs none). */
@@ -314,7 +363,7 @@ export class LedgerEngine {
     }
     const written = decision.events.length > 0
       ? this.appendEvents(decision.events, metadataByRecord(batch), expectedVersion)
-      : Promise.resolve();
+      : Promise.resolve(null);
     const flight: Flight = { batch, decision, versionAfter: expectedVersion + BigInt(decision.events.length), settled: Promise.resolve() };
     // Settle in order: a flight is judged only after the one before it.
     flight.settled = Promise.allSettled([previous?.settled, written]).then(([, outcome]) => this.complete(flight, outcome!));
@@ -326,11 +375,13 @@ export class LedgerEngine {
     this.flights.splice(index, 1);
     if (outcome.status === 'fulfilled' && !flight.invalid) {
       flight.decision.staged.commitTo(this.root);
+      if (flight.versionAfter !== this.version) this.lastEventId = outcome.value as string | null;
       this.version = flight.versionAfter;
       // The next flight read through this one's overlay: it may now read the root directly.
       this.flights[0]?.decision.staged.rebase(this.root);
       flight.batch.forEach((waiting, i) => waiting.resolve(flight.decision.outcomes[i]!));
       this.settleWaiters();
+      this.saveSnapshotIfDue();
     } else {
       this.fail(flight, outcome.status === 'rejected' ? outcome.reason : undefined);
     }
@@ -368,6 +419,7 @@ export class LedgerEngine {
       await this.readTail();
       this.needsCatchUp = false;
       this.settleWaiters();
+      this.saveSnapshotIfDue();
     } catch (error) {
       // Commands decided now would meet a version conflict anyway: they fail with the read's error.
       if (this.needsCatchUp) for (const waiting of this.queue.splice(0)) waiting.reject(error);
@@ -386,11 +438,12 @@ export class LedgerEngine {
     return this.queue.splice(0, end);
   }
 
-  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>, expectedVersion: bigint): Promise<void> {
+  /** Appends a batch's events; resolves with the id of the last one. */
+  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>, expectedVersion: bigint): Promise<string | null> {
     if (events.length > EVENTS_PER_APPEND_MAX) {
       throw new DaybookError('limit_exceeded', `a ledger batch produced ${events.length} events; at most ${EVENTS_PER_APPEND_MAX} fit one append`, { limit: EVENTS_PER_APPEND_MAX });
     }
-    await this.store.append({
+    const result = await this.store.append({
       streamId: this.streamId,
       expectedVersion: expectedVersion === 0n ? 'no_stream' : expectedVersion,
       events: events.map((event) => {
@@ -399,6 +452,7 @@ export class LedgerEngine {
         return { type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: { actor: 'ledger-engine', ...caller } };
       }),
     });
+    return result.events.at(-1)?.eventId ?? null;
   }
 
   /** Applies every partition event after the current version. */
@@ -408,6 +462,7 @@ export class LedgerEngine {
       for (const event of page) {
         applyLedgerEvent(this.root, decodeLedgerEvent({ type: event.type, data: event.data, schemaVersion: event.schemaVersion }));
         this.version = event.version;
+        this.lastEventId = event.eventId;
       }
       if (page.length < READ_BATCH_MAX) return;
     }

@@ -11,7 +11,7 @@ import { LedgerEngine } from './ledger.service.ts';
 
 const [url, partition, owner, leaseMs, heartbeatMs] = process.argv.slice(2);
 const store = await openEventStore(url!, { poolSize: 2 });
-const leases = await PostgresPartitionLeases.open({ url: url!, owner: owner!, leaseMs: Number(leaseMs), heartbeatMs: Number(heartbeatMs) });
+const leases = await PostgresPartitionLeases.open({ url: url!, owner: owner!, leaseMs: Number.parseInt(leaseMs!, 10), heartbeatMs: Number.parseInt(heartbeatMs!, 10) });
 const engine = await LedgerEngine.open(store, { partition: partition!, lease: leases.lease(partition!) });
 const opened = await engine.executeAll(['bank', 'alice'].map((accountId) => ({
   type: 'OpenAccount' as const, data: { accountId, ledger: 'usd', currency: 'USD' as const },

@@ -5,19 +5,23 @@
  * cross-currency transfer with half-even rounding, payment through the
  * clearing account, freeze, close with a sweep), tier limits per
  * transaction and per UTC day, frozen and closed accounts, idempotency keys,
- * metadata, a restart half way through a transaction, and the read model
+ * metadata, a restart half way through a transaction, freezes racing
+ * movements already under way, and the read model
  * (balances, history pages, as-of balances, live equals rebuilt). After each
  * test, every ledger balances to zero per currency.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RecordedEvent } from '../eventstore/index.ts';
+import type { EventStore, RecordedEvent, StreamWrite } from '../eventstore/index.ts';
+import { isDaybookError } from '../kernel/errors.ts';
 import { PAGE_SIZE_MAX } from '../kernel/limits.ts';
 import { describeIfPostgres } from '../../test/support/postgres.ts';
 import { openBankHarness, POSTGRES_BANK_BACKEND, SQLITE_BANK_BACKEND, type BankBackend, type BankHarness } from './banking.harness.ts';
 import { customerLedgerAccount, systemLedgerAccounts } from './banking.ledgerPlan.ts';
 import { InMemoryBankingReadModel } from './banking.readModel.memory.ts';
 import { BANKING_STREAM_PREFIXES } from './banking.runtime.ts';
-import { HOUR, T0 } from './banking.testkit.ts';
+import { BankingService } from './banking.service.ts';
+import type { TransactionResult } from './banking.service.types.ts';
+import { counterIds, HOUR, T0 } from './banking.testkit.ts';
 
 function describeBanking(backend: BankBackend): void {
   describe(`banking service on ${backend.name}`, () => {
@@ -182,6 +186,65 @@ function describeBanking(backend: BankBackend): void {
         await h.bank.unfreeze({ accountId: 'a' });
         await nothingWritten(() => h.bank.unfreeze({ accountId: 'a' }), 'account_not_frozen');
         expect((await h.bank.transfer({ fromAccountId: 'b', toAccountId: 'a', amountMinor: 1n })).status).toBe('completed');
+      });
+
+      it('a freeze acknowledged while a credit, a transfer in and a debit are under way stops all three', async () => {
+        await account('merchant', { balanceMinor: 1_000n });
+        await account('payer', { balanceMinor: 5_000n });
+        // A second service on the same store and ledger (as another process would be) whose transaction writes wait at a gate:
+        // each movement has read the merchant's account as not frozen, and is held right before it writes.
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => { release = resolve; });
+        let held = 0;
+        let allHeld!: () => void;
+        const heldAll = new Promise<void>((resolve) => { allHeld = resolve; });
+        const gated: EventStore = {
+          ...h.store,
+          async append(writes) {
+            const list: readonly StreamWrite[] = Array.isArray(writes) ? writes : [writes as StreamWrite];
+            if (list.some((write) => write.events.some((event) => event.type === 'TransactionInitiated'))) {
+              held += 1;
+              if (held === 3) allHeld();
+              await gate;
+            }
+            return h.store.append(writes);
+          },
+        };
+        const racing = await BankingService.open(gated, { ledger: h.bank.ledger, clock: h.clock, ids: counterIds('race') });
+        const deposit = racing.deposit({ accountId: 'merchant', amountMinor: 100n, idempotencyKey: 'race-deposit' });
+        const transferIn = racing.transfer({ fromAccountId: 'payer', toAccountId: 'merchant', amountMinor: 200n, idempotencyKey: 'race-transfer' });
+        const withdrawal = racing.withdraw({ accountId: 'merchant', amountMinor: 300n, idempotencyKey: 'race-withdrawal' }).catch((error: unknown) => error);
+        await heldAll;
+        await h.bank.freeze({ accountId: 'merchant', reason: 'fraud review' });
+        const atFreeze = h.ledgerBalance('merchant');
+        release();
+        expect(await deposit).toMatchObject({ status: 'failed', failed: { reason: 'account_frozen' } });
+        expect(await transferIn).toMatchObject({ status: 'failed', failed: { reason: 'account_frozen' } });
+        // The debit's authorization meets the freeze on the account's own stream: refused before it is written.
+        expect(await withdrawal).toMatchObject({ code: 'account_frozen' });
+        expect(atFreeze).toBe(1_000n);
+        expect(h.ledgerBalance('merchant')).toBe(1_000n);
+        expect(h.ledgerBalance('payer')).toBe(5_000n);
+        await h.bank.unfreeze({ accountId: 'merchant' });
+        expect(await h.bank.deposit({ accountId: 'merchant', amountMinor: 5n })).toMatchObject({ status: 'completed' });
+        expect(h.ledgerBalance('merchant')).toBe(1_005n);
+      });
+
+      it('credits racing a freeze: the balance when the freeze is acknowledged is final, and every credit is counted in it or refused as frozen', async () => {
+        await account('hot');
+        const credits = Array.from({ length: 40 }, (_, i) => h.bank.deposit({ accountId: 'hot', amountMinor: 1n, idempotencyKey: `hot-${i}` })
+          .then((result): TransactionResult | unknown => result, (error: unknown) => error));
+        const atFreeze = h.bank.freeze({ accountId: 'hot', reason: 'review' }).then(() => h.ledgerBalance('hot'));
+        const balanceAtFreeze = await atFreeze;
+        const outcomes = await Promise.all(credits);
+        expect(h.ledgerBalance('hot')).toBe(balanceAtFreeze);
+        const completed = outcomes.filter((outcome) => (outcome as TransactionResult).status === 'completed');
+        expect(BigInt(completed.length)).toBe(balanceAtFreeze);
+        for (const outcome of outcomes) {
+          if ((outcome as TransactionResult).status === 'completed') continue;
+          const refusedAsFrozen = isDaybookError(outcome, 'account_frozen') || (outcome as TransactionResult).failed?.reason === 'account_frozen';
+          expect(refusedAsFrozen, `unexpected outcome ${JSON.stringify(outcome, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`).toBe(true);
+        }
       });
 
       it('a closed account refuses everything', async () => {

@@ -149,7 +149,12 @@ function describeSnapshots(name: string, factory: () => Promise<{ url: string; c
       (unbalanced.accounts[0] as { balances: { creditsPosted: string } }).balances.creditsPosted = '123456';
       const badAmount = JSON.parse(JSON.stringify(valid)) as typeof valid;
       (badAmount.accounts[1] as { balances: { debitsPosted: string } }).balances.debitsPosted = '1.5';
+      const badTransfer = JSON.parse(JSON.stringify(valid)) as typeof valid;
+      const tupleIndex = badTransfer.transfers.findIndex((item) => Array.isArray(item));
+      expect(tupleIndex).toBeGreaterThanOrEqual(0);
+      (badTransfer.transfers[tupleIndex] as unknown[])[7] = '1e3';
       const corrupted: unknown[] = [
+        badTransfer,
         { format: 'something else' },
         'not even an object',
         unbalanced,

@@ -4,7 +4,7 @@ import type { Json } from '../kernel/json.ts';
 import { CURRENCY_EXPONENT, type Currency } from '../kernel/money.ts';
 import { decodeLedgerValue, encodeLedgerValue } from './ledger.codec.ts';
 import { createLedgerState, type LedgerMaps } from './ledger.state.ts';
-import type { AccountRecord, BalanceHistoryNode, EntryRecord, TransferRecord } from './ledger.types.ts';
+import type { AccountRecord, AppliedTransfer, Balances, BalanceHistoryNode, EntryRecord, TransferRecord } from './ledger.types.ts';
 
 /**
  * A ledger partition's state as a snapshot: every account (with its balance
@@ -41,7 +41,7 @@ export function encodeLedgerSnapshot(state: LedgerMaps, lastEventId: string): Le
   const accounts: Json[] = [];
   for (const account of state.accounts.values()) accounts.push(encodeLedgerValue(flattenHistory(account)));
   const transfers: Json[] = [];
-  for (const transfer of state.transfers.values()) transfers.push(encodeLedgerValue(transfer));
+  for (const transfer of state.transfers.values()) transfers.push(encodeTransfer(transfer));
   const entries: Json[] = [];
   for (const entry of state.entries.values()) entries.push(encodeLedgerValue(entry));
   return { format: FORMAT, formatVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, lastEventId, ledgers: [...state.ledgers], accounts, transfers, entries };
@@ -63,7 +63,7 @@ export function decodeLedgerSnapshot(raw: unknown): { maps: LedgerMaps; lastEven
     maps.setLedgerCurrency(pair[0], pair[1]);
   }
   for (const item of accounts) maps.setAccount(linkHistory(record<SnapshotAccount>(item, 'accountId')));
-  for (const item of transfers) maps.setTransfer(record<TransferRecord>(item, 'transferId'));
+  for (const item of transfers) maps.setTransfer(Array.isArray(item) ? decodeTransferTuple(item) : record<TransferRecord>(item, 'transferId'));
   for (const item of entries) maps.setEntry(record<EntryRecord>(item, 'entryId'));
   checkBalanced(maps);
   return { maps, lastEventId };
@@ -72,6 +72,71 @@ export function decodeLedgerSnapshot(raw: unknown): { maps: LedgerMaps; lastEven
 function record<T>(item: unknown, idKey: string): T {
   if (item === null || typeof item !== 'object' || typeof (item as Record<string, unknown>)[idKey] !== 'string') throw corrupt(`a record has no ${idKey}`);
   return decodeLedgerValue(item, 'snapshot') as T;
+}
+
+/**
+ * Transfers are most of a long partition's state, and most are created
+ * ones whose request names the same accounts and ledger as the record: those
+ * are written as one array each (balances as one `dp,dP,cp,cP` string), a
+ * fifth of the object form's size and several times faster to read back.
+ * Any other transfer keeps the object form.
+ */
+type TransferTuple = [
+  0, string, string, string, string, string, string, string, string, string, number, string | null, number | null,
+  string, number, number, number, string, Json,
+];
+
+function encodeTransfer(transfer: TransferRecord): Json {
+  if (transfer.status !== 'applied' || transfer.request.kind !== 'create') return encodeLedgerValue(transfer);
+  const { request } = transfer;
+  if (request.debitAccountId !== transfer.debitAccountId || request.creditAccountId !== transfer.creditAccountId || request.ledger !== transfer.ledger) {
+    return encodeLedgerValue(transfer);
+  }
+  const { flags } = request;
+  const flagBits = (flags.pending ? 1 : 0) | (flags.linked ? 2 : 0) | (flags.balancingDebit ? 4 : 0) | (flags.balancingCredit ? 8 : 0);
+  const tuple: TransferTuple = [
+    0, transfer.transferId, transfer.kind, transfer.debitAccountId, transfer.creditAccountId, transfer.ledger, transfer.currency,
+    transfer.amountMinor.toString(), balancesText(transfer.debitBalances), balancesText(transfer.creditBalances), transfer.atMs,
+    transfer.pendingState, transfer.expiresAtMs, request.amountMinor.toString(), request.code, flagBits, request.timeoutMs, request.userData,
+    { ...request.metadata },
+  ];
+  return tuple;
+}
+
+function decodeTransferTuple(item: unknown[]): TransferRecord {
+  if (item.length !== 19 || item[0] !== 0) throw corrupt('a transfer is malformed');
+  const [, transferId, kind, debitAccountId, creditAccountId, ledger, currency, amount, debitBalances, creditBalances, atMs, pendingState, expiresAtMs,
+    requestAmount, code, flagBits, timeoutMs, userData, metadata] = item as TransferTuple;
+  for (const text of [transferId, kind, debitAccountId, creditAccountId, ledger, currency, userData]) if (typeof text !== 'string') throw corrupt('a transfer is malformed');
+  for (const value of [atMs, code, flagBits, timeoutMs]) if (typeof value !== 'number') throw corrupt('a transfer is malformed');
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw corrupt('a transfer is malformed');
+  return {
+    status: 'applied', transferId, kind: kind as AppliedTransfer['kind'], debitAccountId, creditAccountId, ledger, currency: currency as Currency,
+    amountMinor: exactInteger(amount), debitBalances: balancesOf(debitBalances), creditBalances: balancesOf(creditBalances), atMs,
+    pendingState: pendingState as AppliedTransfer['pendingState'], expiresAtMs,
+    request: {
+      kind: 'create', debitAccountId, creditAccountId, amountMinor: exactInteger(requestAmount), ledger, code,
+      flags: { pending: (flagBits & 1) !== 0, linked: (flagBits & 2) !== 0, balancingDebit: (flagBits & 4) !== 0, balancingCredit: (flagBits & 8) !== 0 },
+      timeoutMs, userData, metadata: metadata as Record<string, string>,
+    },
+  };
+}
+
+const INTEGER_TEXT = /^-?(0|[1-9][0-9]*)$/;
+
+function exactInteger(text: unknown): bigint {
+  if (typeof text !== 'string' || !INTEGER_TEXT.test(text)) throw corrupt('an amount is not an integer string');
+  return BigInt(text);
+}
+
+function balancesText(balances: Balances): string {
+  return `${balances.debitsPending},${balances.debitsPosted},${balances.creditsPending},${balances.creditsPosted}`;
+}
+
+function balancesOf(text: unknown): Balances {
+  const parts = typeof text === 'string' ? text.split(',') : [];
+  if (parts.length !== 4) throw corrupt('balances are malformed');
+  return { debitsPending: exactInteger(parts[0]), debitsPosted: exactInteger(parts[1]), creditsPending: exactInteger(parts[2]), creditsPosted: exactInteger(parts[3]) };
 }
 
 function flattenHistory(account: AccountRecord): SnapshotAccount {

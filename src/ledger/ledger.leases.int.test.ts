@@ -57,7 +57,7 @@ describeIfConcurrentPostgres('ledger partition leases (PostgreSQL, several proce
   afterAll(async () => { await store?.close(); await database?.drop(); });
   afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup(); });
 
-  async function leasesFor(owner: string, leaseMs = 1000, heartbeatMs = 100): Promise<PostgresPartitionLeases> {
+  async function leasesFor(owner: string, leaseMs = 5000, heartbeatMs = 100): Promise<PostgresPartitionLeases> {
     const leases = await PostgresPartitionLeases.open({ url: database.url, owner, leaseMs, heartbeatMs });
     cleanups.push(() => leases.close());
     return leases;
@@ -94,7 +94,7 @@ describeIfConcurrentPostgres('ledger partition leases (PostgreSQL, several proce
 
   it('a SIGKILLed owner process\'s partition is taken over once its lease lapsed, and the new owner writes on top of its events', async () => {
     // Long enough that a starved (shared) machine does not let the live child's lease lapse before the kill.
-    const leaseMs = 3000;
+    const leaseMs = 5000;
     const child = await startOwner(database.url, 'killed', 'child-owner', leaseMs, 100);
     let killed = false;
     cleanups.push(async () => { if (!killed) await child.kill(); });
@@ -122,7 +122,7 @@ describeIfConcurrentPostgres('ledger partition leases (PostgreSQL, several proce
   });
 
   it('an owner whose lease was taken from it refuses new commands; the store would refuse its stale writes anyway', async () => {
-    const owner = await engine(await leasesFor('slow-owner', 1000, 100), 'stolen');
+    const owner = await engine(await leasesFor('slow-owner', 5000, 100), 'stolen');
     await owner.executeAll(['bank', 'alice'].map((accountId) => ({ type: 'OpenAccount' as const, data: { accountId, ledger: 'usd', currency: 'USD' as const } })));
     // As if the owner had paused past its lease: another process holds the row now, far into the future.
     const client = new pg.Client({ connectionString: database.url });

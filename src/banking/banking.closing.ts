@@ -32,6 +32,11 @@ import type { TransactionInitiated } from './transaction.events.ts';
  * Without a sweep account, money that arrived after the check is found in
  * the closed ledger account: the ledger account is reopened and the close
  * refused with sweep_account_required.
+ *
+ * A frozen account's ledger account is already closed (the freeze's fence,
+ * see banking.freezing.ts): the sweep reopens it in the same ledger batch,
+ * right before the balancing transfer and the close, and a close that fails
+ * leaves it closed, so the freeze still holds.
  */
 export async function closeAccount(runtime: BankingRuntime, input: CloseAccountInput, context?: OperationContext): Promise<CloseAccountResult> {
   const checks = new FieldChecks();
@@ -56,7 +61,7 @@ export async function closeAccount(runtime: BankingRuntime, input: CloseAccountI
       runtime.accounts.decider.decide(command(balanceMinor, sweep.transactionId), account.state);
       const opened = account.state as OpenedAccountState;
       const swept = target === null || (balanceMinor === 0n && sweep.loaded.state.status === 'none')
-        ? await closeWithoutSweep(runtime, accountId, target !== null)
+        ? await closeWithoutSweep(runtime, accountId, target !== null, opened.frozen)
         : await closeWithSweep(runtime, opened, target.accountId, sweep, hash, ctx);
       if (swept === 'retry') continue;
       const movedMinor = swept?.status === 'completed' ? BigInt(swept.completed!.finalAmount) : 0n;
@@ -106,13 +111,14 @@ async function currentSweep(runtime: BankingRuntime, accountId: string, hash: st
 }
 
 /** Closes the ledger account; money found in it (it arrived after the check) reopens it. */
-async function closeWithoutSweep(runtime: BankingRuntime, accountId: string, targetNamed: boolean): Promise<null | 'retry'> {
+async function closeWithoutSweep(runtime: BankingRuntime, accountId: string, targetNamed: boolean, frozen: boolean): Promise<null | 'retry'> {
   const ledgerId = customerLedgerAccount(accountId);
   const outcome = await runtime.ledger.execute({ type: 'CloseAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } });
   requireClosed(outcome);
   const balanceMinor = ledgerBalanceMinor(runtime, accountId);
   if (balanceMinor === 0n) return null;
-  await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } });
+  // A frozen account's ledger account stays closed: that is the freeze.
+  if (!frozen) await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } });
   if (targetNamed) return 'retry';
   throw new DaybookError('sweep_account_required', `account ${accountId} holds ${balanceMinor}; name an account to move it to`, {
     accountId, balanceMinor: balanceMinor.toString(),
@@ -133,7 +139,11 @@ async function closeWithSweep(
     : await initiateSweep(runtime, accountId, targetId, currency, sweep, hash, ctx);
   if (initiated === null) return 'retry';
   const atMs = runtime.clock.nowMs();
-  const [transfer, close] = await runtime.ledger.executeAll([
+  const ledgerId = customerLedgerAccount(accountId);
+  // Decided one after another in one batch: nothing moves into the reopened account between the reopen and the close.
+  const reopen = account.frozen ? [{ type: 'ReopenAccount' as const, data: { accountId: ledgerId, atMs } }] : [];
+  const outcomes = await runtime.ledger.executeAll([
+    ...reopen,
     {
       type: 'CreateTransfer',
       data: {
@@ -141,8 +151,9 @@ async function closeWithSweep(
         amountMinor: AMOUNT_MINOR_MAX, ledger: ledgerOf(currency), flags: { balancingDebit: true }, atMs,
       },
     },
-    { type: 'CloseAccount', data: { accountId: customerLedgerAccount(accountId), atMs } },
+    { type: 'CloseAccount', data: { accountId: ledgerId, atMs } },
   ]);
+  const [transfer, close] = outcomes.slice(reopen.length);
   requireClosed(close!);
   const result = await recordSettlement(runtime, initiated, transfer!, ctx, { replayed: false, causationId: undefined, authorized: false }, (booked) => {
     const moved = booked.result.kind === 'transfer' ? booked.result.amountMinor : 0n;
@@ -150,8 +161,8 @@ async function closeWithSweep(
   });
   const left = ledgerBalanceMinor(runtime, accountId);
   if (left !== 0n) {
-    // The sweep failed (say the target was closed meanwhile): the account stays open, and says why.
-    await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: customerLedgerAccount(accountId), atMs: runtime.clock.nowMs() } });
+    // The sweep failed (say the target was closed meanwhile): the account stays open (its ledger account closed if it is frozen), and says why.
+    if (!account.frozen) await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } });
     const failure = result.failed;
     const code: ErrorCode = failure !== null && isErrorCode(failure.reason) ? failure.reason : 'sweep_account_required';
     throw new DaybookError(code, `the closing sweep of account ${accountId} failed: ${failure?.message ?? `${left} left`}`, {

@@ -1,10 +1,12 @@
 /**
- * A banking service on a real SQLite store in a temporary folder, with a
- * fixed clock and readable ids, for the integration and property tests.
+ * A banking service on a real store (SQLite in a temporary folder, or a
+ * fresh PostgreSQL database from the test harness), with a fixed clock and
+ * readable ids, for the integration and property tests.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestDatabase } from '../../test/support/postgres.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { fixedClock } from '../kernel/clock.ts';
@@ -29,10 +31,30 @@ export type BankHarness = {
   close(): Promise<void>;
 };
 
-/** A banking service on a fresh SQLite store in a temporary folder, with customer `cus-1` registered. */
-export async function openBankHarness(): Promise<BankHarness> {
-  const dir = mkdtempSync(join(tmpdir(), 'daybook-banking-'));
-  const store = await openEventStore(`sqlite:${join(dir, 'events.db')}`);
+/** Where a harness keeps its events: a fresh, empty store each time. */
+export type BankBackend = { readonly name: 'sqlite' | 'postgres'; fresh(): Promise<{ url: string; cleanup(): Promise<void> }> };
+
+export const SQLITE_BANK_BACKEND: BankBackend = {
+  name: 'sqlite',
+  async fresh() {
+    const dir = mkdtempSync(join(tmpdir(), 'daybook-banking-'));
+    return { url: `sqlite:${join(dir, 'events.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+};
+
+/** A new database on the test PostgreSQL per harness (use inside `describeIfPostgres`). */
+export const POSTGRES_BANK_BACKEND: BankBackend = {
+  name: 'postgres',
+  async fresh() {
+    const database = await createTestDatabase();
+    return { url: database.url, cleanup: () => database.drop() };
+  },
+};
+
+/** A banking service on a fresh store, with customer `cus-1` registered. */
+export async function openBankHarness(backend: BankBackend = SQLITE_BANK_BACKEND): Promise<BankHarness> {
+  const { url, cleanup } = await backend.fresh();
+  const store = await openEventStore(url);
   const clock = fixedClock(T0);
   const ids = counterIds();
   let bank = await BankingService.open(store, { clock, ids });
@@ -61,7 +83,7 @@ export async function openBankHarness(): Promise<BankHarness> {
     async close() {
       await bank.ledger.close();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await cleanup();
     },
   };
 }

@@ -15,6 +15,7 @@ import {
 import type { TransactionResult } from './banking.service.types.ts';
 import { BANKING_CURRENCIES, type BankingCurrency, type ComplianceFlags, type OperationContext, type TransactionType } from './banking.types.ts';
 import { requireMovable, type BankAccountState } from './bankAccount.decider.ts';
+import { refusalOf } from './banking.freezing.ts';
 import type { BankAccountEvent } from './bankAccount.events.ts';
 import type { TransactionState } from './transaction.decider.ts';
 import type { TransactionEvent, TransactionInitiated } from './transaction.events.ts';
@@ -281,7 +282,8 @@ async function appendSettlement(
         await runtime.store.append(runtime.transactions.write(transactionId, txn, events, metadata));
         return resultOf(runtime.transactions.applied(transactionId, txn, events).state as Exclude<TransactionState, { status: 'none' }>, options.replayed);
       }
-      const { code, message } = outcome.rejection;
+      // A refusal because a frozen account's ledger account is closed (the freeze's fence) is recorded as account_frozen.
+      const { code, message } = await refusalOf(runtime, outcome.rejection);
       const events = runtime.transactions.decider.decide({
         type: 'FailTransaction', data: { transactionId, reason: code, message: message.slice(0, REASON_LENGTH_MAX), atMs },
       }, txn.state);

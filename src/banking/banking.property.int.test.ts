@@ -1,5 +1,6 @@
 /**
- * Property test of the banking service on a real SQLite store: random
+ * Property test of the banking service on a real store (SQLite, 25 runs;
+ * PostgreSQL, a fresh database per run, 8 runs): random
  * sequences of operations (deposits, withdrawals, transfers, cross-currency
  * transfers, payments, freezes, closes, time passing, idempotency keys reused
  * with the same or another body), refusals included. After every step each
@@ -11,7 +12,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDaybookError } from '../kernel/errors.ts';
-import { openBankHarness, type BankHarness } from './banking.harness.ts';
+import { describeIfPostgres } from '../../test/support/postgres.ts';
+import { openBankHarness, POSTGRES_BANK_BACKEND, SQLITE_BANK_BACKEND, type BankBackend, type BankHarness } from './banking.harness.ts';
 import { customerLedgerAccount, systemLedgerAccounts } from './banking.ledgerPlan.ts';
 import { InMemoryBankingReadModel } from './banking.readModel.memory.ts';
 import type { TransactionResult } from './banking.service.types.ts';
@@ -73,40 +75,46 @@ async function runStep(h: BankHarness, current: Step): Promise<{ result: unknown
   }
 }
 
-describe('banking service properties', () => {
-  it('keeps every ledger balanced, retries harmless, and the read model equal to a replay', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(aStep, { minLength: 1, maxLength: 25 }), async (steps) => {
-      const h = await openBankHarness();
-      try {
-        for (const setup of ACCOUNTS) await h.account(setup.id, { currency: setup.currency, tier: setup.tier, balanceMinor: setup.balanceMinor });
-        const live = new InMemoryBankingReadModel();
-        await live.catchUp(h.store);
-        for (const current of steps) {
-          if (current.name === 'wait') {
-            h.clock.advance((current as { hours: number }).hours * HOUR);
-            continue;
-          }
-          const move = current as Step;
-          const first = await runStep(h, move);
-          expectLedgerInvariants(h, move.name);
-          if (move.key !== undefined && 'result' in first) {
-            const head = await h.store.headPosition();
-            const again = await runStep(h, move);
-            expect(again, `retrying ${move.name}`).toEqual({ result: { ...(first.result as TransactionResult), replayed: true } });
-            expect(await h.store.headPosition(), `retrying ${move.name} wrote events`).toBe(head);
-          }
+function describeProperties(backend: BankBackend, numRuns: number): void {
+  describe(`banking service properties on ${backend.name}`, () => {
+    it('keeps every ledger balanced, retries harmless, and the read model equal to a replay', async () => {
+      await fc.assert(fc.asyncProperty(fc.array(aStep, { minLength: 1, maxLength: 25 }), async (steps) => {
+        const h = await openBankHarness(backend);
+        try {
+          for (const setup of ACCOUNTS) await h.account(setup.id, { currency: setup.currency, tier: setup.tier, balanceMinor: setup.balanceMinor });
+          const live = new InMemoryBankingReadModel();
           await live.catchUp(h.store);
+          for (const current of steps) {
+            if (current.name === 'wait') {
+              h.clock.advance((current as { hours: number }).hours * HOUR);
+              continue;
+            }
+            const move = current as Step;
+            const first = await runStep(h, move);
+            expectLedgerInvariants(h, move.name);
+            if (move.key !== undefined && 'result' in first) {
+              const head = await h.store.headPosition();
+              const again = await runStep(h, move);
+              expect(again, `retrying ${move.name}`).toEqual({ result: { ...(first.result as TransactionResult), replayed: true } });
+              expect(await h.store.headPosition(), `retrying ${move.name} wrote events`).toBe(head);
+            }
+            await live.catchUp(h.store);
+          }
+          const rebuilt = await InMemoryBankingReadModel.rebuild(h.store);
+          expect(live.snapshot()).toEqual(rebuilt.snapshot());
+          for (const { id } of ACCOUNTS) {
+            const balance = (await rebuilt.balance(id))!;
+            expect(balance.postedMinor, `${id} read model vs ledger`).toBe(h.ledgerBalance(id));
+            expect(balance.pendingMinor).toBe(0n);
+          }
+        } finally {
+          await h.close();
         }
-        const rebuilt = await InMemoryBankingReadModel.rebuild(h.store);
-        expect(live.snapshot()).toEqual(rebuilt.snapshot());
-        for (const { id } of ACCOUNTS) {
-          const balance = (await rebuilt.balance(id))!;
-          expect(balance.postedMinor, `${id} read model vs ledger`).toBe(h.ledgerBalance(id));
-          expect(balance.pendingMinor).toBe(0n);
-        }
-      } finally {
-        await h.close();
-      }
-    }), { numRuns: 25 });
-  }, 300_000);
-});
+      }), { numRuns });
+    }, 300_000);
+  });
+}
+
+describeProperties(SQLITE_BANK_BACKEND, 25);
+
+describeIfPostgres('banking service properties (postgres)', () => describeProperties(POSTGRES_BANK_BACKEND, 8));

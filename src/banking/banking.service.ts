@@ -5,6 +5,7 @@ import { uuidV7Generator, type IdGenerator } from '../kernel/ids.ts';
 import { toDaybookError, type LedgerOutcome } from '../ledger/index.ts';
 import { LedgerEngine } from '../ledger/ledger.service.ts';
 import { checkId, FieldChecks } from './banking.checks.ts';
+import { freezeAccount, unfreezeAccount } from './banking.freezing.ts';
 import { closeAccount, ledgerBalanceMinor } from './banking.closing.ts';
 import { openCustomerLedgerAccount, systemLedgerAccounts } from './banking.ledgerPlan.ts';
 import { resultOf, runMovement, type MovementRequest } from './banking.movements.ts';
@@ -157,21 +158,19 @@ export class BankingService {
     }, context);
   }
 
-  /** Freezes an account: it neither sends nor receives until unfrozen (closing still sweeps it). */
-  async freeze(input: FreezeInput, context?: OperationContext): Promise<OpenedAccountState> {
+  /**
+   * Freezes an account: it neither sends nor receives until unfrozen (closing
+   * still sweeps it). Once this resolves, no movement of the account
+   * succeeds, not even one already under way (see banking.freezing.ts).
+   */
+  freeze(input: FreezeInput, context?: OperationContext): Promise<OpenedAccountState> {
     requireIds({ accountId: input.accountId });
-    const { loaded } = await decideAndAppend(this.runtime.accounts, input.accountId, () => ({
-      type: 'FreezeBankAccount' as const, data: { accountId: input.accountId, reason: input.reason, atMs: this.runtime.clock.nowMs() },
-    }), metadataFor(resolveContext(this.runtime, context)));
-    return loaded.state as OpenedAccountState;
+    return freezeAccount(this.runtime, input, context);
   }
 
-  async unfreeze(input: UnfreezeInput, context?: OperationContext): Promise<OpenedAccountState> {
+  unfreeze(input: UnfreezeInput, context?: OperationContext): Promise<OpenedAccountState> {
     requireIds({ accountId: input.accountId });
-    const { loaded } = await decideAndAppend(this.runtime.accounts, input.accountId, () => ({
-      type: 'UnfreezeBankAccount' as const, data: { accountId: input.accountId, atMs: this.runtime.clock.nowMs() },
-    }), metadataFor(resolveContext(this.runtime, context)));
-    return loaded.state as OpenedAccountState;
+    return unfreezeAccount(this.runtime, input, context);
   }
 
   /** Closes an account, moving any balance to `sweepToAccountId` (required when the balance is not zero). */

@@ -56,6 +56,8 @@ export const ERROR_TABLE = {
   exceeds_pending_transfer_amount: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
   linked_event_failed: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
   linked_event_chain_open: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  // Another process owns the ledger partition: send the command there, or retry once its lease lapsed.
+  ledger_partition_not_owned: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
   // The same id again with other content: like a reused idempotency key, retrying cannot help.
   account_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
   transfer_exists_with_different_flags: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },

@@ -51,6 +51,8 @@ export const ERROR_CODES = [
   'exceeds_debits',
   'linked_event_failed',
   'linked_event_chain_open',
+  // Another process holds the lease on this ledger partition (PostgreSQL, several processes).
+  'ledger_partition_not_owned',
   // Projections (src/projections): read models, their runners and rebuilds.
   'projection_not_found',
   'projection_rebuild_in_progress',

@@ -28,6 +28,19 @@ export function encodeLedgerEvent(event: LedgerEvent): EncodedLedgerEvent {
   return { type: event.type, schemaVersion: LEDGER_EVENT_SCHEMA_VERSION, data: encodeValue(event.data, '') };
 }
 
+/**
+ * Any ledger value (a record, a request, balances) to JSON by the same rule
+ * as events: bigints as integer strings. Snapshots use it.
+ */
+export function encodeLedgerValue(value: unknown): Json {
+  return encodeValue(value, '');
+}
+
+/** The inverse of `encodeLedgerValue`; a malformed amount is an `integrity_violation` naming `what`. */
+export function decodeLedgerValue(value: unknown, what: string): unknown {
+  return decodeValue(value, '', what);
+}
+
 function encodeValue(value: unknown, key: string): Json {
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return value as Json;

@@ -1,4 +1,4 @@
-import type { EventMetadata, EventStore } from '../eventstore/index.ts';
+import type { EventMetadata, EventStore, Subscription } from '../eventstore/index.ts';
 import { type Clock, systemClock } from '../kernel/clock.ts';
 import { DaybookError, isDaybookError } from '../kernel/errors.ts';
 import { EVENTS_PER_APPEND_MAX, READ_BATCH_MAX } from '../kernel/limits.ts';
@@ -8,6 +8,10 @@ import type { LedgerCommand } from './ledger.commands.ts';
 import type { LedgerEvent } from './ledger.events.ts';
 import { applyLedgerEvent } from './ledger.evolve.ts';
 import type { LedgerOutcome } from './ledger.results.ts';
+import type { LeaseClaim, PartitionLease } from './ledger.leases.ts';
+import { PartitionOwnership } from './ledger.ownership.ts';
+import { LedgerSnapshotKeeper, type LedgerOpenedFrom } from './ledger.snapshot.ts';
+import { metadataByRecord, recordKeyOfEvent } from './ledger.metadata.ts';
 import { createLedgerState, type LedgerMaps, type LedgerView } from './ledger.state.ts';
 
 /** A command as callers hand it in: the engine stamps the time when it decides. */
@@ -23,7 +27,39 @@ export interface LedgerEngineOptions {
   batchCommandsMax?: number;
   /** Attempts at a batch when another process appended to the partition meanwhile. */
   conflictRetriesMax?: number;
+  /**
+   * Follow the partition stream: events other processes append are applied
+   * as soon as the store announces them (default: on PostgreSQL, where
+   * several processes may share a store; SQLite has one writer process).
+   */
+  follow?: boolean;
+  /**
+   * The partition's lease (several processes on one PostgreSQL; see
+   * ledger.leases.ts). The engine writes only while it holds it: commands
+   * given to an engine that does not are refused with
+   * `ledger_partition_not_owned`, naming the holder. Without a lease (SQLite,
+   * one process) the engine always writes.
+   */
+  lease?: PartitionLease;
+  /**
+   * With a lease held by another process: open anyway, serve reads (following
+   * the stream) and take the partition over at the first heartbeat after the
+   * holder's lease lapsed. Without it, such an open fails with
+   * `ledger_partition_not_owned`.
+   */
+  standby?: boolean;
+  /**
+   * Save a snapshot of the state every this many partition events (default
+   * 100 000; 0 saves none). Opening loads the latest snapshot and replays
+   * only the events after it.
+   */
+  snapshotEveryEvents?: number;
+  /** Load the latest snapshot on open (default true); false replays the whole stream. */
+  useSnapshots?: boolean;
 }
+
+/** Default of `snapshotEveryEvents`. */
+export const LEDGER_SNAPSHOT_EVERY_EVENTS = 100_000;
 
 interface Waiting {
   command: LedgerCommand;
@@ -72,16 +108,31 @@ export class LedgerEngine {
   private busy = false;
   private scheduled = false;
   private closed = false;
+  /** Highest partition version the store announced (or a read barrier saw): above `version`, a catch-up is due. */
+  private announcedVersion = 0n;
+  /** Read barriers waiting for the state to reach a version. */
+  private versionWaiters: Array<{ version: bigint; resolve(): void; reject(error: unknown): void }> = [];
+  private subscription: Subscription | null = null;
+  private followRestart: NodeJS.Timeout | null = null;
+  /** The partition's lease and its heartbeat (null: no lease, the engine always writes). */
+  private ownership: PartitionOwnership | null = null;
+  private readonly snapshots: LedgerSnapshotKeeper;
+  /** Id of the partition event at `version` (what a snapshot names), when known. */
+  private lastEventId: string | null = null;
+  private opened: LedgerOpenedFrom = { snapshotVersion: null, snapshotIgnored: null, replayedEvents: 0n };
 
   private constructor(
     private readonly store: EventStore,
     readonly streamId: string,
-    private readonly root: LedgerMaps,
+    private root: LedgerMaps,
     private version: bigint,
     private readonly clock: Clock,
     private readonly batchCommandsMax: number,
     private readonly conflictRetriesMax: number,
-  ) {}
+    snapshotEveryEvents: number,
+  ) {
+    this.snapshots = new LedgerSnapshotKeeper(store, streamId, snapshotEveryEvents);
+  }
 
   static async open(store: EventStore, options: LedgerEngineOptions = {}): Promise<LedgerEngine> {
     const streamId = `ledger-${options.partition ?? 'main'}`;
@@ -89,14 +140,55 @@ export class LedgerEngine {
     const engine = new LedgerEngine(
       store, streamId, root, 0n, options.clock ?? systemClock,
       Math.min(options.batchCommandsMax ?? 1000, EVENTS_PER_APPEND_MAX), options.conflictRetriesMax ?? 5,
+      options.snapshotEveryEvents ?? LEDGER_SNAPSHOT_EVERY_EVENTS,
     );
-    await engine.catchUp();
+    if (options.lease) {
+      engine.ownership = new PartitionOwnership(options.lease, engine.streamId, {
+        // Taken (over): whatever the last holder wrote is read before anything is decided.
+        taken: () => { engine.needsCatchUp = true; engine.pump(); },
+        lost: () => engine.pump(),
+      });
+      await engine.ownership.claim(options.standby === true);
+    }
+    // The head before the replay: the live subscription starts there, so nothing appended meanwhile is missed.
+    const head = options.follow ?? store.backend === 'postgres' ? await store.headPosition() : null;
+    if (options.useSnapshots !== false) await engine.loadSnapshot();
+    const before = engine.version;
+    await engine.readTail();
+    engine.opened.replayedEvents = engine.version - before;
+    // A long replay is saved at once, so the next open starts from here.
+    engine.saveSnapshotIfDue();
+    if (head !== null) engine.follow(head);
+    engine.ownership?.startHeartbeat();
     return engine;
   }
 
   /** The partition's state as of the last durable batch (read-only use: queries, balances). */
   get state(): LedgerView {
     return this.root;
+  }
+
+  /** Where the state came from on open: a snapshot (which version), and how many events were replayed. */
+  get openedFrom(): LedgerOpenedFrom {
+    return this.opened;
+  }
+
+  private async loadSnapshot(): Promise<void> {
+    const loaded = await this.snapshots.load();
+    if (loaded === null) return;
+    if ('ignored' in loaded) {
+      this.opened.snapshotIgnored = loaded.ignored;
+      return;
+    }
+    this.root = loaded.maps;
+    this.version = loaded.version;
+    this.lastEventId = loaded.lastEventId;
+    this.opened.snapshotVersion = loaded.version;
+  }
+
+  /** The owner saves (a standby would only repeat the owner's work). */
+  private saveSnapshotIfDue(): void {
+    if (this.ownsPartition) this.snapshots.maybeSave(this.root, this.version, this.lastEventId);
   }
 
   /** Version of the partition stream the state reflects. */
@@ -111,6 +203,7 @@ export class LedgerEngine {
    */
   execute(request: LedgerRequest, metadata?: EventMetadata): Promise<LedgerOutcome> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
+    if (!this.ownsPartition) return Promise.reject(this.notOwned());
     return new Promise<LedgerOutcome>((resolve, reject) => {
       this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
       this.schedule();
@@ -120,6 +213,7 @@ export class LedgerEngine {
   /** Executes several commands in order, as one batch when they fit: linked chains need this. */
   executeAll(requests: readonly LedgerRequest[], metadata?: EventMetadata): Promise<LedgerOutcome[]> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
+    if (!this.ownsPartition) return Promise.reject(this.notOwned());
     // Queued together before draining starts: an idle engine would otherwise take the first command of a linked chain alone.
     const outcomes = requests.map((request) => new Promise<LedgerOutcome>((resolve, reject) => {
       this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
@@ -128,9 +222,100 @@ export class LedgerEngine {
     return Promise.all(outcomes);
   }
 
+  /**
+   * Read barrier: reads the partition stream's version in the store and
+   * resolves once the state reflects at least that version, so a read made
+   * after it sees every event durable before the call, whichever process
+   * appended it.
+   *
+   * @example
+   * await ledger.catchUp();
+   * const balances = ledger.state.account('merchant')?.balances;
+   */
+  async catchUp(): Promise<void> {
+    if (this.closed) throw new DaybookError('store_closed', 'the ledger engine is closed');
+    const target = await this.store.streamVersion(this.streamId);
+    if (target <= this.version) return;
+    const reached = new Promise<void>((resolve, reject) => this.versionWaiters.push({ version: target, resolve, reject }));
+    this.announce(target);
+    await reached;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.subscription?.close();
+    if (this.followRestart) clearTimeout(this.followRestart);
     while (this.busy || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    for (const waiter of this.versionWaiters.splice(0)) waiter.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
+    await this.ownership?.stop();
+    await this.snapshots.settled();
+  }
+
+  /** True when this engine may write its partition: it holds the lease (or needs none). */
+  get ownsPartition(): boolean {
+    return this.ownership === null || this.ownership.owns;
+  }
+
+  /** Who holds the partition's lease, as last seen (null without a lease). */
+  get leaseHolder(): LeaseClaim | null {
+    return this.ownership?.lastClaim ?? null;
+  }
+
+  private notOwned(): DaybookError {
+    return this.ownership!.notOwned();
+  }
+
+  /**
+   * Follows the store's log from `after` for this partition's events. The
+   * subscription only announces versions; the events are read and applied
+   * from the partition stream while no batch is in flight (an event of our
+   * own batch arrives before the batch completes and must not be applied
+   * twice; a foreign one makes the batch conflict, and the retry catches up).
+   */
+  private follow(after: bigint): void {
+    let subscription: Subscription;
+    try {
+      subscription = this.store.subscribe({ after, category: 'ledger' });
+    } catch {
+      return; // The store was closed under the engine: nothing left to follow.
+    }
+    this.subscription = subscription;
+    let seen = after;
+    void (async () => {
+      try {
+        for await (const event of subscription) {
+          seen = event.position;
+          if (event.streamId === this.streamId) this.announce(event.version);
+        }
+      } catch (error) {
+        // A lost connection ends the subscription: start again from the last event seen (a closed store ends following).
+        if (this.closed || isDaybookError(error, 'store_closed')) return;
+        this.followRestart = setTimeout(() => { this.followRestart = null; if (!this.closed) this.follow(seen); }, 1000);
+        this.followRestart.unref();
+      }
+    })();
+  }
+
+  private announce(version: bigint): void {
+    if (version > this.announcedVersion) this.announcedVersion = version;
+    this.followUp();
+  }
+
+  /** Catches up to an announced version when idle (no batch in flight, no catch-up running). */
+  private followUp(): void {
+    if (this.closed || this.busy || this.flights.length > 0 || this.announcedVersion <= this.version) return;
+    void this.resync();
+  }
+
+  private settleWaiters(error?: unknown): void {
+    if (this.versionWaiters.length === 0) return;
+    const waiting: typeof this.versionWaiters = [];
+    for (const waiter of this.versionWaiters) {
+      if (waiter.version <= this.version) waiter.resolve();
+      else if (error !== undefined) waiter.reject(error);
+      else waiting.push(waiter);
+    }
+    this.versionWaiters = waiting;
   }
 
   /** Commands arriving in the same turn of the event loop are decided together. */
@@ -150,6 +335,10 @@ export class LedgerEngine {
    * batch N. Flights complete strictly in order.
    */
   private pump(): void {
+    if (!this.ownsPartition) {
+      for (const waiting of this.queue.splice(0)) waiting.reject(this.notOwned());
+      return;
+    }
     while (this.flights.length < FLIGHTS_MAX && this.queue.length > 0 && !this.busy) {
       if (this.needsCatchUp) {
         if (this.flights.length === 0) void this.resync();
@@ -174,7 +363,7 @@ export class LedgerEngine {
     }
     const written = decision.events.length > 0
       ? this.appendEvents(decision.events, metadataByRecord(batch), expectedVersion)
-      : Promise.resolve();
+      : Promise.resolve(null);
     const flight: Flight = { batch, decision, versionAfter: expectedVersion + BigInt(decision.events.length), settled: Promise.resolve() };
     // Settle in order: a flight is judged only after the one before it.
     flight.settled = Promise.allSettled([previous?.settled, written]).then(([, outcome]) => this.complete(flight, outcome!));
@@ -186,14 +375,18 @@ export class LedgerEngine {
     this.flights.splice(index, 1);
     if (outcome.status === 'fulfilled' && !flight.invalid) {
       flight.decision.staged.commitTo(this.root);
+      if (flight.versionAfter !== this.version) this.lastEventId = outcome.value as string | null;
       this.version = flight.versionAfter;
       // The next flight read through this one's overlay: it may now read the root directly.
       this.flights[0]?.decision.staged.rebase(this.root);
       flight.batch.forEach((waiting, i) => waiting.resolve(flight.decision.outcomes[i]!));
+      this.settleWaiters();
+      this.saveSnapshotIfDue();
     } else {
       this.fail(flight, outcome.status === 'rejected' ? outcome.reason : undefined);
     }
     this.pump();
+    this.followUp();
   }
 
   /**
@@ -219,13 +412,18 @@ export class LedgerEngine {
     }
   }
 
+  /** Reads the stream's tail into the state; nothing is decided meanwhile. */
   private async resync(): Promise<void> {
     this.busy = true;
     try {
-      await this.catchUp();
+      await this.readTail();
       this.needsCatchUp = false;
+      this.settleWaiters();
+      this.saveSnapshotIfDue();
     } catch (error) {
-      for (const waiting of this.queue.splice(0)) waiting.reject(error);
+      // Commands decided now would meet a version conflict anyway: they fail with the read's error.
+      if (this.needsCatchUp) for (const waiting of this.queue.splice(0)) waiting.reject(error);
+      this.settleWaiters(error);
     } finally {
       this.busy = false;
     }
@@ -240,11 +438,12 @@ export class LedgerEngine {
     return this.queue.splice(0, end);
   }
 
-  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>, expectedVersion: bigint): Promise<void> {
+  /** Appends a batch's events; resolves with the id of the last one. */
+  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>, expectedVersion: bigint): Promise<string | null> {
     if (events.length > EVENTS_PER_APPEND_MAX) {
       throw new DaybookError('limit_exceeded', `a ledger batch produced ${events.length} events; at most ${EVENTS_PER_APPEND_MAX} fit one append`, { limit: EVENTS_PER_APPEND_MAX });
     }
-    await this.store.append({
+    const result = await this.store.append({
       streamId: this.streamId,
       expectedVersion: expectedVersion === 0n ? 'no_stream' : expectedVersion,
       events: events.map((event) => {
@@ -253,15 +452,17 @@ export class LedgerEngine {
         return { type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: { actor: 'ledger-engine', ...caller } };
       }),
     });
+    return result.events.at(-1)?.eventId ?? null;
   }
 
   /** Applies every partition event after the current version. */
-  private async catchUp(): Promise<void> {
+  private async readTail(): Promise<void> {
     for (;;) {
       const page = await this.store.readStream(this.streamId, { fromVersion: this.version + 1n, limit: READ_BATCH_MAX });
       for (const event of page) {
         applyLedgerEvent(this.root, decodeLedgerEvent({ type: event.type, data: event.data, schemaVersion: event.schemaVersion }));
         this.version = event.version;
+        this.lastEventId = event.eventId;
       }
       if (page.length < READ_BATCH_MAX) return;
     }
@@ -271,42 +472,6 @@ export class LedgerEngine {
 function isLinkedCommand(command: LedgerCommand): boolean {
   return (command.type === 'CreateTransfer' || command.type === 'PostPendingTransfer' || command.type === 'VoidPendingTransfer')
     && command.data.flags?.linked === true;
-}
-
-/**
- * Events do not say which command of the batch caused them, but each names
- * the record it is about (account, transfer or entry id), as its command
- * does: that key carries the caller's metadata over to the events.
- */
-function metadataByRecord(batch: readonly Waiting[]): Map<string, EventMetadata> {
-  const byKey = new Map<string, EventMetadata>();
-  for (const { command, metadata } of batch) {
-    const key = metadata === undefined ? undefined : recordKeyOfCommand(command);
-    if (key !== undefined && !byKey.has(key)) byKey.set(key, metadata!);
-  }
-  return byKey;
-}
-
-function recordKeyOfCommand(command: LedgerCommand): string | undefined {
-  const data = command.data as unknown as Record<string, unknown>;
-  switch (command.type) {
-    case 'OpenAccount': case 'CloseAccount': case 'ReopenAccount': return `account:${String(data.accountId)}`;
-    case 'CreateTransfer': case 'PostPendingTransfer': case 'VoidPendingTransfer': return `transfer:${String(data.transferId)}`;
-    case 'ExpirePendingTransfer': return `expiry:${String(data.pendingId)}`;
-    case 'RecordJournalEntry': return `entry:${String(data.entryId)}`;
-    case 'ReverseJournalEntry': return `entry:${String(data.reversalId)}`;
-    default: return undefined;
-  }
-}
-
-function recordKeyOfEvent(event: LedgerEvent): string {
-  switch (event.type) {
-    case 'AccountOpened': case 'AccountClosed': case 'AccountReopened': return `account:${event.data.accountId}`;
-    case 'PendingTransferExpired': return `expiry:${event.data.pendingId}`;
-    case 'JournalEntryRecorded': case 'JournalEntryFailed': return `entry:${event.data.entryId}`;
-    case 'JournalEntryReversed': return `entry:${event.data.reversalId}`;
-    default: return `transfer:${event.data.transferId}`;
-  }
 }
 
 function stamp(command: LedgerCommand, atMs: number): LedgerCommand {

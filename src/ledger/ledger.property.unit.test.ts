@@ -238,12 +238,16 @@ function checkRetry(root: LedgerMaps, commands: LedgerCommand[], first: LedgerOu
 }
 
 // endOnFailure: a failing run prints its last commands (see runSteps); shrinking runs this long takes too long to help.
+// A fixed seed (DAYBOOK_FC_SEED to explore others) keeps the run, and so the coverage check below, the same on every machine:
+// with a random one, a rare case could go unreached in one run in many and fail CI for nothing.
+const SEED = Number(process.env.DAYBOOK_FC_SEED ?? 20_261_125);
+
 describe('given random sequences of ledger commands', () => {
   it('keeps every invariant and agrees with the reference model at every step', () => {
-    fc.assert(fc.property(fc.array(aStep, { minLength: 1, maxLength: 40 }), runSteps), { numRuns: 200, endOnFailure: true });
+    fc.assert(fc.property(fc.array(aStep, { minLength: 1, maxLength: 40 }), runSteps), { numRuns: 200, endOnFailure: true, seed: SEED });
   });
   it('keeps them on long sequences too', () => {
-    fc.assert(fc.property(fc.array(aStep, { minLength: 100, maxLength: 200 }), runSteps), { numRuns: 15, endOnFailure: true });
+    fc.assert(fc.property(fc.array(aStep, { minLength: 100, maxLength: 200 }), runSteps), { numRuns: 15, endOnFailure: true, seed: SEED });
   });
   it('reached the interesting cases', () => {
     const wanted = [

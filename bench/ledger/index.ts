@@ -4,7 +4,12 @@
  * accounts) and `transfers hot c64` (every transfer credits one account, the
  * debit side guarded by debits_must_not_exceed_credits; flag violations are
  * counted over the final state), against the store's raw 64-row transaction
- * of the same run as the baseline; plus the engine's memory per 1M accounts.
+ * of the same run as the baseline; plus the engine's memory per 1M accounts,
+ * and `open 200K transfers`: opening an engine on a partition of 200K
+ * transfers from its latest snapshot plus the tail, against a full replay of
+ * the same stream in the same run (`open 200K transfers full replay`, the
+ * baseline). events_per_s of an open row is the stream's length over the
+ * open time, so the ratio is the speedup.
  */
 import { LedgerEngine } from '../../src/ledger/ledger.service.ts';
 import type { BenchArea, BenchContext, BenchRow, TargetCheck } from '../support/bench.ts';
@@ -18,6 +23,8 @@ import { freshStore } from '../eventstore/stores.ts';
 const RANDOM = 'transfers random c64';
 const HOT = 'transfers hot c64';
 const MEMORY = 'engine memory per 1M accounts';
+const OPEN = 'open 200K transfers';
+const OPEN_FULL = 'open 200K transfers full replay';
 const ACCOUNTS = 10_000;
 const CALLERS = 64;
 
@@ -88,6 +95,43 @@ function countViolations(engine: LedgerEngine): number {
   return violations;
 }
 
+/** Opening a long partition: from its snapshot plus the tail, and by a full replay (the baseline). */
+async function openLong(ctx: BenchContext, backend: 'sqlite' | 'postgres'): Promise<void> {
+  const fresh = await freshStore(ctx, backend, 'ledger-open');
+  try {
+    const count = ctx.quick ? 20_000 : 200_000;
+    // Snapshots every half of the run: the last one lands near the end, as it would in a long-lived partition.
+    const writer = await LedgerEngine.open(fresh.store, { partition: 'long', snapshotEveryEvents: count / 2 });
+    await openAccounts(writer, 1000, 'o', false);
+    for (let start = 0; start < count; start += 1000) {
+      const outcomes = await writer.executeAll(Array.from({ length: 1000 }, (_, i) => ({
+        type: 'CreateTransfer' as const,
+        data: { transferId: `open${start + i}`, debitAccountId: `o${(start + i) % 1000}`, creditAccountId: `o${(start + i * 7 + 1) % 1000}`, amountMinor: 1n + BigInt(i % 97), ledger: 'usd' },
+      })));
+      if (!outcomes.every((o) => o.ok || o.rejection.code === 'accounts_must_be_different')) throw new Error('writing the long partition failed');
+    }
+    await writer.close();
+    const total = await fresh.store.streamVersion('ledger-long');
+    const open = (workload: string, baseline: string | null, useSnapshots: boolean) => measure({ workload, backend, baseline }, async ({ latency }) => {
+      collectGarbage();
+      const started = performance.now();
+      const engine = await LedgerEngine.open(fresh.store, { partition: 'long', useSnapshots, snapshotEveryEvents: 0, follow: false });
+      const openMs = performance.now() - started;
+      latency.record(openMs);
+      const { snapshotVersion, replayedEvents } = engine.openedFrom;
+      await engine.close();
+      return {
+        count: Number(total),
+        extra: { open_ms: Math.round(openMs), stream_events: Number(total), snapshot_version: snapshotVersion === null ? null : Number(snapshotVersion), replayed_events: Number(replayedEvents) },
+      };
+    });
+    ctx.record(await open(OPEN_FULL, null, false));
+    ctx.record(await open(OPEN, OPEN_FULL, true));
+  } finally {
+    await fresh.dispose();
+  }
+}
+
 /** Heap used by the engine's state for N accounts with balances, scaled to 1M. */
 async function memory(ctx: BenchContext): Promise<void> {
   const fresh = await freshStore(ctx, 'sqlite', 'ledger-memory');
@@ -118,6 +162,7 @@ async function run(ctx: BenchContext): Promise<void> {
     await step(RAW_64, () => rawBaseline(ctx, backend, sizes, 64));
     await step(RANDOM, () => transfers(ctx, backend, false));
     await step(HOT, () => transfers(ctx, backend, true));
+    await step(OPEN, () => openLong(ctx, backend));
   }
   if (ctx.wants(MEMORY)) await ctx.step('engine memory', () => memory(ctx));
 }
@@ -138,6 +183,13 @@ function targets(rows: readonly BenchRow[], ctx: BenchContext): TargetCheck[] {
       const rate = hot.ops_per_s ?? 0;
       const violations = Number(hot.flag_violations ?? -1);
       checks.push({ label: `${backend} ${HOT} ≥ ${goals[backend].hot / 1000}K/s, 0 flag violations`, pass: rate >= goals[backend].hot && violations === 0, actual: `${rate}/s, ${violations} violations, p99 ${hot.p99_ms} ms` });
+    }
+  }
+  for (const backend of ctx.backends) {
+    const full = findRow(rows, backend, OPEN_FULL);
+    const fromSnapshot = findRow(rows, backend, OPEN);
+    if (full && fromSnapshot) {
+      checks.push({ label: `${backend} ${OPEN}: snapshot vs full replay`, pass: null, info: true, actual: `${fromSnapshot.open_ms} ms vs ${full.open_ms} ms (${fromSnapshot.replayed_events} events replayed after the snapshot)` });
     }
   }
   const memoryRow = findRow(rows, "sqlite", MEMORY);

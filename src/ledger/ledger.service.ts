@@ -1,4 +1,4 @@
-import type { EventMetadata, EventStore, Subscription } from '../eventstore/index.ts';
+import type { EventMetadata, EventStore } from '../eventstore/index.ts';
 import { type Clock, systemClock } from '../kernel/clock.ts';
 import { DaybookError, isDaybookError } from '../kernel/errors.ts';
 import { EVENTS_PER_APPEND_MAX, READ_BATCH_MAX } from '../kernel/limits.ts';
@@ -8,58 +8,15 @@ import type { LedgerCommand } from './ledger.commands.ts';
 import type { LedgerEvent } from './ledger.events.ts';
 import { applyLedgerEvent } from './ledger.evolve.ts';
 import type { LedgerOutcome } from './ledger.results.ts';
-import type { LeaseClaim, PartitionLease } from './ledger.leases.ts';
+import type { LeaseClaim } from './ledger.leases.ts';
+import { PartitionFollower } from './ledger.follower.ts';
 import { PartitionOwnership } from './ledger.ownership.ts';
 import { LedgerSnapshotKeeper, type LedgerOpenedFrom } from './ledger.snapshot.ts';
 import { metadataByRecord, recordKeyOfEvent } from './ledger.metadata.ts';
 import { createLedgerState, type LedgerMaps, type LedgerView } from './ledger.state.ts';
+import { LEDGER_SNAPSHOT_EVERY_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
 
-/** A command as callers hand it in: the engine stamps the time when it decides. */
-export type LedgerRequest = LedgerCommand extends infer C
-  ? C extends { type: infer T; data: infer D } ? { type: T; data: Omit<D, 'atMs'> & { atMs?: number } } : never
-  : never;
-
-export interface LedgerEngineOptions {
-  /** Partition name: the engine owns the stream `ledger-<partition>` (default `main`). */
-  partition?: string;
-  clock?: Clock;
-  /** Most commands decided into one append (bounded by the store's events-per-append limit). */
-  batchCommandsMax?: number;
-  /** Attempts at a batch when another process appended to the partition meanwhile. */
-  conflictRetriesMax?: number;
-  /**
-   * Follow the partition stream: events other processes append are applied
-   * as soon as the store announces them (default: on PostgreSQL, where
-   * several processes may share a store; SQLite has one writer process).
-   */
-  follow?: boolean;
-  /**
-   * The partition's lease (several processes on one PostgreSQL; see
-   * ledger.leases.ts). The engine writes only while it holds it: commands
-   * given to an engine that does not are refused with
-   * `ledger_partition_not_owned`, naming the holder. Without a lease (SQLite,
-   * one process) the engine always writes.
-   */
-  lease?: PartitionLease;
-  /**
-   * With a lease held by another process: open anyway, serve reads (following
-   * the stream) and take the partition over at the first heartbeat after the
-   * holder's lease lapsed. Without it, such an open fails with
-   * `ledger_partition_not_owned`.
-   */
-  standby?: boolean;
-  /**
-   * Save a snapshot of the state every this many partition events (default
-   * 100 000; 0 saves none). Opening loads the latest snapshot and replays
-   * only the events after it.
-   */
-  snapshotEveryEvents?: number;
-  /** Load the latest snapshot on open (default true); false replays the whole stream. */
-  useSnapshots?: boolean;
-}
-
-/** Default of `snapshotEveryEvents`. */
-export const LEDGER_SNAPSHOT_EVERY_EVENTS = 100_000;
+export { LEDGER_SNAPSHOT_EVERY_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
 
 interface Waiting {
   command: LedgerCommand;
@@ -91,9 +48,15 @@ const FLIGHTS_MAX = 2;
  * appends the batch's events to the partition stream in one call, with the
  * exact expected version. State changes only after the append is durable.
  *
- * Invariants come from the partition's own events: on open the engine replays
- * its stream; if another process appended meanwhile (a version conflict), it
- * catches up from the stream and decides the batch again.
+ * Invariants come from the partition's own events: on open the engine loads
+ * the latest snapshot (ledger.snapshot.ts) and replays the stream after it;
+ * if another process appended meanwhile (a version conflict), it catches up
+ * from the stream and decides the batch again. On PostgreSQL it also follows
+ * the stream (ledger.follower.ts), so other processes' events reach its
+ * state without a write of its own; `catchUp()` is a read barrier on either
+ * backend. With a lease (ledger.leases.ts) only the holder writes; the
+ * expected version, not the lease, is what keeps two writers from both
+ * succeeding.
  *
  * @example
  * const ledger = await LedgerEngine.open(store, { partition: 'usd' });
@@ -112,8 +75,7 @@ export class LedgerEngine {
   private announcedVersion = 0n;
   /** Read barriers waiting for the state to reach a version. */
   private versionWaiters: Array<{ version: bigint; resolve(): void; reject(error: unknown): void }> = [];
-  private subscription: Subscription | null = null;
-  private followRestart: NodeJS.Timeout | null = null;
+  private follower: PartitionFollower | null = null;
   /** The partition's lease and its heartbeat (null: no lease, the engine always writes). */
   private ownership: PartitionOwnership | null = null;
   private readonly snapshots: LedgerSnapshotKeeper;
@@ -158,7 +120,7 @@ export class LedgerEngine {
     engine.opened.replayedEvents = engine.version - before;
     // A long replay is saved at once, so the next open starts from here.
     engine.saveSnapshotIfDue();
-    if (head !== null) engine.follow(head);
+    if (head !== null) engine.follower = PartitionFollower.start(store, streamId, head, (version) => engine.announce(version));
     engine.ownership?.startHeartbeat();
     return engine;
   }
@@ -243,8 +205,7 @@ export class LedgerEngine {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.subscription?.close();
-    if (this.followRestart) clearTimeout(this.followRestart);
+    this.follower?.close();
     while (this.busy || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
     for (const waiter of this.versionWaiters.splice(0)) waiter.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     await this.ownership?.stop();
@@ -263,37 +224,6 @@ export class LedgerEngine {
 
   private notOwned(): DaybookError {
     return this.ownership!.notOwned();
-  }
-
-  /**
-   * Follows the store's log from `after` for this partition's events. The
-   * subscription only announces versions; the events are read and applied
-   * from the partition stream while no batch is in flight (an event of our
-   * own batch arrives before the batch completes and must not be applied
-   * twice; a foreign one makes the batch conflict, and the retry catches up).
-   */
-  private follow(after: bigint): void {
-    let subscription: Subscription;
-    try {
-      subscription = this.store.subscribe({ after, category: 'ledger' });
-    } catch {
-      return; // The store was closed under the engine: nothing left to follow.
-    }
-    this.subscription = subscription;
-    let seen = after;
-    void (async () => {
-      try {
-        for await (const event of subscription) {
-          seen = event.position;
-          if (event.streamId === this.streamId) this.announce(event.version);
-        }
-      } catch (error) {
-        // A lost connection ends the subscription: start again from the last event seen (a closed store ends following).
-        if (this.closed || isDaybookError(error, 'store_closed')) return;
-        this.followRestart = setTimeout(() => { this.followRestart = null; if (!this.closed) this.follow(seen); }, 1000);
-        this.followRestart.unref();
-      }
-    })();
   }
 
   private announce(version: bigint): void {

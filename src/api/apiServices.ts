@@ -76,7 +76,8 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
       directories: { test: new AccountDirectory(test), live: new AccountDirectory(live) },
     };
     banking = await openBankingApi(store, clock);
-    const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency: new IdempotencyStore(store, clock) };
+    const idempotency = await IdempotencyStore.open(store, clock);
+    const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency };
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), bankAccountRoutes(banking), bankMovementRoutes(banking),
       eventRoutes(store), streamRoutes(store), apiKeyRoutes(keys),

@@ -89,8 +89,8 @@ export function registerSecurity(app: FastifyInstance, security: ApiSecurity | u
     const key = authenticateOnConnection(security, request, secret);
     if (key === undefined) throw new DaybookError('api_key_invalid', `Invalid API Key provided: ${redactSecret(secret)}`);
     request.auth = { keyId: key.keyId, role: key.role, mode: key.mode };
-    // The request's logger is its own child already: binding in place is cheaper than another child.
-    (request.log as unknown as { setBindings(bindings: object): void }).setBindings({ keyId: key.keyId, role: key.role, mode: key.mode });
+    // The request's logger is its own child already: binding in place is cheaper than another child. A silent one is shared: nothing to bind.
+    if (request.log.level !== 'silent') (request.log as unknown as { setBindings(bindings: object): void }).setBindings({ keyId: key.keyId, role: key.role, mode: key.mode });
     if (!hasPermission(key.role, permission)) {
       throw new DaybookError('permission_denied', `The API key ${key.keyId} has the role ${key.role}, which lacks the permission ${permission} this request needs.`, {
         role: key.role, permission,

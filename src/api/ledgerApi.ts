@@ -3,6 +3,7 @@ import type { ApiKeyMode } from '../auth/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import type { LedgerEngine, LedgerRequest, LedgerResult } from '../ledger/index.ts';
 import type { AccountDirectory } from './accountDirectory.ts';
+import type { TransferDirectory } from './transferDirectory.ts';
 import { authOf } from './security.ts';
 import { eventMetadataOf, rejectionError, withWireParam } from './wire.ts';
 
@@ -11,6 +12,8 @@ export interface LedgerApi {
   store: EventStore;
   engines: Readonly<Record<ApiKeyMode, LedgerEngine>>;
   directories: Readonly<Record<ApiKeyMode, AccountDirectory>>;
+  /** Transfers in the order recorded, for the list route. */
+  transferDirectories: Readonly<Record<ApiKeyMode, TransferDirectory>>;
 }
 
 export function engineOf(ledger: LedgerApi, request: FastifyRequest): LedgerEngine {

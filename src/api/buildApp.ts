@@ -91,9 +91,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const metrics = createAppMetrics(options.store, options.registry);
   app.addHook('onClose', async () => metrics.detach());
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
     metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   const routes: RegisteredRoute[] = [];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { base62 } from '../auth/index.ts';
 import { canonicalJson, DaybookError, uuidv7 } from '../kernel/index.ts';
 import { IdempotencyStore } from './idempotencyStore.ts';
@@ -41,54 +41,77 @@ declare module 'fastify' {
  */
 export function registerIdempotency(app: FastifyInstance, security: ApiSecurity | undefined): void {
   app.decorateRequest('idempotency', null);
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || request.auth === null || security === undefined) return undefined;
-    const header = request.headers[IDEMPOTENCY_KEY_HEADER];
-    if (header === undefined) return undefined;
-    const key = checkedKey(header);
-    const scope = IdempotencyStore.scopeOf(request.auth.keyId, key);
-    const release = await security.idempotency.acquire(scope);
-    const context: IdempotencyContext = { key, scope, fingerprint: fingerprintOf(request), release, settled: false };
-    request.idempotency = context;
-    const stored = await security.idempotency.lookup(scope);
-    if (stored === undefined) return undefined;
-    context.settled = true;
-    if (stored.fingerprint !== context.fingerprint) {
-      throw new DaybookError('idempotency_key_reused',
-        `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-        { idempotencyKey: key }, 'Idempotency-Key');
+  // Callback hooks with a synchronous way through for requests without a key (every GET): no promise, no microtask for them.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method !== 'POST' || request.auth === null || security === undefined || request.headers[IDEMPOTENCY_KEY_HEADER] === undefined) {
+      done();
+      return;
     }
-    return reply.code(stored.statusCode).header('idempotent-replayed', 'true').type(stored.contentType).send(stored.body);
+    // A replayed answer is sent here, and then the chain must not go on.
+    replayIfRecorded(request, reply, security).then((replayed) => { if (!replayed) done(); }, (error: unknown) => done(error as Error));
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const context = request.idempotency;
-    if (context === null || context.settled || security === undefined) return payload;
-    context.settled = true;
-    if (!recordable(reply.statusCode) || typeof payload !== 'string') return payload;
-    const auth = request.auth!;
-    try {
-      const stored = await security.idempotency.save(context.scope, {
-        keyId: auth.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
-        fingerprint: context.fingerprint, statusCode: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
-        body: payload, recordedAtMs: Date.now(),
-      }, { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode });
-      if (stored.fingerprint === context.fingerprint && stored.body !== payload) {
-        // Another process answered this key first: its answer is the one every retry gets.
-        reply.code(stored.statusCode).header('idempotent-replayed', 'true');
-        return stored.body;
-      }
-    } catch (error) {
-      // The effect is durable already; the retry will find it through the ids derived from the key.
-      request.log.warn({ err: error }, 'idempotency record not written');
-    } finally {
-      context.release();
+    if (context === null || context.settled || security === undefined) {
+      done(null, payload);
+      return;
     }
-    return payload;
+    context.settled = true;
+    if (!recordable(reply.statusCode) || typeof payload !== 'string') {
+      done(null, payload);
+      return;
+    }
+    record(request, reply, payload, context, security).then((answer) => done(null, answer), (error: unknown) => done(error as Error));
   });
 
   // Released once the response is recorded (waiters then replay it), and in any case when the response ends.
-  app.addHook('onResponse', async (request) => { request.idempotency?.release(); });
+  app.addHook('onResponse', (request, _reply, done) => {
+    request.idempotency?.release();
+    done();
+  });
+}
+
+/** Holds the key's scope, then answers from its record if there is one: true when it did. */
+async function replayIfRecorded(request: FastifyRequest, reply: FastifyReply, security: ApiSecurity): Promise<boolean> {
+  const key = checkedKey(request.headers[IDEMPOTENCY_KEY_HEADER]!);
+  const scope = IdempotencyStore.scopeOf(request.auth!.keyId, key);
+  const release = await security.idempotency.acquire(scope);
+  const context: IdempotencyContext = { key, scope, fingerprint: fingerprintOf(request), release, settled: false };
+  request.idempotency = context;
+  const stored = await security.idempotency.lookup(scope);
+  if (stored === undefined) return false;
+  context.settled = true;
+  if (stored.fingerprint !== context.fingerprint) {
+    throw new DaybookError('idempotency_key_reused',
+      `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+      { idempotencyKey: key }, 'Idempotency-Key');
+  }
+  reply.code(stored.statusCode).header('idempotent-replayed', 'true').type(stored.contentType).send(stored.body);
+  return true;
+}
+
+/** Saves the response as the key's record; answers with the record another process saved first, if one did. */
+async function record(request: FastifyRequest, reply: FastifyReply, payload: string, context: IdempotencyContext, security: ApiSecurity): Promise<string> {
+  const auth = request.auth!;
+  try {
+    const stored = await security.idempotency.save(context.scope, {
+      keyId: auth.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
+      fingerprint: context.fingerprint, statusCode: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
+      body: payload, recordedAtMs: Date.now(),
+    }, { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode });
+    if (stored.fingerprint === context.fingerprint && stored.body !== payload) {
+      // Another process answered this key first: its answer is the one every retry gets.
+      reply.code(stored.statusCode).header('idempotent-replayed', 'true');
+      return stored.body;
+    }
+  } catch (error) {
+    // The effect is durable already; the retry will find it through the ids derived from the key.
+    request.log.warn({ err: error }, 'idempotency record not written');
+  } finally {
+    context.release();
+  }
+  return payload;
 }
 
 function checkedKey(header: string | string[]): string {

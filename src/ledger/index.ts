@@ -19,4 +19,4 @@ export { applyLedgerCommand, replayLedgerEvents } from './ledger.engine.ts';
 export { encodeLedgerEvent, decodeLedgerEvent, LEDGER_EVENT_SCHEMA_VERSION, type EncodedLedgerEvent } from './ledger.codec.ts';
 export { availableToCredit, availableToDebit, balancesAsOf, flagViolation, ZERO_BALANCES } from './balances.ts';
 export { convertForEntry, fxLegs } from './fx.ts';
-export { LedgerEngine, type LedgerEngineOptions, type LedgerRequest } from './ledger.service.ts';
+export { type LedgerAttachment, LedgerEngine, type LedgerEngineOptions, type LedgerRequest } from './ledger.service.ts';

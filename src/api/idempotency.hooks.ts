@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { base62 } from '../auth/index.ts';
 import { canonicalJson, DaybookError, uuidv7 } from '../kernel/index.ts';
-import { IdempotencyStore } from './idempotencyStore.ts';
+import type { EventMetadata } from '../eventstore/index.ts';
+import { type IdempotencyRecordInput, IdempotencyStore } from './idempotencyStore.ts';
 import type { ApiSecurity } from './security.ts';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -10,12 +11,14 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 
-interface IdempotencyContext {
+export interface IdempotencyContext {
   key: string;
   scope: string;
   fingerprint: string;
+  /** Where the key's record goes. */
+  records: IdempotencyStore;
   release(): void;
-  /** Answered from a record, or refused: nothing to record. */
+  /** Answered from a record, refused, or recorded with its effect: nothing (more) to record. */
   settled: boolean;
 }
 
@@ -77,7 +80,7 @@ async function replayIfRecorded(request: FastifyRequest, reply: FastifyReply, se
   const key = checkedKey(request.headers[IDEMPOTENCY_KEY_HEADER]!);
   const scope = IdempotencyStore.scopeOf(request.auth!.keyId, key);
   const release = await security.idempotency.acquire(scope);
-  const context: IdempotencyContext = { key, scope, fingerprint: fingerprintOf(request), release, settled: false };
+  const context: IdempotencyContext = { key, scope, fingerprint: fingerprintOf(request), records: security.idempotency, release, settled: false };
   request.idempotency = context;
   const stored = await security.idempotency.lookup(scope);
   if (stored === undefined) return false;
@@ -93,13 +96,9 @@ async function replayIfRecorded(request: FastifyRequest, reply: FastifyReply, se
 
 /** Saves the response as the key's record; answers with the record another process saved first, if one did. */
 async function record(request: FastifyRequest, reply: FastifyReply, payload: string, context: IdempotencyContext, security: ApiSecurity): Promise<string> {
-  const auth = request.auth!;
   try {
-    const stored = await security.idempotency.save(context.scope, {
-      keyId: auth.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
-      fingerprint: context.fingerprint, statusCode: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
-      body: payload, recordedAtMs: Date.now(),
-    }, { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode });
+    const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
+    const stored = await security.idempotency.save(context.scope, recordOf(request, context, reply.statusCode, contentType, payload), recordMetadataOf(request));
     if (stored.fingerprint === context.fingerprint && stored.body !== payload) {
       // Another process answered this key first: its answer is the one every retry gets.
       reply.code(stored.statusCode).header('idempotent-replayed', 'true');
@@ -114,6 +113,19 @@ async function record(request: FastifyRequest, reply: FastifyReply, payload: str
   return payload;
 }
 
+/** The record of an answer to a request with an Idempotency-Key. */
+export function recordOf(request: FastifyRequest, context: IdempotencyContext, statusCode: number, contentType: string, body: string): IdempotencyRecordInput {
+  return {
+    keyId: request.auth!.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
+    fingerprint: context.fingerprint, statusCode, contentType, body, recordedAtMs: Date.now(),
+  };
+}
+
+export function recordMetadataOf(request: FastifyRequest): EventMetadata {
+  const auth = request.auth!;
+  return { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode };
+}
+
 function checkedKey(header: string | string[]): string {
   const key = Array.isArray(header) ? header[0] ?? '' : header;
   if (key.length === 0 || key.length > IDEMPOTENCY_KEY_LENGTH_MAX || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
@@ -123,7 +135,7 @@ function checkedKey(header: string | string[]): string {
 }
 
 /** Statuses worth replaying: successes and the domain's refusals. 429 and 5xx are worth retrying instead. */
-function recordable(statusCode: number): boolean {
+export function recordable(statusCode: number): boolean {
   return statusCode < 500 && statusCode !== 429 && statusCode !== 401 && statusCode !== 403;
 }
 

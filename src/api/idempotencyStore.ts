@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventMetadata, EventStore } from '../eventstore/index.ts';
+import type { EventMetadata, EventStore, StreamWrite } from '../eventstore/index.ts';
 import { type Clock, isDaybookError } from '../kernel/index.ts';
 
 /**
@@ -141,6 +141,24 @@ export class IdempotencyStore {
     const response = toStoredResponse(record);
     this.remember(scope, response);
     return response;
+  }
+
+  /**
+   * The record as a write to commit with the effect it answers (the ledger
+   * engine's attachment), so that one durable append holds both. Expected
+   * version `any`: a conflict would fail the effect too; should two processes
+   * record one key at once, the first record in the stream is the one
+   * `lookup` answers. Call `recorded` once the write is durable.
+   */
+  attachment(scope: string, record: IdempotencyRecordInput, metadata: EventMetadata): StreamWrite {
+    const streamId = IdempotencyStore.streamIdOf(scope);
+    this.recorded?.add(indexEntryOf(streamId));
+    return { streamId, expectedVersion: 'any', events: [{ type: IDEMPOTENCY_RECORD_EVENT, data: record, metadata }] };
+  }
+
+  /** An attached record is durable: later lookups answer it from memory. */
+  recordedWith(scope: string, record: IdempotencyRecordInput): void {
+    this.remember(scope, toStoredResponse(record));
   }
 
   private remember(scope: string, response: StoredResponse): void {

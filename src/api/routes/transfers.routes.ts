@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DaybookError } from '../../kernel/index.ts';
 import { LEDGER_TIME_MS_MAX, type LedgerRequest, METADATA_KEY_LENGTH_MAX } from '../../ledger/index.ts';
 import { idFor } from '../idempotency.hooks.ts';
-import { engineBehindTheLog, engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
+import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
 import type { TransferFilter } from '../transferDirectory.ts';
 import { useZod } from '../openapi.ts';
@@ -110,10 +110,12 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
     app.post('/v1/transfers', {
       config: { permission: 'ledger:write' },
       schema: { tags: TAGS, summary: 'Create a transfer', headers: idempotencyHeaderWire, body: createTransferBody, response: { 200: transferWire, ...errorResponses } },
-    }, async (request) => {
-      const command = await createTransferCommand(ledger, request, request.body, request.body.id ?? idFor(request, 'tr'), false);
-      await executeLedger(ledger, request, command);
-      return transferToWire(engineOf(ledger, request).state.transfer(command.data.transferId as string)!, authOf(request).mode);
+    }, async (request, reply) => {
+      const transferId = request.body.id ?? idFor(request, 'tr');
+      const command = await createTransferCommand(ledger, request, request.body, transferId, false);
+      const { mode } = authOf(request);
+      // The hot path: with an Idempotency-Key, the answer's record commits with the transfer (executeAndAnswer).
+      return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode));
     });
 
     app.post('/v1/transfers/batch', {

@@ -37,7 +37,10 @@ declare module 'fastify' {
  * limit) and 5xx answers are not recorded: retrying them may succeed.
  *
  * The record is written before the response leaves, so an acknowledged
- * answer is always replayable. If the process dies between the handler's
+ * answer is always replayable. Here (onSend) it is a write of its own after
+ * the handler's; `POST /v1/transfers` instead attaches it to the ledger
+ * command (`executeAndAnswer`), so that it commits in the same append as
+ * the transfer, and settles the context itself. If the process dies between the handler's
  * effect and the record, the retry runs the handler again; handlers make that
  * harmless by deriving the ids they create from the key (`idFor`), so the
  * ledger answers the retry with its first result.

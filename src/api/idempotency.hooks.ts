@@ -11,6 +11,7 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 
+/** A POST's Idempotency-Key as the hooks hold it while the request runs (`request.idempotency`). */
 export interface IdempotencyContext {
   key: string;
   scope: string;
@@ -124,6 +125,7 @@ export function recordOf(request: FastifyRequest, context: IdempotencyContext, s
   };
 }
 
+/** What a record's event carries: the request's correlation id, the request as cause, the key as actor, the mode. */
 export function recordMetadataOf(request: FastifyRequest): EventMetadata {
   const auth = request.auth!;
   return { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode };

@@ -70,6 +70,8 @@ export async function executeAndAnswer<Answer>(
     context.records.recordedWith(context.scope, recorded);
     context.settled = true;
     context.release();
+    // The error handler logs the refusals it answers; this one answers without it.
+    if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: recorded.statusCode }, outcome.rejection.message);
     return reply.code(recorded.statusCode).type(JSON_CONTENT_TYPE).send(recorded.body);
   }
   if (!outcome.ok) throw rejectionError(outcome.rejection);

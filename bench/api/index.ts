@@ -1,11 +1,13 @@
 /**
  * `npm run bench -- api`: the real server (startServer, as `npm start` runs it)
- * and autocannon in the same process run. Baseline: a bare Fastify
- * hello-world route served from this process. Workloads:
- * `POST transfer c64` (durable transfers between 1,000 accounts, 64
- * connections, a fresh Idempotency-Key per request) and `GET balance c64`.
+ * and autocannon in the same process run, autocannon on a worker thread of
+ * its own (loadWorker.mjs) so that it does not take the server's event-loop
+ * turns. Baseline: a bare Fastify hello-world route served from this
+ * process, loaded the same way. Workloads: `POST transfer c64` (durable
+ * transfers between 1,000 accounts, 64 connections, a fresh Idempotency-Key
+ * per request) and `GET balance c64`.
  */
-import autocannon from 'autocannon';
+import { Worker } from 'node:worker_threads';
 import Fastify from 'fastify';
 import { loadConfig } from '../../src/edge/config.ts';
 import { startServer } from '../../src/main.ts';
@@ -21,13 +23,18 @@ const CONNECTIONS = 64;
 
 interface Load { requestsPerS: number; p50: number; p99: number; p999: number; errors: number; non2xx: number }
 
-async function load(options: autocannon.Options): Promise<Load> {
-  const result = await autocannon({ connections: CONNECTIONS, ...options });
-  return {
-    requestsPerS: Math.round(result.requests.average),
-    p50: result.latency.p50, p99: result.latency.p99, p999: result.latency.p99_9 ?? result.latency.p99,
-    errors: result.errors + result.timeouts, non2xx: result.non2xx,
-  };
+type Workload = 'hello' | 'post-transfer' | 'get-balance';
+
+/** Runs one workload's load on its own thread and returns autocannon's figures. */
+function load(workload: Workload, url: string, seconds: number): Promise<Load> {
+  const worker = new Worker(new URL('./loadWorker.mjs', import.meta.url), {
+    workerData: { workload, url, seconds, connections: CONNECTIONS, secret: KEY, accounts: ACCOUNTS },
+  });
+  return new Promise<Load>((resolve, reject) => {
+    worker.once('message', (measured: Load) => resolve(measured));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`load worker exited with ${code} before reporting`)));
+  });
 }
 
 function row(workload: string, backend: Backend, measured: Load, baseline: string | null, rss: number): BenchRow {
@@ -42,7 +49,7 @@ async function helloWorld(ctx: BenchContext, backend: Backend, seconds: number):
   app.get('/hello', async () => ({ hello: 'world' }));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
-    const measured = await load({ url: `${url}/hello`, duration: seconds });
+    const measured = await load('hello', url, seconds);
     ctx.record(row(HELLO, backend, measured, null, rssMb()));
   } finally {
     await app.close();
@@ -68,29 +75,9 @@ async function daybook(ctx: BenchContext, backend: Backend, seconds: number): Pr
       const response = await fetch(`${server.url}/v1/accounts`, { method: 'POST', headers, body: JSON.stringify({ id: `acct${i}`, currency: 'USD' }) });
       if (!response.ok) throw new Error(`opening an account failed: ${response.status} ${await response.text()}`);
     }
-    let n = 0;
-    const transfers = await load({
-      url: `${server.url}/v1/transfers`, duration: seconds, method: 'POST', headers,
-      requests: [{
-        method: 'POST',
-        setupRequest: (request) => {
-          n += 1;
-          const debit = (n * 7919) % ACCOUNTS;
-          const credit = (debit + 1 + (n % (ACCOUNTS - 1))) % ACCOUNTS;
-          return {
-            ...request,
-            headers: { ...headers, 'idempotency-key': `bench-${process.pid}-${n}` },
-            body: JSON.stringify({ debit_account_id: `acct${debit}`, credit_account_id: `acct${credit}`, amount: String(1 + (n % 100)) }),
-          };
-        },
-      }],
-    });
+    const transfers = await load('post-transfer', server.url, seconds);
     ctx.record(row(POST_TRANSFER, backend, transfers, HELLO, rssMb()));
-    let m = 0;
-    const balances = await load({
-      url: `${server.url}/v1/accounts/acct0/balance`, duration: seconds, headers,
-      requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/v1/accounts/acct${(m++) % ACCOUNTS}/balance` }) }],
-    });
+    const balances = await load('get-balance', server.url, seconds);
     ctx.record(row(GET_BALANCE, backend, balances, HELLO, rssMb()));
   } finally {
     await server.close();

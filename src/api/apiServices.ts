@@ -9,6 +9,7 @@ import { AccountDirectory } from './accountDirectory.ts';
 import { type BankingApi, closeBankingApi, openBankingApi } from './bankingApi.ts';
 import { IdempotencyStore } from './idempotencyStore.ts';
 import type { LedgerApi } from './ledgerApi.ts';
+import { TransferDirectory } from './transferDirectory.ts';
 import { createRateLimiter, type RateLimitSettings } from './rateLimiter.ts';
 import { accountRoutes } from './routes/accounts.routes.ts';
 import { apiKeyRoutes } from './routes/apiKeys.routes.ts';
@@ -74,9 +75,11 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
       store,
       engines: { test, live },
       directories: { test: new AccountDirectory(test), live: new AccountDirectory(live) },
+      transferDirectories: { test: new TransferDirectory(test), live: new TransferDirectory(live) },
     };
     banking = await openBankingApi(store, clock);
-    const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency: new IdempotencyStore(store, clock) };
+    const idempotency = await IdempotencyStore.open(store, clock);
+    const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency };
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), bankAccountRoutes(banking), bankMovementRoutes(banking),
       eventRoutes(store), streamRoutes(store), apiKeyRoutes(keys),

@@ -49,6 +49,22 @@ export interface BuildAppOptions {
   projections?: ProjectionReadiness;
 }
 
+const silentChildren = new WeakMap<FastifyBaseLogger, FastifyBaseLogger>();
+
+/**
+ * A request whose logger writes nothing shares one silent child: pino
+ * serialises a child's bindings when it is made, a cost per request for
+ * lines nobody writes.
+ */
+function silentChildOf(parent: FastifyBaseLogger): FastifyBaseLogger {
+  let child = silentChildren.get(parent);
+  if (child === undefined) {
+    child = parent.child({}, { level: 'silent' });
+    silentChildren.set(parent, child);
+  }
+  return child;
+}
+
 /**
  * The HTTP app, built but not listening: `main.ts` listens, tests call
  * `app.inject()`. Closing the app detaches its metrics from the store; the
@@ -67,16 +83,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: requestIdOf,
-    childLoggerFactory: (parent, bindings, childOptions, raw) =>
-      parent.child({ ...bindings, correlationId: correlationIdOf(raw) }, childOptions),
+    childLoggerFactory: (parent, bindings, childOptions, raw) => {
+      const level = childOptions.level ?? parent.level;
+      if (level === 'silent') return silentChildOf(parent);
+      return parent.child({ ...bindings, correlationId: correlationIdOf(raw) }, childOptions);
+    },
     frameworkErrors: frameworkErrorHandler,
   });
 
   const metrics = createAppMetrics(options.store, options.registry);
   app.addHook('onClose', async () => metrics.detach());
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
     metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   const routes: RegisteredRoute[] = [];

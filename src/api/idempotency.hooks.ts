@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { base62 } from '../auth/index.ts';
 import { canonicalJson, DaybookError, uuidv7 } from '../kernel/index.ts';
-import { IdempotencyStore } from './idempotencyStore.ts';
+import type { EventMetadata } from '../eventstore/index.ts';
+import { type IdempotencyRecordInput, IdempotencyStore } from './idempotencyStore.ts';
 import type { ApiSecurity } from './security.ts';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -10,12 +11,15 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 
-interface IdempotencyContext {
+/** A POST's Idempotency-Key as the hooks hold it while the request runs (`request.idempotency`). */
+export interface IdempotencyContext {
   key: string;
   scope: string;
   fingerprint: string;
+  /** Where the key's record goes. */
+  records: IdempotencyStore;
   release(): void;
-  /** Answered from a record, or refused: nothing to record. */
+  /** Answered from a record, refused, or recorded with its effect: nothing (more) to record. */
   settled: boolean;
 }
 
@@ -34,61 +38,97 @@ declare module 'fastify' {
  * limit) and 5xx answers are not recorded: retrying them may succeed.
  *
  * The record is written before the response leaves, so an acknowledged
- * answer is always replayable. If the process dies between the handler's
+ * answer is always replayable. Here (onSend) it is a write of its own after
+ * the handler's; `POST /v1/transfers` instead attaches it to the ledger
+ * command (`executeAndAnswer`), so that it commits in the same append as
+ * the transfer, and settles the context itself. If the process dies between the handler's
  * effect and the record, the retry runs the handler again; handlers make that
  * harmless by deriving the ids they create from the key (`idFor`), so the
  * ledger answers the retry with its first result.
  */
 export function registerIdempotency(app: FastifyInstance, security: ApiSecurity | undefined): void {
   app.decorateRequest('idempotency', null);
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || request.auth === null || security === undefined) return undefined;
-    const header = request.headers[IDEMPOTENCY_KEY_HEADER];
-    if (header === undefined) return undefined;
-    const key = checkedKey(header);
-    const scope = IdempotencyStore.scopeOf(request.auth.keyId, key);
-    const release = await security.idempotency.acquire(scope);
-    const context: IdempotencyContext = { key, scope, fingerprint: fingerprintOf(request), release, settled: false };
-    request.idempotency = context;
-    const stored = await security.idempotency.lookup(scope);
-    if (stored === undefined) return undefined;
-    context.settled = true;
-    if (stored.fingerprint !== context.fingerprint) {
-      throw new DaybookError('idempotency_key_reused',
-        `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-        { idempotencyKey: key }, 'Idempotency-Key');
+  // Callback hooks with a synchronous way through for requests without a key (every GET): no promise, no microtask for them.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method !== 'POST' || request.auth === null || security === undefined || request.headers[IDEMPOTENCY_KEY_HEADER] === undefined) {
+      done();
+      return;
     }
-    return reply.code(stored.statusCode).header('idempotent-replayed', 'true').type(stored.contentType).send(stored.body);
+    // A replayed answer is sent here, and then the chain must not go on.
+    replayIfRecorded(request, reply, security).then((replayed) => { if (!replayed) done(); }, (error: unknown) => done(error as Error));
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const context = request.idempotency;
-    if (context === null || context.settled || security === undefined) return payload;
-    context.settled = true;
-    if (!recordable(reply.statusCode) || typeof payload !== 'string') return payload;
-    const auth = request.auth!;
-    try {
-      const stored = await security.idempotency.save(context.scope, {
-        keyId: auth.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
-        fingerprint: context.fingerprint, statusCode: reply.statusCode, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
-        body: payload, recordedAtMs: Date.now(),
-      }, { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode });
-      if (stored.fingerprint === context.fingerprint && stored.body !== payload) {
-        // Another process answered this key first: its answer is the one every retry gets.
-        reply.code(stored.statusCode).header('idempotent-replayed', 'true');
-        return stored.body;
-      }
-    } catch (error) {
-      // The effect is durable already; the retry will find it through the ids derived from the key.
-      request.log.warn({ err: error }, 'idempotency record not written');
-    } finally {
-      context.release();
+    if (context === null || context.settled || security === undefined) {
+      done(null, payload);
+      return;
     }
-    return payload;
+    context.settled = true;
+    if (!recordable(reply.statusCode) || typeof payload !== 'string') {
+      done(null, payload);
+      return;
+    }
+    record(request, reply, payload, context, security).then((answer) => done(null, answer), (error: unknown) => done(error as Error));
   });
 
   // Released once the response is recorded (waiters then replay it), and in any case when the response ends.
-  app.addHook('onResponse', async (request) => { request.idempotency?.release(); });
+  app.addHook('onResponse', (request, _reply, done) => {
+    request.idempotency?.release();
+    done();
+  });
+}
+
+/** Holds the key's scope, then answers from its record if there is one: true when it did. */
+async function replayIfRecorded(request: FastifyRequest, reply: FastifyReply, security: ApiSecurity): Promise<boolean> {
+  const key = checkedKey(request.headers[IDEMPOTENCY_KEY_HEADER]!);
+  const scope = IdempotencyStore.scopeOf(request.auth!.keyId, key);
+  const release = await security.idempotency.acquire(scope);
+  const context: IdempotencyContext = { key, scope, fingerprint: fingerprintOf(request), records: security.idempotency, release, settled: false };
+  request.idempotency = context;
+  const stored = await security.idempotency.lookup(scope);
+  if (stored === undefined) return false;
+  context.settled = true;
+  if (stored.fingerprint !== context.fingerprint) {
+    throw new DaybookError('idempotency_key_reused',
+      `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+      { idempotencyKey: key }, 'Idempotency-Key');
+  }
+  reply.code(stored.statusCode).header('idempotent-replayed', 'true').type(stored.contentType).send(stored.body);
+  return true;
+}
+
+/** Saves the response as the key's record; answers with the record another process saved first, if one did. */
+async function record(request: FastifyRequest, reply: FastifyReply, payload: string, context: IdempotencyContext, security: ApiSecurity): Promise<string> {
+  try {
+    const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
+    const stored = await security.idempotency.save(context.scope, recordOf(request, context, reply.statusCode, contentType, payload), recordMetadataOf(request));
+    if (stored.fingerprint === context.fingerprint && stored.body !== payload) {
+      // Another process answered this key first: its answer is the one every retry gets.
+      reply.code(stored.statusCode).header('idempotent-replayed', 'true');
+      return stored.body;
+    }
+  } catch (error) {
+    // The effect is durable already; the retry will find it through the ids derived from the key.
+    request.log.warn({ err: error }, 'idempotency record not written');
+  } finally {
+    context.release();
+  }
+  return payload;
+}
+
+/** The record of an answer to a request with an Idempotency-Key. */
+export function recordOf(request: FastifyRequest, context: IdempotencyContext, statusCode: number, contentType: string, body: string): IdempotencyRecordInput {
+  return {
+    keyId: request.auth!.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
+    fingerprint: context.fingerprint, statusCode, contentType, body, recordedAtMs: Date.now(),
+  };
+}
+
+/** What a record's event carries: the request's correlation id, the request as cause, the key as actor, the mode. */
+export function recordMetadataOf(request: FastifyRequest): EventMetadata {
+  const auth = request.auth!;
+  return { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode };
 }
 
 function checkedKey(header: string | string[]): string {
@@ -100,7 +140,7 @@ function checkedKey(header: string | string[]): string {
 }
 
 /** Statuses worth replaying: successes and the domain's refusals. 429 and 5xx are worth retrying instead. */
-function recordable(statusCode: number): boolean {
+export function recordable(statusCode: number): boolean {
   return statusCode < 500 && statusCode !== 429 && statusCode !== 401 && statusCode !== 403;
 }
 

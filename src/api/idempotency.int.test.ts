@@ -78,6 +78,46 @@ describe('Idempotency-Key', () => {
     expect(balance.json().credits_posted).toBe('5');
   });
 
+  it('commits a transfer\'s record in the same append as the transfer, and replays it byte for byte', async () => {
+    api = await openApiHarness();
+    await post('/v1/accounts', { id: 'src', currency: 'USD', flags: { debits_must_not_exceed_credits: true } }, api.as('operator'));
+    await post('/v1/accounts', { id: 'dst', currency: 'USD' }, api.as('operator'));
+    const headers = { ...api.as('operator'), 'idempotency-key': 'one-append' };
+    const first = await post('/v1/transfers', { debit_account_id: 'dst', credit_account_id: 'src', amount: '9' }, headers);
+    expect(first.status).toBe(200);
+    const [posted] = await api.store.readStream('ledger-test', { direction: 'backwards', limit: 1 });
+    const records = await api.store.readAll({ category: IDEMPOTENCY_CATEGORY });
+    expect(records).toHaveLength(1);
+    expect(posted!.type).toBe('TransferPosted');
+    expect(records[0]!.position).toBe(posted!.position + 1n);
+    expect(records[0]!.recordedAt).toEqual(posted!.recordedAt);
+    const head = await api.store.headPosition();
+    const again = await post('/v1/transfers', { debit_account_id: 'dst', credit_account_id: 'src', amount: '9' }, headers);
+    expect(again.raw).toBe(first.raw);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const other = await post('/v1/transfers', { debit_account_id: 'dst', credit_account_id: 'src', amount: '10' }, headers);
+    expect(other.body.error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_reused' });
+    expect(await api.store.headPosition()).toBe(head);
+  });
+
+  it('records a refusal of the ledger with the failure it writes, and replays it', async () => {
+    api = await openApiHarness();
+    await post('/v1/accounts', { id: 'src', currency: 'USD', flags: { debits_must_not_exceed_credits: true } }, api.as('operator'));
+    await post('/v1/accounts', { id: 'dst', currency: 'USD' }, api.as('operator'));
+    const headers = { ...api.as('operator'), 'idempotency-key': 'overdrawn' };
+    const refused = await post('/v1/transfers', { debit_account_id: 'src', credit_account_id: 'dst', amount: '5' }, headers);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.type).toBe('invalid_request_error');
+    const head = await api.store.headPosition();
+    const replayed = await post('/v1/transfers', { debit_account_id: 'src', credit_account_id: 'dst', amount: '5' }, headers);
+    expect(replayed.status).toBe(409);
+    expect(replayed.raw).toBe(refused.raw);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(await api.store.headPosition()).toBe(head);
+    const records = await api.store.readAll({ category: IDEMPOTENCY_CATEGORY });
+    expect(records.map((record) => (record.data as { statusCode: number }).statusCode)).toEqual([409]);
+  });
+
   it('records the domain refusals too, but not validation errors', async () => {
     api = await openApiHarness();
     const headers = { ...api.as('operator'), 'idempotency-key': 'refused' };

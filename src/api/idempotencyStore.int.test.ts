@@ -1,7 +1,8 @@
 /**
  * The idempotency record store on SQLite: records outlive the cache (read
  * back from the store), the first of two racing saves wins and both get it,
- * and the per-scope lock hands over in order.
+ * the per-scope lock hands over in order, and an opened store indexes the
+ * records in the log so that a fresh key reads nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,24 @@ describe('IdempotencyStore', () => {
     expect((await records.lookup(IdempotencyStore.scopeOf('key_1', 'a')))?.body).toBe('{"key":"a"}');
     expect(await new IdempotencyStore(store, systemClock).lookup(IdempotencyStore.scopeOf('key_1', 'c'))).toMatchObject({ statusCode: 200, body: '{"key":"c"}' });
     expect(await records.lookup(IdempotencyStore.scopeOf('key_2', 'a'))).toBeUndefined();
+  });
+
+  it('opened on SQLite, indexes the records already in the log: those replay, a fresh key is answered without a read', async () => {
+    const first = await IdempotencyStore.open(store, systemClock);
+    await first.save(IdempotencyStore.scopeOf('key_1', 'before'), record('"before"'), {});
+    let reads = 0;
+    const counted: EventStore = { ...store, readStream: (streamId, options) => { reads += 1; return store.readStream(streamId, options); } };
+    const reopened = await IdempotencyStore.open(counted, systemClock);
+    expect((await reopened.lookup(IdempotencyStore.scopeOf('key_1', 'before')))?.body).toBe('"before"');
+    expect(reads).toBe(1);
+    for (const scope of [IdempotencyStore.scopeOf('key_1', 'fresh-1'), IdempotencyStore.scopeOf('key_1', 'fresh-2'), IdempotencyStore.scopeOf('key_2', 'before')]) {
+      expect(await reopened.lookup(scope)).toBeUndefined();
+    }
+    expect(reads).toBe(1);
+    // Saved through this instance: indexed at once, and read from its cache.
+    await reopened.save(IdempotencyStore.scopeOf('key_1', 'after'), record('"after"'), {});
+    expect((await reopened.lookup(IdempotencyStore.scopeOf('key_1', 'after')))?.body).toBe('"after"');
+    expect(reads).toBe(1);
   });
 
   it('lets the first of two racing saves win, and answers both with it', async () => {

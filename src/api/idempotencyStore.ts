@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventMetadata, EventStore } from '../eventstore/index.ts';
+import type { EventMetadata, EventStore, StreamWrite } from '../eventstore/index.ts';
 import { type Clock, isDaybookError } from '../kernel/index.ts';
 
 /**
@@ -14,6 +14,13 @@ import { type Clock, isDaybookError } from '../kernel/index.ts';
  * Within one process, `acquire` serialises requests with the same scope: a
  * concurrent duplicate waits for the first to finish, then replays its
  * record, so the work runs once.
+ *
+ * On SQLite this process is the store's only writer, so `open` builds an
+ * index of every recorded scope (read once from the log, then kept as records
+ * are saved): a key the index does not hold has no record, and the lookup of
+ * a fresh key (nearly every POST) reads nothing. The index holds a 52-bit
+ * prefix of each stream id's hash: a collision only costs a read. On
+ * PostgreSQL other processes record keys too, so a cache miss reads the store.
  */
 export const IDEMPOTENCY_CATEGORY = 'idempotency';
 export const IDEMPOTENCY_RECORD_EVENT = 'IdempotentResponseRecorded';
@@ -42,6 +49,9 @@ export interface IdempotencyRecordInput extends StoredResponse {
   route: string;
 }
 
+/** Hex digits of a record stream's hash kept in the index: 13 of them fit a double exactly. */
+const INDEX_HEX_DIGITS = 13;
+
 export class IdempotencyStore {
   private readonly cache = new Map<string, { response: StoredResponse; expiresAtMs: number }>();
   private readonly locks = new Map<string, Promise<void>>();
@@ -51,7 +61,24 @@ export class IdempotencyStore {
     private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX,
+    /** Every scope recorded in the store (as index entries), when this process is its only writer; null: unknown. */
+    private readonly recorded: Set<number> | null = null,
   ) {}
+
+  /**
+   * Opens the records of a store. On SQLite (one writing process) it reads the
+   * idempotency category once to index every recorded scope.
+   *
+   * @example
+   * const records = await IdempotencyStore.open(store, systemClock);
+   * await records.lookup(IdempotencyStore.scopeOf(keyId, 'order-17')); // undefined: never recorded
+   */
+  static async open(store: EventStore, clock: Clock, cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX): Promise<IdempotencyStore> {
+    if (store.backend !== 'sqlite') return new IdempotencyStore(store, clock, cacheEntriesMax, null);
+    const recorded = new Set<number>();
+    for await (const event of store.streamAll({ category: IDEMPOTENCY_CATEGORY })) recorded.add(indexEntryOf(event.streamId));
+    return new IdempotencyStore(store, clock, cacheEntriesMax, recorded);
+  }
 
   /** The scope of a key: idempotency keys are per API key, so one client can neither collide with nor read another's. */
   static scopeOf(keyId: string, idempotencyKey: string): string {
@@ -80,7 +107,9 @@ export class IdempotencyStore {
   async lookup(scope: string): Promise<StoredResponse | undefined> {
     const cached = this.cache.get(scope);
     if (cached !== undefined && cached.expiresAtMs > this.clock.nowMs()) return cached.response;
-    const [event] = await this.store.readStream(IdempotencyStore.streamIdOf(scope), { limit: 1 });
+    const streamId = IdempotencyStore.streamIdOf(scope);
+    if (this.recorded !== null && !this.recorded.has(indexEntryOf(streamId))) return undefined;
+    const [event] = await this.store.readStream(streamId, { limit: 1 });
     if (event === undefined) return undefined;
     const response = toStoredResponse(event.data);
     this.remember(scope, response);
@@ -89,9 +118,12 @@ export class IdempotencyStore {
 
   /** Records the first response; if another process recorded one first, returns that one instead. */
   async save(scope: string, record: IdempotencyRecordInput, metadata: EventMetadata): Promise<StoredResponse> {
+    const streamId = IdempotencyStore.streamIdOf(scope);
+    // Indexed before it is durable: if the append fails, the entry only costs a read that finds nothing.
+    this.recorded?.add(indexEntryOf(streamId));
     try {
       await this.store.append({
-        streamId: IdempotencyStore.streamIdOf(scope),
+        streamId,
         expectedVersion: 'no_stream',
         events: [{ type: IDEMPOTENCY_RECORD_EVENT, data: record, metadata }],
       });
@@ -111,6 +143,24 @@ export class IdempotencyStore {
     return response;
   }
 
+  /**
+   * The record as a write to commit with the effect it answers (the ledger
+   * engine's attachment), so that one durable append holds both. Expected
+   * version `any`: a conflict would fail the effect too; should two processes
+   * record one key at once, the first record in the stream is the one
+   * `lookup` answers. Call `recorded` once the write is durable.
+   */
+  attachment(scope: string, record: IdempotencyRecordInput, metadata: EventMetadata): StreamWrite {
+    const streamId = IdempotencyStore.streamIdOf(scope);
+    this.recorded?.add(indexEntryOf(streamId));
+    return { streamId, expectedVersion: 'any', events: [{ type: IDEMPOTENCY_RECORD_EVENT, data: record, metadata }] };
+  }
+
+  /** An attached record is durable: later lookups answer it from memory. */
+  recordedWith(scope: string, record: IdempotencyRecordInput): void {
+    this.remember(scope, toStoredResponse(record));
+  }
+
   private remember(scope: string, response: StoredResponse): void {
     this.forget(scope);
     this.cache.set(scope, { response, expiresAtMs: this.clock.nowMs() + IDEMPOTENCY_CACHE_TTL_MS });
@@ -127,6 +177,11 @@ export class IdempotencyStore {
     this.cachedChars -= cached.response.body.length;
     this.cache.delete(scope);
   }
+}
+
+function indexEntryOf(streamId: string): number {
+  const start = IDEMPOTENCY_CATEGORY.length + 1;
+  return Number.parseInt(streamId.slice(start, start + INDEX_HEX_DIGITS), 16);
 }
 
 function toStoredResponse(data: unknown): StoredResponse {

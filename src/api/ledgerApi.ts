@@ -1,8 +1,11 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyMode } from '../auth/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
-import type { LedgerEngine, LedgerRequest, LedgerResult } from '../ledger/index.ts';
+import type { LedgerAttachment, LedgerEngine, LedgerOutcome, LedgerRequest, LedgerResult, LedgerView } from '../ledger/index.ts';
+import { answerFor } from './errorHandler.ts';
+import { recordable, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
 import type { AccountDirectory } from './accountDirectory.ts';
+import type { TransferDirectory } from './transferDirectory.ts';
 import { authOf } from './security.ts';
 import { eventMetadataOf, rejectionError, withWireParam } from './wire.ts';
 
@@ -11,6 +14,8 @@ export interface LedgerApi {
   store: EventStore;
   engines: Readonly<Record<ApiKeyMode, LedgerEngine>>;
   directories: Readonly<Record<ApiKeyMode, AccountDirectory>>;
+  /** Transfers in the order recorded, for the list route. */
+  transferDirectories: Readonly<Record<ApiKeyMode, TransferDirectory>>;
 }
 
 export function engineOf(ledger: LedgerApi, request: FastifyRequest): LedgerEngine {
@@ -27,6 +32,56 @@ export async function executeLedger(ledger: LedgerApi, request: FastifyRequest, 
   }
   if (!outcome.ok) throw rejectionError(outcome.rejection, paramPrefix);
   return outcome.result;
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Runs one command and answers the request with `present(state)`, or with
+ * the refusal's error. With an Idempotency-Key, the answer's record is
+ * attached to the command (see LedgerAttachment): it commits in the same
+ * append as the command's events, so the answer costs no second durable
+ * write, and it is durable before it is sent. The body sent is the recorded
+ * string itself, so a replay is the same bytes. Without a key (or for an
+ * answer not worth recording) it is the plain `executeLedger` path.
+ *
+ * @example
+ * return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(id)!, mode));
+ */
+export async function executeAndAnswer<Answer>(
+  ledger: LedgerApi, request: FastifyRequest, reply: FastifyReply, command: LedgerRequest, present: (state: LedgerView) => Answer,
+): Promise<Answer | FastifyReply> {
+  const context = request.idempotency;
+  let recorded: ReturnType<typeof recordOf> | undefined;
+  // Called at each decision of the command (again if its batch is decided again): the last call is the one that commits.
+  const attach: LedgerAttachment | undefined = context === null || context.settled ? undefined : (outcome, state) => {
+    const { statusCode, body } = answerOf(outcome, state, present);
+    recorded = recordable(statusCode) ? recordOf(request, context, statusCode, JSON_CONTENT_TYPE, body) : undefined;
+    return recorded && context.records.attachment(context.scope, recorded, recordMetadataOf(request));
+  };
+  const engine = engineOf(ledger, request);
+  let outcome;
+  try {
+    outcome = await engine.execute(command, eventMetadataOf(request), attach);
+  } catch (error) {
+    throw withWireParam(error);
+  }
+  if (context !== null && recorded !== undefined) {
+    context.records.recordedWith(context.scope, recorded);
+    context.settled = true;
+    context.release();
+    // The error handler logs the refusals it answers; this one answers without it.
+    if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: recorded.statusCode }, outcome.rejection.message);
+    return reply.code(recorded.statusCode).type(JSON_CONTENT_TYPE).send(recorded.body);
+  }
+  if (!outcome.ok) throw rejectionError(outcome.rejection);
+  return present(engine.state);
+}
+
+function answerOf(outcome: LedgerOutcome, state: LedgerView, present: (state: LedgerView) => unknown): { statusCode: number; body: string } {
+  if (outcome.ok) return { statusCode: 200, body: JSON.stringify(present(state)) };
+  const { status, body } = answerFor(rejectionError(outcome.rejection));
+  return { statusCode: status, body: JSON.stringify(body) };
 }
 
 /**

@@ -139,7 +139,8 @@ describe('every GET route', () => {
   it.each([
     '/v1/accounts?limit=0', '/v1/accounts?limit=abc', '/v1/accounts?limit=101', '/v1/accounts?starting_after=ghost', '/v1/accounts?bogus=1',
     '/v1/accounts/ghost', `/v1/accounts/${'x'.repeat(200)}`, '/v1/accounts/ghost/balance', '/v1/accounts/a/balance?as_of=tomorrow', '/v1/accounts/a/balance?as_of=-1',
-    '/v1/transfers/ghost', '/v1/journal_entries/ghost', '/v1/events', '/v1/events?stream=', '/v1/events?stream=ledger-test&after_version=-1',
+    '/v1/transfers/ghost', '/v1/transfers?limit=0', '/v1/transfers?starting_after=ghost', '/v1/transfers?created[gte]=soon', '/v1/transfers?bogus=1',
+    '/v1/journal_entries/ghost', '/v1/events', '/v1/events?stream=', '/v1/events?stream=ledger-test&after_version=-1',
     '/v1/events?stream=bad%20stream', '/v1/events?stream=ghost-1', '/v1/api_keys?limit=-1', '/v1/stream?after=-1', '/v1/stream?types=bad%20type',
     '/v1/stream?category=a%20b', '/v1/accounts/%E0%A4%A', '/v1/customers/ghost', '/v1/bank_accounts/ghost', '/v1/bank_accounts/ghost/balance',
     '/v1/bank_accounts/ba/balance?as_of=yesterday', '/v1/bank_accounts/ba/transactions?limit=0', '/v1/bank_accounts/ba/transactions?cursor=garbage',

@@ -44,12 +44,14 @@ export function correlationIdOf(raw: IncomingMessage): string {
 /** Puts the correlation id on the request and echoes both ids on every response, errors and 404s included. */
 export function registerRequestContext(app: FastifyInstance): void {
   app.decorateRequest('correlationId', '');
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks, not async ones: on every request, a promise and a microtask each saved.
+  app.addHook('onRequest', (request, _reply, done) => {
     request.correlationId = correlationIdOf(request.raw);
+    done();
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     reply.header(CORRELATION_ID_HEADER, request.correlationId || correlationIdOf(request.raw));
-    return payload;
+    done(null, payload);
   });
 }

@@ -78,28 +78,40 @@ export function authOf(request: FastifyRequest): AuthContext {
  */
 export function registerSecurity(app: FastifyInstance, security: ApiSecurity | undefined): void {
   app.decorateRequest('auth', null);
-  app.addHook('onRequest', async (request) => {
-    const permission = request.routeOptions.config?.permission;
-    if (permission === undefined || permission === 'public' || request.is404) return;
-    const secret = secretFrom(request.headers.authorization);
-    if (secret === undefined) {
-      throw new DaybookError('authentication_required',
-        'You did not provide an API key. Send it as "Authorization: Bearer sk_…", or as the user name of Basic authentication.');
+  // A callback hook: it never waits, and most requests pass, so no promise is made for them.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      checkCaller(security, request);
+    } catch (error) {
+      done(error as Error);
+      return;
     }
-    const key = authenticateOnConnection(security, request, secret);
-    if (key === undefined) throw new DaybookError('api_key_invalid', `Invalid API Key provided: ${redactSecret(secret)}`);
-    request.auth = { keyId: key.keyId, role: key.role, mode: key.mode };
-    // The request's logger is its own child already: binding in place is cheaper than another child.
-    (request.log as unknown as { setBindings(bindings: object): void }).setBindings({ keyId: key.keyId, role: key.role, mode: key.mode });
-    if (!hasPermission(key.role, permission)) {
-      throw new DaybookError('permission_denied', `The API key ${key.keyId} has the role ${key.role}, which lacks the permission ${permission} this request needs.`, {
-        role: key.role, permission,
-      });
-    }
-    const verdict = security!.rateLimiter.take(key.keyId);
-    if (!verdict.allowed) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      throw new DaybookError('rate_limited', `Too many requests with API key ${key.keyId}; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
-    }
+    done();
   });
+}
+
+/** The route's permission against the caller's key, then the key's rate; throws the operating error that answers. */
+function checkCaller(security: ApiSecurity | undefined, request: FastifyRequest): void {
+  const permission = request.routeOptions.config?.permission;
+  if (permission === undefined || permission === 'public' || request.is404) return;
+  const secret = secretFrom(request.headers.authorization);
+  if (secret === undefined) {
+    throw new DaybookError('authentication_required',
+      'You did not provide an API key. Send it as "Authorization: Bearer sk_…", or as the user name of Basic authentication.');
+  }
+  const key = authenticateOnConnection(security, request, secret);
+  if (key === undefined) throw new DaybookError('api_key_invalid', `Invalid API Key provided: ${redactSecret(secret)}`);
+  request.auth = { keyId: key.keyId, role: key.role, mode: key.mode };
+  // The request's logger is its own child already: binding in place is cheaper than another child. A silent one is shared: nothing to bind.
+  if (request.log.level !== 'silent') (request.log as unknown as { setBindings(bindings: object): void }).setBindings({ keyId: key.keyId, role: key.role, mode: key.mode });
+  if (!hasPermission(key.role, permission)) {
+    throw new DaybookError('permission_denied', `The API key ${key.keyId} has the role ${key.role}, which lacks the permission ${permission} this request needs.`, {
+      role: key.role, permission,
+    });
+  }
+  const verdict = security!.rateLimiter.take(key.keyId);
+  if (!verdict.allowed) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+    throw new DaybookError('rate_limited', `Too many requests with API key ${key.keyId}; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  }
 }

@@ -35,6 +35,33 @@ function describeLedgerEngine(name: string, factory: StoreFactory): void {
       expect(outcomes.every((o) => o.ok)).toBe(true);
     }
 
+    it('commits an attached write in the same append as the command, made from its outcome and the state after it', async () => {
+      const { store } = await open();
+      const engine = await LedgerEngine.open(store);
+      await openAccounts(engine, ['bank', 'alice'], ['alice']);
+      const attach = (tag: string) => (outcome: { ok: boolean }, state: { account(id: string): { balances: { creditsPosted: bigint } } | undefined }) => ({
+        streamId: `answer-${tag}`, expectedVersion: 'any' as const,
+        events: [{ type: 'Answered', data: { ok: outcome.ok, aliceCredits: String(state.account('alice')!.balances.creditsPosted) } }],
+      });
+      const transfer = { type: 'CreateTransfer' as const, data: { transferId: 'ta', debitAccountId: 'bank', creditAccountId: 'alice', amountMinor: 7n, ledger: 'usd' } };
+      const [moved, refused] = await Promise.all([
+        engine.execute(transfer, undefined, attach('moved')),
+        engine.execute({ type: 'CreateTransfer', data: { transferId: 'tb', debitAccountId: 'ghost', creditAccountId: 'alice', amountMinor: 1n, ledger: 'usd' } }, undefined, attach('refused')),
+      ]);
+      expect([moved.ok, refused.ok]).toEqual([true, false]);
+      const ledgerEvents = await store.readStream(engine.streamId, { limit: 100 });
+      const answers = [(await store.readStream('answer-moved'))[0]!, (await store.readStream('answer-refused'))[0]!];
+      expect(answers.map((answer) => answer.data)).toEqual([{ ok: true, aliceCredits: '7' }, { ok: false, aliceCredits: '7' }]);
+      // One append: the answers follow the batch's ledger events in the log, with nothing between.
+      expect(answers.map((answer) => answer.position)).toEqual([ledgerEvents.at(-1)!.position + 1n, ledgerEvents.at(-1)!.position + 2n]);
+      expect(ledgerEvents.slice(-2).map((event) => event.type)).toEqual(['TransferPosted', 'TransferFailed']);
+      // A replay writes no ledger event: the attachment is appended alone.
+      const again = await engine.execute(transfer, undefined, attach('again'));
+      expect(again).toMatchObject({ ok: true, replayed: true });
+      expect(await store.streamVersion(engine.streamId)).toBe(ledgerEvents.at(-1)!.version);
+      expect((await store.readStream('answer-again'))[0]!.data).toEqual({ ok: true, aliceCredits: '7' });
+    });
+
     it('decides concurrent transfers in batches, each batch one durable append', async () => {
       const { store } = await open();
       const engine = await LedgerEngine.open(store);

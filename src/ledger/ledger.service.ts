@@ -1,7 +1,7 @@
-import type { EventMetadata, EventStore } from '../eventstore/index.ts';
+import type { EventMetadata, EventStore, StreamWrite } from '../eventstore/index.ts';
 import { type Clock, systemClock } from '../kernel/clock.ts';
 import { DaybookError, isDaybookError } from '../kernel/errors.ts';
-import { EVENTS_PER_APPEND_MAX, READ_BATCH_MAX } from '../kernel/limits.ts';
+import { EVENTS_PER_APPEND_MAX, READ_BATCH_MAX, STREAMS_PER_APPEND_MAX } from '../kernel/limits.ts';
 import { decideLedgerBatch, type LedgerBatchDecision } from './ledger.batch.ts';
 import { decodeLedgerEvent, encodeLedgerEvent } from './ledger.codec.ts';
 import type { LedgerCommand } from './ledger.commands.ts';
@@ -18,9 +18,20 @@ import { LEDGER_SNAPSHOT_EVERY_EVENTS, type LedgerEngineOptions, type LedgerRequ
 
 export { LEDGER_SNAPSHOT_EVERY_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
 
+/**
+ * A write that commits in the same append as a command's events (the API's
+ * idempotency record of the answer, say), made from the command's outcome and
+ * the partition's state right after its batch. Called again if the batch is
+ * decided again, so it must be a pure function of its arguments. Its stream
+ * must not be a ledger stream, and its expected version `any`: a conflict
+ * would fail the whole batch.
+ */
+export type LedgerAttachment = (outcome: LedgerOutcome, state: LedgerView) => StreamWrite | undefined;
+
 interface Waiting {
   command: LedgerCommand;
   metadata: EventMetadata | undefined;
+  attach?: LedgerAttachment;
   attempts?: number;
   resolve(outcome: LedgerOutcome): void;
   reject(error: unknown): void;
@@ -161,13 +172,14 @@ export class LedgerEngine {
   /**
    * Decides and durably records one command; resolves with its outcome (a
    * refusal is an outcome, not an error). `metadata` (the caller's
-   * correlation id, actor, …) goes on every event the command causes.
+   * correlation id, actor, …) goes on every event the command causes;
+   * `attach` adds a write that commits atomically with them.
    */
-  execute(request: LedgerRequest, metadata?: EventMetadata): Promise<LedgerOutcome> {
+  execute(request: LedgerRequest, metadata?: EventMetadata, attach?: LedgerAttachment): Promise<LedgerOutcome> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     if (!this.ownsPartition) return Promise.reject(this.notOwned());
     return new Promise<LedgerOutcome>((resolve, reject) => {
-      this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
+      this.queue.push({ command: request as LedgerCommand, metadata, attach, resolve, reject });
       this.schedule();
     });
   }
@@ -284,15 +296,17 @@ export class LedgerEngine {
     const expectedVersion = previous ? previous.versionAfter : this.version;
     const commands = batch.map(({ command }) => stamp(command, this.clock.nowMs()));
     const decision = decideLedgerBatch(base, commands);
-    if (decision.events.length > EVENTS_PER_APPEND_MAX && batch.length > 1) {
+    const attached = attachedWrites(batch, decision);
+    const eventCount = attached.reduce((count, write) => count + write.events.length, decision.events.length);
+    if ((eventCount > EVENTS_PER_APPEND_MAX || attached.length >= STREAMS_PER_APPEND_MAX) && batch.length > 1) {
       // Too many events for one append: the second half goes back to the head of the queue.
       const half = Math.ceil(batch.length / 2);
       this.queue.unshift(...batch.slice(half));
       this.launch(batch.slice(0, half));
       return;
     }
-    const written = decision.events.length > 0
-      ? this.appendEvents(decision.events, metadataByRecord(batch), expectedVersion)
+    const written = decision.events.length > 0 || attached.length > 0
+      ? this.appendEvents(decision.events, metadataByRecord(batch), expectedVersion, attached)
       : Promise.resolve(null);
     const flight: Flight = { batch, decision, versionAfter: expectedVersion + BigInt(decision.events.length), settled: Promise.resolve() };
     // Settle in order: a flight is judged only after the one before it.
@@ -368,12 +382,18 @@ export class LedgerEngine {
     return this.queue.splice(0, end);
   }
 
-  /** Appends a batch's events; resolves with the id of the last one. */
-  private async appendEvents(events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>, expectedVersion: bigint): Promise<string | null> {
+  /** Appends a batch's events (then the writes attached to its commands, in the same append); resolves with the id of the batch's last ledger event. */
+  private async appendEvents(
+    events: ReturnType<typeof decideLedgerBatch>['events'], metadata: Map<string, EventMetadata>, expectedVersion: bigint, attached: readonly StreamWrite[],
+  ): Promise<string | null> {
     if (events.length > EVENTS_PER_APPEND_MAX) {
       throw new DaybookError('limit_exceeded', `a ledger batch produced ${events.length} events; at most ${EVENTS_PER_APPEND_MAX} fit one append`, { limit: EVENTS_PER_APPEND_MAX });
     }
-    const result = await this.store.append({
+    if (events.length === 0) {
+      await this.store.append(attached);
+      return null;
+    }
+    const result = await this.store.append([{
       streamId: this.streamId,
       expectedVersion: expectedVersion === 0n ? 'no_stream' : expectedVersion,
       events: events.map((event) => {
@@ -381,8 +401,10 @@ export class LedgerEngine {
         const caller = metadata.size === 0 ? undefined : metadata.get(recordKeyOfEvent(event));
         return { type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: { actor: 'ledger-engine', ...caller } };
       }),
-    });
-    return result.events.at(-1)?.eventId ?? null;
+    }, ...attached]);
+    let last: string | null = null;
+    for (const appended of result.events) if (appended.streamId === this.streamId) last = appended.eventId;
+    return last;
   }
 
   /** Applies every partition event after the current version. */
@@ -397,6 +419,16 @@ export class LedgerEngine {
       if (page.length < READ_BATCH_MAX) return;
     }
   }
+}
+
+/** The writes the batch's commands attach, from their outcomes and the state after the batch. */
+function attachedWrites(batch: readonly Waiting[], decision: LedgerBatchDecision): StreamWrite[] {
+  const writes: StreamWrite[] = [];
+  batch.forEach((waiting, index) => {
+    const write = waiting.attach?.(decision.outcomes[index]!, decision.staged);
+    if (write !== undefined) writes.push(write);
+  });
+  return writes;
 }
 
 function isLinkedCommand(command: LedgerCommand): boolean {

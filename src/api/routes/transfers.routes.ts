@@ -2,14 +2,15 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DaybookError } from '../../kernel/index.ts';
-import type { LedgerRequest } from '../../ledger/index.ts';
+import { LEDGER_TIME_MS_MAX, type LedgerRequest, METADATA_KEY_LENGTH_MAX } from '../../ledger/index.ts';
 import { idFor } from '../idempotency.hooks.ts';
-import { engineBehindTheLog, engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
+import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
+import type { TransferFilter } from '../transferDirectory.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
-  amountWire, codeWire, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, metadataWire, parseAmount,
+  amountWire, codeWire, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, metadataWire, parseAmount,
   rejectionError, stripeErrorWire, userDataWire, withWireParam,
 } from '../wire.ts';
 
@@ -73,7 +74,34 @@ const batchWire = z.object({
   results: z.array(z.object({ id: z.string(), transfer: transferWire.nullable(), error: stripeErrorWire.shape.error.nullable() })),
 }).meta({ id: 'TransferBatch' });
 
-/** Transfers: single, two-phase (pending, then post or void), linked batches. */
+const TIME_BOUND_PATTERN = /^(\d{1,13}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2}))$/;
+const timeBoundWire = z.string().regex(TIME_BOUND_PATTERN, 'must be an ISO 8601 time with offset or Unix seconds');
+/** `metadata[key]=value`, Stripe's way of filtering on metadata; keys as long as the ledger allows. */
+const METADATA_FILTER_PATTERN = new RegExp(`^metadata\\[([^\\[\\]]{1,${METADATA_KEY_LENGTH_MAX}})\\]$`);
+
+const listTransfersFields = {
+  ...listQueryWire.shape,
+  account_id: idWire.optional().meta({ description: 'Only transfers that debit or credit this account.' }),
+  'created[gt]': timeBoundWire.optional().meta({ description: 'Only transfers recorded after this time: ISO 8601 or Unix seconds.' }),
+  'created[gte]': timeBoundWire.optional().meta({ description: 'Only transfers recorded at or after this time.' }),
+  'created[lt]': timeBoundWire.optional().meta({ description: 'Only transfers recorded before this time.' }),
+  'created[lte]': timeBoundWire.optional().meta({ description: 'Only transfers recorded at or before this time.' }),
+};
+
+/** The named parameters, plus any number of `metadata[key]=value` filters; anything else is refused, named. */
+const listTransfersQuery = z.object(listTransfersFields).catchall(z.unknown()).superRefine((query, context) => {
+  for (const [key, value] of Object.entries(query)) {
+    if (Object.hasOwn(listTransfersFields, key)) continue;
+    if (!METADATA_FILTER_PATTERN.test(key)) {
+      context.addIssue({ code: 'custom', path: [key], message: `is not a parameter of this list (metadata filters read metadata[key]=value, keys of 1 to ${METADATA_KEY_LENGTH_MAX} characters)` });
+    } else if (typeof value !== 'string') {
+      context.addIssue({ code: 'custom', path: [key], message: 'takes one value' });
+    }
+  }
+});
+type ListTransfersQuery = z.infer<typeof listTransfersQuery>;
+
+/** Transfers: single, two-phase (pending, then post or void), linked batches, and the list. */
 export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
@@ -82,10 +110,12 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
     app.post('/v1/transfers', {
       config: { permission: 'ledger:write' },
       schema: { tags: TAGS, summary: 'Create a transfer', headers: idempotencyHeaderWire, body: createTransferBody, response: { 200: transferWire, ...errorResponses } },
-    }, async (request) => {
-      const command = await createTransferCommand(ledger, request, request.body, request.body.id ?? idFor(request, 'tr'), false);
-      await executeLedger(ledger, request, command);
-      return transferToWire(engineOf(ledger, request).state.transfer(command.data.transferId as string)!, authOf(request).mode);
+    }, async (request, reply) => {
+      const transferId = request.body.id ?? idFor(request, 'tr');
+      const command = await createTransferCommand(ledger, request, request.body, transferId, false);
+      const { mode } = authOf(request);
+      // The hot path: with an Idempotency-Key, the answer's record commits with the transfer (executeAndAnswer).
+      return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode));
     });
 
     app.post('/v1/transfers/batch', {
@@ -113,6 +143,23 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
         return { id, transfer: null, error: { type: 'invalid_request_error' as const, code: error.code, message: error.message, ...(error.param ? { param: error.param } : {}) } };
       });
       return { object: 'transfer_batch' as const, atomic, succeeded: outcomes.every((outcome) => outcome.ok), results };
+    });
+
+    app.get('/v1/transfers', {
+      config: { permission: 'ledger:read' },
+      schema: {
+        tags: TAGS, summary: 'List transfers, oldest first',
+        description: 'Cursor pagination with `limit` and `starting_after`. Filters (all must hold): `account_id` (either side), '
+          + '`created[gt|gte|lt|lte]`, and any number of `metadata[key]=value`.',
+        querystring: listTransfersQuery,
+        response: { 200: z.object({ object: z.literal('list'), data: z.array(transferWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
+      },
+    }, async (request) => {
+      const { mode } = authOf(request);
+      const query = request.query;
+      const page = ledger.transferDirectories[mode].page(transferFilterOf(query), query.starting_after, query.limit);
+      if (!page.known) throw new DaybookError('not_found', `No such transfer: '${query.starting_after}'`, {}, 'starting_after');
+      return { object: 'list' as const, data: page.transfers.map((transfer) => transferToWire(transfer, mode)), has_more: page.hasMore, url: '/v1/transfers' };
     });
 
     app.get('/v1/transfers/:id', {
@@ -148,6 +195,33 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       });
     }
   };
+}
+
+/** The list's filters from its query: strict bounds become inclusive ones (times are whole milliseconds). */
+function transferFilterOf(query: ListTransfersQuery): TransferFilter {
+  const bound = (param: keyof typeof listTransfersFields, shiftMs: number): number | undefined => {
+    const text = query[param];
+    return typeof text === 'string' ? timeOf(text, param) + shiftMs : undefined;
+  };
+  const lower = [bound('created[gt]', 1), bound('created[gte]', 0)].filter((value) => value !== undefined);
+  const upper = [bound('created[lt]', -1), bound('created[lte]', 0)].filter((value) => value !== undefined);
+  const metadata: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(query)) {
+    const match = METADATA_FILTER_PATTERN.exec(key);
+    if (match !== null && typeof value === 'string') metadata.push([match[1]!, value]);
+  }
+  return {
+    accountId: query.account_id,
+    createdFromMs: lower.length === 0 ? undefined : Math.max(...lower),
+    createdToMs: upper.length === 0 ? undefined : Math.min(...upper),
+    metadata: metadata.length === 0 ? undefined : metadata,
+  };
+}
+
+function timeOf(text: string, param: string): number {
+  const atMs = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text);
+  if (!Number.isSafeInteger(atMs) || atMs < 0 || atMs > LEDGER_TIME_MS_MAX) throw new DaybookError('validation_failed', `${param} ${text} is not a time we can represent`, {}, param);
+  return atMs;
 }
 
 /**

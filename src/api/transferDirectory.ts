@@ -1,0 +1,128 @@
+import { type LedgerEngine, LedgerMaps, type TransferRecord } from '../ledger/index.ts';
+
+/** What a transfer list may be narrowed to; every given filter must hold. */
+export interface TransferFilter {
+  /** The debit or the credit side. */
+  accountId?: string;
+  /** Each key must be present with exactly this value. */
+  metadata?: ReadonlyArray<readonly [string, string]>;
+  /** Inclusive bounds on the time the transfer was recorded, in ms. */
+  createdFromMs?: number;
+  createdToMs?: number;
+}
+
+export interface TransferPage {
+  transfers: TransferRecord[];
+  hasMore: boolean;
+  /** False when `startingAfter` names no transfer of the partition. */
+  known: boolean;
+}
+
+/**
+ * Transfers of one ledger partition in the order they were first recorded,
+ * for cursor pagination. The engine's transfer map keeps insertion order and
+ * never drops a transfer (a pending one that is posted later keeps its
+ * place), so a page is stable whatever is recorded after it. The directory
+ * follows the map with one live iterator, taking each new transfer once and
+ * indexing it under both its accounts, so that an `account_id` filter walks
+ * only that account's transfers. Records are read from the engine's state
+ * at page time: a listed pending transfer shows its current status.
+ *
+ * @example
+ * const directory = new TransferDirectory(engine);
+ * const { transfers, hasMore } = directory.page({ accountId: 'acct_1' }, undefined, 10);
+ */
+export class TransferDirectory {
+  private readonly ids: string[] = [];
+  private readonly positions = new Map<string, number>();
+  private readonly byAccount = new Map<string, number[]>();
+  private iterator: Iterator<TransferRecord> | undefined;
+
+  constructor(private readonly engine: LedgerEngine) {}
+
+  page(filter: TransferFilter, startingAfter: string | undefined, limit: number): TransferPage {
+    this.sync();
+    let after = -1;
+    if (startingAfter !== undefined) {
+      const position = this.positions.get(startingAfter);
+      if (position === undefined) return { transfers: [], hasMore: false, known: false };
+      after = position;
+    }
+    const state = this.engine.state;
+    const transfers: TransferRecord[] = [];
+    for (const position of this.candidatesAfter(filter.accountId, after)) {
+      const transfer = state.transfer(this.ids[position]!)!;
+      if (!matches(transfer, filter)) continue;
+      if (transfers.length === limit) return { transfers, hasMore: true, known: true };
+      transfers.push(transfer);
+    }
+    return { transfers, hasMore: false, known: true };
+  }
+
+  /** Positions after `after`, in order: every transfer's, or one account's. */
+  private *candidatesAfter(accountId: string | undefined, after: number): Generator<number> {
+    if (accountId === undefined) {
+      for (let position = after + 1; position < this.ids.length; position += 1) yield position;
+      return;
+    }
+    const positions = this.byAccount.get(accountId) ?? [];
+    for (let index = firstAbove(positions, after); index < positions.length; index += 1) yield positions[index]!;
+  }
+
+  private sync(): void {
+    const state = this.engine.state;
+    if (!(state instanceof LedgerMaps)) return;
+    // Transfers are never removed, so while the map holds more than we took, the live iterator has a next entry.
+    this.iterator ??= state.transfers.values();
+    while (this.ids.length < state.transfers.size) {
+      const next = this.iterator.next();
+      if (next.done === true) return;
+      this.take(next.value);
+    }
+  }
+
+  private take(transfer: TransferRecord): void {
+    const position = this.ids.length;
+    this.ids.push(transfer.transferId);
+    this.positions.set(transfer.transferId, position);
+    const [debit, credit] = accountsOf(transfer);
+    for (const accountId of debit === credit ? [debit] : [debit, credit]) {
+      if (accountId === null) continue;
+      let list = this.byAccount.get(accountId);
+      if (list === undefined) {
+        list = [];
+        this.byAccount.set(accountId, list);
+      }
+      list.push(position);
+    }
+  }
+}
+
+/** The accounts a transfer names: a failed post or void never reached its pending transfer's accounts. */
+function accountsOf(transfer: TransferRecord): [string | null, string | null] {
+  if (transfer.status === 'applied') return [transfer.debitAccountId, transfer.creditAccountId];
+  const { request } = transfer;
+  return request.kind === 'create' ? [request.debitAccountId, request.creditAccountId] : [null, null];
+}
+
+function matches(transfer: TransferRecord, filter: TransferFilter): boolean {
+  if (filter.createdFromMs !== undefined && transfer.atMs < filter.createdFromMs) return false;
+  if (filter.createdToMs !== undefined && transfer.atMs > filter.createdToMs) return false;
+  if (filter.metadata !== undefined) {
+    const metadata = transfer.request.metadata;
+    for (const [key, value] of filter.metadata) if (!Object.hasOwn(metadata, key) || metadata[key] !== value) return false;
+  }
+  return true;
+}
+
+/** Index of the first element above `value` in an ascending array. */
+function firstAbove(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}

@@ -85,13 +85,16 @@ function answerOf(outcome: LedgerOutcome, state: LedgerView, present: (state: Le
 }
 
 /**
- * True when another process appended to this mode's partition after this
- * engine's last batch (several API processes on one PostgreSQL store). Then
- * an id this engine does not know may exist: the edge's existence checks
- * step aside and let the engine decide, which catches up when its append
- * meets the newer version.
+ * True when the log holds events of this mode's partition that the engine
+ * had not applied when the caller looked at its state: `seenVersion` is the
+ * engine's `streamVersion`, read in the same synchronous step as that look.
+ * Then an id the engine did not know may exist (another process wrote it,
+ * several API processes on one PostgreSQL store): the edge's existence checks
+ * step aside and let the engine decide, which catches up before it decides.
+ * Comparing with the version seen, not the engine's current one, keeps a
+ * follower that applied those events in the meantime from hiding them.
  */
-export async function engineBehindTheLog(ledger: LedgerApi, request: FastifyRequest): Promise<boolean> {
+export async function engineBehindTheLog(ledger: LedgerApi, request: FastifyRequest, seenVersion: bigint): Promise<boolean> {
   const engine = engineOf(ledger, request);
-  return (await ledger.store.streamVersion(engine.streamId)) > engine.streamVersion;
+  return (await ledger.store.streamVersion(engine.streamId)) > seenVersion;
 }

@@ -110,7 +110,7 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
     app.get('/v1/accounts/:id', {
       config: { permission: 'ledger:read' },
       schema: { tags: TAGS, summary: 'Retrieve an account', params: idParamsWire, response: { 200: accountWire, ...errorResponses } },
-    }, async (request) => accountToWire(existingAccount(ledger, request, request.params.id), authOf(request).mode));
+    }, async (request) => accountToWire(await existingAccount(ledger, request, request.params.id), authOf(request).mode));
 
     for (const action of ['close', 'reopen'] as const) {
       app.post(`/v1/accounts/:id/${action}`, {
@@ -120,7 +120,7 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
           headers: idempotencyHeaderWire, params: idParamsWire, body: z.strictObject({}).optional(), response: { 200: accountWire, ...errorResponses },
         },
       }, async (request) => {
-        const accountId = existingAccount(ledger, request, request.params.id).accountId;
+        const accountId = (await existingAccount(ledger, request, request.params.id)).accountId;
         await executeLedger(ledger, request, { type: action === 'close' ? 'CloseAccount' : 'ReopenAccount', data: { accountId } }, '');
         return accountToWire(engineOf(ledger, request).state.account(accountId)!, authOf(request).mode);
       });
@@ -130,7 +130,7 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
       config: { permission: 'ledger:read' },
       schema: { tags: TAGS, summary: 'Balances of an account, now or as of a time', params: idParamsWire, querystring: asOfQuery, response: { 200: balanceWire, ...errorResponses } },
     }, async (request) => {
-      const account = existingAccount(ledger, request, request.params.id);
+      const account = await existingAccount(ledger, request, request.params.id);
       const asOfText = request.query.as_of;
       const atMs = asOfText === undefined ? undefined : parseAsOf(asOfText);
       const engine = engineOf(ledger, request);
@@ -144,8 +144,14 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
   };
 }
 
-function existingAccount(ledger: LedgerApi, request: Parameters<typeof engineOf>[1], accountId: string) {
-  const account = engineOf(ledger, request).state.account(accountId);
+/** The account, or 404; on a miss the engine first catches up with the log (another process may have opened it). */
+async function existingAccount(ledger: LedgerApi, request: Parameters<typeof engineOf>[1], accountId: string) {
+  const engine = engineOf(ledger, request);
+  let account = engine.state.account(accountId);
+  if (account === undefined) {
+    await engine.catchUp();
+    account = engine.state.account(accountId);
+  }
   if (account === undefined) throw new DaybookError('account_not_found', `No such account: '${accountId}'`, { accountId }, 'id');
   return account;
 }

@@ -58,7 +58,9 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
     }, async (request) => {
       const body = request.body;
       const entryId = body.id ?? idFor(request, 'je');
-      const state = engineOf(ledger, request).state;
+      const engine = engineOf(ledger, request);
+      const seenVersion = engine.streamVersion;
+      const state = engine.state;
       if (state.entry(entryId) === undefined) {
         const named = [
           ...(body.postings ?? []).map((posting, index) => [posting.account_id, `postings.${index}.account_id`] as const),
@@ -66,7 +68,7 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
             .map((field) => [conversion[field], `conversions.${index}.${field}`] as const)),
         ];
         const missing = named.find(([accountId]) => state.account(accountId) === undefined);
-        if (missing !== undefined && !(await engineBehindTheLog(ledger, request))) throw new DaybookError('account_not_found', `No such account: '${missing[0]}'`, { accountId: missing[0] }, missing[1]);
+        if (missing !== undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) throw new DaybookError('account_not_found', `No such account: '${missing[0]}'`, { accountId: missing[0] }, missing[1]);
       }
       await executeLedger(ledger, request, {
         type: 'RecordJournalEntry',
@@ -89,7 +91,9 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
       config: { permission: 'ledger:read' },
       schema: { tags: TAGS, summary: 'Retrieve a journal entry', params: idParamsWire, response: { 200: journalEntryWire, ...errorResponses } },
     }, async (request) => {
-      const entry = engineOf(ledger, request).state.entry(request.params.id);
+      const engine = engineOf(ledger, request);
+      if (engine.state.entry(request.params.id) === undefined) await engine.catchUp();
+      const entry = engine.state.entry(request.params.id);
       if (entry === undefined) throw new DaybookError('entry_not_found', `No such journal entry: '${request.params.id}'`, {}, 'id');
       return entryToWire(entry, authOf(request).mode);
     });
@@ -102,9 +106,11 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
         response: { 200: journalEntryWire, ...errorResponses },
       },
     }, async (request) => {
-      const state = engineOf(ledger, request).state;
+      const engine = engineOf(ledger, request);
+      const seenVersion = engine.streamVersion;
+      const state = engine.state;
       const reversalId = request.body?.id ?? idFor(request, 'je');
-      if (state.entry(reversalId) === undefined && state.entry(request.params.id) === undefined && !(await engineBehindTheLog(ledger, request))) {
+      if (state.entry(reversalId) === undefined && state.entry(request.params.id) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) {
         throw new DaybookError('entry_not_found', `No such journal entry: '${request.params.id}'`, {}, 'id');
       }
       await executeLedger(ledger, request, { type: 'ReverseJournalEntry', data: { reversalId, entryId: request.params.id, metadata: request.body?.metadata } });

@@ -166,7 +166,10 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       config: { permission: 'ledger:read' },
       schema: { tags: TAGS, summary: 'Retrieve a transfer', params: idParamsWire, response: { 200: transferWire, ...errorResponses } },
     }, async (request) => {
-      const transfer = engineOf(ledger, request).state.transfer(request.params.id);
+      const engine = engineOf(ledger, request);
+      // A miss may be another process's write this engine has not applied yet: catch up with the log before a 404.
+      if (engine.state.transfer(request.params.id) === undefined) await engine.catchUp();
+      const transfer = engine.state.transfer(request.params.id);
       if (transfer === undefined) throw new DaybookError('not_found', `No such transfer: '${request.params.id}'`, {}, 'id');
       return transferToWire(transfer, authOf(request).mode);
     });
@@ -183,7 +186,8 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
         const body = request.body ?? {};
         const transferId = body.id ?? idFor(request, action === 'post' ? 'trp' : 'trv');
         const engine = engineOf(ledger, request);
-        if (engine.state.transfer(transferId) === undefined && engine.state.transfer(pendingId) === undefined && !(await engineBehindTheLog(ledger, request))) {
+        const seenVersion = engine.streamVersion;
+        if (engine.state.transfer(transferId) === undefined && engine.state.transfer(pendingId) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) {
           throw new DaybookError('pending_transfer_not_found', `No such pending transfer: '${pendingId}'`, { pendingId }, 'id');
         }
         if (action === 'void' && body.amount !== undefined) throw new DaybookError('validation_failed', 'a void releases the whole reservation: amount is not allowed', {}, 'amount');
@@ -231,10 +235,12 @@ function timeOf(text: string, param: string): number {
  * answers as it does for any repeated id.
  */
 async function createTransferCommand(ledger: LedgerApi, request: FastifyRequest, body: CreateTransferBody, transferId: string, linked: boolean, paramPrefix = ''): Promise<LedgerRequest & { type: 'CreateTransfer' }> {
-  const state = engineOf(ledger, request).state;
+  const engine = engineOf(ledger, request);
+  const seenVersion = engine.streamVersion;
+  const state = engine.state;
   const debit = state.account(body.debit_account_id);
   const credit = state.account(body.credit_account_id);
-  if (state.transfer(transferId) === undefined && (debit === undefined || credit === undefined) && !(await engineBehindTheLog(ledger, request))) {
+  if (state.transfer(transferId) === undefined && (debit === undefined || credit === undefined) && !(await engineBehindTheLog(ledger, request, seenVersion))) {
     if (debit === undefined) throw new DaybookError('debit_account_not_found', `No such account: '${body.debit_account_id}'`, {}, `${paramPrefix}debit_account_id`);
     if (credit === undefined) throw new DaybookError('credit_account_not_found', `No such account: '${body.credit_account_id}'`, {}, `${paramPrefix}credit_account_id`);
   }

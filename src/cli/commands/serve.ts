@@ -6,7 +6,7 @@ import type { CliRun } from '../cliIo.ts';
 export function registerServe(program: Command, run: CliRun): void {
   program
     .command('serve')
-    .description('start the HTTP server (what npm start runs); configured by PORT, DAYBOOK_HOST, DAYBOOK_DATA_DIR, DAYBOOK_DATABASE_URL, LOG_LEVEL, DAYBOOK_API_KEY, DAYBOOK_API_KEY_PEPPER, DAYBOOK_RATE_LIMIT_PER_S, DAYBOOK_RATE_LIMIT_BURST')
+    .description('start the HTTP server (what npm start runs); configured by PORT, DAYBOOK_HOST, DAYBOOK_DATA_DIR, DAYBOOK_DATABASE_URL, LOG_LEVEL, DAYBOOK_API_KEY, DAYBOOK_API_KEY_PEPPER, DAYBOOK_RATE_LIMIT_PER_S, DAYBOOK_RATE_LIMIT_BURST, DAYBOOK_PROJECTION_MAX_LAG_SECONDS')
     .action(async () => {
       const config = loadConfig(run.io.env);
       // Loaded here so that the other commands start without Fastify and prom-client.

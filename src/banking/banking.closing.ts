@@ -61,7 +61,7 @@ export async function closeAccount(runtime: BankingRuntime, input: CloseAccountI
       runtime.accounts.decider.decide(command(balanceMinor, sweep.transactionId), account.state);
       const opened = account.state as OpenedAccountState;
       const swept = target === null || (balanceMinor === 0n && sweep.loaded.state.status === 'none')
-        ? await closeWithoutSweep(runtime, accountId, target !== null, opened.frozen)
+        ? await closeWithoutSweep(runtime, accountId, target !== null, opened.frozen, ctx)
         : await closeWithSweep(runtime, opened, target.accountId, sweep, hash, ctx);
       if (swept === 'retry') continue;
       const movedMinor = swept?.status === 'completed' ? BigInt(swept.completed!.finalAmount) : 0n;
@@ -111,14 +111,15 @@ async function currentSweep(runtime: BankingRuntime, accountId: string, hash: st
 }
 
 /** Closes the ledger account; money found in it (it arrived after the check) reopens it. */
-async function closeWithoutSweep(runtime: BankingRuntime, accountId: string, targetNamed: boolean, frozen: boolean): Promise<null | 'retry'> {
+async function closeWithoutSweep(runtime: BankingRuntime, accountId: string, targetNamed: boolean, frozen: boolean, ctx: ResolvedContext): Promise<null | 'retry'> {
   const ledgerId = customerLedgerAccount(accountId);
-  const outcome = await runtime.ledger.execute({ type: 'CloseAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } });
+  const metadata = metadataFor(ctx);
+  const outcome = await runtime.ledger.execute({ type: 'CloseAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } }, metadata);
   requireClosed(outcome);
   const balanceMinor = ledgerBalanceMinor(runtime, accountId);
   if (balanceMinor === 0n) return null;
   // A frozen account's ledger account stays closed: that is the freeze.
-  if (!frozen) await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } });
+  if (!frozen) await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } }, metadata);
   if (targetNamed) return 'retry';
   throw new DaybookError('sweep_account_required', `account ${accountId} holds ${balanceMinor}; name an account to move it to`, {
     accountId, balanceMinor: balanceMinor.toString(),
@@ -130,8 +131,9 @@ async function closeWithSweep(
   runtime: BankingRuntime, account: OpenedAccountState, targetId: string, sweep: Sweep, hash: string, ctx: ResolvedContext,
 ): Promise<TransactionResult | 'retry'> {
   const { accountId, currency } = account.opened;
+  const metadata = metadataFor(ctx);
   if (sweep.loaded.state.status === 'completed') {
-    requireClosed(await runtime.ledger.execute({ type: 'CloseAccount', data: { accountId: customerLedgerAccount(accountId), atMs: runtime.clock.nowMs() } }));
+    requireClosed(await runtime.ledger.execute({ type: 'CloseAccount', data: { accountId: customerLedgerAccount(accountId), atMs: runtime.clock.nowMs() } }, metadata));
     return resultOf(sweep.loaded.state, true);
   }
   const initiated = sweep.loaded.state.status === 'initiated'
@@ -152,7 +154,7 @@ async function closeWithSweep(
       },
     },
     { type: 'CloseAccount', data: { accountId: ledgerId, atMs } },
-  ]);
+  ], metadata);
   const [transfer, close] = outcomes.slice(reopen.length);
   requireClosed(close!);
   const result = await recordSettlement(runtime, initiated, transfer!, ctx, { replayed: false, causationId: undefined, authorized: false }, (booked) => {
@@ -162,7 +164,7 @@ async function closeWithSweep(
   const left = ledgerBalanceMinor(runtime, accountId);
   if (left !== 0n) {
     // The sweep failed (say the target was closed meanwhile): the account stays open (its ledger account closed if it is frozen), and says why.
-    if (!account.frozen) await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } });
+    if (!account.frozen) await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: ledgerId, atMs: runtime.clock.nowMs() } }, metadata);
     const failure = result.failed;
     const code: ErrorCode = failure !== null && isErrorCode(failure.reason) ? failure.reason : 'sweep_account_required';
     throw new DaybookError(code, `the closing sweep of account ${accountId} failed: ${failure?.message ?? `${left} left`}`, {

@@ -36,7 +36,7 @@ export function freezeAccount(runtime: BankingRuntime, input: FreezeInput, conte
     const ctx = resolveContext(runtime, context);
     const command = () => ({ type: 'FreezeBankAccount' as const, data: { accountId, reason: input.reason, atMs: runtime.clock.nowMs() } });
     const closeLedgerAccount = async () => requireLedger(
-      await runtime.ledger.execute({ type: 'CloseAccount', data: { accountId: customerLedgerAccount(accountId), atMs: runtime.clock.nowMs() } }), 'account_already_closed',
+      await runtime.ledger.execute({ type: 'CloseAccount', data: { accountId: customerLedgerAccount(accountId), atMs: runtime.clock.nowMs() } }, metadataFor(ctx)), 'account_already_closed',
     );
     let frozen: OpenedAccountState;
     try {
@@ -57,7 +57,7 @@ export function unfreezeAccount(runtime: BankingRuntime, input: UnfreezeInput, c
     const ctx = resolveContext(runtime, context);
     const command = () => ({ type: 'UnfreezeBankAccount' as const, data: { accountId, atMs: runtime.clock.nowMs() } });
     runtime.accounts.decider.decide(command(), (await runtime.accounts.load(accountId)).state);
-    const reopened = await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: customerLedgerAccount(accountId), atMs: runtime.clock.nowMs() } });
+    const reopened = await runtime.ledger.execute({ type: 'ReopenAccount', data: { accountId: customerLedgerAccount(accountId), atMs: runtime.clock.nowMs() } }, metadataFor(ctx));
     requireLedger(reopened, 'account_not_closed');
     const { loaded } = await decideAndAppend(runtime.accounts, accountId, command, metadataFor(ctx));
     return loaded.state as OpenedAccountState;

@@ -229,7 +229,7 @@ type SettleOptions = { replayed: boolean; causationId: string | undefined; autho
 
 /** Books the movement's journal entry (idempotent on the transaction id) and records the outcome. */
 async function settleMovement(runtime: BankingRuntime, initiated: TransactionInitiated['data'], ctx: ResolvedContext, options: SettleOptions): Promise<TransactionResult> {
-  const outcome = await runtime.ledger.execute({ type: 'RecordJournalEntry', data: { ...movementEntry(initiated), atMs: runtime.clock.nowMs() } });
+  const outcome = await runtime.ledger.execute({ type: 'RecordJournalEntry', data: { ...movementEntry(initiated), atMs: runtime.clock.nowMs() } }, metadataFor(ctx, options.causationId));
   const effect = movementEffect(initiated);
   return recordSettlement(runtime, initiated, outcome, ctx, options, () => ({
     finalAmountMinor: effect.creditedMinor, debitedMinor: effect.debitedMinor, feesChargedMinor: effect.feeMinor,

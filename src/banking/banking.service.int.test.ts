@@ -396,6 +396,10 @@ function describeBanking(backend: BankBackend): void {
         const authorized = (await streamEvents(BANKING_STREAM_PREFIXES.account, 'a')).find((event) => event.type === 'DebitAuthorized');
         expect(authorized!.metadata).toMatchObject({ correlationId: 'corr-1' });
         const all = await h.store.readAll({ limit: 1000 });
+        // The ledger's events of the operation (booked between its initiation and its completion) carry its correlation id too.
+        const booked = all.filter((e) => e.streamId.startsWith('ledger-') && e.position > initiated!.position && e.position < completed!.position);
+        expect(booked.length).toBeGreaterThan(0);
+        for (const event of booked) expect(event.metadata).toMatchObject({ correlationId: 'corr-1', actor: 'teller-7' });
         for (const event of all.filter((e) => !e.streamId.startsWith('ledger-'))) {
           expect(event.schemaVersion).toBe(1);
           expect(typeof event.metadata.correlationId).toBe('string');

@@ -111,7 +111,7 @@ export class BankingService {
     // Decided once before the ledger account is opened, so a refused opening leaves nothing behind.
     const before = await runtime.accounts.load(accountId);
     runtime.accounts.decider.decide(command(runtime.clock.nowMs()), before.state);
-    requireOk(await runtime.ledger.execute(openCustomerLedgerAccount(accountId, input.accountType, input.currency, runtime.clock.nowMs())));
+    requireOk(await runtime.ledger.execute(openCustomerLedgerAccount(accountId, input.accountType, input.currency, runtime.clock.nowMs()), metadataFor(ctx)));
     const { loaded, events, firstEventId } = await decideAndAppend(runtime.accounts, accountId, () => command(runtime.clock.nowMs()), metadataFor(ctx));
     const initialDeposit = initialBalanceMinor === 0n ? null : await runMovement(runtime, {
       ...movement({ idempotencyKey: `open:${accountId}`, reference: 'initial deposit' }, 'deposit'),

@@ -12,7 +12,13 @@ export class AccountDirectory {
 
   constructor(private readonly engine: LedgerEngine) {}
 
-  page(startingAfter: string | undefined, limit: number): { ids: string[]; hasMore: boolean; known: boolean } {
+  /**
+   * Up to `limit` ids after `startingAfter` (an account of this directory,
+   * whatever the filter). With `matches`, only the accounts it accepts: the
+   * page scans forward from the cursor, and `hasMore` says whether another
+   * match follows.
+   */
+  page(startingAfter: string | undefined, limit: number, matches?: (accountId: string) => boolean): { ids: string[]; hasMore: boolean; known: boolean } {
     this.sync();
     let start = 0;
     if (startingAfter !== undefined) {
@@ -20,7 +26,13 @@ export class AccountDirectory {
       if (position === undefined) return { ids: [], hasMore: false, known: false };
       start = position + 1;
     }
-    return { ids: this.ids.slice(start, start + limit), hasMore: start + limit < this.ids.length, known: true };
+    if (matches === undefined) return { ids: this.ids.slice(start, start + limit), hasMore: start + limit < this.ids.length, known: true };
+    const ids: string[] = [];
+    let index = start;
+    for (; index < this.ids.length && ids.length < limit; index += 1) if (matches(this.ids[index]!)) ids.push(this.ids[index]!);
+    let hasMore = false;
+    for (; index < this.ids.length && !hasMore; index += 1) hasMore = matches(this.ids[index]!);
+    return { ids, hasMore, known: true };
   }
 
   private sync(): void {

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { EventMetadata } from '../eventstore/index.ts';
 import { DaybookError, isDaybookError, PAGE_SIZE_MAX } from '../kernel/index.ts';
-import { LEDGER_ID_LENGTH_MAX, LEDGER_ID_PATTERN, type LedgerRejection, type Balances } from '../ledger/index.ts';
+import { LEDGER_ID_LENGTH_MAX, LEDGER_ID_PATTERN, type LedgerRejection, type Balances, METADATA_KEY_LENGTH_MAX } from '../ledger/index.ts';
 import { authOf } from './security.ts';
 
 /**
@@ -33,6 +33,36 @@ export const listQueryWire = z.strictObject({
 });
 
 export const idParamsWire = z.strictObject({ id: idWire });
+
+/** `metadata[key]=value`, Stripe's way of filtering on metadata; keys as long as the ledger allows. */
+const METADATA_FILTER_PATTERN = new RegExp(`^metadata\\[([^\\[\\]]{1,${METADATA_KEY_LENGTH_MAX}})\\]$`);
+
+/**
+ * A list's query: its named parameters plus any number of
+ * `metadata[key]=value` filters; anything else is refused, named.
+ */
+export function listQueryWithMetadataWire<T extends z.ZodRawShape>(fields: T) {
+  return z.object(fields).catchall(z.unknown()).superRefine((query, context) => {
+    for (const [key, value] of Object.entries(query)) {
+      if (Object.hasOwn(fields, key)) continue;
+      if (!METADATA_FILTER_PATTERN.test(key)) {
+        context.addIssue({ code: 'custom', path: [key], message: `is not a parameter of this list (metadata filters read metadata[key]=value, keys of 1 to ${METADATA_KEY_LENGTH_MAX} characters)` });
+      } else if (typeof value !== 'string') {
+        context.addIssue({ code: 'custom', path: [key], message: 'takes one value' });
+      }
+    }
+  });
+}
+
+/** The `metadata[key]=value` filters of a query checked by `listQueryWithMetadataWire`; undefined when there are none. */
+export function metadataFiltersOf(query: Record<string, unknown>): Array<[string, string]> | undefined {
+  const filters: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(query)) {
+    const match = METADATA_FILTER_PATTERN.exec(key);
+    if (match !== null && typeof value === 'string') filters.push([match[1]!, value]);
+  }
+  return filters.length === 0 ? undefined : filters;
+}
 
 export const balancesWire = z.object({
   debits_pending: amountWire,

@@ -10,7 +10,7 @@ import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
   amountWire, balancesToWire, balancesWire, codeWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire,
-  listQueryWire, metadataWire, parseAmount, userDataWire,
+  listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount, userDataWire,
 } from '../wire.ts';
 
 const TAGS = ['Ledger accounts'];
@@ -59,6 +59,12 @@ const balanceWire = z.object({
   net_posted: z.string().meta({ description: 'credits_posted - debits_posted, a signed integer string.' }),
 }).meta({ id: 'Balance' });
 
+/** Accounts of one ledger and/or with these metadata values; anything else in the query is refused, named. */
+const listAccountsQuery = listQueryWithMetadataWire({
+  ...listQueryWire.shape,
+  ledger: idWire.optional().meta({ description: 'Only accounts of this ledger.' }),
+});
+
 const asOfQuery = z.strictObject({
   as_of: z.string().regex(/^(\d{1,13}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2}))$/, 'must be an ISO 8601 time with offset or Unix seconds')
     .optional().meta({ description: 'Balances as they stood then: ISO 8601 (2025-01-31T23:59:59Z) or Unix seconds.' }),
@@ -96,14 +102,22 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
     app.get('/v1/accounts', {
       config: { permission: 'ledger:read' },
       schema: {
-        tags: TAGS, summary: 'List accounts, oldest first', querystring: listQueryWire,
+        tags: TAGS, summary: 'List accounts, oldest first',
+        description: 'Cursor pagination with `limit` and `starting_after`. Filters (all must hold): `ledger`, and any number of `metadata[key]=value`.',
+        querystring: listAccountsQuery,
         response: { 200: z.object({ object: z.literal('list'), data: z.array(accountWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
       },
     }, async (request) => {
       const { mode } = authOf(request);
-      const { ids, hasMore, known } = ledger.directories[mode].page(request.query.starting_after, request.query.limit);
-      if (!known) throw new DaybookError('not_found', `No such account: '${request.query.starting_after}'`, {}, 'starting_after');
+      const query = request.query;
       const state = engineOf(ledger, request).state;
+      const metadata = metadataFiltersOf(query);
+      const matches = query.ledger === undefined && metadata === undefined ? undefined : (accountId: string): boolean => {
+        const account = state.account(accountId)!;
+        return (query.ledger === undefined || account.ledger === query.ledger) && (metadata === undefined || metadata.every(([key, value]) => account.metadata[key] === value));
+      };
+      const { ids, hasMore, known } = ledger.directories[mode].page(query.starting_after, query.limit, matches);
+      if (!known) throw new DaybookError('not_found', `No such account: '${query.starting_after}'`, {}, 'starting_after');
       return { object: 'list' as const, data: ids.map((id) => accountToWire(state.account(id)!, mode)), has_more: hasMore, url: '/v1/accounts' };
     });
 

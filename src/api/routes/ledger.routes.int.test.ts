@@ -57,6 +57,34 @@ describe('accounts', () => {
     expect(unknown.body.error.param).toBe('starting_after');
   });
 
+  it('filters the list by ledger and metadata, page by page, and names an unknown parameter', async () => {
+    const opened = [
+      ['mf-1', 'GBP', { team: 'red', tier: 'gold' }], ['mf-2', 'GBP', { team: 'blue' }], ['mf-3', 'JPY', { team: 'red' }],
+      ['mf-4', 'GBP', { team: 'red' }], ['mf-5', 'GBP', { team: 'red', tier: 'gold' }],
+    ] as const;
+    for (const [id, currency, metadata] of opened) expect((await post('/v1/accounts', { id, currency, metadata })).status).toBe(200);
+    const collect = async (query: string): Promise<string[]> => {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 20; pages += 1) {
+        const page = await get(`/v1/accounts?limit=1&${query}${cursor ? `&starting_after=${cursor}` : ''}`);
+        expect(page.status).toBe(200);
+        ids.push(...page.body.data.map((account: { id: string }) => account.id));
+        if (!page.body.has_more) return ids;
+        cursor = ids.at(-1);
+      }
+      throw new Error('too many pages');
+    };
+    expect(await collect('metadata[team]=red')).toEqual(['mf-1', 'mf-3', 'mf-4', 'mf-5']);
+    expect(await collect('metadata[team]=red&ledger=GBP')).toEqual(['mf-1', 'mf-4', 'mf-5']);
+    expect(await collect('metadata[team]=red&metadata[tier]=gold')).toEqual(['mf-1', 'mf-5']);
+    expect(await collect('ledger=JPY')).toEqual(['mf-3']);
+    expect(await collect('metadata[team]=green')).toEqual([]);
+    const refused = await get('/v1/accounts?colour=red');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.param).toBe('colour');
+  });
+
   it('closes and reopens, and a closed account refuses transfers', async () => {
     await post('/v1/accounts', { id: 'shut', currency: 'USD' });
     expect((await post('/v1/accounts/shut/close', {})).body.status).toBe('closed');

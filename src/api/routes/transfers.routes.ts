@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DaybookError } from '../../kernel/index.ts';
-import { LEDGER_TIME_MS_MAX, type LedgerRequest, METADATA_KEY_LENGTH_MAX } from '../../ledger/index.ts';
+import { LEDGER_TIME_MS_MAX, type LedgerRequest } from '../../ledger/index.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
@@ -10,7 +10,7 @@ import type { TransferFilter } from '../transferDirectory.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
-  amountWire, codeWire, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, metadataWire, parseAmount,
+  amountWire, codeWire, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount,
   rejectionError, stripeErrorWire, userDataWire, withWireParam,
 } from '../wire.ts';
 
@@ -76,9 +76,6 @@ const batchWire = z.object({
 
 const TIME_BOUND_PATTERN = /^(\d{1,13}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2}))$/;
 const timeBoundWire = z.string().regex(TIME_BOUND_PATTERN, 'must be an ISO 8601 time with offset or Unix seconds');
-/** `metadata[key]=value`, Stripe's way of filtering on metadata; keys as long as the ledger allows. */
-const METADATA_FILTER_PATTERN = new RegExp(`^metadata\\[([^\\[\\]]{1,${METADATA_KEY_LENGTH_MAX}})\\]$`);
-
 const listTransfersFields = {
   ...listQueryWire.shape,
   account_id: idWire.optional().meta({ description: 'Only transfers that debit or credit this account.' }),
@@ -89,16 +86,7 @@ const listTransfersFields = {
 };
 
 /** The named parameters, plus any number of `metadata[key]=value` filters; anything else is refused, named. */
-const listTransfersQuery = z.object(listTransfersFields).catchall(z.unknown()).superRefine((query, context) => {
-  for (const [key, value] of Object.entries(query)) {
-    if (Object.hasOwn(listTransfersFields, key)) continue;
-    if (!METADATA_FILTER_PATTERN.test(key)) {
-      context.addIssue({ code: 'custom', path: [key], message: `is not a parameter of this list (metadata filters read metadata[key]=value, keys of 1 to ${METADATA_KEY_LENGTH_MAX} characters)` });
-    } else if (typeof value !== 'string') {
-      context.addIssue({ code: 'custom', path: [key], message: 'takes one value' });
-    }
-  }
-});
+const listTransfersQuery = listQueryWithMetadataWire(listTransfersFields);
 type ListTransfersQuery = z.infer<typeof listTransfersQuery>;
 
 /** Transfers: single, two-phase (pending, then post or void), linked batches, and the list. */
@@ -209,16 +197,11 @@ function transferFilterOf(query: ListTransfersQuery): TransferFilter {
   };
   const lower = [bound('created[gt]', 1), bound('created[gte]', 0)].filter((value) => value !== undefined);
   const upper = [bound('created[lt]', -1), bound('created[lte]', 0)].filter((value) => value !== undefined);
-  const metadata: Array<[string, string]> = [];
-  for (const [key, value] of Object.entries(query)) {
-    const match = METADATA_FILTER_PATTERN.exec(key);
-    if (match !== null && typeof value === 'string') metadata.push([match[1]!, value]);
-  }
   return {
     accountId: query.account_id,
     createdFromMs: lower.length === 0 ? undefined : Math.max(...lower),
     createdToMs: upper.length === 0 ? undefined : Math.min(...upper),
-    metadata: metadata.length === 0 ? undefined : metadata,
+    metadata: metadataFiltersOf(query),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The fields of a stored event that its hash covers. */
 export interface HashedFields {
@@ -27,10 +27,11 @@ export function canonicalEnvelope(fields: HashedFields): string {
 
 /** Hex SHA-256 of the canonical envelope. */
 export function eventHash(fields: HashedFields): string {
-  return createHash('sha256').update(canonicalEnvelope(fields)).digest('hex');
+  return hash('sha256', canonicalEnvelope(fields), 'hex');
 }
 
 /** Raw SHA-256 bytes of the canonical envelope. */
 export function eventHashBytes(fields: HashedFields): Buffer {
-  return createHash('sha256').update(canonicalEnvelope(fields)).digest();
+  // One-shot `hash` (no Hash object per event): every appended event is hashed on the main thread.
+  return hash('sha256', canonicalEnvelope(fields), 'buffer');
 }

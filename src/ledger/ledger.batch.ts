@@ -50,16 +50,18 @@ export function decideLedgerBatch(base: LedgerView, commands: readonly LedgerCom
   while (start < commands.length) {
     let end = start;
     while (end < commands.length && isLinked(commands[end] as LedgerCommand)) end += 1;
-    const chain = commands.slice(start, end + 1);
+    // A lone command (the common case) is decided without copying it into a chain of one.
     if (end === commands.length) {
-      outcomes.push(...openChain(chain.length));
-    } else if (chain.length === 1) {
-      const decision = decideLedgerCommand(staged, chain[0] as LedgerCommand);
-      for (const event of decision.events) applyLedgerEvent(staged, event);
-      events.push(...decision.events);
+      outcomes.push(...openChain(end - start));
+    } else if (end === start) {
+      const decision = decideLedgerCommand(staged, commands[start] as LedgerCommand);
+      for (const event of decision.events) {
+        applyLedgerEvent(staged, event);
+        events.push(event);
+      }
       outcomes.push(decision.outcome);
     } else {
-      outcomes.push(...decideChain(staged, chain, events));
+      outcomes.push(...decideChain(staged, commands.slice(start, end + 1), events));
     }
     start = end + 1;
   }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isDaybookError } from '../kernel/index.ts';
-import { decodeLedgerEvent, encodeLedgerEvent } from './ledger.codec.ts';
+import { decodeLedgerEvent, encodeLedgerEvent, encodeLedgerValue } from './ledger.codec.ts';
 import { LEDGER_EVENT_TYPES } from './ledger.events.ts';
 import {
   close, creditLeg, debitLeg, entry, eventsOf, expire, MINUTE, open, openCustomer, pendingTransfer, post, reopen, reverse, T0, transfer, voidPending,
@@ -40,6 +40,14 @@ describe('given events of every type', () => {
     expect(encoded).toMatchObject({ schemaVersion: 1, data: { amountMinor: '10000', debitBalances: { debitsPosted: '10000' } } });
     const opened = decodeLedgerEvent(JSON.parse(JSON.stringify(encodeLedgerEvent(everyKind[0]!))));
     expect(opened).toMatchObject({ data: { metadata: { amountMinor: 'not a number' } } });
+  });
+  it('writes new transfers field by field exactly as the generic encoder would (same JSON text)', () => {
+    const movements = [
+      ...everyKind,
+      ...eventsOf(open('x'), open('y'), transfer('meta', 'x', 'y', 7n, { metadata: { order: 'o-1', amountMinor: 'kept as text' }, userData: 'u', code: 9 })),
+    ].filter((e) => e.type === 'TransferPosted' || e.type === 'PendingTransferCreated');
+    expect(new Set(movements.map((e) => e.type))).toEqual(new Set(['TransferPosted', 'PendingTransferCreated']));
+    for (const event of movements) expect(JSON.stringify(encodeLedgerEvent(event).data)).toBe(JSON.stringify(encodeLedgerValue(event.data)));
   });
 });
 

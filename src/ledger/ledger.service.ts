@@ -48,6 +48,9 @@ interface Flight {
   settled: Promise<void>;
 }
 
+/** The metadata of every event the engine appends; a caller's metadata is added to it. */
+const ENGINE_METADATA: EventMetadata = Object.freeze({ actor: 'ledger-engine' });
+
 /** Batches in flight at once: one committing, one being decided on top of it. */
 const FLIGHTS_MAX = 2;
 
@@ -399,7 +402,8 @@ export class LedgerEngine {
       events: events.map((event) => {
         const encoded = encodeLedgerEvent(event);
         const caller = metadata.size === 0 ? undefined : metadata.get(recordKeyOfEvent(event));
-        return { type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: { actor: 'ledger-engine', ...caller } };
+        // Without caller metadata every event shares one object: the store only reads it.
+        return { type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: caller === undefined ? ENGINE_METADATA : { ...ENGINE_METADATA, ...caller } };
       }),
     }, ...attached]);
     let last: string | null = null;

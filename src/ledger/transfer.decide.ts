@@ -18,26 +18,29 @@ export function decideCreateTransfer(view: LedgerView, data: CreateTransferData)
   const { transferId, request, atMs } = validated.value;
   const existing = view.transfer(transferId);
   if (existing !== undefined) return replayTransfer(existing, request);
-  const fail = (rejected: LedgerRejection) => failTransfer(transferId, request, atMs, rejected);
-
+  // No `fail` closure: this runs for every transfer, and each closure made here costs an allocation (and tsx's keepNames a defineProperty).
   const debit = view.account(request.debitAccountId);
-  if (debit === undefined) return fail(missing('debit', request.debitAccountId));
+  if (debit === undefined) return failTransfer(transferId, request, atMs, missing('debit', request.debitAccountId));
   const credit = view.account(request.creditAccountId);
-  if (credit === undefined) return fail(missing('credit', request.creditAccountId));
+  if (credit === undefined) return failTransfer(transferId, request, atMs, missing('credit', request.creditAccountId));
   const ledgerFault = ledgerMismatch(request, debit, credit);
-  if (ledgerFault !== undefined) return fail(ledgerFault);
-  if (debit.closed) return fail(rejection('debit_account_closed', `debit account ${debit.accountId} is closed`, { accountId: debit.accountId }, 'debitAccountId'));
-  if (credit.closed) return fail(rejection('credit_account_closed', `credit account ${credit.accountId} is closed`, { accountId: credit.accountId }, 'creditAccountId'));
+  if (ledgerFault !== undefined) return failTransfer(transferId, request, atMs, ledgerFault);
+  if (debit.closed) {
+    return failTransfer(transferId, request, atMs, rejection('debit_account_closed', `debit account ${debit.accountId} is closed`, { accountId: debit.accountId }, 'debitAccountId'));
+  }
+  if (credit.closed) {
+    return failTransfer(transferId, request, atMs, rejection('credit_account_closed', `credit account ${credit.accountId} is closed`, { accountId: credit.accountId }, 'creditAccountId'));
+  }
 
   const amountMinor = balancedAmount(request, debit, credit);
   const phase = request.flags.pending ? 'pending' : 'posted';
   const debitBalances = moveBalance(debit.balances, 'debit', phase, amountMinor);
   const creditBalances = moveBalance(credit.balances, 'credit', phase, amountMinor);
   if (overflows(debitBalances) || overflows(creditBalances)) {
-    return fail(rejection('balance_overflow', `transfer ${transferId} would take a balance past the largest amount`, { transferId }, 'amountMinor'));
+    return failTransfer(transferId, request, atMs, rejection('balance_overflow', `transfer ${transferId} would take a balance past the largest amount`, { transferId }, 'amountMinor'));
   }
   const exceeded = amountMinor === 0n ? zeroBalancingCode(request, debit) : (flagViolation(debit, debitBalances) ?? flagViolation(credit, creditBalances));
-  if (exceeded !== undefined) return fail(exceedsRejection(exceeded, exceeded === 'exceeds_credits' ? debit : credit, request));
+  if (exceeded !== undefined) return failTransfer(transferId, request, atMs, exceedsRejection(exceeded, exceeded === 'exceeds_credits' ? debit : credit, request));
 
   const movement = {
     transferId, debitAccountId: debit.accountId, creditAccountId: credit.accountId, ledger: debit.ledger, currency: debit.currency,

@@ -314,7 +314,7 @@ export class ProjectionRunner {
   private async followLive(): Promise<void> {
     const processor = this.processor!;
     this.stateValue = 'live';
-    const feed = new LiveFeed(this.store, processor.checkpoint, this.batchSize * 4);
+    const feed = new LiveFeed(this.store, processor.checkpoint);
     this.feed = feed;
     try {
       while (!this.stopRequested) {

@@ -112,15 +112,19 @@ export class SharedLog {
     }
   }
 
-  /** Drops the events every reader has passed, or (past the bound) the oldest half regardless. */
+  /**
+   * Drops the events every reader has passed (kept events age into the old
+   * generation of the heap, where collecting them costs pauses), and past the
+   * bound the oldest half regardless: a reader behind them reads the store.
+   */
   private trim(): void {
     let slowest: bigint | null = null;
     for (const reader of this.readers) if (slowest === null || reader.position < slowest) slowest = reader.position;
     let drop = slowest === null ? this.window.length : this.indexAfter(slowest);
-    if (this.window.length - drop > WINDOW_EVENTS_MAX / 2) drop = this.window.length - WINDOW_EVENTS_MAX / 2;
+    if (this.window.length - drop > WINDOW_EVENTS_MAX) drop = this.window.length - WINDOW_EVENTS_MAX / 2;
     if (drop <= 0) return;
     this.floor = this.window[drop - 1]!.position;
-    this.window = this.window.slice(drop);
+    this.window.splice(0, drop);
   }
 
   /**
@@ -133,6 +137,7 @@ export class SharedLog {
     this.notifyScheduled = true;
     setImmediate(() => {
       this.notifyScheduled = false;
+      this.trim();
       for (const reader of this.readers) reader.signal();
     });
   }

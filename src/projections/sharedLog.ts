@@ -177,6 +177,8 @@ export class LogReader {
       if (this.log.ended) return null;
       const events = this.log.fromWindow(this.position, max) ?? await this.log.readDirect(this.position, max);
       if (events.length > 0) {
+        // An interrupt is answered by any return, as by this one with events.
+        this.interrupted = false;
         this.position = events[events.length - 1]!.position;
         return events;
       }

@@ -38,7 +38,14 @@ export interface ProjectionRunnerOptions extends RetryPolicy {
   readModels: ReadModelStore;
   definition: ProjectionDefinition;
   clock?: Clock;
-  /** Most events per transaction (default 500). */
+  /**
+   * Most events per transaction: default 2000, or 500 for a definition with a
+   * `beforeBatch` (a relay: its batch is also what a crash may deliver twice).
+   * Batches are only this big when events are waiting: live, a batch takes
+   * what arrived since the previous one. On PostgreSQL each transaction costs
+   * a dozen round trips, so under a backlog bigger batches are what lets a
+   * projection catch up.
+   */
   batchSize?: number;
   /**
    * Live, under load: at most one commit per this many ms, so that events
@@ -69,6 +76,9 @@ export interface ProjectionRunnerOptions extends RetryPolicy {
   onPoison?: (info: PoisonInfo) => void;
 }
 
+
+const BATCH_SIZE_DEFAULT = 2000;
+const RELAY_BATCH_SIZE_DEFAULT = 500;
 
 export class ProjectionRunner {
   readonly name: string;
@@ -110,7 +120,7 @@ export class ProjectionRunner {
     this.waiters = new PositionWaiters(this.name);
     if (options.onBatchCommitted) this.listeners.add(options.onBatchCommitted);
     if (options.onPoison) this.poisonListeners.add(options.onPoison);
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? (options.definition.beforeBatch ? RELAY_BATCH_SIZE_DEFAULT : BATCH_SIZE_DEFAULT);
     this.partitions = partitionCount(options.definition);
     this.partition = options.partition ?? 0;
     if (!Number.isInteger(this.partition) || this.partition < 0 || this.partition >= this.partitions) {
@@ -314,7 +324,7 @@ export class ProjectionRunner {
   private async followLive(): Promise<void> {
     const processor = this.processor!;
     this.stateValue = 'live';
-    const feed = new LiveFeed(this.store, processor.checkpoint, this.batchSize * 4);
+    const feed = new LiveFeed(this.store, processor.checkpoint);
     this.feed = feed;
     try {
       while (!this.stopRequested) {

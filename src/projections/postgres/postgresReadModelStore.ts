@@ -82,14 +82,33 @@ function nameKey(name: string): number {
   return hash | 0;
 }
 
+/** Distinct statement texts given a name (prepared once per connection); past it, statements go unnamed. */
+const NAMED_STATEMENTS_MAX = 1000;
+const statementNames = new Map<string, string>();
+const DML = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i;
+
+/**
+ * The query config for `sql`: a data statement gets a name, so each pooled
+ * connection parses and plans it once and then only binds and executes it (a
+ * batch runs the same dozen statements every time). DDL stays unnamed.
+ */
+function statement(sql: string, params: readonly unknown[]): pg.QueryConfig {
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < NAMED_STATEMENTS_MAX && DML.test(sql)) {
+    name = `daybook_rm_${statementNames.size + 1}`;
+    statementNames.set(sql, name);
+  }
+  return name === undefined ? { text: sql, values: params as unknown[] } : { name, text: sql, values: params as unknown[] };
+}
+
 function executor(client: pg.ClientBase): WriteTx {
   return {
     dialect: 'postgres',
     async query<Row>(sql: string, params: readonly unknown[] = []) {
-      return (await client.query(sql, params as unknown[])).rows as Row[];
+      return (await client.query(statement(sql, params))).rows as Row[];
     },
     async execute(sql: string, params: readonly unknown[] = []) {
-      return (await client.query(sql, params as unknown[])).rowCount ?? 0;
+      return (await client.query(statement(sql, params))).rowCount ?? 0;
     },
     async lockProjection(name: string, mode: 'shared' | 'exclusive') {
       const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
@@ -137,7 +156,7 @@ class PostgresReadModelStore implements ReadModelStore {
     const client = await this.connect(this.light);
     let broken: Error | undefined;
     try {
-      return (await client.query(sql, params as unknown[])).rowCount ?? 0;
+      return (await client.query(statement(sql, params))).rowCount ?? 0;
     } catch (error) {
       broken = isConnectionError(error) ? (error as Error) : undefined;
       throw error;

@@ -8,6 +8,14 @@
  * instead of failing half-way. Queries use the read connection: a snapshot
  * that never sees an open transaction's writes.
  *
+ * The write lock is taken without blocking: the write connection's busy
+ * timeout is 0 once it is open, and a `BEGIN IMMEDIATE` that finds the file
+ * locked (the store's writer thread is committing) is tried again after a
+ * timer, up to the busy timeout. better-sqlite3 would otherwise wait on the
+ * main thread, sleeping SQLite's backoff steps (1, 2, 5, 10… ms) past the
+ * moment the lock is free, while that same thread is the one that prepares
+ * the store's next batch and hears of its commits.
+ *
  * The write connection runs with `synchronous = NORMAL` (unless
  * `durableCommits`): a commit reaches the WAL (and survives a crash of the
  * process) without its own fsync; after a power loss the read models and
@@ -39,8 +47,13 @@ interface SharedConnections {
   readLock: Mutex;
   writeStatements: StatementCache;
   readStatements: StatementCache;
+  /** How long a write waits for the file lock before `store_unavailable`. */
+  busyTimeoutMs: number;
   users: number;
 }
+
+/** Between two tries of the write lock while the store's writer holds it. */
+const LOCK_RETRY_MS = 1;
 
 const shared = new Map<string, SharedConnections>();
 
@@ -67,6 +80,8 @@ function openConnections(path: string, options: OpenReadModelStoreOptions): Shar
     writer.pragma('wal_autocheckpoint = 0');
     writer.defaultSafeIntegers(true);
     if (options.migrate !== false) migrate(writer);
+    // From here on a locked file is waited for asynchronously (see beginImmediate).
+    writer.pragma('busy_timeout = 0');
     reader = new Database(path, { timeout });
     reader.pragma('query_only = ON');
     reader.defaultSafeIntegers(true);
@@ -78,7 +93,7 @@ function openConnections(path: string, options: OpenReadModelStoreOptions): Shar
   }
   return {
     writer, reader, writeLock: new Mutex(), readLock: new Mutex(),
-    writeStatements: new StatementCache(writer), readStatements: new StatementCache(reader), users: 0,
+    writeStatements: new StatementCache(writer), readStatements: new StatementCache(reader), busyTimeoutMs: timeout, users: 0,
   };
 }
 
@@ -158,13 +173,7 @@ class SqliteReadModelStore implements ReadModelStore {
     const { writer, writeLock, writeStatements } = this.connections;
     return writeLock.run(async () => {
       this.ensureOpen();
-      try {
-        writer.exec('BEGIN IMMEDIATE');
-      } catch (error) {
-        // The file stayed locked for the whole busy timeout: the database's state, not the batch's fault.
-        if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw new DaybookError('store_unavailable', `the read-model store stayed locked: ${(error as Error).message}`);
-        throw error;
-      }
+      await this.beginImmediate();
       try {
         const result = await fn(executor(writeStatements));
         writer.exec('COMMIT');
@@ -176,6 +185,24 @@ class SqliteReadModelStore implements ReadModelStore {
         throw error;
       }
     });
+  }
+
+  /** Takes the write lock, trying again on a timer while another connection holds it. */
+  private async beginImmediate(): Promise<void> {
+    const { writer, busyTimeoutMs } = this.connections;
+    const deadline = Date.now() + busyTimeoutMs;
+    for (;;) {
+      try {
+        writer.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        if (!(error as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw error;
+        // The file stayed locked for the whole busy timeout: the database's state, not the batch's fault.
+        if (Date.now() >= deadline) throw new DaybookError('store_unavailable', `the read-model store stayed locked: ${(error as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+      this.ensureOpen();
+    }
   }
 
   read<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
@@ -191,12 +218,9 @@ class SqliteReadModelStore implements ReadModelStore {
     });
   }
 
+  /** One statement in its own transaction (the lock taken as every write takes it). */
   executeLight(sql: string, params: readonly unknown[] = []): Promise<number> {
-    const { writeLock, writeStatements } = this.connections;
-    return writeLock.run(async () => {
-      this.ensureOpen();
-      return executor(writeStatements).execute(sql, params);
-    });
+    return this.transaction((tx) => tx.execute(sql, params));
   }
 
   async ping(): Promise<void> {

@@ -11,9 +11,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeIfConcurrentPostgres, type TestDatabase } from '../../test/support/postgres.ts';
+import { describeIfConcurrentPostgres, resettableTestDatabase } from '../../test/support/postgres.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { fixedClock } from '../kernel/clock.ts';
@@ -48,25 +47,17 @@ const sqliteBackend = (): Backend => {
 };
 
 /** One database per file; each test starts from an empty schema. */
-let database: Promise<TestDatabase> | null = null;
+const database = resettableTestDatabase();
 const postgresBackend = (): Backend => ({
   async url() {
-    database ??= createTestDatabase();
-    const { url } = await database;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query('DROP SCHEMA IF EXISTS daybook CASCADE');
-    } finally {
-      await client.end();
-    }
+    const url = await database.emptied();
     return url;
   },
   async cleanup() {},
 });
 
 afterAll(async () => {
-  if (database) await (await database).drop();
+  await database.drop();
 });
 
 type Implementation = 'memory' | 'projection';

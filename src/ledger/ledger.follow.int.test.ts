@@ -14,20 +14,9 @@ import { createTestDatabase, describeIfPostgres, type TestDatabase } from '../..
 import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { LedgerEngine } from './ledger.service.ts';
+import { bankToAlice, waitUntil } from './ledger.testkit.ts';
 
-/** Waits for a condition, checking every 20 ms, for at most `timeoutMs` (generous: the machine is shared). */
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
-const transfer = (transferId: string, amountMinor: bigint) => ({
-  type: 'CreateTransfer' as const,
-  data: { transferId, debitAccountId: 'bank', creditAccountId: 'alice', amountMinor, ledger: 'usd' },
-});
 
 async function openAccounts(engine: LedgerEngine): Promise<void> {
   const outcomes = await engine.executeAll(['bank', 'alice'].map((accountId) => ({
@@ -64,8 +53,8 @@ describeIfPostgres('ledger engine freshness across processes (PostgreSQL)', () =
     const writer = await engineOn(storeA, 'follow');
     const reader = await engineOn(storeB, 'follow');
     await openAccounts(writer);
-    for (let i = 0; i < 20; i += 1) expect((await writer.execute(transfer(`t${i}`, 5n))).ok).toBe(true);
-    await waitFor('the reader to apply the writer\'s 22 events', () => reader.streamVersion === 22n);
+    for (let i = 0; i < 20; i += 1) expect((await writer.execute(bankToAlice(`t${i}`, 5n))).ok).toBe(true);
+    await waitUntil('the reader to apply the writer\'s 22 events', () => reader.streamVersion === 22n);
     expect(credits(reader)).toBe(100n);
     expect(reader.state.transfer('t19')).toEqual(writer.state.transfer('t19'));
     expect(reader.state.account('bank')).toEqual(writer.state.account('bank'));
@@ -77,7 +66,7 @@ describeIfPostgres('ledger engine freshness across processes (PostgreSQL)', () =
     const reader = await engineOn(storeB, 'barrier');
     await openAccounts(writer);
     for (let i = 0; i < 10; i += 1) {
-      expect((await writer.execute(transfer(`b${i}`, 1n))).ok).toBe(true);
+      expect((await writer.execute(bankToAlice(`b${i}`, 1n))).ok).toBe(true);
       await reader.catchUp();
       expect(credits(reader)).toBe(BigInt(i + 1));
       expect(reader.streamVersion).toBe(writer.streamVersion);
@@ -89,7 +78,7 @@ describeIfPostgres('ledger engine freshness across processes (PostgreSQL)', () =
     const writer = await engineOn(storeA, 'stale');
     const reader = await engineOn(storeB, 'stale', false);
     await openAccounts(writer);
-    await writer.execute(transfer('s1', 9n));
+    await writer.execute(bankToAlice('s1', 9n));
     expect(reader.streamVersion).toBe(0n);
     expect(reader.state.account('alice')).toBeUndefined();
     await reader.catchUp();
@@ -102,9 +91,9 @@ describeIfPostgres('ledger engine freshness across processes (PostgreSQL)', () =
     const first = await engineOn(storeA, 'both');
     const second = await engineOn(storeB, 'both');
     await openAccounts(first);
-    await first.execute(transfer('f1', 10n));
+    await first.execute(bankToAlice('f1', 10n));
     await second.catchUp();
-    expect((await second.execute(transfer('f2', 20n))).ok).toBe(true);
+    expect((await second.execute(bankToAlice('f2', 20n))).ok).toBe(true);
     await first.catchUp();
     expect(credits(first)).toBe(30n);
     expect(credits(second)).toBe(30n);
@@ -119,7 +108,7 @@ describeIfPostgres('ledger engine freshness across processes (PostgreSQL)', () =
     const second = await engineOn(storeB, 'busy');
     await openAccounts(first);
     await second.catchUp();
-    const run = (engine: LedgerEngine, prefix: string) => Promise.all(Array.from({ length: 100 }, (_, i) => engine.execute(transfer(`${prefix}${i}`, 1n))));
+    const run = (engine: LedgerEngine, prefix: string) => Promise.all(Array.from({ length: 100 }, (_, i) => engine.execute(bankToAlice(`${prefix}${i}`, 1n))));
     const [a, b] = await Promise.all([run(first, 'x'), run(second, 'y')]);
     expect([...a, ...b].every((outcome) => outcome.ok)).toBe(true);
     await Promise.all([first.catchUp(), second.catchUp()]);
@@ -140,7 +129,7 @@ describe('ledger engine read barrier (SQLite)', () => {
       const writer = await LedgerEngine.open(store, { partition: 'barrier' });
       const reader = await LedgerEngine.open(store, { partition: 'barrier' });
       await openAccounts(writer);
-      await writer.execute(transfer('q1', 4n));
+      await writer.execute(bankToAlice('q1', 4n));
       expect(reader.streamVersion).toBe(0n);
       await reader.catchUp();
       expect(credits(reader)).toBe(4n);

@@ -18,21 +18,11 @@ import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { PostgresPartitionLeases } from './ledger.leases.ts';
 import { LedgerEngine } from './ledger.service.ts';
+import { bankToAlice, waitUntil } from './ledger.testkit.ts';
 
 const CHILD = fileURLToPath(new URL('./ledgerOwner.child.ts', import.meta.url));
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
-const transfer = (transferId: string, amountMinor: bigint) => ({
-  type: 'CreateTransfer' as const,
-  data: { transferId, debitAccountId: 'bank', creditAccountId: 'alice', amountMinor, ledger: 'usd' },
-});
 
 async function startOwner(url: string, partition: string, owner: string, leaseMs: number, heartbeatMs: number): Promise<{ kill(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, url, partition, owner, String(leaseMs), String(heartbeatMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -78,16 +68,16 @@ describeIfConcurrentPostgres('ledger partition leases (PostgreSQL, several proce
     expect(owner.ownsPartition).toBe(true);
     expect(standby.ownsPartition).toBe(false);
     await owner.executeAll(['bank', 'alice'].map((accountId) => ({ type: 'OpenAccount' as const, data: { accountId, ledger: 'usd', currency: 'USD' as const } })));
-    expect((await owner.execute(transfer('g1', 3n))).ok).toBe(true);
-    const refused = await standby.execute(transfer('g2', 4n)).catch((error: unknown) => error);
+    expect((await owner.execute(bankToAlice('g1', 3n))).ok).toBe(true);
+    const refused = await standby.execute(bankToAlice('g2', 4n)).catch((error: unknown) => error);
     expect(isDaybookError(refused, 'ledger_partition_not_owned')).toBe(true);
     expect(refused).toMatchObject({ details: { owner: 'owner-a' } });
     await standby.catchUp();
     expect(standby.state.account('alice')!.balances.creditsPosted).toBe(3n);
     // A graceful close releases the lease: the standby need not wait the 5 s lease out.
     await owner.close();
-    await waitFor('the standby to take the partition', () => standby.ownsPartition);
-    expect((await standby.execute(transfer('g2', 4n))).ok).toBe(true);
+    await waitUntil('the standby to take the partition', () => standby.ownsPartition);
+    expect((await standby.execute(bankToAlice('g2', 4n))).ok).toBe(true);
     expect(standby.state.account('alice')!.balances.creditsPosted).toBe(7n);
     expect(await store.streamVersion(standby.streamId)).toBe(4n);
   });
@@ -101,7 +91,7 @@ describeIfConcurrentPostgres('ledger partition leases (PostgreSQL, several proce
     const standby = await engine(await leasesFor('survivor', leaseMs, 100), 'killed', true);
     expect(standby.ownsPartition).toBe(false);
     expect(standby.leaseHolder).toMatchObject({ held: false, owner: 'child-owner' });
-    await expect(standby.execute(transfer('s1', 1n))).rejects.toMatchObject({ code: 'ledger_partition_not_owned' });
+    await expect(standby.execute(bankToAlice('s1', 1n))).rejects.toMatchObject({ code: 'ledger_partition_not_owned' });
     await child.kill();
     killed = true;
     // The child's last heartbeat set this expiry; the takeover may not come before it.
@@ -110,11 +100,11 @@ describeIfConcurrentPostgres('ledger partition leases (PostgreSQL, several proce
     cleanups.push(() => client.end());
     const before = await client.query<{ owner: string; expires_at: string }>("SELECT owner, expires_at::text FROM daybook.ledger_leases WHERE partition = 'killed'");
     const lastExpiry = before.rows[0]!.owner === 'child-owner' ? Number(before.rows[0]!.expires_at) : null;
-    await waitFor('the survivor to take the partition over', () => standby.ownsPartition);
+    await waitUntil('the survivor to take the partition over', () => standby.ownsPartition);
     const after = await client.query<{ owner: string; acquired_at: string }>("SELECT owner, acquired_at::text FROM daybook.ledger_leases WHERE partition = 'killed'");
     expect(after.rows[0]!.owner).toBe('survivor');
     if (lastExpiry !== null) expect(Number(after.rows[0]!.acquired_at)).toBeGreaterThanOrEqual(lastExpiry);
-    const outcome = await standby.execute(transfer('s1', 10n));
+    const outcome = await standby.execute(bankToAlice('s1', 10n));
     expect(outcome.ok).toBe(true);
     expect(standby.state.account('alice')!.balances.creditsPosted).toBe(35n);
     expect(standby.state.transfer('child-1')).toMatchObject({ status: 'applied', amountMinor: 25n });
@@ -129,8 +119,8 @@ describeIfConcurrentPostgres('ledger partition leases (PostgreSQL, several proce
     await client.connect();
     cleanups.push(() => client.end());
     await client.query("UPDATE daybook.ledger_leases SET owner = 'thief', expires_at = expires_at + 600000 WHERE partition = 'stolen'");
-    await waitFor('the owner to notice it lost the lease', () => !owner.ownsPartition);
-    await expect(owner.execute(transfer('late', 1n))).rejects.toMatchObject({ code: 'ledger_partition_not_owned', details: { owner: 'thief' } });
+    await waitUntil('the owner to notice it lost the lease', () => !owner.ownsPartition);
+    await expect(owner.execute(bankToAlice('late', 1n))).rejects.toMatchObject({ code: 'ledger_partition_not_owned', details: { owner: 'thief' } });
     expect(await store.streamVersion(owner.streamId)).toBe(2n);
   });
 });

@@ -117,3 +117,18 @@ export function eventsOf(...commands: LedgerCommand[]): LedgerEvent[] {
   }
   return events;
 }
+
+/** Waits for a condition, checking every 20 ms, for at most `timeoutMs` (generous: the machine may be shared). */
+export async function waitUntil(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The engine tests' transfer: `amountMinor` from `bank` to `alice` on ledger `usd` (a request: the engine stamps the time). */
+export const bankToAlice = (transferId: string, amountMinor: bigint) => ({
+  type: 'CreateTransfer' as const,
+  data: { transferId, debitAccountId: 'bank', creditAccountId: 'alice', amountMinor, ledger: 'usd' },
+});

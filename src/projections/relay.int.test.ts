@@ -11,9 +11,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeIfConcurrentPostgres, type TestDatabase } from '../../test/support/postgres.ts';
+import { describeIfConcurrentPostgres, resettableTestDatabase } from '../../test/support/postgres.ts';
 import type { RecordedEvent } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { everything, type ProjectionHarnessFactory, useProjectionHarness, waitFor } from './conformance/harness.ts';
@@ -260,23 +259,15 @@ describeRelays('sqlite', async () => {
   };
 });
 
-let database: Promise<TestDatabase> | null = null;
+const database = resettableTestDatabase();
 
 describeIfConcurrentPostgres('relays on postgres', () => {
   afterAll(async () => {
-    if (database) await (await database).drop();
+    await database.drop();
   });
 
   describeRelays('postgres', async () => {
-    database ??= createTestDatabase();
-    const { url } = await database;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query('DROP SCHEMA IF EXISTS daybook CASCADE');
-    } finally {
-      await client.end();
-    }
+    const url = await database.emptied();
     const store = await openEventStore(url, { subscriptionPollMs: 50 });
     const readModels = await openReadModelStore(url);
     return {

@@ -111,6 +111,37 @@ async function claimPgliteDatabase(url: string): Promise<TestDatabase> {
   return { url, drop };
 }
 
+/** One test database for a whole file, handed out empty on each call. */
+export interface ResettableTestDatabase {
+  /** The database's url, after dropping the `daybook` schema: each caller starts from a fresh store, without the cost of a new database. */
+  emptied(): Promise<string>;
+  /** Drops the database, if one was made (for `afterAll`). */
+  drop(): Promise<void>;
+}
+
+/**
+ * A database created on first use and emptied for every caller.
+ *
+ * @example
+ * const database = resettableTestDatabase();
+ * afterAll(() => database.drop());
+ * const store = await openEventStore(await database.emptied());
+ */
+export function resettableTestDatabase(): ResettableTestDatabase {
+  let database: Promise<TestDatabase> | null = null;
+  return {
+    async emptied() {
+      database ??= createTestDatabase();
+      const { url } = await database;
+      await withClient(url, (client) => client.query('DROP SCHEMA IF EXISTS daybook CASCADE'));
+      return url;
+    },
+    async drop() {
+      if (database) await (await database).drop();
+    },
+  };
+}
+
 async function emptyPgliteDatabase(client: pg.Client): Promise<void> {
   await client.query('DROP SCHEMA IF EXISTS daybook CASCADE');
   await client.query('DROP SCHEMA IF EXISTS public CASCADE');

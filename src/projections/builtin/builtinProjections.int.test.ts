@@ -9,9 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeIfConcurrentPostgres, type TestDatabase } from '../../../test/support/postgres.ts';
+import { describeIfConcurrentPostgres, resettableTestDatabase } from '../../../test/support/postgres.ts';
 import { BANKING_PROJECTION_NAME, BankingService } from '../../banking/index.ts';
 import { counterIds, HOUR, T0 } from '../../banking/banking.testkit.ts';
 import { openEventStore } from '../../eventstore/open.ts';
@@ -97,21 +96,13 @@ describeBuiltins('sqlite', async () => {
   return { url: `sqlite:${join(dir, 'daybook.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
-let database: Promise<TestDatabase> | null = null;
+const database = resettableTestDatabase();
 afterAll(async () => {
-  if (database) await (await database).drop();
+  await database.drop();
 });
 describeIfConcurrentPostgres('built-in projections on postgres', () => {
   describeBuiltins('postgres', async () => {
-    database ??= createTestDatabase();
-    const { url } = await database;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query('DROP SCHEMA IF EXISTS daybook CASCADE');
-    } finally {
-      await client.end();
-    }
+    const url = await database.emptied();
     return { url, cleanup: async () => {} };
   });
 });

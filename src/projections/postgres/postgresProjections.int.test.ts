@@ -9,30 +9,21 @@
  * connections ("bind message supplies 9 parameters, but prepared statement
  * requires 3"), so on PGlite it is skipped, loudly (and fails under CI=true).
  */
-import pg from 'pg';
 import { afterAll } from 'vitest';
-import { createTestDatabase, describeIfConcurrentPostgres, type TestDatabase } from '../../../test/support/postgres.ts';
+import { describeIfConcurrentPostgres, resettableTestDatabase } from '../../../test/support/postgres.ts';
 import { openEventStore } from '../../eventstore/open.ts';
 import { describeProjectionConformance } from '../conformance/projectionConformance.ts';
 import { openReadModelStore } from '../readModelStore.ts';
 
-let database: Promise<TestDatabase> | null = null;
+const database = resettableTestDatabase();
 
 describeIfConcurrentPostgres('postgres projections', () => {
   afterAll(async () => {
-    if (database) await (await database).drop();
+    await database.drop();
   });
 
   describeProjectionConformance('postgres', async () => {
-    database ??= createTestDatabase();
-    const { url } = await database;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query('DROP SCHEMA IF EXISTS daybook CASCADE');
-    } finally {
-      await client.end();
-    }
+    const url = await database.emptied();
     const store = await openEventStore(url, { subscriptionPollMs: 50 });
     const readModels = await openReadModelStore(url);
     return {

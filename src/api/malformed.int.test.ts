@@ -85,7 +85,7 @@ describe('field by field', () => {
     expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'a', credit_account_id: 'b' })).toMatchObject({ param: 'amount' });
   });
 
-  it.each([['-5'], [-5], [5], ['1.5'], ['1e3'], [''], ['0x10'], [' 5'], [null], [`1${'0'.repeat(40)}`]])('refuses the amount %j', async (amount) => {
+  it.each([['-5'], [-5], [1.5], [9_007_199_254_740_992], [1e21], [true], ['1.5'], ['1e3'], [''], ['0x10'], [' 5'], [null], [`1${'0'.repeat(40)}`]])('refuses the amount %j', async (amount) => {
     expect(await expectRefused('POST', '/v1/transfers', { debit_account_id: 'a', credit_account_id: 'b', amount })).toMatchObject({ status: 400, param: 'amount' });
   });
 

@@ -32,7 +32,8 @@ describe('/openapi.json', () => {
     const createTransfer = document.paths['/v1/transfers'].post;
     const body = createTransfer.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(expect.arrayContaining(['debit_account_id', 'credit_account_id', 'amount']));
-    expect(body.properties.amount.type).toBe('string');
+    expect(body.properties.amount.anyOf.map((option: { type: string }) => option.type)).toEqual(['string', 'integer']);
+    expect(body.properties.amount.anyOf[1]).toMatchObject({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
     expect(createTransfer.security).toEqual([{ bearerAuth: [] }, { basicAuth: [] }]);
     expect(createTransfer['x-permission']).toBe('ledger:write');
     expect(createTransfer.parameters.some((parameter: { name: string; in: string }) => parameter.name === 'idempotency-key' && parameter.in === 'header')).toBe(true);

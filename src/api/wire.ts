@@ -7,13 +7,27 @@ import { authOf } from './security.ts';
 
 /**
  * The JSON wire format of Daybook's own API: snake_case fields, amounts as
- * integer strings of minor units (JSON numbers lose precision past 2^53),
+ * integer strings of minor units in answers (JSON numbers lose precision past
+ * 2^53); requests may also give an amount as a JSON integer up to 2^53 - 1,
  * times as ISO 8601, lists as `{object: 'list', data, has_more}` with a
  * `starting_after` cursor, as Stripe does.
  */
 export const amountWire = z.string()
   .regex(/^(0|[1-9][0-9]{0,38})$/, 'must be a non-negative integer string of minor units, e.g. "1050"')
   .meta({ description: 'Integer string of minor units ("1050" is 10.50 USD).', example: '1050' });
+
+/**
+ * An amount in a request: an integer string of minor units, or a JSON
+ * integer up to 2^53 - 1 (past that a JSON number has already lost digits
+ * when it is parsed, so it is refused: send a string). Fractions, negatives
+ * and exponents that leave an integer beyond the bound are refused too.
+ */
+const AMOUNT_INPUT_MESSAGE = 'must be a non-negative integer of minor units: a string such as "1050", or a JSON integer up to 9007199254740991 (send larger amounts as strings)';
+export const amountInputWire = z.union([
+  amountWire,
+  z.number({ error: AMOUNT_INPUT_MESSAGE }).int({ error: AMOUNT_INPUT_MESSAGE }).min(0, { error: AMOUNT_INPUT_MESSAGE }).max(Number.MAX_SAFE_INTEGER, { error: AMOUNT_INPUT_MESSAGE }),
+], { error: AMOUNT_INPUT_MESSAGE })
+  .meta({ description: 'Minor units: an integer string ("1050" is 10.50 USD), or a JSON integer up to 2^53 - 1.', example: '1050' });
 
 export const idWire = z.string().min(1).max(LEDGER_ID_LENGTH_MAX)
   .regex(LEDGER_ID_PATTERN, 'may hold only ASCII letters, digits and _ . : @ -, starting with a letter or digit');
@@ -127,8 +141,8 @@ export function eventMetadataOf(request: FastifyRequest): EventMetadata {
   return { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, mode: auth.mode };
 }
 
-export function parseAmount(text: string): bigint {
-  return BigInt(text);
+export function parseAmount(amount: string | number): bigint {
+  return BigInt(amount);
 }
 
 /** A page of ids after `startingAfter` in a list; an unknown cursor is a 404 naming the parameter. */

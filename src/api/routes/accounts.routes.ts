@@ -9,7 +9,7 @@ import { accountToWire } from '../ledger.presenters.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
-  amountWire, balancesToWire, balancesWire, codeWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire,
+  amountInputWire, amountWire, balancesToWire, balancesWire, codeWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire,
   listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount, userDataWire,
 } from '../wire.ts';
 
@@ -25,8 +25,8 @@ const openAccountBody = z.strictObject({
     credits_must_not_exceed_debits: z.boolean().optional(),
     history: z.boolean().optional().meta({ description: 'Keep balances after every movement, for fast as_of balances.' }),
   }).optional(),
-  overdraft_limit: amountWire.optional(),
-  credit_limit: amountWire.optional(),
+  overdraft_limit: amountInputWire.optional(),
+  credit_limit: amountInputWire.optional(),
   user_data: userDataWire.optional(),
   metadata: metadataWire.optional(),
 });

@@ -10,7 +10,7 @@ import {
 import { idFor } from '../idempotency.hooks.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
-import { amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount } from '../wire.ts';
+import { amountInputWire, amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount } from '../wire.ts';
 
 const bankIdWire = idWire.max(BANKING_WIRE_ID_LENGTH_MAX);
 const bankIdParams = z.strictObject({ id: bankIdWire });
@@ -110,7 +110,7 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
         body: z.strictObject({
           id: bankIdWire.optional(), customer_id: bankIdWire, type: z.enum(ACCOUNT_TYPES), currency: z.enum(BANKING_CURRENCIES), regulatory_tier: z.enum(REGULATORY_TIERS),
           compliance_flags: z.strictObject({ kyc_verified: z.boolean().optional(), sanctions_screened: z.boolean().optional(), politically_exposed: z.boolean().optional(), enhanced_due_diligence: z.boolean().optional() }).optional(),
-          initial_balance: amountWire.optional().meta({ description: 'Paid in as a deposit on opening.' }),
+          initial_balance: amountInputWire.optional().meta({ description: 'Paid in as a deposit on opening.' }),
         }),
         response: { 200: bankAccountWire, ...errorResponses },
       },

@@ -6,14 +6,14 @@ import { DaybookError, isDaybookError } from '../../kernel/index.ts';
 import { type BankingApi, bankingOf, internalId, movementKey, ofMode, operationContext, runBanking, transactionToWire } from '../bankingApi.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
-import { amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount } from '../wire.ts';
+import { amountInputWire, amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount } from '../wire.ts';
 import { bankTransactionWire, existingAccount } from './bankAccounts.routes.ts';
 
 const TAGS = ['Money movements'];
 const bankIdWire = idWire.max(95);
 
 const movementFields = {
-  amount: amountWire,
+  amount: amountInputWire,
   currency: z.enum(BANKING_CURRENCIES).optional().meta({ description: "Must be the paying account's currency when given." }),
   reference: z.string().max(140).optional(),
   compliance_score: z.number().int().min(0).max(100).optional().meta({ description: "0 (no risk) to 100, from the caller's screening." }),
@@ -48,7 +48,7 @@ export function bankMovementRoutes(banking: BankingApi): FastifyPluginAsync {
 
     app.post('/v1/withdrawals', {
       config: { permission: 'banking:write' },
-      schema: { tags: TAGS, summary: 'Pay money out of an account', headers: idempotencyHeaderWire, body: z.strictObject({ account_id: bankIdWire, fee: amountWire.optional(), ...movementFields }), response },
+      schema: { tags: TAGS, summary: 'Pay money out of an account', headers: idempotencyHeaderWire, body: z.strictObject({ account_id: bankIdWire, fee: amountInputWire.optional(), ...movementFields }), response },
     }, async (request) => {
       const body = request.body;
       await existingAccount(banking, request, body.account_id, 'account_id');
@@ -63,7 +63,7 @@ export function bankMovementRoutes(banking: BankingApi): FastifyPluginAsync {
       schema: {
         tags: TAGS, summary: 'Move money between two bank accounts (across currencies with exchange_rate)', headers: idempotencyHeaderWire,
         body: z.strictObject({
-          from_account_id: bankIdWire, to_account_id: bankIdWire, fee: amountWire.optional(),
+          from_account_id: bankIdWire, to_account_id: bankIdWire, fee: amountInputWire.optional(),
           exchange_rate: z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]{1,6})?$/, 'must be a decimal string with at most six decimals').optional()
             .meta({ description: 'Receiving-currency units per paying-currency unit; for accounts of different currencies.' }),
           ...movementFields,
@@ -89,7 +89,7 @@ export function bankMovementRoutes(banking: BankingApi): FastifyPluginAsync {
       config: { permission: 'banking:write' },
       schema: {
         tags: TAGS, summary: 'Pay an external account (beneficiary) through clearing', headers: idempotencyHeaderWire,
-        body: z.strictObject({ from_account_id: bankIdWire, beneficiary: z.string().min(1).max(100), fee: amountWire.optional(), ...movementFields }), response,
+        body: z.strictObject({ from_account_id: bankIdWire, beneficiary: z.string().min(1).max(100), fee: amountInputWire.optional(), ...movementFields }), response,
       },
     }, async (request) => {
       const body = request.body;

@@ -8,15 +8,15 @@ import { engineBehindTheLog, engineOf, executeLedger, type LedgerApi } from '../
 import { entryToWire } from '../ledger.presenters.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
-import { amountWire, balancesWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire, metadataWire, parseAmount } from '../wire.ts';
+import { amountInputWire, amountWire, balancesWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire, metadataWire, parseAmount } from '../wire.ts';
 
 const TAGS = ['Journal entries'];
 
-const postingWire = z.strictObject({ account_id: idWire, side: z.enum(['debit', 'credit']), amount: amountWire, currency: currencyWire });
+const postingWire = z.strictObject({ account_id: idWire, side: z.enum(['debit', 'credit']), amount: amountInputWire, currency: currencyWire });
 const conversionWire = z.strictObject({
   from_account_id: idWire,
   to_account_id: idWire,
-  amount: amountWire,
+  amount: amountInputWire,
   from_currency: currencyWire,
   to_currency: currencyWire,
   rate: z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'must be a positive decimal string such as "1.0842"').meta({ description: 'Target major units per source major unit.' }),

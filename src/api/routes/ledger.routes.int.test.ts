@@ -110,6 +110,20 @@ describe('transfers', () => {
     expect((await get('/v1/transfers/t-1')).body).toEqual(moved.body);
   });
 
+  it('takes an amount as a JSON integer too, answers it as a string, and treats it as the same request as its string', async () => {
+    const moved = await post('/v1/transfers', { id: 't-number', debit_account_id: 'cash', credit_account_id: 'bob', amount: 250 });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ id: 't-number', amount: '250' });
+    const again = await post('/v1/transfers', { id: 't-number', debit_account_id: 'cash', credit_account_id: 'bob', amount: '250' });
+    expect(again.body).toEqual(moved.body);
+    const beyond = await post('/v1/transfers', { debit_account_id: 'cash', credit_account_id: 'bob', amount: 2 ** 53 });
+    expect(beyond.status).toBe(400);
+    expect(beyond.body.error).toMatchObject({ param: 'amount', message: expect.stringContaining('string') });
+    const held = await post('/v1/transfers', { id: 'hold-number', debit_account_id: 'cash', credit_account_id: 'bob', amount: 70, pending: true });
+    expect((await post('/v1/transfers/hold-number/post', { amount: 30 })).body).toMatchObject({ amount: '30' });
+    expect(held.body.amount).toBe('70');
+  });
+
   it('refuses an overdraft with 409 exceeds_credits, and the id stays failed', async () => {
     const refused = await post('/v1/transfers', { id: 't-big', debit_account_id: 'alice', credit_account_id: 'bob', amount: '99999999' });
     expect(refused.status).toBe(409);

@@ -10,7 +10,7 @@ import type { TransferFilter } from '../transferDirectory.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
-  amountWire, codeWire, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount,
+  amountInputWire, amountWire, codeWire, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount,
   rejectionError, stripeErrorWire, userDataWire, withWireParam,
 } from '../wire.ts';
 
@@ -22,7 +22,7 @@ const createTransferFields = {
   id: idWire.optional().meta({ description: 'Your id for the transfer; generated (tr_…) when absent. The same id and body again answers the first result.' }),
   debit_account_id: idWire,
   credit_account_id: idWire,
-  amount: amountWire,
+  amount: amountInputWire,
   ledger: idWire.optional().meta({ description: "Defaults to the debit account's ledger." }),
   code: codeWire.optional(),
   pending: z.boolean().optional().meta({ description: 'Reserve the amount until posted or voided (two-phase).' }),
@@ -57,7 +57,7 @@ export const transferWire = z.object({
 
 const settleBody = z.strictObject({
   id: idWire.optional().meta({ description: 'Id of the posting (or voiding) transfer; generated when absent.' }),
-  amount: amountWire.optional().meta({ description: 'Post less than reserved; the rest is released. Absent posts it all.' }),
+  amount: amountInputWire.optional().meta({ description: 'Post less than reserved; the rest is released. Absent posts it all.' }),
   user_data: userDataWire.optional(),
   metadata: metadataWire.optional(),
 }).optional();

@@ -166,7 +166,7 @@ describe('errors are Stripe-shaped', () => {
   it('answers an unsupported media type with 415', async () => {
     const response = await app.inject({ method: 'POST', url: '/test/echo', payload: '<amount/>', headers: { 'content-type': 'application/xml' } });
     expect(response.statusCode).toBe(415);
-    expect(response.json().error.type).toBe('invalid_request_error');
+    expect(response.json().error).toMatchObject({ type: 'invalid_request_error', code: 'validation_failed', message: expect.stringContaining('Content-Type: application/json') });
   });
 
   it('answers a malformed URL with 400, not 500', async () => {

@@ -3,6 +3,9 @@ import { ERROR_TABLE, GENERIC_ERROR_MESSAGE, stripeError, type StripeErrorBody }
 import { isDaybookError } from '../kernel/index.ts';
 import { CORRELATION_ID_HEADER, correlationIdOf, REQUEST_ID_HEADER } from './requestContext.ts';
 
+/** Daybook's own API takes JSON bodies (a form-encoded body, curl's default for -d, lands here). */
+const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'Unsupported media type: send the request body as JSON, with the header Content-Type: application/json.';
+
 interface ErrorAnswer {
   status: number;
   body: StripeErrorBody;
@@ -25,7 +28,8 @@ export function answerFor(error: unknown): ErrorAnswer {
   if (isFastifyClientError(fastifyError)) {
     const status = fastifyError.statusCode;
     const code = status === 413 ? 'limit_exceeded' : 'validation_failed';
-    return { status, body: stripeError('invalid_request_error', code, fastifyError.message ?? 'Bad request') };
+    const message = status === 415 ? UNSUPPORTED_MEDIA_TYPE_MESSAGE : fastifyError.message ?? 'Bad request';
+    return { status, body: stripeError('invalid_request_error', code, message) };
   }
   return { status: 500, body: stripeError('api_error', undefined, GENERIC_ERROR_MESSAGE) };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventMetadata, EventStore, StreamWrite } from '../eventstore/index.ts';
 import { type Clock, isDaybookError } from '../kernel/index.ts';
+import { READ_BATCH_MAX } from '../kernel/limits.ts';
 
 /**
  * Durable idempotency records: the first response to a POST carrying an
@@ -16,8 +17,8 @@ import { type Clock, isDaybookError } from '../kernel/index.ts';
  * record, so the work runs once.
  *
  * On SQLite this process is the store's only writer, so `open` builds an
- * index of every recorded scope (read once from the log, then kept as records
- * are saved): a key the index does not hold has no record, and the lookup of
+ * index of every recorded scope (listed once from the store's stream index,
+ * then kept as records are saved): a key the index does not hold has no record, and the lookup of
  * a fresh key (nearly every POST) reads nothing. The index holds a 52-bit
  * prefix of each stream id's hash: a collision only costs a read. On
  * PostgreSQL other processes record keys too, so a cache miss reads the store.
@@ -76,7 +77,13 @@ export class IdempotencyStore {
   static async open(store: EventStore, clock: Clock, cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX): Promise<IdempotencyStore> {
     if (store.backend !== 'sqlite') return new IdempotencyStore(store, clock, cacheEntriesMax, null);
     const recorded = new Set<number>();
-    for await (const event of store.streamAll({ category: IDEMPOTENCY_CATEGORY })) recorded.add(indexEntryOf(event.streamId));
+    // The stream index alone: one id per record, no record read.
+    for (let after: string | undefined; ;) {
+      const page = await store.listStreams({ category: IDEMPOTENCY_CATEGORY, after, limit: READ_BATCH_MAX });
+      for (const streamId of page) recorded.add(indexEntryOf(streamId));
+      if (page.length < READ_BATCH_MAX) break;
+      after = page.at(-1);
+    }
     return new IdempotencyStore(store, clock, cacheEntriesMax, recorded);
   }
 

@@ -1,8 +1,8 @@
 import { DaybookError } from '../kernel/errors.ts';
 import { toJsonText } from '../kernel/json.ts';
-import { READ_BATCH_MAX, READ_PAGE_SIZE } from '../kernel/limits.ts';
+import { READ_BATCH_MAX, READ_PAGE_SIZE, STREAM_ID_LENGTH_MAX } from '../kernel/limits.ts';
 import type {
-  EventStore, ReadAllOptions, ReadStreamOptions, RecordedEvent, Snapshot, StreamWrite, SubscribeOptions, Subscription,
+  EventStore, ListStreamsOptions, ReadAllOptions, ReadStreamOptions, RecordedEvent, Snapshot, StreamWrite, SubscribeOptions, Subscription,
 } from './eventStore.ts';
 import { prepareAppend } from './prepareAppend.ts';
 import type { LogQuery, StorageEngine } from './storageEngine.ts';
@@ -80,6 +80,15 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
     },
     headPosition: async () => { ensureOpen(); return engine.headPosition(); },
     streamVersion: async (streamId) => { ensureOpen(); return engine.streamVersion(streamId); },
+    async listStreams(listOptions: ListStreamsOptions) {
+      ensureOpen();
+      const { category, after } = listOptions;
+      if (typeof category !== 'string' || category.length === 0 || category.includes('-') || category.length > STREAM_ID_LENGTH_MAX) {
+        throw new DaybookError('validation_failed', 'category must be a non-empty stream id prefix without "-"', {}, 'category');
+      }
+      if (after !== undefined && typeof after !== 'string') throw new DaybookError('validation_failed', 'after must be a stream id', {}, 'after');
+      return engine.listStreams(category, after ?? null, checkLimit(listOptions.limit ?? READ_PAGE_SIZE));
+    },
     verify: async () => { ensureOpen(); return verifyChains(engine); },
     async saveSnapshot(snapshot: Snapshot) {
       ensureOpen();

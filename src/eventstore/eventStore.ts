@@ -136,6 +136,15 @@ export interface VerifyReport {
   firstBreak: ChainBreak | null;
 }
 
+export interface ListStreamsOptions {
+  /** A stream's category is its id before the first `-` (the whole id when it has none). */
+  category: string;
+  /** Only ids after this one (byte order); the last id of the previous page. */
+  after?: string;
+  /** At most this many ids (default READ_PAGE_SIZE, at most READ_BATCH_MAX). */
+  limit?: number;
+}
+
 export interface Snapshot<State = unknown> {
   streamId: string;
   /** Stream version the snapshot reflects. */
@@ -160,6 +169,12 @@ export interface EventStore {
   headPosition(): Promise<bigint>;
   /** Current version of a stream (0n when it does not exist). */
   streamVersion(streamId: string): Promise<bigint>;
+  /**
+   * One page of the ids of a category's streams, in byte order, after a
+   * cursor (the last id of the previous page): reads the stream index
+   * only, no event, so listing a large category stays cheap.
+   */
+  listStreams(options: ListStreamsOptions): Promise<string[]>;
   /** Recomputes every hash chain; reports the first break. */
   verify(): Promise<VerifyReport>;
   saveSnapshot(snapshot: Snapshot): Promise<void>;

@@ -19,6 +19,8 @@ export interface StorageEngine {
   headPosition(): Promise<bigint>;
   recordedAtOf(position: bigint): Promise<number | null>;
   streamVersion(streamId: string): Promise<bigint>;
+  /** Ids of streams whose id is `category` or starts with `category-`, in byte order, strictly after `after`. */
+  listStreams(category: string, after: string | null, limit: number): Promise<string[]>;
   saveSnapshot(snapshot: { streamId: string; version: bigint; schemaVersion: number; stateJson: string }): Promise<void>;
   loadSnapshot(streamId: string, schemaVersion: number): Promise<{ version: bigint; stateJson: string } | null>;
   /** Called with the new head after each durable commit (PostgreSQL: also commits of other processes). */

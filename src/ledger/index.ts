@@ -19,6 +19,6 @@ export { applyLedgerCommand, replayLedgerEvents } from './ledger.engine.ts';
 export { encodeLedgerEvent, decodeLedgerEvent, LEDGER_EVENT_SCHEMA_VERSION, type EncodedLedgerEvent } from './ledger.codec.ts';
 export { availableToCredit, availableToDebit, balancesAsOf, flagViolation, ZERO_BALANCES } from './balances.ts';
 export { convertForEntry, fxLegs } from './fx.ts';
-export { type LedgerAttachment, LedgerEngine, LEDGER_SNAPSHOT_EVERY_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.service.ts';
+export { type LedgerAttachment, LedgerEngine, LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.service.ts';
 export { decodeLedgerSnapshot, encodeLedgerSnapshot, LEDGER_SNAPSHOT_SCHEMA_VERSION, type LedgerOpenedFrom, type LedgerSnapshotState } from './ledger.snapshot.ts';
 export { PostgresPartitionLeases, type LeaseClaim, type PartitionLease, type PostgresPartitionLeasesOptions } from './ledger.leases.ts';

@@ -42,9 +42,18 @@ export interface LedgerEngineOptions {
    * only the events after it.
    */
   snapshotEveryEvents?: number;
+  /**
+   * A graceful `close()` saves a snapshot when at least this many events were
+   * applied since the last one (default 1 000; 0 never), so that a restart
+   * after a clean stop replays nothing. Off when `snapshotEveryEvents` is 0.
+   */
+  snapshotOnCloseMinEvents?: number;
   /** Load the latest snapshot on open (default true); false replays the whole stream. */
   useSnapshots?: boolean;
 }
 
 /** Default of `snapshotEveryEvents`. */
 export const LEDGER_SNAPSHOT_EVERY_EVENTS = 100_000;
+
+/** Default of `snapshotOnCloseMinEvents`. */
+export const LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS = 1_000;

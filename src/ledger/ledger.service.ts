@@ -14,9 +14,9 @@ import { PartitionOwnership } from './ledger.ownership.ts';
 import { LedgerSnapshotKeeper, type LedgerOpenedFrom } from './ledger.snapshot.ts';
 import { metadataByRecord, recordKeyOfEvent } from './ledger.metadata.ts';
 import { createLedgerState, type LedgerMaps, type LedgerView } from './ledger.state.ts';
-import { LEDGER_SNAPSHOT_EVERY_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
+import { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
 
-export { LEDGER_SNAPSHOT_EVERY_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
+export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
 
 /**
  * A write that commits in the same append as a command's events (the API's
@@ -106,8 +106,9 @@ export class LedgerEngine {
     private readonly batchCommandsMax: number,
     private readonly conflictRetriesMax: number,
     snapshotEveryEvents: number,
+    snapshotOnCloseMinEvents: number,
   ) {
-    this.snapshots = new LedgerSnapshotKeeper(store, streamId, snapshotEveryEvents);
+    this.snapshots = new LedgerSnapshotKeeper(store, streamId, snapshotEveryEvents, snapshotOnCloseMinEvents);
   }
 
   static async open(store: EventStore, options: LedgerEngineOptions = {}): Promise<LedgerEngine> {
@@ -116,7 +117,7 @@ export class LedgerEngine {
     const engine = new LedgerEngine(
       store, streamId, root, 0n, options.clock ?? systemClock,
       Math.min(options.batchCommandsMax ?? 1000, EVENTS_PER_APPEND_MAX), options.conflictRetriesMax ?? 5,
-      options.snapshotEveryEvents ?? LEDGER_SNAPSHOT_EVERY_EVENTS,
+      options.snapshotEveryEvents ?? LEDGER_SNAPSHOT_EVERY_EVENTS, options.snapshotOnCloseMinEvents ?? LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS,
     );
     if (options.lease) {
       engine.ownership = new PartitionOwnership(options.lease, engine.streamId, {
@@ -223,8 +224,10 @@ export class LedgerEngine {
     this.follower?.close();
     while (this.busy || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
     for (const waiter of this.versionWaiters.splice(0)) waiter.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
-    await this.ownership?.stop();
     await this.snapshots.settled();
+    // A clean stop leaves a snapshot of the final state (a store already closed under us only costs that snapshot).
+    if (this.ownsPartition) await this.snapshots.saveOnClose(this.root, this.version, this.lastEventId);
+    await this.ownership?.stop();
   }
 
   /** True when this engine may write its partition: it holds the lease (or needs none). */

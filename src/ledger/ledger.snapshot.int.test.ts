@@ -119,6 +119,27 @@ function describeSnapshots(name: string, factory: () => Promise<{ url: string; c
       expect(maps(fromSnapshot).account('alice')!.history).not.toBeNull();
     });
 
+    it('a graceful close saves the final state, so the next open replays nothing; below the threshold it saves none', async () => {
+      const on = await store();
+      const writer = await engine(on, { partition: 'closing', snapshotEveryEvents: 1_000, snapshotOnCloseMinEvents: 5 });
+      await run(writer, script());
+      await writer.close();
+      const total = await on.streamVersion('ledger-closing');
+      expect((await on.loadSnapshot('ledger-closing', LEDGER_SNAPSHOT_SCHEMA_VERSION))?.version).toBe(total);
+      const reopened = await engine(on, { partition: 'closing', snapshotEveryEvents: 1_000 });
+      expect(reopened.openedFrom).toEqual({ snapshotVersion: total, snapshotIgnored: null, replayedEvents: 0n });
+      expectSameState(reopened, await engine(on, { partition: 'closing', useSnapshots: false, snapshotEveryEvents: 0 }));
+      // Fewer events than the threshold since that snapshot: the close leaves it as it was.
+      await run(reopened, tail());
+      await reopened.close();
+      expect((await on.loadSnapshot('ledger-closing', LEDGER_SNAPSHOT_SCHEMA_VERSION))?.version).toBe(total);
+      // The default threshold (1 000 events) is not reached by the script: no snapshot at all.
+      const short = await engine(on, { partition: 'short', snapshotEveryEvents: 1_000 });
+      await run(short, script());
+      await short.close();
+      expect(await on.loadSnapshot('ledger-short', LEDGER_SNAPSHOT_SCHEMA_VERSION)).toBeNull();
+    });
+
     it('after a snapshot, retries answer the first result, failed ids stay failed, and pending transfers expire as before', async () => {
       const { on, total } = await written('behave');
       const engineFromSnapshot = await engine(on, { partition: 'behave', snapshotEveryEvents: 0 });

@@ -200,7 +200,12 @@ export class LedgerSnapshotKeeper {
   /** The last save's error, if it failed. */
   lastError: unknown = null;
 
-  constructor(private readonly store: EventStore, private readonly streamId: string, private readonly everyEvents: number) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly streamId: string,
+    private readonly everyEvents: number,
+    private readonly onCloseMinEvents = 0,
+  ) {}
 
   /** The latest snapshot, or why it cannot be used (its event is not the stream's event at its version, or it does not decode). */
   async load(): Promise<{ maps: LedgerMaps; version: bigint; lastEventId: string } | { ignored: string } | null> {
@@ -229,6 +234,19 @@ export class LedgerSnapshotKeeper {
         .finally(() => { this.saving = null; });
     } catch (error) {
       // Too large for one JSON text, say: the engine runs on, replaying more on its next open.
+      this.lastError = error;
+    }
+  }
+
+  /** At a graceful close: saves the final state when enough events passed since the last snapshot; never throws. */
+  async saveOnClose(state: LedgerMaps, version: bigint, lastEventId: string | null): Promise<void> {
+    if (this.everyEvents <= 0 || this.onCloseMinEvents <= 0 || lastEventId === null || version - this.savedVersion < BigInt(this.onCloseMinEvents)) return;
+    await this.settled();
+    this.savedVersion = version;
+    try {
+      await this.store.saveSnapshot({ streamId: this.streamId, version, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, state: encodeLedgerSnapshot(state, lastEventId) });
+      this.lastError = null;
+    } catch (error) {
       this.lastError = error;
     }
   }

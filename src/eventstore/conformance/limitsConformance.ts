@@ -192,6 +192,7 @@ function describeClosed(factory: ConformanceFactory): void {
       await failure(everything(store), 'store_closed');
       await failure(store.headPosition(), 'store_closed');
       await failure(store.streamVersion('acct-1'), 'store_closed');
+      await failure(store.listStreams({ category: 'acct' }), 'store_closed');
       await failure(store.verify(), 'store_closed');
       await failure(store.saveSnapshot({ streamId: 'acct-1', version: 1n, schemaVersion: 1, state: {} }), 'store_closed');
       await failure(store.loadSnapshot('acct-1', 1), 'store_closed');

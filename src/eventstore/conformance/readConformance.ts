@@ -20,9 +20,55 @@ async function appendLater(store: EventStore, streamId: string, count: number): 
 
 export function describeReads(factory: ConformanceFactory): void {
   describeStreamReads(factory);
+  describeStreamListing(factory);
   describeLogReads(factory);
   describeAsOf(factory);
   describePaging(factory);
+}
+
+function describeStreamListing(factory: ConformanceFactory): void {
+  describe('listStreams', () => {
+    const ctx = useStore(factory);
+    const seed = async (): Promise<void> => {
+      // Same-category ids in an order that is not byte order, a stream with several events, neighbours whose ids share the prefix.
+      for (const streamId of ['acct-2', 'acct-10', 'acct', 'acct-1', 'acctx-1', 'acc-1', 'acct.x', 'other-1', 'acct-1', 'acct-b']) {
+        await ctx.store.append({ streamId, events: events(2) });
+      }
+    };
+
+    it("lists a category's streams once each, in byte order, and nothing of neighbouring categories", async () => {
+      await seed();
+      expect(await ctx.store.listStreams({ category: 'acct' })).toEqual(['acct', 'acct-1', 'acct-10', 'acct-2', 'acct-b']);
+      expect(await ctx.store.listStreams({ category: 'acctx' })).toEqual(['acctx-1']);
+      expect(await ctx.store.listStreams({ category: 'acct.x' })).toEqual(['acct.x']);
+      expect(await ctx.store.listStreams({ category: 'nothing' })).toEqual([]);
+    });
+
+    it('pages with after and limit, and an after before the category starts at its first stream', async () => {
+      await seed();
+      const first = await ctx.store.listStreams({ category: 'acct', limit: 2 });
+      expect(first).toEqual(['acct', 'acct-1']);
+      expect(await ctx.store.listStreams({ category: 'acct', after: first.at(-1), limit: 2 })).toEqual(['acct-10', 'acct-2']);
+      expect(await ctx.store.listStreams({ category: 'acct', after: 'acct-2', limit: 2 })).toEqual(['acct-b']);
+      expect(await ctx.store.listStreams({ category: 'acct', after: 'acct-b' })).toEqual([]);
+      expect(await ctx.store.listStreams({ category: 'acct', after: 'a', limit: 1 })).toEqual(['acct']);
+    });
+
+    it('sees a stream created after the last page', async () => {
+      await seed();
+      const listed = await ctx.store.listStreams({ category: 'acct' });
+      await ctx.store.append({ streamId: 'acct-c', events: events(1) });
+      expect(await ctx.store.listStreams({ category: 'acct', after: listed.at(-1) })).toEqual(['acct-c']);
+    });
+
+    it('refuses an empty category, one with a dash, and a limit past READ_BATCH_MAX', async () => {
+      for (const category of ['', 'acct-1']) {
+        await expect(ctx.store.listStreams({ category })).rejects.toMatchObject({ code: 'validation_failed', param: 'category' });
+      }
+      await expect(ctx.store.listStreams({ category: 'acct', limit: READ_BATCH_MAX + 1 })).rejects.toMatchObject({ code: 'limit_exceeded' });
+      await expect(ctx.store.listStreams({ category: 'acct', limit: 0 })).rejects.toMatchObject({ code: 'validation_failed' });
+    });
+  });
 }
 
 function describeStreamReads(factory: ConformanceFactory): void {

@@ -154,6 +154,7 @@ class PostgresEngine implements StorageEngine {
   headPosition: StorageEngine['headPosition'] = () => this.reader.headPosition();
   recordedAtOf: StorageEngine['recordedAtOf'] = (position) => this.reader.recordedAtOf(position);
   streamVersion: StorageEngine['streamVersion'] = (streamId) => this.reader.streamVersion(streamId);
+  listStreams: StorageEngine['listStreams'] = (category, after, limit) => this.reader.listStreams(category, after, limit);
   saveSnapshot: StorageEngine['saveSnapshot'] = (snapshot) => this.reader.saveSnapshot(snapshot);
   loadSnapshot: StorageEngine['loadSnapshot'] = (streamId, schemaVersion) => this.reader.loadSnapshot(streamId, schemaVersion);
 

@@ -117,6 +117,17 @@ export class PostgresReader {
     return result.rows[0] ? Number(result.rows[0].recorded_at) : null;
   }
 
+  /** Version 1 of every stream in the (stream_id, version) index; "C" collation: the category's ids sort between `<category>-` and `<category>.`. */
+  async listStreams(category: string, after: string | null, limit: number): Promise<string[]> {
+    const inclusive = after === null || after < category;
+    const result = await this.pool.query<{ stream_id: string }>(
+      `SELECT stream_id FROM daybook.events WHERE stream_id ${inclusive ? '>=' : '>'} $1 AND stream_id < $2 AND version = 1
+         AND (stream_id = $3 OR left(stream_id, $4) = $5) ORDER BY stream_id LIMIT $6`,
+      [inclusive ? category : after, `${category}.`, category, category.length + 1, `${category}-`, limit],
+    );
+    return result.rows.map((row) => row.stream_id);
+  }
+
   async streamVersion(streamId: string): Promise<bigint> {
     const result = await this.pool.query<{ version: bigint }>('SELECT version FROM daybook.events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1', [streamId]);
     return result.rows[0]?.version ?? 0n;

@@ -34,6 +34,14 @@ describeIfPostgres('postgres query plans', () => {
     expect(detail).toContain('events_pkey');
     expect(detail).not.toContain('Sort');
   });
+  it('lists the streams of a category through events_stream_version, without a sort', async () => {
+    const detail = await plan(
+      'SELECT stream_id FROM daybook.events WHERE stream_id >= $1 AND stream_id < $2 AND version = 1 AND (stream_id = $3 OR left(stream_id, $4) = $5) ORDER BY stream_id LIMIT 100',
+      ['account', 'account.', 'account', 8, 'account-'],
+    );
+    expect(detail).toContain('events_stream_version');
+    expect(detail).not.toContain('Sort');
+  });
   it('finds events by id through events_event_id', async () => {
     expect(await plan('SELECT * FROM daybook.events WHERE event_id = ANY ($1::uuid[])', [['01900000-0000-7000-8000-000000000001']])).toContain('events_event_id');
   });

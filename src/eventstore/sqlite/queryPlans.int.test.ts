@@ -32,6 +32,14 @@ describe('sqlite query plans', () => {
     expect(detail).toContain('INTEGER PRIMARY KEY');
     expect(detail).not.toContain('TEMP B-TREE');
   });
+  it('lists the streams of a category from events_stream_version alone (a covering index, no event row read, no sort)', () => {
+    const detail = plan(
+      'SELECT stream_id FROM events WHERE stream_id >= ? AND stream_id < ? AND version = 1 AND (stream_id = ? OR substr(stream_id, 1, ?) = ?) ORDER BY stream_id LIMIT 100',
+      'account', 'account.', 'account', 8, 'account-',
+    );
+    expect(detail).toContain('COVERING INDEX events_stream_version');
+    expect(detail).not.toContain('TEMP B-TREE');
+  });
   it('finds events by id through events_event_id', () => {
     expect(plan('SELECT * FROM events WHERE event_id IN (?)', Buffer.alloc(16))).toContain('events_event_id');
   });

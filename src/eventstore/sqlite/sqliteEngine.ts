@@ -373,6 +373,7 @@ class SqliteWriterEngine implements StorageEngine {
   recordedAtOf: StorageEngine['recordedAtOf'] = (position) => this.reader.methods().recordedAtOf(position);
   loadSnapshot: StorageEngine['loadSnapshot'] = (streamId, schemaVersion) => this.reader.methods().loadSnapshot(streamId, schemaVersion);
   streamVersion: StorageEngine['streamVersion'] = (streamId) => this.reader.methods().streamVersion(streamId);
+  listStreams: StorageEngine['listStreams'] = (category, after, limit) => this.reader.methods().listStreams(category, after, limit);
 
   async headPosition(): Promise<bigint> {
     return BigInt(this.committedPosition);

@@ -64,7 +64,7 @@ function toStoredRow(raw: RawRow): StoredRow {
 }
 
 type ReaderMethods = Pick<StorageEngine,
-  'readStreamRows' | 'readAllRows' | 'readChainRows' | 'findPositionGap' | 'heads' | 'recordedAtOf' | 'streamVersion' | 'loadSnapshot'>;
+  'readStreamRows' | 'readAllRows' | 'readChainRows' | 'findPositionGap' | 'heads' | 'recordedAtOf' | 'streamVersion' | 'listStreams' | 'loadSnapshot'>;
 
 /** Every read of the SQLite store, on the main thread's connection (WAL: readers never wait for the writer). */
 export class SqliteReader {
@@ -162,6 +162,15 @@ export class SqliteReader {
         return row?.recorded_at ?? null;
       },
       streamVersion: async (streamId) => BigInt(this.streamHead(streamId)?.version ?? 0),
+      listStreams: async (category, after, limit) => {
+        // Version 1 of every stream in the (stream_id, version) index: the category's ids sort between `<category>-` and `<category>.` in byte order.
+        const from = after === null || after < category ? category : after;
+        const rows = this.statement(
+          `SELECT stream_id FROM events WHERE stream_id ${after === null || after < category ? '>=' : '>'} ? AND stream_id < ? AND version = 1
+             AND (stream_id = ? OR substr(stream_id, 1, ?) = ?) ORDER BY stream_id LIMIT ?`,
+        ).raw().all(from, `${category}.`, category, category.length + 1, `${category}-`, limit) as Array<[string]>;
+        return rows.map((row) => row[0]);
+      },
       loadSnapshot: async (streamId, schemaVersion) => {
         const row = this.statement('SELECT version, state FROM snapshots WHERE stream_id = ? AND schema_version = ?').get(streamId, schemaVersion) as
           { version: number; state: string } | undefined;

@@ -2,7 +2,7 @@ import { DaybookError } from '../kernel/errors.ts';
 import { toJsonText } from '../kernel/json.ts';
 import { READ_BATCH_MAX, READ_PAGE_SIZE, STREAM_ID_LENGTH_MAX } from '../kernel/limits.ts';
 import type {
-  EventStore, ListStreamsOptions, ReadAllOptions, ReadStreamOptions, RecordedEvent, Snapshot, StreamWrite, SubscribeOptions, Subscription,
+  EventStore, ListStreamsOptions, ReadAllOptions, ReadStreamOptions, RecordedEvent, Snapshot, SnapshotText, StreamWrite, SubscribeOptions, Subscription,
 } from './eventStore.ts';
 import { prepareAppend } from './prepareAppend.ts';
 import type { LogQuery, StorageEngine } from './storageEngine.ts';
@@ -90,17 +90,30 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
       return engine.listStreams(category, after ?? null, checkLimit(listOptions.limit ?? READ_PAGE_SIZE));
     },
     verify: async () => { ensureOpen(); return verifyChains(engine); },
-    async saveSnapshot(snapshot: Snapshot) {
+    async saveSnapshot(snapshot: Snapshot | SnapshotText) {
       ensureOpen();
       if (!Number.isInteger(snapshot.schemaVersion) || snapshot.schemaVersion < 1) throw new DaybookError('validation_failed', 'snapshot schemaVersion must be a positive integer', {}, 'schemaVersion');
       if (typeof snapshot.version !== 'bigint' || snapshot.version < 1n) throw new DaybookError('validation_failed', 'snapshot version must be a positive bigint', {}, 'version');
-      await engine.saveSnapshot({ streamId: snapshot.streamId, version: snapshot.version, schemaVersion: snapshot.schemaVersion, stateJson: toJsonText(snapshot.state, 'state') });
+      let stateJson: string;
+      if ('stateJson' in snapshot) {
+        if (typeof snapshot.stateJson !== 'string' || snapshot.stateJson.length === 0) throw new DaybookError('validation_failed', 'snapshot stateJson must be JSON text', {}, 'stateJson');
+        stateJson = snapshot.stateJson;
+      } else {
+        stateJson = toJsonText(snapshot.state, 'state');
+      }
+      await engine.saveSnapshot({ streamId: snapshot.streamId, version: snapshot.version, schemaVersion: snapshot.schemaVersion, stateJson });
     },
     async loadSnapshot<State>(streamId: string, schemaVersion: number) {
       ensureOpen();
       const found = await engine.loadSnapshot(streamId, schemaVersion);
       if (!found) return null;
-      return { streamId, version: found.version, schemaVersion, state: JSON.parse(found.stateJson) as State };
+      let state: State;
+      try {
+        state = JSON.parse(found.stateJson) as State;
+      } catch {
+        throw new DaybookError('integrity_violation', `the snapshot of ${streamId} (schema version ${schemaVersion}) is not JSON`, { streamId });
+      }
+      return { streamId, version: found.version, schemaVersion, state };
     },
     onAppended: (listener) => engine.onBatch(listener),
     async close() {

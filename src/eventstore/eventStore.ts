@@ -145,6 +145,18 @@ export interface ListStreamsOptions {
   limit?: number;
 }
 
+/**
+ * A snapshot whose state the caller has already serialized (a large state
+ * can then be encoded a slice at a time without blocking): `stateJson` must
+ * be one JSON value; `loadSnapshot` gives it back parsed, as `state`.
+ */
+export interface SnapshotText {
+  streamId: string;
+  version: bigint;
+  schemaVersion: number;
+  stateJson: string;
+}
+
 export interface Snapshot<State = unknown> {
   streamId: string;
   /** Stream version the snapshot reflects. */
@@ -177,7 +189,8 @@ export interface EventStore {
   listStreams(options: ListStreamsOptions): Promise<string[]>;
   /** Recomputes every hash chain; reports the first break. */
   verify(): Promise<VerifyReport>;
-  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /** Keeps the newest snapshot per (stream, schema version): an older version never replaces a newer one. */
+  saveSnapshot(snapshot: Snapshot | SnapshotText): Promise<void>;
   /** The snapshot of this stream at this schema version, or null (also when only other schema versions exist). */
   loadSnapshot<State = unknown>(streamId: string, schemaVersion: number): Promise<Snapshot<State> | null>;
   /** Observers for metrics: called after each durable batch. */

@@ -18,7 +18,7 @@ import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import type { LedgerCommand } from './ledger.commands.ts';
 import { LedgerEngine, type LedgerEngineOptions } from './ledger.service.ts';
-import { encodeLedgerSnapshot, LEDGER_SNAPSHOT_SCHEMA_VERSION } from './ledger.snapshot.ts';
+import { copyLedgerState, encodeLedgerSnapshot, encodeLedgerSnapshotText, LEDGER_SNAPSHOT_SCHEMA_VERSION } from './ledger.snapshot.ts';
 import type { LedgerMaps } from './ledger.state.ts';
 import {
   close, creditLeg, debitLeg, entry, MINUTE, open, openCustomer, pendingTransfer, post, reverse, T0, transfer, voidPending,
@@ -117,6 +117,20 @@ function describeSnapshots(name: string, factory: () => Promise<{ url: string; c
       expectSameState(fromSnapshot, replayed);
       expect(maps(fromSnapshot).account('vault')!.balances.creditsPosted).toBe(HUGE);
       expect(maps(fromSnapshot).account('alice')!.history).not.toBeNull();
+    });
+
+    it('writes a snapshot a slice at a time: the same text as encoding it at once, taken from a copy the engine cannot change', async () => {
+      const on = await store();
+      const writer = await engine(on, { partition: 'slices', snapshotEveryEvents: 0 });
+      await run(writer, script());
+      const copy = copyLedgerState(maps(writer));
+      const expected = JSON.stringify(encodeLedgerSnapshot(maps(writer), 'last-event'));
+      const pending = encodeLedgerSnapshotText(copy, 'last-event', 2);
+      // Commands decided while the slices are encoded change the live state, not the copy.
+      await run(writer, tail());
+      expect(await pending).toBe(expected);
+      expect(await encodeLedgerSnapshotText(copy, 'last-event')).toBe(expected);
+      expect(JSON.stringify(encodeLedgerSnapshot(maps(writer), 'last-event'))).not.toBe(expected);
     });
 
     it('a graceful close saves the final state, so the next open replays nothing; below the threshold it saves none', async () => {

@@ -37,6 +37,48 @@ export type LedgerSnapshotState = {
   entries: Json[];
 };
 
+/** Records encoded between two yields to the event loop while a snapshot is written out. */
+const ENCODE_SLICE_RECORDS = 2_000;
+
+/** The records of a state at one instant: records are never changed in place (a change sets a new record), so these arrays stay that instant's. */
+export interface LedgerStateCopy {
+  ledgers: Array<[string, Currency]>;
+  accounts: AccountRecord[];
+  transfers: TransferRecord[];
+  entries: EntryRecord[];
+}
+
+export function copyLedgerState(state: LedgerMaps): LedgerStateCopy {
+  return { ledgers: [...state.ledgers], accounts: [...state.accounts.values()], transfers: [...state.transfers.values()], entries: [...state.entries.values()] };
+}
+
+/**
+ * The snapshot's JSON text, the same text as
+ * `JSON.stringify(encodeLedgerSnapshot(state, lastEventId))`, encoded
+ * `ENCODE_SLICE_RECORDS` records at a time with a turn of the event loop
+ * between slices, so that a partition of millions of records does not stall
+ * the commands being decided meanwhile (they change the live state, not
+ * the copy).
+ */
+export async function encodeLedgerSnapshotText(copy: LedgerStateCopy, lastEventId: string, slice = ENCODE_SLICE_RECORDS): Promise<string> {
+  const parts: string[] = [];
+  const list = async <T>(records: readonly T[], encode: (record: T) => Json): Promise<string> => {
+    const slices: string[] = [];
+    for (let start = 0; start < records.length; start += slice) {
+      const encoded = records.slice(start, start + slice).map(encode);
+      slices.push(JSON.stringify(encoded).slice(1, -1));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return `[${slices.join(',')}]`;
+  };
+  const head = JSON.stringify({ format: FORMAT, formatVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, lastEventId, ledgers: copy.ledgers });
+  parts.push(head.slice(0, -1));
+  parts.push(`,"accounts":${await list(copy.accounts, (account) => encodeLedgerValue(flattenHistory(account)))}`);
+  parts.push(`,"transfers":${await list(copy.transfers, encodeTransfer)}`);
+  parts.push(`,"entries":${await list(copy.entries, (entry) => encodeLedgerValue(entry))}}`);
+  return parts.join('');
+}
+
 export function encodeLedgerSnapshot(state: LedgerMaps, lastEventId: string): LedgerSnapshotState {
   const accounts: Json[] = [];
   for (const account of state.accounts.values()) accounts.push(encodeLedgerValue(flattenHistory(account)));
@@ -222,18 +264,25 @@ export class LedgerSnapshotKeeper {
     }
   }
 
-  /** Starts a save when `everyEvents` passed since the last one; the state is encoded now, synchronously, so it is the state at `version`. */
+  /**
+   * Starts a save when `everyEvents` passed since the last one. The records
+   * are copied now, synchronously, so the snapshot is the state at
+   * `version`; they are encoded a slice at a time afterwards, while the
+   * engine goes on deciding.
+   */
   maybeSave(state: LedgerMaps, version: bigint, lastEventId: string | null): void {
     if (this.everyEvents <= 0 || this.saving !== null || lastEventId === null || version - this.savedVersion < BigInt(this.everyEvents)) return;
     this.savedVersion = version;
+    this.saving = this.save(copyLedgerState(state), version, lastEventId).finally(() => { this.saving = null; });
+  }
+
+  /** Encodes and saves a copy; a failure (a text too large for one string, say) is remembered: the engine runs on and replays more on its next open. */
+  private async save(copy: LedgerStateCopy, version: bigint, lastEventId: string): Promise<void> {
     try {
-      const encoded = encodeLedgerSnapshot(state, lastEventId);
-      // saveSnapshot serializes before its first await: later changes to the state cannot leak into this snapshot.
-      this.saving = this.store.saveSnapshot({ streamId: this.streamId, version, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, state: encoded })
-        .then(() => { this.lastError = null; }, (error: unknown) => { this.lastError = error; })
-        .finally(() => { this.saving = null; });
+      const stateJson = await encodeLedgerSnapshotText(copy, lastEventId);
+      await this.store.saveSnapshot({ streamId: this.streamId, version, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, stateJson });
+      this.lastError = null;
     } catch (error) {
-      // Too large for one JSON text, say: the engine runs on, replaying more on its next open.
       this.lastError = error;
     }
   }
@@ -241,14 +290,10 @@ export class LedgerSnapshotKeeper {
   /** At a graceful close: saves the final state when enough events passed since the last snapshot; never throws. */
   async saveOnClose(state: LedgerMaps, version: bigint, lastEventId: string | null): Promise<void> {
     if (this.everyEvents <= 0 || this.onCloseMinEvents <= 0 || lastEventId === null || version - this.savedVersion < BigInt(this.onCloseMinEvents)) return;
+    const copy = copyLedgerState(state);
     await this.settled();
     this.savedVersion = version;
-    try {
-      await this.store.saveSnapshot({ streamId: this.streamId, version, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, state: encodeLedgerSnapshot(state, lastEventId) });
-      this.lastError = null;
-    } catch (error) {
-      this.lastError = error;
-    }
+    await this.save(copy, version, lastEventId);
   }
 
   /** Waits for a save in progress. */

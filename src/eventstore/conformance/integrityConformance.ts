@@ -174,6 +174,14 @@ function describeSnapshots(factory: ConformanceFactory): void {
       expect(await ctx.store.loadSnapshot('acct-1', 2)).toEqual({ streamId: 'acct-1', version: 7n, schemaVersion: 2, state });
     });
 
+    it('saves a state the caller serialized (stateJson) and loads it parsed; refuses empty text', async () => {
+      const state = { accounts: [[0, 'a', '12']], lastEventId: 'e-1' };
+      await ctx.store.saveSnapshot({ streamId: 'acct-1', version: 4n, schemaVersion: 1, stateJson: JSON.stringify(state) });
+      expect(await ctx.store.loadSnapshot('acct-1', 1)).toEqual({ streamId: 'acct-1', version: 4n, schemaVersion: 1, state });
+      await expect(ctx.store.saveSnapshot({ streamId: 'acct-1', version: 5n, schemaVersion: 1, stateJson: '' })).rejects.toMatchObject({ code: 'validation_failed', param: 'stateJson' });
+      expect(await ctx.store.loadSnapshot('acct-1', 1)).toMatchObject({ version: 4n });
+    });
+
     it('returns null when there is none for the stream', async () => {
       await ctx.store.saveSnapshot({ streamId: 'acct-1', version: 1n, schemaVersion: 1, state: {} });
       expect(await ctx.store.loadSnapshot('acct-2', 1)).toBeNull();

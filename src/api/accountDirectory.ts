@@ -1,4 +1,5 @@
 import { type LedgerEngine, LedgerMaps } from '../ledger/index.ts';
+import { type PageCursor, pageOfPositions, positionsAround } from './wire.ts';
 
 /**
  * Accounts of one ledger partition in the order they were opened, for
@@ -13,26 +14,24 @@ export class AccountDirectory {
   constructor(private readonly engine: LedgerEngine) {}
 
   /**
-   * Up to `limit` ids after `startingAfter` (an account of this directory,
-   * whatever the filter). With `matches`, only the accounts it accepts: the
-   * page scans forward from the cursor, and `hasMore` says whether another
-   * match follows.
+   * Up to `limit` ids after (or before) the cursor, an account of this
+   * directory whatever the filter, in the order opened. With `matches`, only
+   * the accounts it accepts: the page scans away from the cursor, and
+   * `hasMore` says whether another match lies beyond the page that way.
    */
-  page(startingAfter: string | undefined, limit: number, matches?: (accountId: string) => boolean): { ids: string[]; hasMore: boolean; known: boolean } {
+  page(cursor: PageCursor, limit: number, matches?: (accountId: string) => boolean): { ids: string[]; hasMore: boolean; known: boolean } {
     this.sync();
-    let start = 0;
-    if (startingAfter !== undefined) {
-      const position = this.positions.get(startingAfter);
-      if (position === undefined) return { ids: [], hasMore: false, known: false };
-      start = position + 1;
+    const id = cursor.after ?? cursor.before;
+    const cursorPosition = id === undefined ? null : this.positions.get(id);
+    if (cursorPosition === undefined) return { ids: [], hasMore: false, known: false };
+    const backwards = cursor.before !== undefined;
+    if (matches === undefined && !backwards) {
+      const start = cursorPosition === null ? 0 : cursorPosition + 1;
+      return { ids: this.ids.slice(start, start + limit), hasMore: start + limit < this.ids.length, known: true };
     }
-    if (matches === undefined) return { ids: this.ids.slice(start, start + limit), hasMore: start + limit < this.ids.length, known: true };
-    const ids: string[] = [];
-    let index = start;
-    for (; index < this.ids.length && ids.length < limit; index += 1) if (matches(this.ids[index]!)) ids.push(this.ids[index]!);
-    let hasMore = false;
-    for (; index < this.ids.length && !hasMore; index += 1) hasMore = matches(this.ids[index]!);
-    return { ids, hasMore, known: true };
+    const accept = matches === undefined ? () => true : (position: number) => matches(this.ids[position]!);
+    const { positions, hasMore } = pageOfPositions(positionsAround(this.ids.length, cursorPosition, backwards), limit, accept, backwards);
+    return { ids: positions.map((position) => this.ids[position]!), hasMore, known: true };
   }
 
   private sync(): void {

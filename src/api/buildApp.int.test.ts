@@ -163,6 +163,22 @@ describe('errors are Stripe-shaped', () => {
     expect(past.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'limit_exceeded' } });
   });
 
+  it('takes a POST without a body as {} (with or without Content-Type: application/json), but not a JSON null or a body without a type', async () => {
+    // The echo route requires `amount`: an empty body is an object without it, named as missing.
+    for (const headers of [{}, { 'content-type': 'application/json' }]) {
+      const empty = await app.inject({ method: 'POST', url: '/test/echo', payload: '', headers });
+      expect(empty.statusCode).toBe(400);
+      expect(empty.json().error).toMatchObject({ code: 'validation_failed', param: 'amount' });
+    }
+    const explicitNull = await app.inject({ method: 'POST', url: '/test/echo', payload: 'null', headers: { 'content-type': 'application/json' } });
+    expect(explicitNull.statusCode).toBe(400);
+    expect(explicitNull.json().error.param).toBeUndefined();
+    const poisoned = await app.inject({ method: 'POST', url: '/test/echo', payload: '{"amount":1,"__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } });
+    expect(poisoned.statusCode).toBe(400);
+    const fine = await app.inject({ method: 'POST', url: '/test/echo', payload: '{"amount":1}', headers: { 'content-type': 'application/json' } });
+    expect(fine.json()).toEqual({ received: { amount: 1 } });
+  });
+
   it('answers an unsupported media type with 415', async () => {
     const response = await app.inject({ method: 'POST', url: '/test/echo', payload: '<amount/>', headers: { 'content-type': 'application/xml' } });
     expect(response.statusCode).toBe(415);

@@ -108,6 +108,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, permission });
   });
 
+  acceptEmptyBodies(app);
   registerRequestContext(app);
   registerErrorHandling(app);
   registerSecurity(app, options.security);
@@ -118,4 +119,28 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await registerOpenApiRoutes(app);
   await app.ready();
   return app;
+}
+
+/**
+ * A POST without a body is an empty object, as Stripe takes it: `curl -X POST
+ * …/close`, with or without `Content-Type: application/json`, is answered
+ * like `{}` (then the route's schema names any field it requires), not
+ * refused as "expected object, received null" or "Body cannot be empty".
+ * Non-empty JSON goes through Fastify's own parser, prototype poisoning
+ * refused as before.
+ */
+function acceptEmptyBodies(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, {});
+    else json(request, body as string, done);
+  });
+  // No Content-Type and nothing sent: no parser ran. A JSON `null` keeps being refused, and so does a body sent without a Content-Type.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const { headers } = request;
+    const nothingSent = (headers['content-length'] === undefined || headers['content-length'] === '0') && headers['transfer-encoding'] === undefined;
+    if (request.method === 'POST' && headers['content-type'] === undefined && nothingSent && (request.body === null || request.body === undefined)) request.body = {};
+    done();
+  });
 }

@@ -1,4 +1,5 @@
 import { type LedgerEngine, LedgerMaps, type TransferRecord } from '../ledger/index.ts';
+import { type PageCursor, pageOfPositions, positionsAround } from './wire.ts';
 
 /** What a transfer list may be narrowed to; every given filter must hold. */
 export interface TransferFilter {
@@ -30,7 +31,7 @@ export interface TransferPage {
  *
  * @example
  * const directory = new TransferDirectory(engine);
- * const { transfers, hasMore } = directory.page({ accountId: 'acct_1' }, undefined, 10);
+ * const { transfers, hasMore } = directory.page({ accountId: 'acct_1' }, { param: null }, 10);
  */
 export class TransferDirectory {
   private readonly ids: string[] = [];
@@ -40,33 +41,33 @@ export class TransferDirectory {
 
   constructor(private readonly engine: LedgerEngine) {}
 
-  page(filter: TransferFilter, startingAfter: string | undefined, limit: number): TransferPage {
+  /** Up to `limit` transfers after (or before) the cursor, a transfer of this partition whatever the filter, in the order recorded. */
+  page(filter: TransferFilter, cursor: PageCursor, limit: number): TransferPage {
     this.sync();
-    let after = -1;
-    if (startingAfter !== undefined) {
-      const position = this.positions.get(startingAfter);
-      if (position === undefined) return { transfers: [], hasMore: false, known: false };
-      after = position;
-    }
+    const id = cursor.after ?? cursor.before;
+    const cursorPosition = id === undefined ? null : this.positions.get(id);
+    if (cursorPosition === undefined) return { transfers: [], hasMore: false, known: false };
+    const backwards = cursor.before !== undefined;
     const state = this.engine.state;
-    const transfers: TransferRecord[] = [];
-    for (const position of this.candidatesAfter(filter.accountId, after)) {
-      const transfer = state.transfer(this.ids[position]!)!;
-      if (!matches(transfer, filter)) continue;
-      if (transfers.length === limit) return { transfers, hasMore: true, known: true };
-      transfers.push(transfer);
-    }
-    return { transfers, hasMore: false, known: true };
+    const { positions, hasMore } = pageOfPositions(
+      this.candidates(filter.accountId, cursorPosition, backwards), limit, (position) => matches(state.transfer(this.ids[position]!)!, filter), backwards,
+    );
+    return { transfers: positions.map((position) => state.transfer(this.ids[position]!)!), hasMore, known: true };
   }
 
-  /** Positions after `after`, in order: every transfer's, or one account's. */
-  private *candidatesAfter(accountId: string | undefined, after: number): Generator<number> {
+  /** Positions away from the cursor (ascending after it, descending before it): every transfer's, or one account's. */
+  private *candidates(accountId: string | undefined, cursorPosition: number | null, backwards: boolean): Generator<number> {
     if (accountId === undefined) {
-      for (let position = after + 1; position < this.ids.length; position += 1) yield position;
+      yield* positionsAround(this.ids.length, cursorPosition, backwards);
       return;
     }
     const positions = this.byAccount.get(accountId) ?? [];
-    for (let index = firstAbove(positions, after); index < positions.length; index += 1) yield positions[index]!;
+    if (backwards) {
+      const end = cursorPosition === null ? positions.length : firstAbove(positions, cursorPosition - 1);
+      for (let index = end - 1; index >= 0; index -= 1) yield positions[index]!;
+    } else {
+      for (let index = cursorPosition === null ? 0 : firstAbove(positions, cursorPosition); index < positions.length; index += 1) yield positions[index]!;
+    }
   }
 
   private sync(): void {

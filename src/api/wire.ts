@@ -43,8 +43,54 @@ export const userDataWire = z.string();
 
 export const listQueryWire = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(10).meta({ description: `1 to ${PAGE_SIZE_MAX}, default 10.` }),
-  starting_after: idWire.optional().meta({ description: 'The id of the last object of the previous page.' }),
+  starting_after: idWire.optional().meta({ description: 'The id of the last object of the previous page: the page after it.' }),
+  ending_before: idWire.optional().meta({ description: 'The id of the first object of the next page: the page before it (in the same order). Not with starting_after.' }),
 });
+
+/** Where a page starts: after an object, before one, or at the beginning; `param` names the query parameter the cursor came from. */
+export type PageCursor =
+  | { after: string; before?: undefined; param: 'starting_after' }
+  | { before: string; after?: undefined; param: 'ending_before' }
+  | { after?: undefined; before?: undefined; param: null };
+
+/** The cursor of a list query (Stripe's `starting_after` / `ending_before`, one at most). */
+export function cursorOf(query: { starting_after?: string; ending_before?: string }): PageCursor {
+  if (query.starting_after !== undefined && query.ending_before !== undefined) {
+    throw new DaybookError('validation_failed', 'You may only specify one of these parameters: starting_after, ending_before.', {}, 'ending_before');
+  }
+  if (query.starting_after !== undefined) return { after: query.starting_after, param: 'starting_after' };
+  if (query.ending_before !== undefined) return { before: query.ending_before, param: 'ending_before' };
+  return { param: null };
+}
+
+/**
+ * One page of an ordered list: `limit` positions taken from `candidates`
+ * (ascending after the cursor, or descending before it, put back in list
+ * order), keeping those `accept` takes; `hasMore` says whether another
+ * accepted one lies beyond the page in the direction of paging.
+ */
+export function pageOfPositions(
+  candidates: Iterable<number>, limit: number, accept: (position: number) => boolean, backwards: boolean,
+): { positions: number[]; hasMore: boolean } {
+  const positions: number[] = [];
+  let hasMore = false;
+  for (const position of candidates) {
+    if (!accept(position)) continue;
+    if (positions.length === limit) { hasMore = true; break; }
+    positions.push(position);
+  }
+  if (backwards) positions.reverse();
+  return { positions, hasMore };
+}
+
+/** Positions of a list of `length` after `after` (ascending) or before `before` (descending). */
+export function* positionsAround(length: number, cursorPosition: number | null, backwards: boolean): Generator<number> {
+  if (backwards) {
+    for (let position = (cursorPosition ?? length) - 1; position >= 0; position -= 1) yield position;
+  } else {
+    for (let position = cursorPosition === null ? 0 : cursorPosition + 1; position < length; position += 1) yield position;
+  }
+}
 
 export const idParamsWire = z.strictObject({ id: idWire });
 
@@ -145,14 +191,16 @@ export function parseAmount(amount: string | number): bigint {
   return BigInt(amount);
 }
 
-/** A page of ids after `startingAfter` in a list; an unknown cursor is a 404 naming the parameter. */
-export function pageAfter<T>(ids: readonly T[], indexOf: (id: T) => number | undefined, startingAfter: T | undefined, limit: number): { page: T[]; hasMore: boolean } {
-  let start = 0;
-  if (startingAfter !== undefined) {
-    const index = indexOf(startingAfter);
-    if (index === undefined) throw new DaybookError('not_found', `No such object: ${String(startingAfter)}`, {}, 'starting_after');
-    start = index + 1;
+/** A page of ids after or before the cursor in a list; an unknown cursor is a 404 naming the parameter. */
+export function pageOf<T extends string>(ids: readonly T[], indexOf: (id: T) => number | undefined, cursor: PageCursor, limit: number): { page: T[]; hasMore: boolean } {
+  const id = (cursor.after ?? cursor.before) as T | undefined;
+  let cursorPosition: number | null = null;
+  if (id !== undefined) {
+    const index = indexOf(id);
+    if (index === undefined) throw new DaybookError('not_found', `No such object: ${String(id)}`, {}, cursor.param ?? undefined);
+    cursorPosition = index;
   }
-  const page = ids.slice(start, start + limit);
-  return { page, hasMore: start + limit < ids.length };
+  const backwards = cursor.before !== undefined;
+  const { positions, hasMore } = pageOfPositions(positionsAround(ids.length, cursorPosition, backwards), limit, () => true, backwards);
+  return { page: positions.map((position) => ids[position]!), hasMore };
 }

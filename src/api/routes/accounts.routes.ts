@@ -9,7 +9,7 @@ import { accountToWire } from '../ledger.presenters.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
-  amountInputWire, amountWire, balancesToWire, balancesWire, codeWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire,
+  amountInputWire, amountWire, balancesToWire, cursorOf, balancesWire, codeWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire,
   listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount, userDataWire,
 } from '../wire.ts';
 
@@ -103,7 +103,7 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
       config: { permission: 'ledger:read' },
       schema: {
         tags: TAGS, summary: 'List accounts, oldest first',
-        description: 'Cursor pagination with `limit` and `starting_after`. Filters (all must hold): `ledger`, and any number of `metadata[key]=value`.',
+        description: 'Cursor pagination with `limit` and `starting_after` or `ending_before`. Filters (all must hold): `ledger`, and any number of `metadata[key]=value`.',
         querystring: listAccountsQuery,
         response: { 200: z.object({ object: z.literal('list'), data: z.array(accountWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
       },
@@ -116,8 +116,9 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
         const account = state.account(accountId)!;
         return (query.ledger === undefined || account.ledger === query.ledger) && (metadata === undefined || metadata.every(([key, value]) => account.metadata[key] === value));
       };
-      const { ids, hasMore, known } = ledger.directories[mode].page(query.starting_after, query.limit, matches);
-      if (!known) throw new DaybookError('not_found', `No such account: '${query.starting_after}'`, {}, 'starting_after');
+      const cursor = cursorOf(query);
+      const { ids, hasMore, known } = ledger.directories[mode].page(cursor, query.limit, matches);
+      if (!known) throw new DaybookError('not_found', `No such account: '${cursor.after ?? cursor.before}'`, {}, cursor.param ?? undefined);
       return { object: 'list' as const, data: ids.map((id) => accountToWire(state.account(id)!, mode)), has_more: hasMore, url: '/v1/accounts' };
     });
 

@@ -5,7 +5,7 @@ import { type ApiKeyRecord, type ApiKeyRegistry, ROLES } from '../../auth/index.
 import { DaybookError } from '../../kernel/index.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
-import { errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, isoTime, listQueryWire, pageAfter } from '../wire.ts';
+import { errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, isoTime, cursorOf, listQueryWire, pageOf } from '../wire.ts';
 
 const TAGS = ['API keys'];
 
@@ -62,7 +62,7 @@ export function apiKeyRoutes(keys: ApiKeyRegistry): FastifyPluginAsync {
     }, async (request) => {
       const all = keys.list();
       const ids = all.map((key) => key.keyId);
-      const { page, hasMore } = pageAfter(ids, (id) => { const index = ids.indexOf(id); return index === -1 ? undefined : index; }, request.query.starting_after, request.query.limit);
+      const { page, hasMore } = pageOf(ids, (id) => { const index = ids.indexOf(id); return index === -1 ? undefined : index; }, cursorOf(request.query), request.query.limit);
       return { object: 'list' as const, data: page.map((id) => keyToWire(keys.get(id)!)), has_more: hasMore, url: '/v1/api_keys' };
     });
 

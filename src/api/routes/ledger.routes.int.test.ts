@@ -55,6 +55,19 @@ describe('accounts', () => {
     const unknown = await get('/v1/accounts?starting_after=nope');
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.param).toBe('starting_after');
+    // Backwards with ending_before: the same accounts, every page in list order, with and without a filter.
+    const backwards: string[] = [all.at(-1)!];
+    for (let before = all.at(-1)!; ;) {
+      const page = await get(`/v1/accounts?limit=2&ending_before=${before}`);
+      const ids = page.body.data.map((account: { id: string }) => account.id);
+      backwards.unshift(...ids);
+      if (!page.body.has_more) break;
+      before = ids[0];
+    }
+    expect(backwards).toEqual(all);
+    expect((await get('/v1/accounts?ledger=EUR&limit=1&ending_before=list-c')).body.data.map((account: { id: string }) => account.id)).toEqual(['list-b']);
+    expect((await get('/v1/accounts?ending_before=nope')).body.error).toMatchObject({ code: 'not_found', param: 'ending_before' });
+    expect((await get('/v1/accounts?ending_before=list-b&starting_after=list-a')).status).toBe(400);
   });
 
   it('filters the list by ledger and metadata, page by page, and names an unknown parameter', async () => {
@@ -93,6 +106,12 @@ describe('accounts', () => {
     expect(refused.body.error).toMatchObject({ code: 'credit_account_closed', type: 'invalid_request_error' });
     expect((await post('/v1/accounts/shut/close', {})).body.error.code).toBe('account_already_closed');
     expect((await post('/v1/accounts/shut/reopen', {})).body.status).toBe('open');
+    // As curl -X POST sends it: no body at all, or an empty one typed as JSON.
+    const bare = await api.app.inject({ method: 'POST', url: '/v1/accounts/shut/close', headers: api.as('operator') });
+    expect(bare.statusCode).toBe(200);
+    expect(bare.json().status).toBe('closed');
+    const emptyJson = await api.app.inject({ method: 'POST', url: '/v1/accounts/shut/reopen', payload: '', headers: { ...api.as('operator'), 'content-type': 'application/json' } });
+    expect(emptyJson.json().status).toBe('open');
   });
 });
 

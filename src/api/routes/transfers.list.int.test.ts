@@ -149,6 +149,38 @@ describe('GET /v1/transfers', () => {
     expect(answer.body.error).toMatchObject({ type: 'invalid_request_error', code: 'validation_failed', param });
   });
 
+  it('pages backwards with ending_before: the same transfers, pages in list order, also filtered, and refuses both cursors at once', async () => {
+    for (let i = 0; i < 5; i += 1) await transfer(`back-${i}`, i % 2 === 0 ? 'y' : 'bank', 'x');
+    const forwards = (await walk('&account_id=y', 2)).map((item) => item.id);
+    expect(forwards.length).toBeGreaterThanOrEqual(3);
+    // Backwards from the newest of y, page by page: the same ids, each page in list order.
+    let before = forwards.at(-1)!;
+    const seen: string[] = [before];
+    for (;;) {
+      const page = await get(`/v1/transfers?account_id=y&limit=2&ending_before=${before}`);
+      expect(page.status).toBe(200);
+      const ids = (page.body.data as WireTransfer[]).map((item) => item.id);
+      seen.unshift(...ids);
+      if (!page.body.has_more) break;
+      expect(ids).toHaveLength(2);
+      before = ids[0]!;
+    }
+    expect(seen).toEqual(forwards);
+    // Unfiltered, the page right before a transfer ends with the one right before it.
+    const all = (await walk('', 100)).map((item) => item.id);
+    const index = all.indexOf('back-3');
+    const previous = await get('/v1/transfers?ending_before=back-3&limit=3');
+    expect(previous.body).toMatchObject({ has_more: index > 3 });
+    expect(previous.body.data.map((item: WireTransfer) => item.id)).toEqual(all.slice(index - 3, index));
+    expect((await get(`/v1/transfers?ending_before=${all[0]}`)).body).toMatchObject({ data: [], has_more: false });
+    const both = await get('/v1/transfers?starting_after=back-1&ending_before=back-3');
+    expect(both.status).toBe(400);
+    expect(both.body.error).toMatchObject({ code: 'validation_failed', param: 'ending_before' });
+    const unknown = await get('/v1/transfers?ending_before=ghost');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'not_found', param: 'ending_before' });
+  });
+
   it('answers an unknown cursor with a 404 naming starting_after', async () => {
     const answer = await get('/v1/transfers?starting_after=ghost');
     expect(answer.status).toBe(404);
@@ -160,7 +192,7 @@ describe('GET /v1/transfers', () => {
     const list = document.paths['/v1/transfers'].get;
     expect(list['x-permission']).toBe('ledger:read');
     expect(list.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(expect.arrayContaining([
-      'limit', 'starting_after', 'account_id', 'created[gt]', 'created[gte]', 'created[lt]', 'created[lte]',
+      'limit', 'starting_after', 'ending_before', 'account_id', 'created[gt]', 'created[gte]', 'created[lt]', 'created[lte]',
     ]));
     expect(list.description).toContain('metadata[key]=value');
   });

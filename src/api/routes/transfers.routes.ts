@@ -10,7 +10,7 @@ import type { TransferFilter } from '../transferDirectory.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
-  amountInputWire, amountWire, codeWire, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount,
+  amountInputWire, amountWire, codeWire, cursorOf, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount,
   rejectionError, stripeErrorWire, userDataWire, withWireParam,
 } from '../wire.ts';
 
@@ -137,7 +137,7 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       config: { permission: 'ledger:read' },
       schema: {
         tags: TAGS, summary: 'List transfers, oldest first',
-        description: 'Cursor pagination with `limit` and `starting_after`. Filters (all must hold): `account_id` (either side), '
+        description: 'Cursor pagination with `limit` and `starting_after` or `ending_before`. Filters (all must hold): `account_id` (either side), '
           + '`created[gt|gte|lt|lte]`, and any number of `metadata[key]=value`.',
         querystring: listTransfersQuery,
         response: { 200: z.object({ object: z.literal('list'), data: z.array(transferWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
@@ -145,8 +145,9 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
     }, async (request) => {
       const { mode } = authOf(request);
       const query = request.query;
-      const page = ledger.transferDirectories[mode].page(transferFilterOf(query), query.starting_after, query.limit);
-      if (!page.known) throw new DaybookError('not_found', `No such transfer: '${query.starting_after}'`, {}, 'starting_after');
+      const cursor = cursorOf(query);
+      const page = ledger.transferDirectories[mode].page(transferFilterOf(query), cursor, query.limit);
+      if (!page.known) throw new DaybookError('not_found', `No such transfer: '${cursor.after ?? cursor.before}'`, {}, cursor.param ?? undefined);
       return { object: 'list' as const, data: page.transfers.map((transfer) => transferToWire(transfer, mode)), has_more: page.hasMore, url: '/v1/transfers' };
     });
 

@@ -1,0 +1,70 @@
+/**
+ * The API key routes through `app.inject()` on a real SQLite store: an admin
+ * creates a key (its secret in that answer only), the new key works at once
+ * with its role's permissions, the list pages both ways and never shows a
+ * secret, and a revoked key is refused from the next request on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHarness, openApiHarness } from '../apiTestkit.ts';
+
+let api: ApiHarness;
+
+beforeAll(async () => { api = await openApiHarness(); });
+afterAll(async () => { await api.close(); });
+
+async function call(method: 'GET' | 'POST', url: string, headers: Record<string, string>, payload?: object) {
+  const response = await api.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+  return { status: response.statusCode, body: response.json() };
+}
+
+const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+
+describe('API keys over HTTP', () => {
+  it('creates a key whose secret is shown once and works at once, within its role', async () => {
+    const created = await call('POST', '/v1/api_keys', api.as('admin'), { role: 'auditor', name: 'books' });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ object: 'api_key', role: 'auditor', livemode: false, name: 'books', revoked_at: null, secret: expect.stringMatching(/^sk_test_/) });
+    const secret: string = created.body.secret;
+    expect(created.body.hint).not.toContain(secret.slice(8, -4));
+    expect((await call('GET', '/v1/accounts', bearer(secret))).status).toBe(200);
+    expect((await call('POST', '/v1/accounts', bearer(secret), { id: 'by-auditor', currency: 'USD' })).status).toBe(403);
+    const listed = await call('GET', '/v1/api_keys?limit=100', api.as('admin'));
+    const mine = listed.body.data.find((key: { id: string }) => key.id === created.body.id);
+    expect(mine).toMatchObject({ role: 'auditor', name: 'books' });
+    expect(JSON.stringify(listed.body)).not.toContain(secret);
+  });
+
+  it('pages the list forwards and backwards to the same keys', async () => {
+    for (let i = 0; i < 3; i += 1) await call('POST', '/v1/api_keys', api.as('admin'), { role: 'support', name: `paging-${i}` });
+    const all: string[] = (await call('GET', '/v1/api_keys?limit=100', api.as('admin'))).body.data.map((key: { id: string }) => key.id);
+    const forwards: string[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await call('GET', `/v1/api_keys?limit=2${after ? `&starting_after=${after}` : ''}`, api.as('admin'));
+      forwards.push(...page.body.data.map((key: { id: string }) => key.id));
+      if (!page.body.has_more) break;
+      after = forwards.at(-1);
+    }
+    const backwards: string[] = [all.at(-1)!];
+    for (let before = all.at(-1)!; ;) {
+      const page = await call('GET', `/v1/api_keys?limit=2&ending_before=${before}`, api.as('admin'));
+      const ids: string[] = page.body.data.map((key: { id: string }) => key.id);
+      backwards.unshift(...ids);
+      if (!page.body.has_more) break;
+      before = ids[0]!;
+    }
+    expect(forwards).toEqual(all);
+    expect(backwards).toEqual(all);
+    expect((await call('GET', '/v1/api_keys?ending_before=key_nope', api.as('admin'))).body.error).toMatchObject({ code: 'not_found', param: 'ending_before' });
+  });
+
+  it('revokes a key: refused from then on, listed with the time it was revoked; only admins manage keys', async () => {
+    const created = await call('POST', '/v1/api_keys', api.as('admin'), { role: 'operator' });
+    expect((await call('GET', '/v1/api_keys', api.as('operator'))).status).toBe(403);
+    const revoked = await call('POST', `/v1/api_keys/${created.body.id}/revoke`, api.as('admin'));
+    expect(revoked.body).toMatchObject({ id: created.body.id, revoked_at: expect.any(String) });
+    expect(revoked.body.secret).toBeUndefined();
+    const refused = await call('GET', '/v1/accounts', bearer(created.body.secret));
+    expect(refused.status).toBe(401);
+    expect((await call('POST', '/v1/api_keys/key_nope/revoke', api.as('admin'))).status).toBe(404);
+  });
+});

@@ -75,13 +75,26 @@ function requireLedger(outcome: LedgerOutcome, alreadyThere: string): void {
  * `account_frozen`. Any other refusal is returned as it is.
  */
 export async function refusalOf(runtime: BankingRuntime, rejection: Refusal): Promise<Refusal> {
-  if (rejection.code !== 'account_closed') return rejection;
+  if (rejection.code !== 'account_closed') return inBankingTerms(rejection);
   const ledgerAccountId = rejection.details.accountId;
   if (typeof ledgerAccountId !== 'string' || !ledgerAccountId.startsWith('acct:')) return rejection;
   const accountId = ledgerAccountId.slice('acct:'.length);
   const { state } = await runtime.accounts.load(accountId);
-  if (!isFrozen(state)) return rejection;
+  if (!isFrozen(state)) return inBankingTerms(rejection);
   return { code: 'account_frozen', message: `account ${accountId} is frozen`, details: { accountId } };
+}
+
+/**
+ * A ledger refusal told in the bank's words: a customer's ledger account
+ * (`acct:<id>`) is named by the bank account's id, and a debit past the
+ * balance is "insufficient funds".
+ */
+function inBankingTerms(rejection: Refusal): Refusal {
+  const ledgerAccountId = rejection.details.accountId;
+  if (rejection.code === 'exceeds_credits' && typeof ledgerAccountId === 'string' && ledgerAccountId.startsWith('acct:')) {
+    return { ...rejection, message: `account ${ledgerAccountId.slice('acct:'.length)} has insufficient funds` };
+  }
+  return { ...rejection, message: rejection.message.replace(/\bacct:(?=[A-Za-z0-9])/g, '') };
 }
 
 /** Why a movement failed, as its `TransactionFailed` records it. */

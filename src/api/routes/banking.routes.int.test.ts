@@ -62,7 +62,7 @@ describe('bank accounts and movements', () => {
     const refused = await post('/v1/bank_transfers', { from_account_id: 'sav', to_account_id: 'chk', amount: '999999' });
     // The transaction exists (retrievable, in the history): its answer is the transaction, failed, with the ledger's code.
     expect(refused.status).toBe(200);
-    expect(refused.body).toMatchObject({ status: 'failed', failure_code: 'exceeds_credits', failure_message: 'account acct:sav: debits would exceed its credits' });
+    expect(refused.body).toMatchObject({ status: 'failed', failure_code: 'exceeds_credits', failure_message: 'account sav has insufficient funds' });
     expect((await get('/v1/bank_accounts/sav/balance')).body.posted).toBe('3000');
   });
 

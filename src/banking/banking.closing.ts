@@ -9,7 +9,7 @@ import type { Loaded } from './banking.repository.ts';
 import { decideAndAppend, metadataFor, requestHash, resolveContext, retriesExhausted, transactionIdForKey, type BankingRuntime, type ResolvedContext } from './banking.runtime.ts';
 import type { CloseAccountInput, CloseAccountResult, TransactionResult } from './banking.service.types.ts';
 import { CLOSURE_REASONS, type BankingCurrency, type OperationContext } from './banking.types.ts';
-import { exclusive, recordSettlement, resultOf } from './banking.movements.ts';
+import { closeLane, recordSettlement, resultOf } from './banking.movements.ts';
 import type { SweepTarget } from './bankAccount.commands.ts';
 import type { BankAccountState, OpenedAccountState } from './bankAccount.decider.ts';
 import type { TransactionState } from './transaction.decider.ts';
@@ -47,7 +47,7 @@ export async function closeAccount(runtime: BankingRuntime, input: CloseAccountI
   checks.throwFirst();
   const ctx = resolveContext(runtime, context);
   const hash = requestHash({ type: 'closure_sweep', accountId, sweepToAccountId });
-  return exclusive(runtime, `close:${accountId}`, async () => {
+  return closeLane(runtime, accountId, async () => {
     for (let attempt = 1; attempt <= COMMAND_RETRIES_MAX; attempt += 1) {
       const account = await runtime.accounts.load(accountId);
       const target = sweepToAccountId === null ? null : sweepTargetOf(await runtime.accounts.load(sweepToAccountId), sweepToAccountId);

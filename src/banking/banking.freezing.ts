@@ -1,7 +1,7 @@
 import { isDaybookError } from '../kernel/errors.ts';
 import { toDaybookError, type LedgerOutcome } from '../ledger/index.ts';
 import { customerLedgerAccount } from './banking.ledgerPlan.ts';
-import { exclusive } from './banking.movements.ts';
+import { closeLane } from './banking.movements.ts';
 import { decideAndAppend, metadataFor, resolveContext, type BankingRuntime } from './banking.runtime.ts';
 import type { FreezeInput, UnfreezeInput } from './banking.service.types.ts';
 import type { OperationContext } from './banking.types.ts';
@@ -22,9 +22,9 @@ import type { BankAccountState, OpenedAccountState } from './bankAccount.decider
  * transaction records `account_frozen`. Unfreezing reopens the ledger
  * account first, then records `AccountUnfrozen`.
  *
- * Freeze, unfreeze and close of one account run one after another in this
- * process (they share the close lane), so a close's reopen-to-sweep cannot
- * interleave with a freeze here. A crash between the two steps leaves the
+ * Freeze, unfreeze and close of one account run one after another, in this
+ * process and across processes (`closeLane`), so a close's reopen-to-sweep
+ * cannot interleave with a freeze. A crash between the two steps leaves the
  * account frozen with its ledger account open: the deciders refuse new
  * movements, and the freeze, retried, closes the ledger account before it
  * answers `account_already_frozen`. Or it leaves the ledger account reopened
@@ -32,7 +32,7 @@ import type { BankAccountState, OpenedAccountState } from './bankAccount.decider
  */
 export function freezeAccount(runtime: BankingRuntime, input: FreezeInput, context?: OperationContext): Promise<OpenedAccountState> {
   const { accountId } = input;
-  return exclusive(runtime, `close:${accountId}`, async () => {
+  return closeLane(runtime, accountId, async () => {
     const ctx = resolveContext(runtime, context);
     const command = () => ({ type: 'FreezeBankAccount' as const, data: { accountId, reason: input.reason, atMs: runtime.clock.nowMs() } });
     const closeLedgerAccount = async () => requireLedger(
@@ -53,7 +53,7 @@ export function freezeAccount(runtime: BankingRuntime, input: FreezeInput, conte
 
 export function unfreezeAccount(runtime: BankingRuntime, input: UnfreezeInput, context?: OperationContext): Promise<OpenedAccountState> {
   const { accountId } = input;
-  return exclusive(runtime, `close:${accountId}`, async () => {
+  return closeLane(runtime, accountId, async () => {
     const ctx = resolveContext(runtime, context);
     const command = () => ({ type: 'UnfreezeBankAccount' as const, data: { accountId, atMs: runtime.clock.nowMs() } });
     runtime.accounts.decider.decide(command(), (await runtime.accounts.load(accountId)).state);

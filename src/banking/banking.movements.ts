@@ -122,6 +122,17 @@ function withAccount<T>(runtime: BankingRuntime, accountId: string | null, run: 
   return accountId === null ? run() : exclusive(runtime, `account:${accountId}`, run);
 }
 
+/**
+ * Freeze, unfreeze and close of one account, one at a time: in this process
+ * (the close lane), and across processes sharing a PostgreSQL store (the
+ * store's named lock), so that a close's reopen-to-sweep can never undo a
+ * freeze another process has just acknowledged.
+ */
+export function closeLane<T>(runtime: BankingRuntime, accountId: string, run: () => Promise<T>): Promise<T> {
+  const lane = `close:${accountId}`;
+  return exclusive(runtime, lane, () => runtime.store.lock(`banking:${lane}`, run));
+}
+
 /** Runs `run` after any operation in flight on the same transaction id (a second request with the same key waits for the first). */
 export async function exclusive<T>(runtime: BankingRuntime, id: string, run: () => Promise<T>): Promise<T> {
   const before = runtime.inFlight.get(id);

@@ -188,6 +188,22 @@ function describeBanking(backend: BankBackend): void {
         expect((await h.bank.transfer({ fromAccountId: 'b', toAccountId: 'a', amountMinor: 1n })).status).toBe('completed');
       });
 
+      it('a freeze waits while the close lane of its account is held elsewhere (a named lock of the store, shared by every process)', async () => {
+        await account('lane', { balanceMinor: 100n });
+        const done: string[] = [];
+        let release!: () => void;
+        const holding = h.store.lock('banking:close:lane', () => new Promise<void>((resolve) => { release = resolve; }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const freezing = h.bank.freeze({ accountId: 'lane', reason: 'fraud review' }).then(() => done.push('freeze'));
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        expect(done).toEqual([]);
+        release();
+        await holding;
+        await freezing;
+        expect(done).toEqual(['freeze']);
+        expect(h.ledgerBalance('lane')).toBe(100n);
+      });
+
       it('a freeze acknowledged while a credit, a transfer in and a debit are under way stops all three', async () => {
         await account('merchant', { balanceMinor: 1_000n });
         await account('payer', { balanceMinor: 5_000n });

@@ -20,6 +20,7 @@ export interface EventStoreOptions {
 /** Builds the public port over a backend's engine: validation, upcasting, paging, subscriptions and verify are shared. */
 export function createEventStore(engine: StorageEngine, options: EventStoreOptions = {}): EventStore {
   const upcasters = createUpcasters(options.upcasters);
+  const locks = new KeyedLocks();
   let closed = false;
   const ensureOpen = (): void => {
     if (closed) throw new DaybookError('store_closed', 'the event store is closed');
@@ -90,6 +91,14 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
       return engine.listStreams(category, after ?? null, checkLimit(listOptions.limit ?? READ_PAGE_SIZE));
     },
     verify: async () => { ensureOpen(); return verifyChains(engine); },
+    async lock<T>(name: string, run: () => Promise<T>): Promise<T> {
+      ensureOpen();
+      if (typeof name !== 'string' || name.length === 0 || name.length > LOCK_NAME_LENGTH_MAX) {
+        throw new DaybookError('validation_failed', `a lock name is 1 to ${LOCK_NAME_LENGTH_MAX} characters`, {}, 'name');
+      }
+      // In this process first, so that it never waits on the database for a lock it already holds for another caller.
+      return locks.run(name, engine.crossProcessLock === undefined ? run : () => engine.crossProcessLock!(name, run));
+    },
     async saveSnapshot(snapshot: Snapshot | SnapshotText) {
       ensureOpen();
       if (!Number.isInteger(snapshot.schemaVersion) || snapshot.schemaVersion < 1) throw new DaybookError('validation_failed', 'snapshot schemaVersion must be a positive integer', {}, 'schemaVersion');
@@ -122,6 +131,27 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
       await engine.close();
     },
   };
+}
+
+const LOCK_NAME_LENGTH_MAX = 500;
+
+/** Keyed mutual exclusion within one process: callers of one name run one after another, in arrival order. */
+class KeyedLocks {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(name: string, run: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(name);
+    const mine = (async () => {
+      if (before !== undefined) await before.catch(() => undefined);
+      return run();
+    })();
+    this.tails.set(name, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.tails.get(name) === mine) this.tails.delete(name);
+    }
+  }
 }
 
 function checkLimit(limit: number): number {

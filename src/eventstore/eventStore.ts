@@ -189,6 +189,16 @@ export interface EventStore {
   listStreams(options: ListStreamsOptions): Promise<string[]>;
   /** Recomputes every hash chain; reports the first break. */
   verify(): Promise<VerifyReport>;
+  /**
+   * Runs `run` while holding the named lock, against every other holder of
+   * the same name in every process using this store (PostgreSQL: an advisory
+   * lock on a connection of its own; SQLite has one writing process, so a
+   * lock within it). For work of several steps that must not interleave with
+   * another's (closing an account while it is frozen, say); the log's
+   * expected versions remain what keeps each single write consistent.
+   * Released when `run` settles, or when the process dies.
+   */
+  lock<T>(name: string, run: () => Promise<T>): Promise<T>;
   /** Keeps the newest snapshot per (stream, schema version): an older version never replaces a newer one. */
   saveSnapshot(snapshot: Snapshot | SnapshotText): Promise<void>;
   /** The snapshot of this stream at this schema version, or null (also when only other schema versions exist). */

@@ -27,6 +27,8 @@ export interface StorageEngine {
   onCommitted(listener: (head: bigint) => void): () => void;
   /** Called after each durable batch, for metrics. */
   onBatch(listener: (info: { events: number; durationMs: number }) => void): () => void;
+  /** Holds a lock that other processes of this store see (backends with several writing processes); absent: one process, in-process locks suffice. */
+  crossProcessLock?<T>(name: string, run: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

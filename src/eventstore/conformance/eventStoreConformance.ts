@@ -18,6 +18,7 @@ import type { ConformanceFactory } from './harness.ts';
 import { describeIdempotency } from './idempotencyConformance.ts';
 import { describeIntegrity } from './integrityConformance.ts';
 import { describeLimits } from './limitsConformance.ts';
+import { describeLocks } from './lockConformance.ts';
 import { describeReads } from './readConformance.ts';
 import { describeSubscriptions } from './subscriptionConformance.ts';
 
@@ -32,5 +33,6 @@ export function describeEventStoreConformance(name: string, factory: Conformance
     describeSubscriptions(factory);
     describeIntegrity(factory);
     describeLimits(factory);
+    describeLocks(factory);
   });
 }

@@ -39,6 +39,11 @@ interface BatchRow {
   actual: bigint | null;
 }
 
+/** First key of the store's named locks (the second is `hashtext(name)`); other advisory locks of Daybook use other spaces. */
+const LOCK_SPACE = 0x0dab_0002;
+/** Connections that may hold named locks at once; more holders wait for one. */
+const LOCK_CONNECTIONS_MAX = 4;
+
 /**
  * PostgreSQL backend: many processes may append at once. Each process groups
  * its concurrent appends into batches; a batch is one call of
@@ -76,6 +81,8 @@ class PostgresEngine implements StorageEngine {
   private readonly batchListeners = new Listeners<BatchInfo>();
   private listener: pg.Client | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private lockPool: pg.Pool | null = null;
+  private readonly lockClients = new Set<pg.PoolClient>();
   private closed = false;
 
   constructor(private readonly url: string, private readonly readers: pg.Pool, private readonly writers: pg.Pool, writerConnections: number) {
@@ -166,12 +173,55 @@ class PostgresEngine implements StorageEngine {
     return this.batchListeners.add(listener);
   }
 
+  /**
+   * A session advisory lock (in Daybook's key space, on a hash of the name;
+   * a collision only serialises two names) held on a connection of a small
+   * pool of its own, so that holders never starve the readers and writers
+   * their work needs. If that connection drops, the server releases the lock.
+   */
+  async crossProcessLock<T>(name: string, run: () => Promise<T>): Promise<T> {
+    this.lockPool ??= this.newLockPool();
+    const client = await this.lockPool.connect().catch((error: unknown) => {
+      throw new DaybookError('store_unavailable', `cannot take the lock ${name}: ${(error as Error).message}`);
+    });
+    let broken = false;
+    // A holder's connection may die (server restart, terminated backend): the lock is gone with it; the error must not escape.
+    const onError = (): void => { broken = true; };
+    client.on('error', onError);
+    this.lockClients.add(client);
+    try {
+      await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_SPACE, name]);
+      try {
+        return await run();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE, name]).catch(() => { broken = true; });
+      }
+    } catch (error) {
+      broken = true;
+      throw error;
+    } finally {
+      this.lockClients.delete(client);
+      client.off('error', onError);
+      // A connection whose unlock failed is closed, which releases whatever it held.
+      try { client.release(broken); } catch { /* closed with the store already */ }
+    }
+  }
+
+  private newLockPool(): pg.Pool {
+    const pool = new pg.Pool({ connectionString: this.url, max: LOCK_CONNECTIONS_MAX });
+    pool.on('error', () => {});
+    return pool;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queue.drain();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    await Promise.allSettled([this.listener?.end(), this.readers.end(), this.writers.end()]);
+    // Locks still held when the store closes are let go: their connections close (pool.end would wait for their holders).
+    for (const client of this.lockClients) client.release(true);
+    this.lockClients.clear();
+    await Promise.allSettled([this.listener?.end(), this.readers.end(), this.writers.end(), this.lockPool?.end()]);
   }
 }
 

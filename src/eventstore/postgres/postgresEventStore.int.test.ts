@@ -4,9 +4,10 @@
  * store on it.
  */
 import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeIfPostgres, postgresAvailability, type TestDatabase } from '../../../test/support/postgres.ts';
 import { describeEventStoreConformance } from '../conformance/index.ts';
+import { mostHoldersAtOnce } from '../conformance/lockConformance.ts';
 import { openEventStore } from '../open.ts';
 
 let database: Promise<TestDatabase> | null = null;
@@ -47,5 +48,31 @@ describeIfPostgres('postgres event store', () => {
       }),
       teardown: () => store.close(),
     };
+  });
+});
+
+describeIfPostgres('postgres named locks across processes', () => {
+  it('excludes holders of one name across stores (as across processes), and a holder whose connection dies lets go', async () => {
+    const shared = await createTestDatabase();
+    const stores = await Promise.all([openEventStore(shared.url, { poolSize: 2 }), openEventStore(shared.url, { poolSize: 2 })]);
+    try {
+      expect(await mostHoldersAtOnce(stores, 'close:acct-9', 12)).toBe(1);
+      // The first store holds the lock and never lets go; its lock connection then dies, as with a killed process.
+      const stuck = stores[0]!.lock('close:acct-9', () => new Promise<never>(() => {}));
+      stuck.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      let second = false;
+      const waiting = stores[1]!.lock('close:acct-9', async () => { second = true; });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(second).toBe(false);
+      await withClient(shared.url, (client) => client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1", [0x0dab_0002],
+      ));
+      await waiting;
+      expect(second).toBe(true);
+    } finally {
+      await Promise.allSettled(stores.map((store) => store.close()));
+      await shared.drop();
+    }
   });
 });

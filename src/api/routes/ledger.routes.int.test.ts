@@ -192,6 +192,20 @@ describe('journal entries', () => {
     expect((await get('/v1/journal_entries/je-1')).body).toMatchObject({ status: 'reversed', reversed_by: 'je-1-rev' });
     expect((await get('/v1/accounts/je-b/balance')).body).toMatchObject({ credits_posted: '60', debits_posted: '60' });
   });
+
+  it('answers a second reversal of a reversed entry with the first reversal, not a 500, and writes nothing (found by fuzz.int.test.ts)', async () => {
+    for (const id of ['jr-a', 'jr-b']) await post('/v1/accounts', { id, currency: 'USD' });
+    await post('/v1/journal_entries', { id: 'jr-1', postings: [{ account_id: 'jr-a', side: 'debit', amount: '5', currency: 'USD' }, { account_id: 'jr-b', side: 'credit', amount: '5', currency: 'USD' }] });
+    const first = await post('/v1/journal_entries/jr-1/reverse', {});
+    expect(first.status).toBe(200);
+    const head = await api.store.headPosition();
+    for (const body of [{}, { id: 'jr-1-other' }, { metadata: { k: 'v' } }]) {
+      const again = await post('/v1/journal_entries/jr-1/reverse', body);
+      expect({ status: again.status, body: again.body }).toMatchObject({ status: 200, body: { id: first.body.id, reverses: 'jr-1', status: 'recorded' } });
+    }
+    expect(await api.store.headPosition()).toBe(head);
+    expect((await get('/v1/accounts/jr-b/balance')).body).toMatchObject({ credits_posted: '5', debits_posted: '5' });
+  });
 });
 
 describe('modes and audit', () => {

@@ -208,6 +208,30 @@ describe('journal entries', () => {
   });
 });
 
+describe('bodiless POSTs', () => {
+  it('takes a POST with no body at all on every route whose body is optional (curl -X POST …/close), and still refuses a JSON null', async () => {
+    for (const id of ['nb-a', 'nb-b']) await post('/v1/accounts', { id, currency: 'USD' });
+    await post('/v1/transfers', { id: 'nb-p1', debit_account_id: 'nb-a', credit_account_id: 'nb-b', amount: '5', pending: true });
+    await post('/v1/transfers', { id: 'nb-p2', debit_account_id: 'nb-a', credit_account_id: 'nb-b', amount: '5', pending: true });
+    await post('/v1/journal_entries', { id: 'nb-e', postings: [{ account_id: 'nb-a', side: 'debit', amount: '1', currency: 'USD' }, { account_id: 'nb-b', side: 'credit', amount: '1', currency: 'USD' }] });
+    const bare = async (url: string) => {
+      const response = await api.app.inject({ method: 'POST', url, headers: api.as('admin') });
+      return { url, status: response.statusCode, body: response.json() };
+    };
+    expect(await bare('/v1/transfers/nb-p1/post')).toMatchObject({ status: 200, body: { pending_id: 'nb-p1', amount: '5' } });
+    expect(await bare('/v1/transfers/nb-p2/void')).toMatchObject({ status: 200, body: { pending_id: 'nb-p2' } });
+    expect(await bare('/v1/journal_entries/nb-e/reverse')).toMatchObject({ status: 200, body: { reverses: 'nb-e' } });
+    expect(await bare('/v1/accounts/nb-a/close')).toMatchObject({ status: 200, body: { status: 'closed' } });
+    expect(await bare('/v1/accounts/nb-a/reopen')).toMatchObject({ status: 200, body: { status: 'open' } });
+    const key = await post('/v1/api_keys', { role: 'support' }, api.as('admin'));
+    expect(await bare(`/v1/api_keys/${key.body.id}/revoke`)).toMatchObject({ status: 200, body: { id: key.body.id } });
+    const nullBody = await api.app.inject({ method: 'POST', url: '/v1/accounts/nb-a/close', payload: 'null', headers: { ...api.as('admin'), 'content-type': 'application/json' } });
+    expect(nullBody.statusCode).toBe(400);
+    // A route whose body is required still names what is missing.
+    expect(await bare('/v1/transfers')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+  });
+});
+
 describe('modes and audit', () => {
   it('keeps test and live data apart', async () => {
     await post('/v1/accounts', { id: 'live-only', currency: 'USD' }, api.as('operator', 'live'));

@@ -281,7 +281,7 @@ const QUERY_VALUES = fc.oneof(
   oddString.map((value) => value.slice(0, 300)),
   fc.constantFrom('0', '1', '10', '100', '101', '-1', '1.5', '1e2', '0x10', ' 1', 'abc', '', 'a', 'b', 'p', 'ghost', 'ledger-test', 'ledger', 'ba', 'cus',
     '2025-01-31T23:59:59Z', '9999999999999', '99999999999999', '2025-13-45T99:99:99Z', '2025-01-31T23:59:59.9999Z', '275760-09-13T00:00:00Z', '1e400', 'null', 'undefined',
-    'AccountOpened', 'AccountOpened,TransferPosted', 'bad type', ',,,', '9223372036854775807', '9223372036854775808', '18446744073709551616'),
+    'AccountOpened', 'AccountOpened,TransferPosted', 'idempotency', 'apikey', 'customer-test.cus', 'ledger-test', 'ledger-live', 'ledger-banking-test', 'bad type', ',,,', '9223372036854775807', '9223372036854775808', '18446744073709551616'),
 );
 
 const queryKey = (known: string[]): fc.Arbitrary<string> => fc.oneof(
@@ -365,10 +365,17 @@ function describeSent(sent: Sent): string {
   return `${sent.method} ${sent.url.slice(0, 300)} headers=${JSON.stringify(sent.headers).slice(0, 400)}${body}`;
 }
 
+/** Secrets of keys created so far (the harness's, and those the fuzzer made): only the answer that creates a key shows its secret. */
+const knownSecrets = new Set<string>();
+
 function checkAnswer(sent: Sent, status: number, text: string): void {
   const label = describeSent(sent);
   expect(status, `${label}\n→ ${status} ${text.slice(0, 500)}`).toBeLessThan(500);
   expect(LEAKS.test(text) ? text.slice(0, 500) : 'no leak', label).toBe('no leak');
+  if (knownSecrets.size === 0) for (const mode of Object.values(api.secrets)) for (const secret of Object.values(mode)) knownSecrets.add(secret);
+  for (const secret of knownSecrets) expect(text.includes(secret) ? `leaks ${secret.slice(0, 12)}…` : 'no secret', label).toBe('no secret');
+  const created = /"object":"api_key".*"secret":"([^"]+)"/.exec(text);
+  if (created !== null) knownSecrets.add(created[1]!);
   if (status >= 400) {
     let parsed: unknown;
     try {
@@ -636,6 +643,32 @@ describe('valid requests', () => {
       expect(second.body).toBe(first.body);
       expect(await api.store.headPosition()).toBe(head);
     }), { seed: SEED, numRuns: RUNS });
+  });
+});
+
+describe('after the fuzzing', () => {
+  it('no event an auditor can read, through /v1/events or /v1/stream, holds the secret of an API key', async () => {
+    const created = await api.app.inject({ method: 'POST', url: '/v1/api_keys', payload: { role: 'admin' }, headers: { ...api.as('admin'), 'idempotency-key': 'fz-after-key' } });
+    expect(created.statusCode).toBe(200);
+    knownSecrets.add(created.json().secret);
+    const streams = new Set((await api.store.readAll({ limit: 10_000 })).map((event) => event.streamId));
+    for (const stream of streams) {
+      const read = await api.app.inject({ method: 'GET', url: `/v1/events?stream=${encodeURIComponent(stream)}&limit=100`, headers: api.as('auditor') });
+      for (const secret of knownSecrets) expect(read.body.includes(secret) ? `${stream} leaks ${secret.slice(0, 12)}…` : 'no secret').toBe('no secret');
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 1_000);
+    let text = '';
+    try {
+      const response = await fetch(`${baseUrl}/v1/stream?after=0`, { headers: api.as('auditor'), signal: controller.signal });
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) text += Buffer.from(chunk).toString('utf8');
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError') throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(text).toContain('event: ');
+    for (const secret of knownSecrets) expect(text.includes(secret) ? `the stream leaks ${secret.slice(0, 12)}…` : 'no secret').toBe('no secret');
   });
 });
 

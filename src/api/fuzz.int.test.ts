@@ -23,11 +23,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORDED_FAILURE_CODES } from '../ledger/ledger.errors.ts';
+import { withoutSecret } from './idempotency.hooks.ts';
 import { IDEMPOTENCY_CATEGORY } from './idempotencyStore.ts';
 import { type ApiHarness, openApiHarness } from './apiTestkit.ts';
 
 const SEED = Number(process.env.DAYBOOK_FC_SEED ?? 20_261_126);
-const RUNS = Number(process.env.DAYBOOK_FC_RUNS ?? 20);
+const RUNS = Number(process.env.DAYBOOK_FC_RUNS ?? 16);
 
 let api: ApiHarness;
 let baseUrl: string;
@@ -183,7 +184,14 @@ function setOwn(target: Record<string, unknown> | unknown[], key: string | numbe
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** Values of the right type that the domain may still refuse: other ids, other currencies, boundary amounts and numbers. */
+const NEAR_STRINGS = ['1', '2', '10', '1000', '100000000', '9'.repeat(38), '9'.repeat(39), '170141183460469231731687303715884105727', '340282366920938463463374607431768211455',
+  'a', 'b', 'c', 'v1', 'ba', 'bb', 'cus', 'p', 'p2', 'e', 'ghost', 'USD', 'EUR', 'JPY', 'GBP', 'CHF', 'checking', 'savings', 'retail', 'business', 'debit', 'credit',
+  'customer_request', 'fraud', 'deceased', 'individual', 'business', 'admin', 'operator', 'auditor', 'support', 'service', '1.5', '0.000001', '999999.999999', '0'];
+const NEAR_NUMBERS = [0, 1, 2, 100, 65_535, 60_000, 3_600_000, 316_224_000_000, 316_224_000_001];
+
 type Mutation =
+  | { kind: 'near'; at: number; pick: number }
   | { kind: 'set'; at: number; value: unknown }
   | { kind: 'delete'; at: number }
   | { kind: 'add'; at: number; key: string; value: unknown }
@@ -191,6 +199,7 @@ type Mutation =
   | { kind: 'pollute'; at: number; key: string; value: unknown };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('near' as const), at: fc.nat(), pick: fc.nat() }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: oddValue }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('add' as const), at: fc.nat(), key: fc.oneof(oddString, fc.constantFrom('id', 'amount', 'metadata', 'pending', 'timeout_ms', 'ledger', 'currency', 'flags')), value: oddValue }) },
@@ -221,6 +230,11 @@ function mutate(body: unknown, mutations: Mutation[]): unknown {
       else setOwn(parent!, key, clone(value));
     };
     switch (m.kind) {
+      case 'near':
+        if (typeof current === 'string') replace(NEAR_STRINGS[m.pick % NEAR_STRINGS.length]);
+        else if (typeof current === 'number') replace(NEAR_NUMBERS[m.pick % NEAR_NUMBERS.length]);
+        else if (typeof current === 'boolean') replace(!current);
+        break;
       case 'set': replace(m.value); break;
       case 'delete':
         if (key === undefined) root = undefined;
@@ -593,7 +607,9 @@ describe('concurrent fuzzing', () => {
       answers.forEach(({ status, text }) => checkAnswer(sent, status, text));
       // The key is taken before the body is read only when the request gets that far; those that do answer alike.
       const keyed = answers.filter(({ status }) => status !== 415 && status !== 413);
-      for (const answer of keyed) expect({ status: answer.status, text: answer.text }, describeSent(sent)).toEqual({ status: keyed[0]!.status, text: keyed[0]!.text });
+      // A created API key's secret is in the first answer only; replays answer the key without it.
+      for (const answer of keyed) expect({ status: answer.status, text: withoutSecret(answer.text) }, describeSent(sent)).toEqual({ status: keyed[0]!.status, text: withoutSecret(keyed[0]!.text) });
+      expect(keyed.filter((answer) => answer.text !== withoutSecret(answer.text)).length, describeSent(sent)).toBeLessThanOrEqual(1);
       await expectLedgersBalanced('test');
     }), { seed: SEED, numRuns: RUNS, endOnFailure: true });
   });

@@ -6,6 +6,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
@@ -190,6 +191,29 @@ describe('errors are Stripe-shaped', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().error.type).toBe('invalid_request_error');
     expect(response.headers['x-correlation-id']).toBe('corr-url');
+  });
+
+  it('answers what the HTTP parser refuses (headers past the bound, a garbled request line) Stripe-shaped too (found by fuzz.int.test.ts)', async () => {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = new URL(address);
+    const raw = (request: string) => new Promise<string>((resolve, reject) => {
+      const socket = connect({ port: Number(port), host: '127.0.0.1' }, () => socket.write(request));
+      let text = '';
+      socket.on('data', (chunk) => { text += chunk.toString('utf8'); });
+      socket.on('end', () => resolve(text));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const answers = [
+      [431, await raw(`GET /healthz?pad=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`), 'limit_exceeded'],
+      [431, await raw(`GET /healthz HTTP/1.1\r\nHost: a\r\nX-Pad: ${'x'.repeat(20_000)}\r\n\r\n`), 'limit_exceeded'],
+      [400, await raw('GARBAGE\r\n\r\n'), 'validation_failed'],
+    ] as const;
+    for (const [status, text, code] of answers) {
+      expect(text.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`);
+      const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+      expect(body).toEqual({ error: { type: 'invalid_request_error', code, message: expect.any(String) } });
+    }
   });
 
   it('maps a DaybookError through ERROR_TABLE', async () => {

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../edge/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { REQUEST_BODY_BYTES_MAX } from '../kernel/index.ts';
-import { frameworkErrorHandler, registerErrorHandling } from './errorHandler.ts';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errorHandler.ts';
 import { type ProjectionReadiness, registerHealthRoutes } from './health.routes.ts';
 import { createAppMetrics } from './metrics.ts';
 import { registerIdempotency } from './idempotency.hooks.ts';
@@ -89,6 +89,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       return parent.child({ ...bindings, correlationId: correlationIdOf(raw) }, childOptions);
     },
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
 
   const metrics = createAppMetrics(options.store, options.registry);

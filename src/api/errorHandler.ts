@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_TABLE, GENERIC_ERROR_MESSAGE, stripeError, type StripeErrorBody } from '../edge/index.ts';
 import { isDaybookError } from '../kernel/index.ts';
@@ -75,4 +76,26 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   // No hooks run for these, so the ids are echoed here.
   reply.header(REQUEST_ID_HEADER, request.id).header(CORRELATION_ID_HEADER, correlationIdOf(request.raw));
   sendError(error, request, reply);
+}
+
+/**
+ * For Fastify's `clientErrorHandler` option: requests Node's HTTP parser
+ * refuses before Fastify sees them (headers or URL past the size bound, a
+ * malformed request line, a request that took too long to arrive). Node
+ * answers those on the socket itself; Fastify's default writes a non-Stripe
+ * body. This answers them as every other error, then closes the connection.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, body] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', stripeError('invalid_request_error', 'limit_exceeded', 'The request headers (URL included) exceed the size allowed.')]
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', stripeError('invalid_request_error', undefined, 'The request did not arrive in time.')]
+      : [400, 'Bad Request', stripeError('invalid_request_error', 'validation_failed', 'Malformed HTTP request.')];
+  const text = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`);
+  }
+  socket.destroy(error);
 }

@@ -102,8 +102,9 @@ async function replayIfRecorded(request: FastifyRequest, reply: FastifyReply, se
 async function record(request: FastifyRequest, reply: FastifyReply, payload: string, context: IdempotencyContext, security: ApiSecurity): Promise<string> {
   try {
     const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
-    const stored = await security.idempotency.save(context.scope, recordOf(request, context, reply.statusCode, contentType, payload), recordMetadataOf(request));
-    if (stored.fingerprint === context.fingerprint && stored.body !== payload) {
+    const input = recordOf(request, context, reply.statusCode, contentType, payload);
+    const stored = await security.idempotency.save(context.scope, input, recordMetadataOf(request));
+    if (stored.fingerprint === context.fingerprint && stored.body !== input.body) {
       // Another process answered this key first: its answer is the one every retry gets.
       reply.code(stored.statusCode).header('idempotent-replayed', 'true');
       return stored.body;
@@ -117,12 +118,32 @@ async function record(request: FastifyRequest, reply: FastifyReply, payload: str
   return payload;
 }
 
-/** The record of an answer to a request with an Idempotency-Key. */
+/** The record of an answer to a request with an Idempotency-Key (without any API key secret: see `withoutSecret`). */
 export function recordOf(request: FastifyRequest, context: IdempotencyContext, statusCode: number, contentType: string, body: string): IdempotencyRecordInput {
   return {
     keyId: request.auth!.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
-    fingerprint: context.fingerprint, statusCode, contentType, body, recordedAtMs: Date.now(),
+    fingerprint: context.fingerprint, statusCode, contentType, body: withoutSecret(body), recordedAtMs: Date.now(),
   };
+}
+
+/**
+ * An answer as it may be stored: the secret of a newly created API key is
+ * left out. Records are events, kept for good in a log that auditors read
+ * (`/v1/events`, `/v1/stream`), while a key's secret is stored only peppered
+ * and hashed and is shown once, in the answer to its creation; a replay
+ * answers the key without it.
+ */
+export function withoutSecret(body: string): string {
+  if (!body.includes('"secret"')) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (parsed === null || typeof parsed !== 'object' || (parsed as { object?: unknown }).object !== 'api_key' || !('secret' in parsed)) return body;
+  const { secret: _secret, ...rest } = parsed as Record<string, unknown>;
+  return JSON.stringify(rest);
 }
 
 /** What a record's event carries: the request's correlation id, the request as cause, the key as actor, the mode. */

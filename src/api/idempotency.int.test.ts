@@ -37,6 +37,27 @@ describe('Idempotency-Key', () => {
     expect(await ledgerEvents()).toBe(written);
   });
 
+  it('never stores the secret of an API key it creates: auditors read the records, and a replay answers the key without it', async () => {
+    api = await openApiHarness();
+    const headers = { ...api.as('admin'), 'idempotency-key': 'new-admin-key' };
+    const first = await post('/v1/api_keys', { role: 'admin', name: 'ops' }, headers);
+    expect(first.status).toBe(200);
+    const secret = first.body.secret as string;
+    expect(secret).toMatch(/^sk_test_/);
+    const records = await api.store.readAll({ category: IDEMPOTENCY_CATEGORY });
+    expect(records.length).toBeGreaterThan(0);
+    expect(JSON.stringify(records.map((event) => event.data))).not.toContain(secret);
+    const again = await post('/v1/api_keys', { role: 'admin', name: 'ops' }, headers);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const { secret: _secret, ...withoutSecret } = first.body;
+    expect(again.body).toEqual(withoutSecret);
+    for (const stream of new Set(records.map((event) => event.streamId))) {
+      const read = await api.app.inject({ method: 'GET', url: `/v1/events?stream=${stream}`, headers: api.as('auditor') });
+      expect(read.statusCode).toBe(200);
+      expect(read.body).not.toContain(secret);
+    }
+  });
+
   it('derives generated ids from the key, so a retry that lost its record names the same thing', async () => {
     api = await openApiHarness();
     const first = await post('/v1/accounts', { currency: 'USD' }, { ...api.as('operator'), 'idempotency-key': 'derive' });

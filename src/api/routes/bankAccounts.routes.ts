@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ACCOUNT_TYPES, BANKING_CURRENCIES, CLOSURE_REASONS, CUSTOMER_KINDS, type OpenedAccountState, REGULATORY_TIERS } from '../../banking/index.ts';
+import { ACCOUNT_TYPES, BANKING_CURRENCIES, CLOSURE_REASONS, type ComplianceFlags, CUSTOMER_KINDS, type OpenedAccountState, REGULATORY_TIERS } from '../../banking/index.ts';
 import { DaybookError } from '../../kernel/index.ts';
 import {
   BANKING_WIRE_ID_LENGTH_MAX, type BankingApi, bankAccountToWire, bankingOf, balanceToWire, freshReadModel, historyItemToWire, internalId,
@@ -120,9 +120,7 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
       const result = await runBanking(() => bankingOf(banking, request).openAccount({
         accountId: internalId(request, body.id ?? idFor(request, 'ba')), customerId: internalId(request, body.customer_id), accountType: body.type, currency: body.currency,
         regulatoryTier: body.regulatory_tier, initialBalanceMinor: body.initial_balance === undefined ? undefined : parseAmount(body.initial_balance),
-        complianceFlags: flags === undefined ? undefined : {
-          kycVerified: flags.kyc_verified, sanctionsScreened: flags.sanctions_screened, politicallyExposed: flags.politically_exposed, enhancedDueDiligence: flags.enhanced_due_diligence,
-        } as never,
+        complianceFlags: flags === undefined ? undefined : complianceFlagsOf(flags),
       }, operationContext(request)));
       return accountAnswer(request, result.account);
     });
@@ -209,4 +207,18 @@ export async function existingAccount(banking: BankingApi, request: FastifyReque
   const state = await runBanking(() => bankingOf(banking, request).account(internalId(request, wire)));
   if (state.status === 'none') throw new DaybookError('account_not_found', `No such bank account: '${wire}'`, {}, param);
   return state;
+}
+
+/**
+ * The flags the caller gave, and only those: a flag left out takes its
+ * default (false) in the service, which spreads these over its defaults, so
+ * a key present with the value undefined would erase the default.
+ */
+function complianceFlagsOf(flags: { kyc_verified?: boolean; sanctions_screened?: boolean; politically_exposed?: boolean; enhanced_due_diligence?: boolean }): Partial<ComplianceFlags> {
+  return {
+    ...(flags.kyc_verified === undefined ? {} : { kycVerified: flags.kyc_verified }),
+    ...(flags.sanctions_screened === undefined ? {} : { sanctionsScreened: flags.sanctions_screened }),
+    ...(flags.politically_exposed === undefined ? {} : { politicallyExposed: flags.politically_exposed }),
+    ...(flags.enhanced_due_diligence === undefined ? {} : { enhancedDueDiligence: flags.enhanced_due_diligence }),
+  };
 }

@@ -41,6 +41,15 @@ describe('customers', () => {
 });
 
 describe('bank accounts and movements', () => {
+  it('opens with only some compliance flags given, the others false (found by fuzz.int.test.ts)', async () => {
+    const opened = await post('/v1/bank_accounts', { id: 'flags-1', customer_id: 'ada', type: 'savings', currency: 'USD', regulatory_tier: 'retail', compliance_flags: { politically_exposed: true } });
+    expect({ status: opened.status, body: opened.body }).toMatchObject({
+      status: 200, body: { id: 'flags-1', compliance_flags: { kyc_verified: false, sanctions_screened: false, politically_exposed: true, enhanced_due_diligence: false } },
+    });
+    const none = await post('/v1/bank_accounts', { id: 'flags-2', customer_id: 'ada', type: 'savings', currency: 'USD', regulatory_tier: 'retail', compliance_flags: {} });
+    expect({ status: none.status, flags: none.body.compliance_flags }).toEqual({ status: 200, flags: { kyc_verified: false, sanctions_screened: false, politically_exposed: false, enhanced_due_diligence: false } });
+  });
+
   it('opens with an initial deposit and shows the balance', async () => {
     const account = await get('/v1/bank_accounts/chk');
     expect(account.body).toMatchObject({ object: 'bank_account', id: 'chk', customer_id: 'ada', type: 'checking', currency: 'USD', status: 'open', balance: { posted: '100000', available: '100000' } });

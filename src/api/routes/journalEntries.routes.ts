@@ -113,8 +113,10 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
       if (state.entry(reversalId) === undefined && state.entry(request.params.id) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) {
         throw new DaybookError('entry_not_found', `No such journal entry: '${request.params.id}'`, {}, 'id');
       }
-      await executeLedger(ledger, request, { type: 'ReverseJournalEntry', data: { reversalId, entryId: request.params.id, metadata: request.body?.metadata } });
-      return entryToWire(state.entry(reversalId)!, authOf(request).mode);
+      const result = await executeLedger(ledger, request, { type: 'ReverseJournalEntry', data: { reversalId, entryId: request.params.id, metadata: request.body?.metadata } });
+      // An entry reversed already answers its first reversal, whose id is not this request's reversalId.
+      const answeredId = result.kind === 'entry' ? result.entryId : reversalId;
+      return entryToWire(state.entry(answeredId)!, authOf(request).mode);
     });
   };
 }

@@ -225,6 +225,44 @@ describe('journal entries', () => {
     expect((await get('/v1/journal_entries/je-1')).body).toMatchObject({ status: 'reversed', reversed_by: 'je-1-rev' });
     expect((await get('/v1/accounts/je-b/balance')).body).toMatchObject({ credits_posted: '60', debits_posted: '60' });
   });
+
+  it('answers a second reversal of a reversed entry with the first reversal, not a 500, and writes nothing (found by fuzz.int.test.ts)', async () => {
+    for (const id of ['jr-a', 'jr-b']) await post('/v1/accounts', { id, currency: 'USD' });
+    await post('/v1/journal_entries', { id: 'jr-1', postings: [{ account_id: 'jr-a', side: 'debit', amount: '5', currency: 'USD' }, { account_id: 'jr-b', side: 'credit', amount: '5', currency: 'USD' }] });
+    const first = await post('/v1/journal_entries/jr-1/reverse', {});
+    expect(first.status).toBe(200);
+    const head = await api.store.headPosition();
+    for (const body of [{}, { id: 'jr-1-other' }, { metadata: { k: 'v' } }]) {
+      const again = await post('/v1/journal_entries/jr-1/reverse', body);
+      expect({ status: again.status, body: again.body }).toMatchObject({ status: 200, body: { id: first.body.id, reverses: 'jr-1', status: 'recorded' } });
+    }
+    expect(await api.store.headPosition()).toBe(head);
+    expect((await get('/v1/accounts/jr-b/balance')).body).toMatchObject({ credits_posted: '5', debits_posted: '5' });
+  });
+});
+
+describe('bodiless POSTs', () => {
+  it('takes a POST with no body at all on every route whose body is optional (curl -X POST …/close), and still refuses a JSON null', async () => {
+    for (const id of ['nb-a', 'nb-b']) await post('/v1/accounts', { id, currency: 'USD' });
+    await post('/v1/transfers', { id: 'nb-p1', debit_account_id: 'nb-a', credit_account_id: 'nb-b', amount: '5', pending: true });
+    await post('/v1/transfers', { id: 'nb-p2', debit_account_id: 'nb-a', credit_account_id: 'nb-b', amount: '5', pending: true });
+    await post('/v1/journal_entries', { id: 'nb-e', postings: [{ account_id: 'nb-a', side: 'debit', amount: '1', currency: 'USD' }, { account_id: 'nb-b', side: 'credit', amount: '1', currency: 'USD' }] });
+    const bare = async (url: string) => {
+      const response = await api.app.inject({ method: 'POST', url, headers: api.as('admin') });
+      return { url, status: response.statusCode, body: response.json() };
+    };
+    expect(await bare('/v1/transfers/nb-p1/post')).toMatchObject({ status: 200, body: { pending_id: 'nb-p1', amount: '5' } });
+    expect(await bare('/v1/transfers/nb-p2/void')).toMatchObject({ status: 200, body: { pending_id: 'nb-p2' } });
+    expect(await bare('/v1/journal_entries/nb-e/reverse')).toMatchObject({ status: 200, body: { reverses: 'nb-e' } });
+    expect(await bare('/v1/accounts/nb-a/close')).toMatchObject({ status: 200, body: { status: 'closed' } });
+    expect(await bare('/v1/accounts/nb-a/reopen')).toMatchObject({ status: 200, body: { status: 'open' } });
+    const key = await post('/v1/api_keys', { role: 'support' }, api.as('admin'));
+    expect(await bare(`/v1/api_keys/${key.body.id}/revoke`)).toMatchObject({ status: 200, body: { id: key.body.id } });
+    const nullBody = await api.app.inject({ method: 'POST', url: '/v1/accounts/nb-a/close', payload: 'null', headers: { ...api.as('admin'), 'content-type': 'application/json' } });
+    expect(nullBody.statusCode).toBe(400);
+    // A route whose body is required still names what is missing.
+    expect(await bare('/v1/transfers')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+  });
 });
 
 describe('modes and audit', () => {

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
-import { $ZodType, safeParse } from 'zod/v4/core';
+import { $ZodType } from 'zod/v4/core';
 
 /**
  * The OpenAPI 3 document, generated from the route schemas (zod for the
@@ -68,20 +68,9 @@ export async function registerOpenApiRoutes(app: FastifyInstance): Promise<void>
  * name the parameter); responses are written as given (their schemas document
  * them, and tests check them), so a response never turns into a 500 on the
  * way out.
- *
- * A POST with no body at all to a route whose body is optional (`curl -X POST
- * …/close`) is a body of no fields: Fastify hands a missing body to the
- * validator as null, which no `.optional()` schema accepts. A JSON `null`
- * sent as the body is still refused.
+ * (A POST without a body reaches the validator as `{}`: see buildApp.)
  */
 export function useZod(app: FastifyInstance): void {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.addHook('preValidation', (request, _reply, done) => {
-    if (request.body === undefined && request.method === 'POST') {
-      const schema = request.routeOptions.schema?.body;
-      if (schema instanceof $ZodType && safeParse(schema, undefined).success) request.body = {};
-    }
-    done();
-  });
 }

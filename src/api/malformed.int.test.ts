@@ -145,6 +145,8 @@ describe('every GET route', () => {
     '/v1/stream?category=a%20b', '/v1/accounts/%E0%A4%A', '/v1/customers/ghost', '/v1/bank_accounts/ghost', '/v1/bank_accounts/ghost/balance',
     '/v1/bank_accounts/ba/balance?as_of=yesterday', '/v1/bank_accounts/ba/transactions?limit=0', '/v1/bank_accounts/ba/transactions?cursor=garbage',
     '/v1/bank_accounts/ba/transactions?min_amount=-1', '/v1/bank_transactions/ghost',
+    '/v1/accounts/a/balance?as_of=2025-02-30T00:00:00Z', '/v1/transfers?created[gte]=2026-01-01T24:00:00Z', '/v1/bank_accounts/ba/balance?as_of=0000-01-01T00:00:00Z',
+    '/v1/bank_accounts/ba/transactions?from=2026-04-31T00:00:00Z', '/v1/accounts?starting_after=a&ending_before=b',
   ])('%s is a 4xx', async (url) => {
     await expectRefused('GET', url);
   });

@@ -204,3 +204,37 @@ export function pageOf<T extends string>(ids: readonly T[], indexOf: (id: T) => 
   const { positions, hasMore } = pageOfPositions(positionsAround(ids.length, cursorPosition, backwards), limit, () => true, backwards);
   return { page: positions.map((position) => ids[position]!), hasMore };
 }
+
+/** An instant in a query: Unix seconds, or ISO 8601 with a UTC offset (`2026-11-26T10:00:00Z`, `…+01:00`). */
+export const TIME_QUERY_PATTERN = /^(\d{1,13}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2}))$/;
+const ISO_PARTS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+/** The latest instant a JavaScript date (and the ledger) can hold. */
+const TIME_MS_MAX = 8_640_000_000_000_000;
+
+/**
+ * The milliseconds of a time given in a query, Unix seconds or ISO 8601; a
+ * date that is not on the calendar (February 30th, hour 24, minute 60) or
+ * before 1970 is a 400 naming `param`, never a silent roll-over to another day.
+ *
+ * @example
+ * parseTimeParam('2026-02-28T23:00:00+01:00', 'as_of'); // 1772316000000
+ * parseTimeParam('2025-02-30T00:00:00Z', 'as_of');      // throws validation_failed, param as_of
+ */
+export function parseTimeParam(text: string, param: string): number {
+  const refuse = (why: string): never => {
+    throw new DaybookError('validation_failed', `${param} ${text} ${why}`, {}, param);
+  };
+  if (/^\d+$/.test(text)) {
+    const atMs = Number(text) * 1000;
+    if (!Number.isSafeInteger(atMs) || atMs > TIME_MS_MAX) refuse('is not a time we can represent');
+    return atMs;
+  }
+  const parts = ISO_PARTS.exec(text);
+  if (parts === null) return refuse('must be an ISO 8601 time with a UTC offset, or Unix seconds');
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = parts.slice(1).map((part) => (part === undefined ? 0 : Number(part)));
+  const daysInMonth = month! >= 1 && month! <= 12 ? new Date(Date.UTC(year!, month!, 0)).getUTCDate() : 0;
+  if (day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59 || offsetHours! > 23 || offsetMinutes! > 59) refuse('is not a date and time on the calendar');
+  const atMs = Date.parse(text);
+  if (!Number.isSafeInteger(atMs) || atMs < 0 || atMs > TIME_MS_MAX) refuse('is not a time we can represent (1970 or later)');
+  return atMs;
+}

@@ -9,7 +9,7 @@ import { accountToWire } from '../ledger.presenters.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
-  amountInputWire, amountWire, balancesToWire, cursorOf, balancesWire, codeWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire,
+  amountInputWire, amountWire, balancesToWire, cursorOf, parseTimeParam, TIME_QUERY_PATTERN, balancesWire, codeWire, currencyWire, errorResponses, idempotencyHeaderWire, idParamsWire, idWire,
   listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount, userDataWire,
 } from '../wire.ts';
 
@@ -66,7 +66,7 @@ const listAccountsQuery = listQueryWithMetadataWire({
 });
 
 const asOfQuery = z.strictObject({
-  as_of: z.string().regex(/^(\d{1,13}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2}))$/, 'must be an ISO 8601 time with offset or Unix seconds')
+  as_of: z.string().regex(TIME_QUERY_PATTERN, 'must be an ISO 8601 time with offset or Unix seconds')
     .optional().meta({ description: 'Balances as they stood then: ISO 8601 (2025-01-31T23:59:59Z) or Unix seconds.' }),
 });
 
@@ -147,7 +147,7 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
     }, async (request) => {
       const account = await existingAccount(ledger, request, request.params.id);
       const asOfText = request.query.as_of;
-      const atMs = asOfText === undefined ? undefined : parseAsOf(asOfText);
+      const atMs = asOfText === undefined ? undefined : parseTimeParam(asOfText, 'as_of');
       const engine = engineOf(ledger, request);
       const balances = atMs === undefined ? account.balances : await accountBalancesAsOf(ledger.store, engine.streamId, account, atMs);
       return {
@@ -171,8 +171,3 @@ async function existingAccount(ledger: LedgerApi, request: Parameters<typeof eng
   return account;
 }
 
-function parseAsOf(text: string): number {
-  const atMs = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text);
-  if (!Number.isSafeInteger(atMs) || atMs < 0 || atMs > 8_640_000_000_000_000) throw new DaybookError('validation_failed', `as_of ${text} is not a time we can represent`, {}, 'as_of');
-  return atMs;
-}

@@ -10,7 +10,7 @@ import {
 import { idFor } from '../idempotency.hooks.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
-import { amountInputWire, amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount } from '../wire.ts';
+import { amountInputWire, amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount, parseTimeParam } from '../wire.ts';
 
 const bankIdWire = idWire.max(BANKING_WIRE_ID_LENGTH_MAX);
 const bankIdParams = z.strictObject({ id: bankIdWire });
@@ -179,7 +179,7 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
       const model = await freshReadModel(banking);
       const id = account.opened.accountId;
       const asOf = request.query.as_of;
-      const balance = asOf === undefined ? await model.balance(id) : await model.balanceAsOf(id, Date.parse(asOf));
+      const balance = asOf === undefined ? await model.balance(id) : await model.balanceAsOf(id, parseTimeParam(asOf, 'as_of'));
       const zero = { posted: '0', pending: '0', available: '0' };
       return { object: 'bank_balance' as const, account_id: request.params.id, currency: account.opened.currency, as_of: asOf ?? null, ...(balance === undefined ? zero : balanceToWire(balance)) };
     });
@@ -194,7 +194,7 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
       const account = await existingAccount(banking, request, request.params.id);
       const query = request.query;
       const page = await runBanking(async () => (await freshReadModel(banking)).history(account.opened.accountId, {
-        limit: query.limit, cursor: query.cursor, from: query.from === undefined ? undefined : Date.parse(query.from), to: query.to === undefined ? undefined : Date.parse(query.to),
+        limit: query.limit, cursor: query.cursor, from: query.from === undefined ? undefined : parseTimeParam(query.from, 'from'), to: query.to === undefined ? undefined : parseTimeParam(query.to, 'to'),
         minAmountMinor: query.min_amount === undefined ? undefined : parseAmount(query.min_amount), maxAmountMinor: query.max_amount === undefined ? undefined : parseAmount(query.max_amount),
       }));
       return { object: 'list' as const, data: page.items.map(historyItemToWire), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };

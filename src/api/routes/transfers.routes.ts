@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DaybookError } from '../../kernel/index.ts';
-import { LEDGER_TIME_MS_MAX, type LedgerRequest } from '../../ledger/index.ts';
+import type { LedgerRequest } from '../../ledger/index.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
@@ -10,7 +10,7 @@ import type { TransferFilter } from '../transferDirectory.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
-  amountInputWire, amountWire, codeWire, cursorOf, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount,
+  amountInputWire, amountWire, codeWire, cursorOf, parseTimeParam, TIME_QUERY_PATTERN, errorResponses, eventMetadataOf, idempotencyHeaderWire, idParamsWire, idWire, listQueryWire, listQueryWithMetadataWire, metadataFiltersOf, metadataWire, parseAmount,
   rejectionError, stripeErrorWire, userDataWire, withWireParam,
 } from '../wire.ts';
 
@@ -74,8 +74,7 @@ const batchWire = z.object({
   results: z.array(z.object({ id: z.string(), transfer: transferWire.nullable(), error: stripeErrorWire.shape.error.nullable() })),
 }).meta({ id: 'TransferBatch' });
 
-const TIME_BOUND_PATTERN = /^(\d{1,13}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2}))$/;
-const timeBoundWire = z.string().regex(TIME_BOUND_PATTERN, 'must be an ISO 8601 time with offset or Unix seconds');
+const timeBoundWire = z.string().regex(TIME_QUERY_PATTERN, 'must be an ISO 8601 time with offset or Unix seconds');
 const listTransfersFields = {
   ...listQueryWire.shape,
   account_id: idWire.optional().meta({ description: 'Only transfers that debit or credit this account.' }),
@@ -194,7 +193,7 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
 function transferFilterOf(query: ListTransfersQuery): TransferFilter {
   const bound = (param: keyof typeof listTransfersFields, shiftMs: number): number | undefined => {
     const text = query[param];
-    return typeof text === 'string' ? timeOf(text, param) + shiftMs : undefined;
+    return typeof text === 'string' ? parseTimeParam(text, param) + shiftMs : undefined;
   };
   const lower = [bound('created[gt]', 1), bound('created[gte]', 0)].filter((value) => value !== undefined);
   const upper = [bound('created[lt]', -1), bound('created[lte]', 0)].filter((value) => value !== undefined);
@@ -206,11 +205,6 @@ function transferFilterOf(query: ListTransfersQuery): TransferFilter {
   };
 }
 
-function timeOf(text: string, param: string): number {
-  const atMs = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text);
-  if (!Number.isSafeInteger(atMs) || atMs < 0 || atMs > LEDGER_TIME_MS_MAX) throw new DaybookError('validation_failed', `${param} ${text} is not a time we can represent`, {}, param);
-  return atMs;
-}
 
 /**
  * The command for one transfer. Unknown accounts are answered here with a

@@ -9,6 +9,7 @@ import type { Loaded } from './banking.repository.ts';
 import { decideAndAppend, metadataFor, requestHash, resolveContext, retriesExhausted, transactionIdForKey, type BankingRuntime, type ResolvedContext } from './banking.runtime.ts';
 import type { CloseAccountInput, CloseAccountResult, TransactionResult } from './banking.service.types.ts';
 import { CLOSURE_REASONS, type BankingCurrency, type OperationContext } from './banking.types.ts';
+import { inBankingTerms } from './banking.freezing.ts';
 import { closeLane, recordSettlement, resultOf } from './banking.movements.ts';
 import type { SweepTarget } from './bankAccount.commands.ts';
 import type { BankAccountState, OpenedAccountState } from './bankAccount.decider.ts';
@@ -198,7 +199,7 @@ async function initiateSweep(
 
 function requireClosed(outcome: LedgerOutcome): void {
   if (outcome.ok || outcome.rejection.code === 'account_already_closed') return;
-  throw toDaybookError(outcome.rejection);
+  throw toDaybookError(inBankingTerms(outcome.rejection));
 }
 
 function isErrorCode(value: string): value is ErrorCode {

@@ -66,7 +66,7 @@ export function unfreezeAccount(runtime: BankingRuntime, input: UnfreezeInput, c
 
 function requireLedger(outcome: LedgerOutcome, alreadyThere: string): void {
   if (outcome.ok || outcome.rejection.code === alreadyThere) return;
-  throw toDaybookError(outcome.rejection);
+  throw toDaybookError(inBankingTerms(outcome.rejection));
 }
 
 /**
@@ -89,10 +89,15 @@ export async function refusalOf(runtime: BankingRuntime, rejection: Refusal): Pr
  * (`acct:<id>`) is named by the bank account's id, and a debit past the
  * balance is "insufficient funds".
  */
-function inBankingTerms(rejection: Refusal): Refusal {
+export function inBankingTerms<R extends Refusal & { readonly param?: string }>(rejection: R): R {
   const ledgerAccountId = rejection.details.accountId;
-  if (rejection.code === 'exceeds_credits' && typeof ledgerAccountId === 'string' && ledgerAccountId.startsWith('acct:')) {
-    return { ...rejection, message: `account ${ledgerAccountId.slice('acct:'.length)} has insufficient funds` };
+  const customerAccount = typeof ledgerAccountId === 'string' && ledgerAccountId.startsWith('acct:') ? ledgerAccountId.slice('acct:'.length) : null;
+  if (rejection.code === 'exceeds_credits' && customerAccount !== null) {
+    return { ...rejection, message: `account ${customerAccount} has insufficient funds` };
+  }
+  if (rejection.code === 'account_exists_with_different_fields' && customerAccount !== null) {
+    // Two opens of one id racing with other details: the ledger's field names mean nothing to the caller.
+    return { ...rejection, message: `account ${customerAccount} exists already, opened with other details`, param: undefined };
   }
   return { ...rejection, message: rejection.message.replace(/\bacct:(?=[A-Za-z0-9])/g, '') };
 }

@@ -5,7 +5,7 @@ import { uuidV7Generator, type IdGenerator } from '../kernel/ids.ts';
 import { toDaybookError, type LedgerOutcome } from '../ledger/index.ts';
 import { LedgerEngine } from '../ledger/ledger.service.ts';
 import { checkId, FieldChecks } from './banking.checks.ts';
-import { freezeAccount, unfreezeAccount } from './banking.freezing.ts';
+import { freezeAccount, inBankingTerms, unfreezeAccount } from './banking.freezing.ts';
 import { closeAccount, ledgerBalanceMinor } from './banking.closing.ts';
 import { openCustomerLedgerAccount, systemLedgerAccounts } from './banking.ledgerPlan.ts';
 import { resultOf, runMovement, type MovementRequest } from './banking.movements.ts';
@@ -226,7 +226,7 @@ function piiOf(pii: RegisterCustomerInput['pii'] | undefined): CustomerPii {
 }
 
 function requireOk(outcome: LedgerOutcome): void {
-  if (!outcome.ok) throw toDaybookError(outcome.rejection);
+  if (!outcome.ok) throw toDaybookError(inBankingTerms(outcome.rejection));
 }
 
 function customerResult(state: CustomerState, replayed: boolean): CustomerResult {

@@ -5,7 +5,8 @@
  * turns. Baseline: a bare Fastify hello-world route served from this
  * process, loaded the same way. Workloads: `POST transfer c64` (durable
  * transfers between 1,000 accounts, 64 connections, a fresh Idempotency-Key
- * per request) and `GET balance c64`.
+ * per request) and `GET balance c64`; then the server's start-up time after
+ * that load and a clean stop, against its start on the empty store.
  */
 import { Worker } from 'node:worker_threads';
 import Fastify from 'fastify';
@@ -17,6 +18,8 @@ import { findRow } from '../support/results.ts';
 const HELLO = 'hello-world';
 const POST_TRANSFER = 'POST transfer c64';
 const GET_BALANCE = 'GET balance c64';
+const START_EMPTY = 'server start, empty store';
+const RESTART = 'server restart after the load';
 const KEY = `sk_test_${'b'.repeat(40)}`;
 const ACCOUNTS = 1000;
 const CONNECTIONS = 64;
@@ -56,6 +59,14 @@ async function helloWorld(ctx: BenchContext, backend: Backend, seconds: number):
   }
 }
 
+function startRow(workload: string, backend: Backend, ms: number, baseline: string | null, events: number): BenchRow {
+  const rounded = Math.round(ms);
+  return {
+    workload, backend, events_per_s: null, ops_per_s: null, p50_ms: rounded, p99_ms: rounded, p999_ms: rounded,
+    peak_rss_mb: rssMb(), baseline, ratio: null, start_ms: rounded, store_events: events,
+  };
+}
+
 function rssMb(): number {
   return Math.round(process.memoryUsage().rss / (1024 * 1024));
 }
@@ -68,7 +79,9 @@ async function daybook(ctx: BenchContext, backend: Backend, seconds: number): Pr
     DAYBOOK_API_KEY_PEPPER: 'bench-pepper-'.repeat(3), DAYBOOK_RATE_LIMIT_PER_S: '0',
     ...(database ? { DAYBOOK_DATABASE_URL: database.url } : {}),
   };
-  const server = await startServer(loadConfig(env));
+  const startedAt = performance.now();
+  let server = await startServer(loadConfig(env));
+  const emptyStartMs = performance.now() - startedAt;
   const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
   try {
     for (let i = 0; i < ACCOUNTS; i += 1) {
@@ -79,6 +92,14 @@ async function daybook(ctx: BenchContext, backend: Backend, seconds: number): Pr
     ctx.record(row(POST_TRANSFER, backend, transfers, HELLO, rssMb()));
     const balances = await load('get-balance', server.url, seconds);
     ctx.record(row(GET_BALANCE, backend, balances, HELLO, rssMb()));
+    // Start-up: on the empty store (baseline), then after the load above and a clean stop (SIGTERM's path).
+    const events = Number(await server.store.headPosition());
+    await server.close();
+    const restartedAt = performance.now();
+    server = await startServer(loadConfig(env));
+    const restartMs = performance.now() - restartedAt;
+    ctx.record(startRow(START_EMPTY, backend, emptyStartMs, null, 0));
+    ctx.record(startRow(RESTART, backend, restartMs, START_EMPTY, events));
   } finally {
     await server.close();
     await database?.drop();
@@ -105,6 +126,11 @@ function targets(rows: readonly BenchRow[], ctx: BenchContext): TargetCheck[] {
         pass: (post.ops_per_s ?? 0) >= 15_000 && (post.p99_ms ?? Infinity) <= 20 && post.errors === 0 && post.non_2xx === 0,
         actual: `${post.ops_per_s}/s, p99 ${post.p99_ms} ms, ${post.errors} errors, ${post.non_2xx} non-2xx`,
       });
+    }
+    const empty = findRow(rows, backend, START_EMPTY);
+    const restart = findRow(rows, backend, RESTART);
+    if (empty && restart) {
+      checks.push({ label: `${backend} ${RESTART}`, pass: null, info: true, actual: `${restart.start_ms} ms with ${restart.store_events} events in the store, vs ${empty.start_ms} ms empty` });
     }
     if (get) {
       checks.push({

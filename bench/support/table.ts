@@ -38,6 +38,8 @@ export function formatMs(value: number | null | undefined): string {
 /** `isBaseline`: some row of the run is measured against this one. */
 export function formatRatio(row: BenchRow, isBaseline = true): string {
   if (row.baseline === null) return isBaseline ? 'baseline' : '-';
+  // A row timed, not rated (a start-up, say): compare its milliseconds with the baseline's.
+  if (row.ratio === null && row.events_per_s === null && (row.ops_per_s ?? null) === null) return `vs ${row.baseline} (ms)`;
   if (row.ratio === null) return `? ${row.baseline}`;
   return `${row.ratio.toFixed(2)}x ${row.baseline}`;
 }

@@ -1,5 +1,6 @@
 import { type ApiKeyMode, isApiKeyMode, mayStreamCategory } from '../auth/index.ts';
 import { categoryOf, type EventStore, type RecordedEvent } from '../eventstore/index.ts';
+import { IDEMPOTENCY_RECORD_EVENT } from './idempotencyStore.ts';
 import type { AuthContext } from './security.ts';
 
 /**
@@ -76,9 +77,24 @@ export function eventToWire(event: RecordedEvent) {
   };
 }
 
-/** Key hashes stay in the store: peppered as they are, nobody outside needs them. */
+/** A secret key inside a recorded answer's body (JSON text). */
+const SECRET_IN_BODY = /"secret"\s*:\s*"sk_(?:test|live)_[^"]*"/g;
+
+/**
+ * Key hashes stay in the store: peppered as they are, nobody outside needs
+ * them. And an API key's secret never leaves in a recorded answer: records
+ * made before answers were stored without it (idempotent `POST
+ * /v1/api_keys`) still hold it in the log, and are shown with it redacted.
+ */
 function withoutSecrets(event: RecordedEvent): unknown {
-  if (event.type !== 'ApiKeyCreated' || typeof event.data !== 'object' || event.data === null) return event.data;
-  const { secretHash: _secretHash, ...rest } = event.data as Record<string, unknown>;
-  return rest;
+  if (typeof event.data !== 'object' || event.data === null) return event.data;
+  if (event.type === 'ApiKeyCreated') {
+    const { secretHash: _secretHash, ...rest } = event.data as Record<string, unknown>;
+    return rest;
+  }
+  const body = (event.data as Record<string, unknown>).body;
+  if (event.type === IDEMPOTENCY_RECORD_EVENT && typeof body === 'string' && body.includes('"secret"')) {
+    return { ...(event.data as Record<string, unknown>), body: body.replace(SECRET_IN_BODY, '"secret":"[redacted]"') };
+  }
+  return event.data;
 }

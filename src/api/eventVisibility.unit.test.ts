@@ -1,7 +1,8 @@
 /** Which key sees which event: by stream, metadata or id prefix; system events for admins and auditors only; categories per role. */
 import { describe, expect, it } from 'vitest';
 import { mayStreamCategory } from '../auth/index.ts';
-import { modeOfEvent } from './eventVisibility.ts';
+import type { RecordedEvent } from '../eventstore/index.ts';
+import { eventToWire, modeOfEvent } from './eventVisibility.ts';
 
 const event = (streamId: string, metadata: Record<string, unknown> = {}, data: unknown = {}) => ({ streamId, metadata, data });
 
@@ -28,5 +29,25 @@ describe('categories per role', () => {
     expect(mayStreamCategory('operator', 'customer')).toBe(true);
     expect(mayStreamCategory('operator', 'apikey')).toBe(false);
     expect(mayStreamCategory('auditor', 'apikey')).toBe(true);
+  });
+});
+
+describe('eventToWire', () => {
+  const recorded = (type: string, data: unknown): RecordedEvent => ({
+    eventId: 'e1', streamId: 'idempotency-abc', version: 1n, position: 7n, type, schemaVersion: 1, data, metadata: {},
+    recordedAt: new Date(0), hash: 'h', previousHash: null,
+  } as unknown as RecordedEvent);
+
+  it('redacts an API key secret kept in an old idempotency record, and drops key hashes', () => {
+    const body = JSON.stringify({ object: 'api_key', id: 'key_1', secret: 'sk_live_AbC123def456ghi789jkl' });
+    const wire = eventToWire(recorded('IdempotentResponseRecorded', { route: '/v1/api_keys', statusCode: 200, body }));
+    expect(JSON.stringify(wire)).not.toContain('sk_live_AbC123');
+    expect(JSON.parse((wire.data as { body: string }).body)).toEqual({ object: 'api_key', id: 'key_1', secret: '[redacted]' });
+    expect(eventToWire(recorded('ApiKeyCreated', { keyId: 'key_1', secretHash: 'deadbeef', role: 'admin' })).data).toEqual({ keyId: 'key_1', role: 'admin' });
+  });
+
+  it('leaves other records as they are', () => {
+    const data = { route: '/v1/transfers', statusCode: 200, body: '{"object":"transfer","id":"t1"}' };
+    expect(eventToWire(recorded('IdempotentResponseRecorded', data)).data).toBe(data);
   });
 });

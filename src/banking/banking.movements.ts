@@ -134,18 +134,8 @@ export function closeLane<T>(runtime: BankingRuntime, accountId: string, run: ()
 }
 
 /** Runs `run` after any operation in flight on the same transaction id (a second request with the same key waits for the first). */
-export async function exclusive<T>(runtime: BankingRuntime, id: string, run: () => Promise<T>): Promise<T> {
-  const before = runtime.inFlight.get(id);
-  const mine = (async () => {
-    if (before !== undefined) await before.catch(() => undefined);
-    return run();
-  })();
-  runtime.inFlight.set(id, mine);
-  try {
-    return await mine;
-  } finally {
-    if (runtime.inFlight.get(id) === mine) runtime.inFlight.delete(id);
-  }
+export function exclusive<T>(runtime: BankingRuntime, id: string, run: () => Promise<T>): Promise<T> {
+  return runtime.inFlight.run(id, run);
 }
 
 function validateMovement(request: MovementRequest): void {

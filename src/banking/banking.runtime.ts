@@ -4,6 +4,7 @@ import type { Clock } from '../kernel/clock.ts';
 import { DaybookError, isDaybookError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
 import { canonicalJson } from '../kernel/json.ts';
+import { KeyedLocks } from '../kernel/keyedLocks.ts';
 import { COMMAND_RETRIES_MAX } from '../kernel/limits.ts';
 import type { LedgerEngine } from '../ledger/ledger.service.ts';
 import type { OperationContext } from './banking.types.ts';
@@ -30,8 +31,8 @@ export type BankingRuntime = {
   readonly customers: StreamRepository<CustomerCommand, CustomerEvent, CustomerState>;
   readonly accounts: StreamRepository<BankAccountCommand, BankAccountEvent, BankAccountState>;
   readonly transactions: StreamRepository<TransactionCommand, TransactionEvent, TransactionState>;
-  /** Operations in flight per transaction id: a second caller with the same key waits for the first. */
-  readonly inFlight: Map<string, Promise<unknown>>;
+  /** Operations in flight per key (transaction id, account lane): a second caller with the same key waits for the first. */
+  readonly inFlight: KeyedLocks;
 };
 
 export function createRuntime(store: EventStore, ledger: LedgerEngine, clock: Clock, ids: IdGenerator): BankingRuntime {
@@ -40,7 +41,7 @@ export function createRuntime(store: EventStore, ledger: LedgerEngine, clock: Cl
     customers: new StreamRepository(store, customerDecider, BANKING_STREAM_PREFIXES.customer, CUSTOMER_EVENT_TYPES),
     accounts: new StreamRepository(store, bankAccountDecider, BANKING_STREAM_PREFIXES.account, BANK_ACCOUNT_EVENT_TYPES),
     transactions: new StreamRepository(store, transactionDecider, BANKING_STREAM_PREFIXES.transaction, TRANSACTION_EVENT_TYPES),
-    inFlight: new Map(),
+    inFlight: new KeyedLocks(),
   };
 }
 

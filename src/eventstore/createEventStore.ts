@@ -1,5 +1,6 @@
 import { DaybookError } from '../kernel/errors.ts';
 import { toJsonText } from '../kernel/json.ts';
+import { KeyedLocks } from '../kernel/keyedLocks.ts';
 import { READ_BATCH_MAX, READ_PAGE_SIZE, STREAM_ID_LENGTH_MAX } from '../kernel/limits.ts';
 import type {
   EventStore, ListStreamsOptions, ReadAllOptions, ReadStreamOptions, RecordedEvent, Snapshot, SnapshotText, StreamWrite, SubscribeOptions, Subscription,
@@ -134,25 +135,6 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
 }
 
 const LOCK_NAME_LENGTH_MAX = 500;
-
-/** Keyed mutual exclusion within one process: callers of one name run one after another, in arrival order. */
-class KeyedLocks {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(name: string, run: () => Promise<T>): Promise<T> {
-    const before = this.tails.get(name);
-    const mine = (async () => {
-      if (before !== undefined) await before.catch(() => undefined);
-      return run();
-    })();
-    this.tails.set(name, mine);
-    try {
-      return await mine;
-    } finally {
-      if (this.tails.get(name) === mine) this.tails.delete(name);
-    }
-  }
-}
 
 function checkLimit(limit: number): number {
   if (!Number.isInteger(limit) || limit < 1) throw new DaybookError('validation_failed', 'limit must be a positive integer', {}, 'limit');

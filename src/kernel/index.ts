@@ -4,6 +4,7 @@ export * from './errorCodes.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './json.ts';
+export * from './keyedLocks.ts';
 export * from './limits.ts';
 export * from './money.ts';
 export * from './decimal.ts';

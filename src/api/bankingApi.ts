@@ -81,12 +81,17 @@ export function movementKey(request: FastifyRequest): string | undefined {
 }
 
 /** Runs a banking call; its errors leave with wire parameter names and without mode prefixes. */
-export async function runBanking<T>(call: () => Promise<T>): Promise<T> {
+export async function runBanking<T>(call: () => Promise<T>, wireNames: Readonly<Record<string, string>> = {}): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (!isDaybookError(error)) throw error;
-    throw new DaybookError(error.code, error.message.replaceAll(/\b(test|live)\./g, ''), { ...error.details }, wireParam(error.param));
+    const wireName = (field: string | undefined): string | undefined => (field === undefined ? undefined : wireNames[field] ?? wireParam(field));
+    let message = error.message.replaceAll(/\b(test|live)\./g, '');
+    // "exists with different accountType, initialBalance": the fields as the caller sent them.
+    const fields = error.details.fields;
+    if (Array.isArray(fields)) for (const field of fields) if (typeof field === 'string') message = message.replaceAll(new RegExp(`\\b${field}\\b`, 'g'), wireName(field)!);
+    throw new DaybookError(error.code, message, { ...error.details }, wireName(error.param));
   }
 }
 

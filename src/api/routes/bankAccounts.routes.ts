@@ -121,7 +121,7 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
         accountId: internalId(request, body.id ?? idFor(request, 'ba')), customerId: internalId(request, body.customer_id), accountType: body.type, currency: body.currency,
         regulatoryTier: body.regulatory_tier, initialBalanceMinor: body.initial_balance === undefined ? undefined : parseAmount(body.initial_balance),
         complianceFlags: flags === undefined ? undefined : complianceFlagsOf(flags),
-      }, operationContext(request)));
+      }, operationContext(request)), { accountId: 'id', accountType: 'type' });
       return accountAnswer(request, result.account);
     });
 

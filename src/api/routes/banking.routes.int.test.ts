@@ -50,6 +50,11 @@ describe('bank accounts and movements', () => {
     expect({ status: none.status, flags: none.body.compliance_flags }).toEqual({ status: 200, flags: { kyc_verified: false, sanctions_screened: false, politically_exposed: false, enhanced_due_diligence: false } });
   });
 
+  it('answers an id opened again with other details naming the fields as sent on the wire', async () => {
+    await post('/v1/bank_accounts', { id: 'twice', customer_id: 'ada', type: 'checking', currency: 'USD', regulatory_tier: 'retail', initial_balance: '5' });
+    const again = await post('/v1/bank_accounts', { id: 'twice', customer_id: 'ada', type: 'savings', currency: 'USD', regulatory_tier: 'retail', initial_balance: 7 });
+    expect(again.body.error).toMatchObject({ code: 'account_exists_with_different_fields', param: 'type', message: 'account twice exists with different type, initial_balance' });
+  });
   it('opens with an initial deposit and shows the balance', async () => {
     const account = await get('/v1/bank_accounts/chk');
     expect(account.body).toMatchObject({ object: 'bank_account', id: 'chk', customer_id: 'ada', type: 'checking', currency: 'USD', status: 'open', balance: { posted: '100000', available: '100000' } });

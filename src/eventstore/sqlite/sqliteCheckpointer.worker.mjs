@@ -1,7 +1,9 @@
 // The SQLite checkpointer thread. The writer thread runs with automatic
 // checkpoints off, so that copying WAL pages into the database file (and its
 // fsync) never stalls a commit; this thread does it instead, PASSIVE (it never
-// blocks the writer or readers), whenever the WAL has grown.
+// blocks the writer or readers), whenever the WAL has grown. It also writes
+// snapshots (a cache beside the log, possibly tens of megabytes), so that
+// their write never holds up the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -21,7 +23,22 @@ const timer = setInterval(() => {
   }
 }, intervalMs);
 
+const saveSnapshot = db.prepare(
+  `INSERT INTO snapshots (stream_id, schema_version, version, state, saved_at) VALUES (?, ?, ?, ?, ?)
+   ON CONFLICT (stream_id, schema_version) DO UPDATE SET version = excluded.version, state = excluded.state, saved_at = excluded.saved_at
+   WHERE excluded.version >= snapshots.version`,
+);
+
 parentPort.on('message', (message) => {
+  if (message.kind === 'snapshot') {
+    try {
+      saveSnapshot.run(message.streamId, message.schemaVersion, message.version, message.state, message.savedAt);
+      parentPort.postMessage({ kind: 'snapshot-saved', id: message.id });
+    } catch (error) {
+      parentPort.postMessage({ kind: 'snapshot-failed', id: message.id, error: String((error && error.message) || error) });
+    }
+    return;
+  }
   if (message.kind !== 'close') return;
   stopped = true;
   clearInterval(timer);

@@ -139,6 +139,8 @@ class SqliteWriterEngine implements StorageEngine {
   private assignedPosition: number;
   private lastRecordedAt: number;
   private prepareScheduled = false;
+  private readonly snapshotSaves = new Map<number, { resolve(): void; reject(error: unknown): void }>();
+  private nextSnapshotId = 1;
   private closing = false;
   private closed = false;
 
@@ -156,6 +158,11 @@ class SqliteWriterEngine implements StorageEngine {
     this.assignedPosition = head.position;
     this.lastRecordedAt = head.recordedAt;
     worker.on('message', (message: WorkerReply) => this.onWorkerMessage(message));
+    checkpointer.on('message', (message: CheckpointerReply) => this.onCheckpointerMessage(message));
+    checkpointer.on('error', (error) => {
+      for (const waiting of this.snapshotSaves.values()) waiting.reject(new DaybookError('store_unavailable', `the checkpointer thread crashed: ${error.message}`));
+      this.snapshotSaves.clear();
+    });
     worker.on('error', (error) => this.failEverything(`writer thread crashed: ${error.message}`));
   }
 
@@ -379,8 +386,24 @@ class SqliteWriterEngine implements StorageEngine {
     return BigInt(this.committedPosition);
   }
 
-  async saveSnapshot(snapshot: { streamId: string; version: bigint; schemaVersion: number; stateJson: string }): Promise<void> {
-    this.reader.saveSnapshot(snapshot, this.clock.nowMs());
+  /** Written by the checkpointer thread (its own connection): a snapshot of tens of megabytes never blocks this thread's event loop. */
+  saveSnapshot(snapshot: { streamId: string; version: bigint; schemaVersion: number; stateJson: string }): Promise<void> {
+    if (this.closing) return Promise.reject(new DaybookError('store_closed', 'the event store is closed'));
+    const id = this.nextSnapshotId++;
+    const saved = new Promise<void>((resolve, reject) => this.snapshotSaves.set(id, { resolve, reject }));
+    this.checkpointer.postMessage({
+      kind: 'snapshot', id, streamId: snapshot.streamId, schemaVersion: snapshot.schemaVersion, version: Number(snapshot.version), state: snapshot.stateJson, savedAt: this.clock.nowMs(),
+    });
+    return saved;
+  }
+
+  private onCheckpointerMessage(message: CheckpointerReply): void {
+    if (message.kind !== 'snapshot-saved' && message.kind !== 'snapshot-failed') return;
+    const waiting = this.snapshotSaves.get(message.id);
+    if (waiting === undefined) return;
+    this.snapshotSaves.delete(message.id);
+    if (message.kind === 'snapshot-saved') waiting.resolve();
+    else waiting.reject(new DaybookError('store_unavailable', `saving a snapshot failed: ${message.error}`));
   }
 
   onCommitted(listener: (head: bigint) => void): () => void {
@@ -395,8 +418,8 @@ class SqliteWriterEngine implements StorageEngine {
     if (this.closed) return;
     this.closing = true;
     this.closed = true;
-    // Everything already accepted is committed before the writer stops.
-    while (this.incoming.length > 0 || this.filling || this.committing) {
+    // Everything already accepted is committed before the writer stops, snapshots saving included.
+    while (this.incoming.length > 0 || this.filling || this.committing || this.snapshotSaves.size > 0) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await Promise.all([this.worker, this.checkpointer].map((thread) => new Promise<void>((resolve) => {
@@ -408,6 +431,11 @@ class SqliteWriterEngine implements StorageEngine {
     this.lock.release();
   }
 }
+
+type CheckpointerReply =
+  | { kind: 'ready' | 'closed' }
+  | { kind: 'snapshot-saved'; id: number }
+  | { kind: 'snapshot-failed'; id: number; error: string };
 
 type WorkerReply =
   | { kind: 'ready' }

@@ -128,20 +128,6 @@ export class SqliteReader {
     return found;
   }
 
-  saveSnapshot(snapshot: { streamId: string; version: bigint; schemaVersion: number; stateJson: string }, nowMs: number): void {
-    // Snapshots are a cache, not the log: they are written on this connection, outside the writer's batches.
-    this.db.pragma('query_only = OFF');
-    try {
-      this.statement(
-        `INSERT INTO snapshots (stream_id, schema_version, version, state, saved_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (stream_id, schema_version) DO UPDATE SET version = excluded.version, state = excluded.state, saved_at = excluded.saved_at
-         WHERE excluded.version >= snapshots.version`,
-      ).run(snapshot.streamId, snapshot.schemaVersion, Number(snapshot.version), snapshot.stateJson, nowMs);
-    } finally {
-      this.db.pragma('query_only = ON');
-    }
-  }
-
   methods(): ReaderMethods {
     this.bound ??= {
       readStreamRows: async (streamId, query) => this.readStream(streamId, query),

@@ -113,6 +113,11 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
       }
       await engine.saveSnapshot({ streamId: snapshot.streamId, version: snapshot.version, schemaVersion: snapshot.schemaVersion, stateJson });
     },
+    async loadSnapshotText(streamId: string, schemaVersion: number) {
+      ensureOpen();
+      const found = await engine.loadSnapshot(streamId, schemaVersion);
+      return found === null ? null : { streamId, version: found.version, schemaVersion, stateJson: found.stateJson };
+    },
     async loadSnapshot<State>(streamId: string, schemaVersion: number) {
       ensureOpen();
       const found = await engine.loadSnapshot(streamId, schemaVersion);

@@ -203,6 +203,8 @@ export interface EventStore {
   saveSnapshot(snapshot: Snapshot | SnapshotText): Promise<void>;
   /** The snapshot of this stream at this schema version, or null (also when only other schema versions exist). */
   loadSnapshot<State = unknown>(streamId: string, schemaVersion: number): Promise<Snapshot<State> | null>;
+  /** The same, with the state as the JSON text that was saved (to check it against a digest, say). */
+  loadSnapshotText(streamId: string, schemaVersion: number): Promise<SnapshotText | null>;
   /** Observers for metrics: called after each durable batch. */
   onAppended(listener: (info: { events: number; durationMs: number }) => void): () => void;
   close(): Promise<void>;

@@ -9,6 +9,7 @@
  * decode, does not balance, names another event, or has another format
  * version is ignored: the stream is replayed in full.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import type { LedgerCommand } from './ledger.commands.ts';
 import { LedgerEngine, type LedgerEngineOptions } from './ledger.service.ts';
-import { copyLedgerState, encodeLedgerSnapshot, encodeLedgerSnapshotText, LEDGER_SNAPSHOT_SCHEMA_VERSION } from './ledger.snapshot.ts';
+import { copyLedgerState, encodeLedgerSnapshot, encodeLedgerSnapshotText, LEDGER_SNAPSHOT_SCHEMA_VERSION, recordLedgerSnapshot } from './ledger.snapshot.ts';
 import type { LedgerMaps } from './ledger.state.ts';
 import {
   close, creditLeg, debitLeg, entry, MINUTE, open, openCustomer, pendingTransfer, post, reverse, T0, transfer, voidPending,
@@ -197,9 +198,14 @@ function describeSnapshots(name: string, factory: () => Promise<{ url: string; c
         { ...valid, formatVersion: 2 },
         { ...valid, lastEventId: good!.state.lastEventId },
       ];
+      // Each recorded as the engine records one (with its digest in the log), so the checks of the content are what refuse it.
+      const record = async (state: unknown): Promise<void> => {
+        const text = JSON.stringify(state);
+        await recordLedgerSnapshot(on, 'ledger-corrupt', total, text, createHash('sha256').update(text).digest('hex'));
+      };
       for (const state of corrupted) {
         // Each at the stream's current version, so the store prefers it over the good one.
-        await on.saveSnapshot({ streamId: 'ledger-corrupt', version: total, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, state });
+        await record(state);
         const reopened = await engine(on, { partition: 'corrupt', snapshotEveryEvents: 0 });
         expect(reopened.openedFrom.snapshotVersion).toBeNull();
         expect(reopened.openedFrom.snapshotIgnored).not.toBeNull();
@@ -207,10 +213,19 @@ function describeSnapshots(name: string, factory: () => Promise<{ url: string; c
         expectSameState(reopened, reference);
       }
       // The valid encoding of the same state is used.
-      await on.saveSnapshot({ streamId: 'ledger-corrupt', version: total, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, state: valid });
+      await record(valid);
       const fromValid = await engine(on, { partition: 'corrupt', snapshotEveryEvents: 0 });
       expect(fromValid.openedFrom).toEqual({ snapshotVersion: total, snapshotIgnored: null, replayedEvents: 0n });
       expectSameState(fromValid, reference);
+      // Edited in place so that every ledger still balances (two accounts' balances swapped): its digest gives it away.
+      const swapped = JSON.parse(JSON.stringify(valid)) as typeof valid;
+      const [first, second] = swapped.accounts as Array<{ balances: unknown }>;
+      [first!.balances, second!.balances] = [second!.balances, first!.balances];
+      expect(JSON.stringify(swapped)).not.toBe(JSON.stringify(valid));
+      await on.saveSnapshot({ streamId: 'ledger-corrupt', version: total, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, stateJson: JSON.stringify(swapped) });
+      const fromSwapped = await engine(on, { partition: 'corrupt', snapshotEveryEvents: 0 });
+      expect(fromSwapped.openedFrom).toMatchObject({ snapshotVersion: null, snapshotIgnored: expect.stringContaining('digest'), replayedEvents: total });
+      expectSameState(fromSwapped, reference);
     });
 
     it('a snapshot of another schema version is not loaded; the engine saves its own after a long replay', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EventStore } from '../eventstore/index.ts';
 import { DaybookError } from '../kernel/errors.ts';
 import type { Json } from '../kernel/json.ts';
@@ -61,22 +62,69 @@ export function copyLedgerState(state: LedgerMaps): LedgerStateCopy {
  * the copy).
  */
 export async function encodeLedgerSnapshotText(copy: LedgerStateCopy, lastEventId: string, slice = ENCODE_SLICE_RECORDS): Promise<string> {
+  return (await encodeLedgerSnapshotWithDigest(copy, lastEventId, slice)).text;
+}
+
+/** The snapshot's text and its SHA-256 (hex), hashed a piece at a time as the text is made. */
+async function encodeLedgerSnapshotWithDigest(copy: LedgerStateCopy, lastEventId: string, slice = ENCODE_SLICE_RECORDS): Promise<{ text: string; sha256: string }> {
   const parts: string[] = [];
-  const list = async <T>(records: readonly T[], encode: (record: T) => Json): Promise<string> => {
-    const slices: string[] = [];
+  const digest = createHash('sha256');
+  const emit = (piece: string): void => {
+    parts.push(piece);
+    digest.update(piece, 'utf8');
+  };
+  const list = async <T>(name: string, records: readonly T[], encode: (record: T) => Json, last: boolean): Promise<void> => {
+    emit(`,"${name}":[`);
     for (let start = 0; start < records.length; start += slice) {
       const encoded = records.slice(start, start + slice).map(encode);
-      slices.push(JSON.stringify(encoded).slice(1, -1));
+      emit(`${start === 0 ? '' : ','}${JSON.stringify(encoded).slice(1, -1)}`);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    return `[${slices.join(',')}]`;
+    emit(last ? ']}' : ']');
   };
   const head = JSON.stringify({ format: FORMAT, formatVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, lastEventId, ledgers: copy.ledgers });
-  parts.push(head.slice(0, -1));
-  parts.push(`,"accounts":${await list(copy.accounts, (account) => encodeLedgerValue(flattenHistory(account)))}`);
-  parts.push(`,"transfers":${await list(copy.transfers, encodeTransfer)}`);
-  parts.push(`,"entries":${await list(copy.entries, (entry) => encodeLedgerValue(entry))}}`);
-  return parts.join('');
+  emit(head.slice(0, -1));
+  await list('accounts', copy.accounts, (account) => encodeLedgerValue(flattenHistory(account)), false);
+  await list('transfers', copy.transfers, encodeTransfer, false);
+  await list('entries', copy.entries, (entry) => encodeLedgerValue(entry), true);
+  return { text: parts.join(''), sha256: digest.digest('hex') };
+}
+
+/** The event that records a snapshot's digest in the log, in the partition's `ledgersnapshot-<partition>` stream. */
+export const LEDGER_SNAPSHOT_DIGEST_EVENT = 'LedgerSnapshotSaved';
+/** Digest events read back, newest first, to find the one of the snapshot being loaded. */
+const DIGESTS_SEARCHED = 20;
+
+function digestStreamOf(partitionStreamId: string): string {
+  return partitionStreamId.replace(/^ledger-/, 'ledgersnapshot-');
+}
+
+/**
+ * Saves a snapshot's text, then logs its digest. A snapshot is loaded only if
+ * the log holds its digest: whoever edits the snapshot row (so that it still
+ * balances, say) must also rewrite the hash-chained log, which `daybook
+ * verify` catches. A crash between the two leaves a snapshot without a
+ * digest: it is not loaded, the stream is replayed.
+ */
+export async function recordLedgerSnapshot(store: EventStore, partitionStreamId: string, version: bigint, text: string, sha256: string): Promise<void> {
+  await store.saveSnapshot({ streamId: partitionStreamId, version, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, stateJson: text });
+  await store.append({
+    streamId: digestStreamOf(partitionStreamId),
+    expectedVersion: 'any',
+    events: [{ type: LEDGER_SNAPSHOT_DIGEST_EVENT, data: { streamId: partitionStreamId, version: version.toString(), sha256, bytes: Buffer.byteLength(text) }, metadata: { actor: 'ledger-engine' } }],
+  });
+}
+
+/** Why the logged digests do not vouch for this snapshot text, or null when one does. */
+async function digestMismatch(store: EventStore, partitionStreamId: string, version: bigint, text: string): Promise<string | null> {
+  const logged = await store.readStream(digestStreamOf(partitionStreamId), { direction: 'backwards', limit: DIGESTS_SEARCHED });
+  const mine = logged.find((event) => {
+    const data = event.data as { streamId?: unknown; version?: unknown } | null;
+    return event.type === LEDGER_SNAPSHOT_DIGEST_EVENT && data?.streamId === partitionStreamId && data.version === version.toString();
+  });
+  if (mine === undefined) return `no digest of the snapshot at version ${version} in the log`;
+  const actual = createHash('sha256').update(text, 'utf8').digest('hex');
+  return (mine.data as { sha256: unknown }).sha256 === actual ? null : `its digest is not the one logged when it was saved: it was changed (${actual})`;
 }
 
 export function encodeLedgerSnapshot(state: LedgerMaps, lastEventId: string): LedgerSnapshotState {
@@ -252,9 +300,11 @@ export class LedgerSnapshotKeeper {
   /** The latest snapshot, or why it cannot be used (its event is not the stream's event at its version, or it does not decode). */
   async load(): Promise<{ maps: LedgerMaps; version: bigint; lastEventId: string } | { ignored: string } | null> {
     try {
-      const snapshot = await this.store.loadSnapshot(this.streamId, LEDGER_SNAPSHOT_SCHEMA_VERSION);
+      const snapshot = await this.store.loadSnapshotText(this.streamId, LEDGER_SNAPSHOT_SCHEMA_VERSION);
       if (snapshot === null) return null;
-      const { maps, lastEventId } = decodeLedgerSnapshot(snapshot.state);
+      const mismatch = await digestMismatch(this.store, this.streamId, snapshot.version, snapshot.stateJson);
+      if (mismatch !== null) return { ignored: mismatch };
+      const { maps, lastEventId } = decodeLedgerSnapshot(JSON.parse(snapshot.stateJson));
       const [event] = await this.store.readStream(this.streamId, { fromVersion: snapshot.version, limit: 1 });
       if (event?.version !== snapshot.version || event.eventId !== lastEventId) return { ignored: `its event ${lastEventId} is not the stream's event at version ${snapshot.version}` };
       this.savedVersion = snapshot.version;
@@ -279,8 +329,8 @@ export class LedgerSnapshotKeeper {
   /** Encodes and saves a copy; a failure (a text too large for one string, say) is remembered: the engine runs on and replays more on its next open. */
   private async save(copy: LedgerStateCopy, version: bigint, lastEventId: string): Promise<void> {
     try {
-      const stateJson = await encodeLedgerSnapshotText(copy, lastEventId);
-      await this.store.saveSnapshot({ streamId: this.streamId, version, schemaVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, stateJson });
+      const { text, sha256 } = await encodeLedgerSnapshotWithDigest(copy, lastEventId);
+      await recordLedgerSnapshot(this.store, this.streamId, version, text, sha256);
       this.lastError = null;
     } catch (error) {
       this.lastError = error;

@@ -178,6 +178,8 @@ function describeSnapshots(factory: ConformanceFactory): void {
       const state = { accounts: [[0, 'a', '12']], lastEventId: 'e-1' };
       await ctx.store.saveSnapshot({ streamId: 'acct-1', version: 4n, schemaVersion: 1, stateJson: JSON.stringify(state) });
       expect(await ctx.store.loadSnapshot('acct-1', 1)).toEqual({ streamId: 'acct-1', version: 4n, schemaVersion: 1, state });
+      expect(await ctx.store.loadSnapshotText('acct-1', 1)).toEqual({ streamId: 'acct-1', version: 4n, schemaVersion: 1, stateJson: JSON.stringify(state) });
+      expect(await ctx.store.loadSnapshotText('acct-2', 1)).toBeNull();
       await expect(ctx.store.saveSnapshot({ streamId: 'acct-1', version: 5n, schemaVersion: 1, stateJson: '' })).rejects.toMatchObject({ code: 'validation_failed', param: 'stateJson' });
       expect(await ctx.store.loadSnapshot('acct-1', 1)).toMatchObject({ version: 4n });
     });

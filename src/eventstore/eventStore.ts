@@ -196,7 +196,9 @@ export interface EventStore {
    * lock within it). For work of several steps that must not interleave with
    * another's (closing an account while it is frozen, say); the log's
    * expected versions remain what keeps each single write consistent.
-   * Released when `run` settles, or when the process dies.
+   * Released when `run` settles, or when the process dies. Do not take one
+   * lock inside another's `run`: on PostgreSQL a process holds at most a few
+   * lock connections, and nested holders could wait on each other for one.
    */
   lock<T>(name: string, run: () => Promise<T>): Promise<T>;
   /** Keeps the newest snapshot per (stream, schema version): an older version never replaces a newer one. */

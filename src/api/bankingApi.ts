@@ -8,7 +8,7 @@ import type { EventStore } from '../eventstore/index.ts';
 import { type Clock, DaybookError, isDaybookError, uuidv7 } from '../kernel/index.ts';
 import { idFor } from './idempotency.hooks.ts';
 import { authOf } from './security.ts';
-import { isoTime, wireParam } from './wire.ts';
+import { isoTime, wireParam, withWireFieldNames } from './wire.ts';
 
 /**
  * The banking routes' view of the banking module. Test and live data stay
@@ -87,10 +87,8 @@ export async function runBanking<T>(call: () => Promise<T>, wireNames: Readonly<
   } catch (error) {
     if (!isDaybookError(error)) throw error;
     const wireName = (field: string | undefined): string | undefined => (field === undefined ? undefined : wireNames[field] ?? wireParam(field));
-    let message = error.message.replaceAll(/\b(test|live)\./g, '');
     // "exists with different accountType, initialBalance": the fields as the caller sent them.
-    const fields = error.details.fields;
-    if (Array.isArray(fields)) for (const field of fields) if (typeof field === 'string') message = message.replaceAll(new RegExp(`\\b${field}\\b`, 'g'), wireName(field)!);
+    const message = withWireFieldNames(error.message.replaceAll(/\b(test|live)\./g, ''), error.details.fields, (field) => wireName(field)!);
     throw new DaybookError(error.code, message, { ...error.details }, wireName(error.param));
   }
 }

@@ -172,7 +172,20 @@ export function wireParam(param: string | undefined): string | undefined {
 /** A ledger refusal as the operating error the error table maps, its parameter named as on the wire. */
 export function rejectionError(rejected: LedgerRejection, paramPrefix = ''): DaybookError {
   const param = wireParam(rejected.param);
-  return new DaybookError(rejected.code, rejected.message, { ...rejected.details }, param === undefined ? undefined : `${paramPrefix}${param}`);
+  const message = withWireFieldNames(rejected.message, rejected.details.fields, (field) => wireParam(field)!);
+  return new DaybookError(rejected.code, message, { ...rejected.details }, param === undefined ? undefined : `${paramPrefix}${param}`);
+}
+
+/**
+ * A message naming the domain's fields ("exists with different
+ * overdraftLimitMinor", the `fields` of its details) with the names the
+ * caller sent instead ("overdraft_limit").
+ */
+export function withWireFieldNames(message: string, fields: unknown, wireName: (field: string) => string): string {
+  if (!Array.isArray(fields)) return message;
+  let named = message;
+  for (const field of fields) if (typeof field === 'string' && /^[A-Za-z]+$/.test(field)) named = named.replaceAll(new RegExp(`\\b${field}\\b`, 'g'), wireName(field));
+  return named;
 }
 
 /** Renames a thrown DaybookError's parameter to its wire name. */

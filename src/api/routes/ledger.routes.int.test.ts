@@ -34,6 +34,13 @@ describe('accounts', () => {
     expect((await get('/v1/accounts/cash')).body).toEqual(opened.body);
   });
 
+  it('answers an id opened again with other details naming the fields as sent', async () => {
+    await post('/v1/accounts', { id: 'again', currency: 'USD', user_data: 'a' });
+    const conflict = await post('/v1/accounts', { id: 'again', currency: 'USD', user_data: 'b', metadata: { k: 'v' } });
+    expect(conflict.body.error).toMatchObject({ code: 'account_exists_with_different_fields', param: 'user_data' });
+    expect(conflict.body.error.message).toBe('account again exists with different user_data, metadata');
+  });
+
   it('generates an id when none is given', async () => {
     const opened = await post('/v1/accounts', { currency: 'USD' });
     expect(opened.body.id).toMatch(/^acct_[0-9a-f]{32}$/);

@@ -20,6 +20,13 @@ async function post(url: string, payload: unknown, headers: Record<string, strin
   return { status: response.statusCode, body: response.json(), headers: response.headers, raw: response.body };
 }
 
+/** A fresh harness with accounts `src` (its debits capped by its credits when `capped`) and `dst`. */
+async function openWithTwoAccounts(capped: boolean): Promise<void> {
+  api = await openApiHarness();
+  await post('/v1/accounts', { id: 'src', currency: 'USD', flags: { debits_must_not_exceed_credits: capped } }, api.as('operator'));
+  await post('/v1/accounts', { id: 'dst', currency: 'USD' }, api.as('operator'));
+}
+
 async function ledgerEvents(): Promise<number> {
   return Number(await api.store.streamVersion('ledger-test'));
 }
@@ -88,9 +95,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('executes concurrent duplicates once', async () => {
-    api = await openApiHarness();
-    await post('/v1/accounts', { id: 'src', currency: 'USD' }, api.as('operator'));
-    await post('/v1/accounts', { id: 'dst', currency: 'USD' }, api.as('operator'));
+    await openWithTwoAccounts(false);
     const headers = { ...api.as('operator'), 'idempotency-key': 'pay-once' };
     const answers = await Promise.all(Array.from({ length: 20 }, () => post('/v1/transfers', { debit_account_id: 'src', credit_account_id: 'dst', amount: '5' }, headers)));
     expect(new Set(answers.map((answer) => answer.raw)).size).toBe(1);
@@ -100,9 +105,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('commits a transfer\'s record in the same append as the transfer, and replays it byte for byte', async () => {
-    api = await openApiHarness();
-    await post('/v1/accounts', { id: 'src', currency: 'USD', flags: { debits_must_not_exceed_credits: true } }, api.as('operator'));
-    await post('/v1/accounts', { id: 'dst', currency: 'USD' }, api.as('operator'));
+    await openWithTwoAccounts(true);
     const headers = { ...api.as('operator'), 'idempotency-key': 'one-append' };
     const first = await post('/v1/transfers', { debit_account_id: 'dst', credit_account_id: 'src', amount: '9' }, headers);
     expect(first.status).toBe(200);
@@ -122,9 +125,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('records a refusal of the ledger with the failure it writes, and replays it', async () => {
-    api = await openApiHarness();
-    await post('/v1/accounts', { id: 'src', currency: 'USD', flags: { debits_must_not_exceed_credits: true } }, api.as('operator'));
-    await post('/v1/accounts', { id: 'dst', currency: 'USD' }, api.as('operator'));
+    await openWithTwoAccounts(true);
     const headers = { ...api.as('operator'), 'idempotency-key': 'overdrawn' };
     const refused = await post('/v1/transfers', { debit_account_id: 'src', credit_account_id: 'dst', amount: '5' }, headers);
     expect(refused.status).toBe(409);

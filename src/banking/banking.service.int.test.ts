@@ -13,7 +13,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore, RecordedEvent, StreamWrite } from '../eventstore/index.ts';
 import { isDaybookError } from '../kernel/errors.ts';
-import { PAGE_SIZE_MAX } from '../kernel/limits.ts';
 import { describeIfPostgres } from '../../test/support/postgres.ts';
 import { openBankHarness, POSTGRES_BANK_BACKEND, SQLITE_BANK_BACKEND, type BankBackend, type BankHarness } from './banking.harness.ts';
 import { customerLedgerAccount, systemLedgerAccounts } from './banking.ledgerPlan.ts';

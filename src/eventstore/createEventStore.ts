@@ -1,4 +1,5 @@
 import { DaybookError } from '../kernel/errors.ts';
+import { isUuid } from '../kernel/ids.ts';
 import { toJsonText } from '../kernel/json.ts';
 import { KeyedLocks } from '../kernel/keyedLocks.ts';
 import { READ_BATCH_MAX, READ_PAGE_SIZE, STREAM_ID_LENGTH_MAX } from '../kernel/limits.ts';
@@ -65,6 +66,16 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
       ensureOpen();
       const rows = await engine.readAllRows(await logQuery(readOptions, checkLimit(readOptions.limit ?? READ_PAGE_SIZE)));
       return rows.map((row) => toRecordedEvent(row, upcasters));
+    },
+    async readEventsById(eventIds: readonly string[]) {
+      ensureOpen();
+      if (!Array.isArray(eventIds)) throw new DaybookError('validation_failed', 'eventIds must be an array of UUIDs', {}, 'eventIds');
+      if (eventIds.length > READ_BATCH_MAX) {
+        throw new DaybookError('limit_exceeded', `at most ${READ_BATCH_MAX} event ids per lookup, got ${eventIds.length}`, { limit: READ_BATCH_MAX }, 'eventIds');
+      }
+      const ids = [...new Set(eventIds.map((id) => (isUuid(id) ? id.toLowerCase() : badEventId(id))))];
+      if (ids.length === 0) return [];
+      return (await engine.readRowsByEventIds(ids)).map((row) => toRecordedEvent(row, upcasters));
     },
     async *streamAll(readOptions: Omit<ReadAllOptions, 'limit'> = {}): AsyncGenerator<RecordedEvent> {
       ensureOpen();
@@ -167,4 +178,8 @@ async function positionAtTime(engine: StorageEngine, timeMs: number): Promise<bi
     else high = middle - 1n;
   }
   return low;
+}
+
+function badEventId(id: unknown): never {
+  throw new DaybookError('validation_failed', `event id ${JSON.stringify(String(id)).slice(0, 60)} is not a UUID`, {}, 'eventIds');
 }

@@ -173,6 +173,13 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** One page of the global log. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * The events with these ids (at most READ_BATCH_MAX), in position order;
+   * ids not stored are absent. A lookup through the store's unique event-id
+   * index: with ids derived from a business key (a name-based UUID), the log
+   * itself answers "was this recorded, and how" without a copy in memory.
+   */
+  readEventsById(eventIds: readonly string[]): Promise<RecordedEvent[]>;
   /** The whole (filtered) global log, paged underneath so memory stays flat. */
   streamAll(options?: Omit<ReadAllOptions, 'limit'>): AsyncIterable<RecordedEvent>;
   /** Catch up from `after`, then follow live; never skips, never duplicates. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { READ_BATCH_MAX, READ_PAGE_SIZE } from '../../kernel/limits.ts';
 import type { EventStore, RecordedEvent } from '../eventStore.ts';
-import { appendEach, type ConformanceFactory, event, events, everything, positions, useStore, waitFor } from './harness.ts';
+import { appendEach, type ConformanceFactory, event, events, everything, failure, positions, useStore, waitFor } from './harness.ts';
 
 const versionsOf = (read: RecordedEvent[]): bigint[] => read.map((e) => e.version);
 const positionsOf = (read: RecordedEvent[]): bigint[] => read.map((e) => e.position);
@@ -21,9 +21,34 @@ async function appendLater(store: EventStore, streamId: string, count: number): 
 export function describeReads(factory: ConformanceFactory): void {
   describeStreamReads(factory);
   describeStreamListing(factory);
+  describeLookupById(factory);
   describeLogReads(factory);
   describeAsOf(factory);
   describePaging(factory);
+}
+
+function describeLookupById(factory: ConformanceFactory): void {
+  describe('readEventsById', () => {
+    const ctx = useStore(factory);
+    const ID_A = '0190a000-0000-5000-8000-00000000000a';
+    const ID_B = '0190a000-0000-5000-8000-00000000000b';
+    const ABSENT = '0190a000-0000-5000-8000-0000000000ff';
+
+    it('finds events by id across streams, in position order, whatever case the id is given in, and leaves out ids not stored', async () => {
+      await ctx.store.append({ streamId: 'look-1', events: [event('A', { n: 1 }, { id: ID_B })] });
+      await ctx.store.append({ streamId: 'look-2', events: [event('B'), event('C', { n: 2 }, { id: ID_A })] });
+      const found = await ctx.store.readEventsById([ID_A, ABSENT, ID_B.toUpperCase(), ID_A]);
+      expect(found.map((e) => [e.eventId, e.streamId, e.version, e.type])).toEqual([[ID_B, 'look-1', 1n, 'A'], [ID_A, 'look-2', 2n, 'C']]);
+      expect(found[1]!.data).toEqual({ n: 2 });
+      expect(await ctx.store.readEventsById([])).toEqual([]);
+      expect(await ctx.store.readEventsById([ABSENT])).toEqual([]);
+    });
+
+    it('refuses an id that is not a UUID, and more than READ_BATCH_MAX ids', async () => {
+      await failure(ctx.store.readEventsById(['not-a-uuid']), 'validation_failed');
+      await failure(ctx.store.readEventsById(Array.from({ length: READ_BATCH_MAX + 1 }, () => ABSENT)), 'limit_exceeded');
+    });
+  });
 }
 
 function describeStreamListing(factory: ConformanceFactory): void {

@@ -79,6 +79,10 @@ export class PostgresReader {
     return this.rows(`SELECT ${COLUMNS} FROM daybook.events WHERE ${clauses.join(' AND ')} ORDER BY position LIMIT $${params.length}`, params);
   }
 
+  readRowsByEventIds(eventIds: readonly string[]): Promise<StoredRow[]> {
+    return this.rows(`SELECT ${COLUMNS} FROM daybook.events WHERE event_id = ANY ($1::uuid[]) ORDER BY position`, [[...eventIds]]);
+  }
+
   readChainRows(after: { streamId: string; version: bigint } | null, limit: number): Promise<StoredRow[]> {
     if (after === null) return this.rows(`SELECT ${COLUMNS} FROM daybook.events ORDER BY stream_id, version LIMIT $1`, [limit]);
     return this.rows(

@@ -374,6 +374,7 @@ class SqliteWriterEngine implements StorageEngine {
 
   readStreamRows: StorageEngine['readStreamRows'] = (streamId, query) => this.reader.methods().readStreamRows(streamId, query);
   readAllRows: StorageEngine['readAllRows'] = (query) => this.reader.methods().readAllRows(query);
+  readRowsByEventIds: StorageEngine['readRowsByEventIds'] = (eventIds) => this.reader.methods().readRowsByEventIds(eventIds);
   readChainRows: StorageEngine['readChainRows'] = (after, limit) => this.reader.methods().readChainRows(after, limit);
   findPositionGap: StorageEngine['findPositionGap'] = () => this.reader.methods().findPositionGap();
   heads: StorageEngine['heads'] = () => this.reader.methods().heads();

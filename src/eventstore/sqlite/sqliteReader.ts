@@ -64,7 +64,7 @@ function toStoredRow(raw: RawRow): StoredRow {
 }
 
 type ReaderMethods = Pick<StorageEngine,
-  'readStreamRows' | 'readAllRows' | 'readChainRows' | 'findPositionGap' | 'heads' | 'recordedAtOf' | 'streamVersion' | 'listStreams' | 'loadSnapshot'>;
+  'readStreamRows' | 'readAllRows' | 'readRowsByEventIds' | 'readChainRows' | 'findPositionGap' | 'heads' | 'recordedAtOf' | 'streamVersion' | 'listStreams' | 'loadSnapshot'>;
 
 /** Every read of the SQLite store, on the main thread's connection (WAL: readers never wait for the writer). */
 export class SqliteReader {
@@ -132,6 +132,7 @@ export class SqliteReader {
     this.bound ??= {
       readStreamRows: async (streamId, query) => this.readStream(streamId, query),
       readAllRows: async (query) => this.readAll(query),
+      readRowsByEventIds: async (eventIds) => [...this.rowsByEventIds([...eventIds]).values()].sort((a, b) => (a.position < b.position ? -1 : 1)),
       readChainRows: async (after, limit) => {
         const raws = after === null
           ? this.statement(`SELECT ${COLUMNS} FROM events ORDER BY stream_id, version LIMIT ?`).all(limit)

@@ -50,7 +50,22 @@ export interface LedgerEngineOptions {
   snapshotOnCloseMinEvents?: number;
   /** Load the latest snapshot on open (default true); false replays the whole stream. */
   useSnapshots?: boolean;
+  /**
+   * Transfers held in memory besides the open pending ones (default
+   * 50 000, at least 2 batches): the most recently written. Older ones are
+   * read from the log when a command or a query names them
+   * (ledger.lookup.ts), so memory does not grow with history. About 0.7 KB each.
+   */
+  transferCacheMax?: number;
+  /** Journal entries held in memory (default 10 000, at least 2 batches); older ones are read from the log. */
+  entryCacheMax?: number;
 }
+
+/** Default of `transferCacheMax`. */
+export const LEDGER_TRANSFER_CACHE_MAX = 50_000;
+
+/** Default of `entryCacheMax`. */
+export const LEDGER_ENTRY_CACHE_MAX = 10_000;
 
 /** Default of `snapshotEveryEvents`. */
 export const LEDGER_SNAPSHOT_EVERY_EVENTS = 100_000;

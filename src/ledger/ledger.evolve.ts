@@ -166,6 +166,8 @@ function applyEntry(state: LedgerState, event: Extract<LedgerEvent, { type: 'Jou
   state.setEntry({ status: 'recorded', entryId, request: data.request, legs: data.legs, balances: data.balances, atMs: data.atMs, reversedBy: null });
   if (event.type === 'JournalEntryReversed') {
     const target = state.entry(event.data.entryId);
+    // A bounded state may have dropped the reversed entry: the log keeps it, and the reversal names it.
+    if (target === undefined && state.bounded) return;
     assert(target?.status === 'recorded' && target.reversedBy === null, `entry ${event.data.entryId} cannot be reversed again`);
     state.setEntry({ ...target, reversedBy: entryId });
   }

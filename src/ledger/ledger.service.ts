@@ -13,8 +13,12 @@ import { PartitionFollower } from './ledger.follower.ts';
 import { PartitionOwnership } from './ledger.ownership.ts';
 import { LedgerSnapshotKeeper, type LedgerOpenedFrom } from './ledger.snapshot.ts';
 import { metadataByRecord, recordKeyOfEvent } from './ledger.metadata.ts';
-import { createLedgerState, type LedgerMaps, type LedgerView } from './ledger.state.ts';
-import { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
+import { createLedgerState, FallbackView, type LedgerCacheBounds, type LedgerMaps, type LedgerView } from './ledger.state.ts';
+import {
+  LEDGER_ENTRY_CACHE_MAX, LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, LEDGER_TRANSFER_CACHE_MAX, type LedgerEngineOptions, type LedgerRequest,
+} from './ledger.engineOptions.ts';
+import { indexMarkers, keyOfLedgerEvent, ledgerEventId, lookUpRecords, missingKeys, type LookedUp } from './ledger.lookup.ts';
+import type { EntryRecord, TransferRecord } from './ledger.types.ts';
 
 export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
 
@@ -41,6 +45,8 @@ interface Waiting {
 interface Flight {
   batch: Waiting[];
   decision: LedgerBatchDecision;
+  /** Records read from the log for this batch (the view it was decided on falls back to them). */
+  lookedUp: FallbackView;
   /** Partition version once this flight is durable. */
   versionAfter: bigint;
   /** Decided on top of a flight that then failed: its decision no longer holds. */
@@ -96,6 +102,8 @@ export class LedgerEngine {
   /** Id of the partition event at `version` (what a snapshot names), when known. */
   private lastEventId: string | null = null;
   private opened: LedgerOpenedFrom = { snapshotVersion: null, snapshotIgnored: null, replayedEvents: 0n };
+  /** A batch whose records are being looked up in the log; it is launched next. */
+  private preparing = false;
 
   private constructor(
     private readonly store: EventStore,
@@ -107,17 +115,22 @@ export class LedgerEngine {
     private readonly conflictRetriesMax: number,
     snapshotEveryEvents: number,
     snapshotOnCloseMinEvents: number,
+    private readonly bounds: LedgerCacheBounds,
   ) {
-    this.snapshots = new LedgerSnapshotKeeper(store, streamId, snapshotEveryEvents, snapshotOnCloseMinEvents);
+    this.snapshots = new LedgerSnapshotKeeper(store, streamId, snapshotEveryEvents, snapshotOnCloseMinEvents, bounds);
   }
 
   static async open(store: EventStore, options: LedgerEngineOptions = {}): Promise<LedgerEngine> {
     const streamId = `ledger-${options.partition ?? 'main'}`;
-    const root = createLedgerState();
+    const batchCommandsMax = Math.min(options.batchCommandsMax ?? 1000, EVENTS_PER_APPEND_MAX);
+    // A cache smaller than two batches could drop a record between its batch's decision and the answer read from it.
+    const bounds: LedgerCacheBounds = {
+      transferCacheMax: Math.max(options.transferCacheMax ?? LEDGER_TRANSFER_CACHE_MAX, 2 * batchCommandsMax),
+      entryCacheMax: Math.max(options.entryCacheMax ?? LEDGER_ENTRY_CACHE_MAX, 2 * batchCommandsMax),
+    };
     const engine = new LedgerEngine(
-      store, streamId, root, 0n, options.clock ?? systemClock,
-      Math.min(options.batchCommandsMax ?? 1000, EVENTS_PER_APPEND_MAX), options.conflictRetriesMax ?? 5,
-      options.snapshotEveryEvents ?? LEDGER_SNAPSHOT_EVERY_EVENTS, options.snapshotOnCloseMinEvents ?? LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS,
+      store, streamId, createLedgerState(bounds), 0n, options.clock ?? systemClock, batchCommandsMax, options.conflictRetriesMax ?? 5,
+      options.snapshotEveryEvents ?? LEDGER_SNAPSHOT_EVERY_EVENTS, options.snapshotOnCloseMinEvents ?? LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, bounds,
     );
     if (options.lease) {
       engine.ownership = new PartitionOwnership(options.lease, engine.streamId, {
@@ -166,6 +179,28 @@ export class LedgerEngine {
   /** The owner saves (a standby would only repeat the owner's work). */
   private saveSnapshotIfDue(): void {
     if (this.ownsPartition) this.snapshots.maybeSave(this.root, this.version, this.lastEventId);
+  }
+
+  /**
+   * A transfer by id: from memory (open pending transfers, the cache of
+   * recent ones) or else from the log. Reflects the state as of the last
+   * durable batch; `catchUp()` first to see other processes' writes.
+   */
+  async lookupTransfer(transferId: string): Promise<TransferRecord | undefined> {
+    const held = this.root.transfer(transferId);
+    if (held !== undefined || !this.root.bounded) return held;
+    const keys = new Set<string>();
+    missingKeys(this.root, { type: 'CreateTransfer', data: { transferId } } as LedgerCommand, keys);
+    return (await lookUpRecords(this.store, this.streamId, keys, this.root)).transfers.get(transferId) ?? this.root.transfer(transferId);
+  }
+
+  /** A journal entry by id, from memory or else from the log (see `lookupTransfer`). */
+  async lookupEntry(entryId: string): Promise<EntryRecord | undefined> {
+    const held = this.root.entry(entryId);
+    if (held !== undefined || !this.root.bounded) return held;
+    const keys = new Set<string>();
+    missingKeys(this.root, { type: 'RecordJournalEntry', data: { entryId } } as LedgerCommand, keys);
+    return (await lookUpRecords(this.store, this.streamId, keys, this.root)).entries.get(entryId) ?? this.root.entry(entryId);
   }
 
   /** Version of the partition stream the state reflects. */
@@ -222,7 +257,7 @@ export class LedgerEngine {
   async close(): Promise<void> {
     this.closed = true;
     this.follower?.close();
-    while (this.busy || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (this.busy || this.preparing || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
     for (const waiter of this.versionWaiters.splice(0)) waiter.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     await this.snapshots.settled();
     // A clean stop leaves a snapshot of the final state (a store already closed under us only costs that snapshot).
@@ -287,18 +322,51 @@ export class LedgerEngine {
       for (const waiting of this.queue.splice(0)) waiting.reject(this.notOwned());
       return;
     }
-    while (this.flights.length < FLIGHTS_MAX && this.queue.length > 0 && !this.busy) {
+    while (this.flights.length < FLIGHTS_MAX && this.queue.length > 0 && !this.busy && !this.preparing) {
       if (this.needsCatchUp) {
         if (this.flights.length === 0) void this.resync();
         return;
       }
-      this.launch(this.takeBatch());
+      this.prepare(this.takeBatch());
     }
   }
 
-  private launch(batch: Waiting[]): void {
+  /**
+   * Looks up, in the log, the records the batch's commands name that memory
+   * no longer holds (every new transfer id is such a name: the log says it
+   * is new), then launches the batch. One lookup per batch, while the
+   * flight before it commits.
+   */
+  private prepare(batch: Waiting[]): void {
+    const keys = new Set<string>();
+    if (this.root.bounded) {
+      const view = this.flights.at(-1)?.decision.staged ?? this.root;
+      for (const { command } of batch) missingKeys(view, command, keys);
+    }
+    if (keys.size === 0) {
+      this.launch(batch, NOTHING_LOOKED_UP);
+      return;
+    }
+    this.preparing = true;
+    lookUpRecords(this.store, this.streamId, keys, this.flights.at(-1)?.decision.staged ?? this.root).then(
+      (found) => {
+        this.preparing = false;
+        if (this.needsCatchUp || this.busy) this.queue.unshift(...batch);
+        else this.launch(batch, found);
+        this.pump();
+      },
+      (error: unknown) => {
+        this.preparing = false;
+        for (const waiting of batch) waiting.reject(error);
+        this.pump();
+      },
+    );
+  }
+
+  private launch(batch: Waiting[], found: LookedUp): void {
     const previous = this.flights.at(-1);
-    const base: LedgerView = previous?.decision.staged ?? this.root;
+    const lookedUp = new FallbackView(previous?.decision.staged ?? this.root, found.transfers, found.entries);
+    const base: LedgerView = lookedUp;
     const expectedVersion = previous ? previous.versionAfter : this.version;
     const commands = batch.map(({ command }) => stamp(command, this.clock.nowMs()));
     const decision = decideLedgerBatch(base, commands);
@@ -308,13 +376,13 @@ export class LedgerEngine {
       // Too many events for one append: the second half goes back to the head of the queue.
       const half = Math.ceil(batch.length / 2);
       this.queue.unshift(...batch.slice(half));
-      this.launch(batch.slice(0, half));
+      this.launch(batch.slice(0, half), found);
       return;
     }
     const written = decision.events.length > 0 || attached.length > 0
       ? this.appendEvents(decision.events, metadataByRecord(batch), expectedVersion, attached)
       : Promise.resolve(null);
-    const flight: Flight = { batch, decision, versionAfter: expectedVersion + BigInt(decision.events.length), settled: Promise.resolve() };
+    const flight: Flight = { batch, decision, lookedUp, versionAfter: expectedVersion + BigInt(decision.events.length), settled: Promise.resolve() };
     // Settle in order: a flight is judged only after the one before it.
     flight.settled = Promise.allSettled([previous?.settled, written]).then(([, outcome]) => this.complete(flight, outcome!));
     this.flights.push(flight);
@@ -324,11 +392,13 @@ export class LedgerEngine {
     const index = this.flights.indexOf(flight);
     this.flights.splice(index, 1);
     if (outcome.status === 'fulfilled' && !flight.invalid) {
+      this.cacheLookedUp(flight);
       flight.decision.staged.commitTo(this.root);
       if (flight.versionAfter !== this.version) this.lastEventId = outcome.value as string | null;
       this.version = flight.versionAfter;
-      // The next flight read through this one's overlay: it may now read the root directly.
-      this.flights[0]?.decision.staged.rebase(this.root);
+      // The next flight read through this one's overlay: it may now read the root (and its own lookups) directly.
+      const next = this.flights[0];
+      next?.decision.staged.rebase(next.lookedUp = next.lookedUp.over(this.root));
       flight.batch.forEach((waiting, i) => waiting.resolve(flight.decision.outcomes[i]!));
       this.settleWaiters();
       this.saveSnapshotIfDue();
@@ -340,6 +410,16 @@ export class LedgerEngine {
   }
 
   /**
+   * Records the batch read from the log join the cache (before the batch's
+   * own changes, which are newer): an answer read from the state after the
+   * batch (a retry's replay, say) finds them there.
+   */
+  private cacheLookedUp(flight: Flight): void {
+    for (const record of flight.lookedUp.lookedUpTransfers()) if (this.root.transfer(record.transferId) === undefined) this.root.setTransfer(record);
+    for (const record of flight.lookedUp.lookedUpEntries()) if (this.root.entry(record.entryId) === undefined) this.root.setEntry(record);
+  }
+
+  /**
    * A failed flight poisons the ones decided on top of it. A version conflict
    * (another process appended, or a flight before failed) sends the commands
    * back to be decided again after catching up; anything else fails them.
@@ -347,7 +427,8 @@ export class LedgerEngine {
   private fail(flight: Flight, reason: unknown): void {
     for (const later of this.flights) later.invalid = true;
     this.needsCatchUp = true;
-    const retry = flight.invalid || isDaybookError(reason, 'stream_version_conflict');
+    // An event id taken meanwhile is a transfer or entry another process recorded: catch up and decide again, like a version conflict.
+    const retry = flight.invalid || isDaybookError(reason, 'stream_version_conflict') || isDaybookError(reason, 'event_id_conflict');
     const again: Waiting[] = [];
     for (const waiting of flight.batch) {
       waiting.attempts = (waiting.attempts ?? 0) + 1;
@@ -399,16 +480,18 @@ export class LedgerEngine {
       await this.store.append(attached);
       return null;
     }
+    const markers = indexMarkers(this.streamId, events, ENGINE_METADATA);
     const result = await this.store.append([{
       streamId: this.streamId,
       expectedVersion: expectedVersion === 0n ? 'no_stream' : expectedVersion,
       events: events.map((event) => {
         const encoded = encodeLedgerEvent(event);
         const caller = metadata.size === 0 ? undefined : metadata.get(recordKeyOfEvent(event));
+        const key = keyOfLedgerEvent(event);
         // Without caller metadata every event shares one object: the store only reads it.
-        return { type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: caller === undefined ? ENGINE_METADATA : { ...ENGINE_METADATA, ...caller } };
+        return { id: key === undefined ? undefined : ledgerEventId(this.streamId, key), type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: caller === undefined ? ENGINE_METADATA : { ...ENGINE_METADATA, ...caller } };
       }),
-    }, ...attached]);
+    }, ...(markers === undefined ? [] : [markers]), ...attached]);
     let last: string | null = null;
     for (const appended of result.events) if (appended.streamId === this.streamId) last = appended.eventId;
     return last;
@@ -419,7 +502,11 @@ export class LedgerEngine {
     for (;;) {
       const page = await this.store.readStream(this.streamId, { fromVersion: this.version + 1n, limit: READ_BATCH_MAX });
       for (const event of page) {
-        applyLedgerEvent(this.root, decodeLedgerEvent({ type: event.type, data: event.data, schemaVersion: event.schemaVersion }));
+        const decoded = decodeLedgerEvent({ type: event.type, data: event.data, schemaVersion: event.schemaVersion });
+        const key = keyOfLedgerEvent(decoded);
+        // Written before ids were derived from the record: the log cannot be asked for it, so memory keeps the whole partition.
+        if (key !== undefined && !this.root.wholeHistory && event.eventId !== ledgerEventId(this.streamId, key)) this.root.keepEverything();
+        applyLedgerEvent(this.root, decoded);
         this.version = event.version;
         this.lastEventId = event.eventId;
       }
@@ -437,6 +524,8 @@ function attachedWrites(batch: readonly Waiting[], decision: LedgerBatchDecision
   });
   return writes;
 }
+
+const NOTHING_LOOKED_UP: LookedUp = { transfers: new Map(), entries: new Map() };
 
 function isLinkedCommand(command: LedgerCommand): boolean {
   return (command.type === 'CreateTransfer' || command.type === 'PostPendingTransfer' || command.type === 'VoidPendingTransfer')

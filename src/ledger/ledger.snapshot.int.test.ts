@@ -195,7 +195,7 @@ function describeSnapshots(name: string, factory: () => Promise<{ url: string; c
         'not even an object',
         unbalanced,
         badAmount,
-        { ...valid, formatVersion: 2 },
+        { ...valid, formatVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION + 1 },
         { ...valid, lastEventId: good!.state.lastEventId },
       ];
       // Each recorded as the engine records one (with its digest in the log), so the checks of the content are what refuse it.

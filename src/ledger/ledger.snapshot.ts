@@ -4,13 +4,14 @@ import { DaybookError } from '../kernel/errors.ts';
 import type { Json } from '../kernel/json.ts';
 import { CURRENCY_EXPONENT, type Currency } from '../kernel/money.ts';
 import { decodeLedgerValue, encodeLedgerValue } from './ledger.codec.ts';
-import { createLedgerState, type LedgerMaps } from './ledger.state.ts';
+import { createLedgerState, type LedgerCacheBounds, type LedgerMaps } from './ledger.state.ts';
 import type { AccountRecord, AppliedTransfer, Balances, BalanceHistoryNode, EntryRecord, TransferRecord } from './ledger.types.ts';
 
 /**
  * A ledger partition's state as a snapshot: every account (with its balance
- * history as an array, newest first), transfer (applied and failed, so
- * idempotency survives), journal entry and ledger currency, in the maps'
+ * history as an array, newest first), the transfers held (open pending ones,
+ * then the cache of recent ones; older ones stay findable in the log, see
+ * ledger.lookup.ts), the cached journal entries and the ledger currencies, in the maps'
  * order, amounts as integer strings (exact, like events). Kept in the
  * store's snapshot table under `LEDGER_SNAPSHOT_SCHEMA_VERSION`; a snapshot
  * is a cache, never the source of truth: on load it must name the event it
@@ -21,7 +22,7 @@ import type { AccountRecord, AppliedTransfer, Balances, BalanceHistoryNode, Entr
  * const state = encodeLedgerSnapshot(engineState, lastEventId);
  * const { maps } = decodeLedgerSnapshot(JSON.parse(JSON.stringify(state)));
  */
-export const LEDGER_SNAPSHOT_SCHEMA_VERSION = 1;
+export const LEDGER_SNAPSHOT_SCHEMA_VERSION = 2;
 
 const FORMAT = 'daybook.ledger-partition';
 
@@ -32,6 +33,8 @@ export type LedgerSnapshotState = {
   formatVersion: typeof LEDGER_SNAPSHOT_SCHEMA_VERSION;
   /** Id of the partition event the snapshot reflects (its stream version is the snapshot's version). */
   lastEventId: string;
+  /** The partition's log predates looked-up ids: the state holds every record and must keep doing so. */
+  wholeHistory: boolean;
   ledgers: Array<[string, Currency]>;
   accounts: Json[];
   transfers: Json[];
@@ -43,6 +46,7 @@ const ENCODE_SLICE_RECORDS = 2_000;
 
 /** The records of a state at one instant: records are never changed in place (a change sets a new record), so these arrays stay that instant's. */
 export interface LedgerStateCopy {
+  wholeHistory: boolean;
   ledgers: Array<[string, Currency]>;
   accounts: AccountRecord[];
   transfers: TransferRecord[];
@@ -50,7 +54,9 @@ export interface LedgerStateCopy {
 }
 
 export function copyLedgerState(state: LedgerMaps): LedgerStateCopy {
-  return { ledgers: [...state.ledgers], accounts: [...state.accounts.values()], transfers: [...state.transfers.values()], entries: [...state.entries.values()] };
+  return {
+    wholeHistory: state.wholeHistory, ledgers: [...state.ledgers], accounts: [...state.accounts.values()], transfers: [...state.allTransfers()], entries: [...state.entries.values()],
+  };
 }
 
 /**
@@ -82,7 +88,7 @@ async function encodeLedgerSnapshotWithDigest(copy: LedgerStateCopy, lastEventId
     }
     emit(last ? ']}' : ']');
   };
-  const head = JSON.stringify({ format: FORMAT, formatVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, lastEventId, ledgers: copy.ledgers });
+  const head = JSON.stringify({ format: FORMAT, formatVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, lastEventId, wholeHistory: copy.wholeHistory, ledgers: copy.ledgers });
   emit(head.slice(0, -1));
   await list('accounts', copy.accounts, (account) => encodeLedgerValue(flattenHistory(account)), false);
   await list('transfers', copy.transfers, encodeTransfer, false);
@@ -131,23 +137,24 @@ export function encodeLedgerSnapshot(state: LedgerMaps, lastEventId: string): Le
   const accounts: Json[] = [];
   for (const account of state.accounts.values()) accounts.push(encodeLedgerValue(flattenHistory(account)));
   const transfers: Json[] = [];
-  for (const transfer of state.transfers.values()) transfers.push(encodeTransfer(transfer));
+  for (const transfer of state.allTransfers()) transfers.push(encodeTransfer(transfer));
   const entries: Json[] = [];
   for (const entry of state.entries.values()) entries.push(encodeLedgerValue(entry));
-  return { format: FORMAT, formatVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, lastEventId, ledgers: [...state.ledgers], accounts, transfers, entries };
+  return { format: FORMAT, formatVersion: LEDGER_SNAPSHOT_SCHEMA_VERSION, lastEventId, wholeHistory: state.wholeHistory, ledgers: [...state.ledgers], accounts, transfers, entries };
 }
 
 /** Reads a snapshot back into fresh maps; anything malformed or unbalanced is an `integrity_violation`. */
-export function decodeLedgerSnapshot(raw: unknown): { maps: LedgerMaps; lastEventId: string } {
+export function decodeLedgerSnapshot(raw: unknown, bounds?: LedgerCacheBounds): { maps: LedgerMaps; lastEventId: string } {
   const snapshot = raw as Partial<LedgerSnapshotState> | null;
   if (snapshot === null || typeof snapshot !== 'object' || snapshot.format !== FORMAT || snapshot.formatVersion !== LEDGER_SNAPSHOT_SCHEMA_VERSION) {
     throw corrupt('not a ledger snapshot of this format version');
   }
-  const { lastEventId, ledgers, accounts, transfers, entries } = snapshot;
+  const { lastEventId, ledgers, accounts, transfers, entries, wholeHistory } = snapshot;
   if (typeof lastEventId !== 'string' || !Array.isArray(ledgers) || !Array.isArray(accounts) || !Array.isArray(transfers) || !Array.isArray(entries)) {
     throw corrupt('a part is missing');
   }
-  const maps = createLedgerState();
+  const maps = createLedgerState(bounds);
+  if (wholeHistory === true) maps.keepEverything();
   for (const pair of ledgers) {
     if (!Array.isArray(pair) || typeof pair[0] !== 'string' || !(pair[1] in CURRENCY_EXPONENT)) throw corrupt('a ledger is malformed');
     maps.setLedgerCurrency(pair[0], pair[1]);
@@ -295,6 +302,7 @@ export class LedgerSnapshotKeeper {
     private readonly streamId: string,
     private readonly everyEvents: number,
     private readonly onCloseMinEvents = 0,
+    private readonly bounds: LedgerCacheBounds = {},
   ) {}
 
   /** The latest snapshot, or why it cannot be used (its event is not the stream's event at its version, or it does not decode). */
@@ -304,7 +312,7 @@ export class LedgerSnapshotKeeper {
       if (snapshot === null) return null;
       const mismatch = await digestMismatch(this.store, this.streamId, snapshot.version, snapshot.stateJson);
       if (mismatch !== null) return { ignored: mismatch };
-      const { maps, lastEventId } = decodeLedgerSnapshot(JSON.parse(snapshot.stateJson));
+      const { maps, lastEventId } = decodeLedgerSnapshot(JSON.parse(snapshot.stateJson), this.bounds);
       const [event] = await this.store.readStream(this.streamId, { fromVersion: snapshot.version, limit: 1 });
       if (event?.version !== snapshot.version || event.eventId !== lastEventId) return { ignored: `its event ${lastEventId} is not the stream's event at version ${snapshot.version}` };
       this.savedVersion = snapshot.version;

@@ -14,6 +14,8 @@ export interface LedgerView {
   entry(entryId: EntryId): EntryRecord | undefined;
   /** The currency of a ledger, fixed by its first account. */
   ledgerCurrency(ledger: LedgerId): Currency | undefined;
+  /** True when transfers and entries may be missing here yet recorded in the log (a bounded cache underneath). */
+  readonly bounded: boolean;
 }
 
 export interface LedgerWriter {
@@ -25,31 +27,89 @@ export interface LedgerWriter {
 
 export type LedgerState = LedgerView & LedgerWriter;
 
-/** The root state: plain maps, updated in place. */
+/** How much of the history a `LedgerMaps` keeps; absent bounds keep everything (pure uses, tests). */
+export type LedgerCacheBounds = {
+  /** Transfers kept besides the open pending ones, the most recently written first to go last. */
+  transferCacheMax?: number;
+  /** Journal entries kept, likewise. */
+  entryCacheMax?: number;
+};
+
+/**
+ * The root state: plain maps, updated in place. Accounts and open pending
+ * transfers are always held (they are what deciding needs and are bounded by
+ * the number of accounts and of open holds); other transfers and journal
+ * entries are a cache of the most recently written ones, `transferCacheMax`
+ * and `entryCacheMax` at most, the oldest dropped first. With bounds, a
+ * record missing here may still be in the log: the engine looks it up there
+ * (ledger.lookup.ts) before deciding. Without them nothing is dropped.
+ */
 export class LedgerMaps implements LedgerState {
   readonly accounts = new Map<AccountId, AccountRecord>();
+  /** Transfers that are not open pending ones, oldest write first. */
   readonly transfers = new Map<TransferId, TransferRecord>();
+  /** Pending transfers still open (neither posted, voided nor expired): never dropped. */
+  readonly pendings = new Map<TransferId, TransferRecord>();
   readonly entries = new Map<EntryId, EntryRecord>();
   readonly ledgers = new Map<LedgerId, Currency>();
   /** Pending transfers that can expire, with their expiry time. */
   private readonly expiring = new Map<TransferId, number>();
+  private transferCacheMax: number;
+  private entryCacheMax: number;
+
+  constructor(bounds: LedgerCacheBounds = {}) {
+    this.transferCacheMax = bounds.transferCacheMax ?? Number.POSITIVE_INFINITY;
+    this.entryCacheMax = bounds.entryCacheMax ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** True when records may have been dropped from memory (they are then in the log). */
+  get bounded(): boolean {
+    return Number.isFinite(this.transferCacheMax) || Number.isFinite(this.entryCacheMax);
+  }
+
+  /** Set once `keepEverything` was called: the partition's log predates looked-up ids. */
+  wholeHistory = false;
+
+  /** Keeps everything from now on (a partition whose log predates looked-up ids: nothing may be dropped). */
+  keepEverything(): void {
+    this.wholeHistory = true;
+    this.transferCacheMax = Number.POSITIVE_INFINITY;
+    this.entryCacheMax = Number.POSITIVE_INFINITY;
+  }
 
   account(accountId: AccountId): AccountRecord | undefined { return this.accounts.get(accountId); }
-  transfer(transferId: TransferId): TransferRecord | undefined { return this.transfers.get(transferId); }
+  transfer(transferId: TransferId): TransferRecord | undefined { return this.pendings.get(transferId) ?? this.transfers.get(transferId); }
   entry(entryId: EntryId): EntryRecord | undefined { return this.entries.get(entryId); }
   ledgerCurrency(ledger: LedgerId): Currency | undefined { return this.ledgers.get(ledger); }
 
   setAccount(record: AccountRecord): void { this.accounts.set(record.accountId, record); }
-  setEntry(record: EntryRecord): void { this.entries.set(record.entryId, record); }
   setLedgerCurrency(ledger: LedgerId, currency: Currency): void { this.ledgers.set(ledger, currency); }
 
+  setEntry(record: EntryRecord): void {
+    this.entries.delete(record.entryId);
+    this.entries.set(record.entryId, record);
+    evictOldest(this.entries, this.entryCacheMax);
+  }
+
   setTransfer(record: TransferRecord): void {
-    this.transfers.set(record.transferId, record);
-    if (record.status === 'applied' && record.pendingState === 'pending' && record.expiresAtMs !== null) {
-      this.expiring.set(record.transferId, record.expiresAtMs);
-    } else {
-      this.expiring.delete(record.transferId);
+    const id = record.transferId;
+    if (record.status === 'applied' && record.pendingState === 'pending') {
+      this.transfers.delete(id);
+      this.pendings.set(id, record);
+      if (record.expiresAtMs !== null) this.expiring.set(id, record.expiresAtMs);
+      return;
     }
+    this.pendings.delete(id);
+    this.expiring.delete(id);
+    this.transfers.delete(id);
+    this.transfers.set(id, record);
+    evictOldest(this.transfers, this.transferCacheMax);
+  }
+
+  /** Transfers held, open pending ones first. */
+  *allTransfers(): IterableIterator<TransferRecord> {
+    yield* this.pendings.values();
+    yield* this.transfers.values();
   }
 
   /**
@@ -65,8 +125,40 @@ export class LedgerMaps implements LedgerState {
   }
 }
 
-export function createLedgerState(): LedgerMaps {
-  return new LedgerMaps();
+/** Drops the oldest entries of an insertion-ordered map past `max`. */
+function evictOldest<K, V>(map: Map<K, V>, max: number): void {
+  if (map.size <= max) return;
+  for (const key of map.keys()) {
+    map.delete(key);
+    if (map.size <= max) return;
+  }
+}
+
+/**
+ * A view that falls back to records looked up for one batch: what the engine
+ * read from the log for the commands it is about to decide, kept apart from
+ * the root so that dropping a cached record meanwhile cannot hide it.
+ */
+export class FallbackView implements LedgerView {
+  constructor(
+    private readonly base: LedgerView,
+    private readonly transfers: ReadonlyMap<TransferId, TransferRecord>,
+    private readonly entries: ReadonlyMap<EntryId, EntryRecord>,
+  ) {}
+
+  account(accountId: AccountId): AccountRecord | undefined { return this.base.account(accountId); }
+  transfer(transferId: TransferId): TransferRecord | undefined { return this.base.transfer(transferId) ?? this.transfers.get(transferId); }
+  entry(entryId: EntryId): EntryRecord | undefined { return this.base.entry(entryId) ?? this.entries.get(entryId); }
+  ledgerCurrency(ledger: LedgerId): Currency | undefined { return this.base.ledgerCurrency(ledger); }
+  get bounded(): boolean { return this.base.bounded; }
+  lookedUpTransfers(): IterableIterator<TransferRecord> { return this.transfers.values(); }
+  lookedUpEntries(): IterableIterator<EntryRecord> { return this.entries.values(); }
+  /** The same fallback over another base (the root, once the flight below is durable). */
+  over(base: LedgerView): FallbackView { return new FallbackView(base, this.transfers, this.entries); }
+}
+
+export function createLedgerState(bounds?: LedgerCacheBounds): LedgerMaps {
+  return new LedgerMaps(bounds);
 }
 
 /**
@@ -98,6 +190,7 @@ export class LedgerOverlay implements LedgerState {
   transfer(transferId: TransferId): TransferRecord | undefined { return this.transfers.get(transferId) ?? this.parentView.transfer(transferId); }
   entry(entryId: EntryId): EntryRecord | undefined { return this.entries.get(entryId) ?? this.parentView.entry(entryId); }
   ledgerCurrency(ledger: LedgerId): Currency | undefined { return this.ledgers.get(ledger) ?? this.parentView.ledgerCurrency(ledger); }
+  get bounded(): boolean { return this.parentView.bounded; }
 
   setAccount(record: AccountRecord): void { this.accounts.set(record.accountId, record); }
   setTransfer(record: TransferRecord): void { this.transfers.set(record.transferId, record); }

@@ -5,7 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RATE_DIGITS_MAX, convertMinor, divideRounded, formatDecimal, parseDecimal, parseRate, type RoundingMode } from './decimal.ts';
+import { propertyParameters } from '../../test/support/fastCheck.ts';
 import { isDaybookError } from './errors.ts';
+
+const PROPERTY = propertyParameters(20_261_127);
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -53,7 +56,7 @@ describe('divideRounded', () => {
       const q = divideRounded(n, d, 'half_even');
       const gap = 2n * (n - q * d);
       expect(gap <= d && gap >= -d).toBe(true);
-    }));
+    }), PROPERTY);
   });
   it('refuses a zero denominator', () => {
     expect(codeOf(() => divideRounded(1n, 0n, 'half_even'))).toBe('validation_failed');
@@ -71,6 +74,9 @@ describe('convertMinor', () => {
     expect(convertMinor(1n, 'USD', 'EUR', '0.5')).toMatchObject({ amountMinor: 0n, remainderMinor: '0.5', truncatedMinor: 0n });
     expect(convertMinor(3n, 'USD', 'EUR', '0.5')).toMatchObject({ amountMinor: 2n, remainderMinor: '-0.5', truncatedMinor: 1n });
     expect(convertMinor(3n, 'USD', 'EUR', '0.5', 'down')).toMatchObject({ amountMinor: 1n, remainderMinor: '0.5' });
+    // Negative amounts: -1.5 ties to -2 (even, away from zero), -2.5 to -2 (even, toward zero).
+    expect(convertMinor(-3n, 'USD', 'EUR', '0.5')).toMatchObject({ amountMinor: -2n, exactMinor: '-1.5', remainderMinor: '0.5', truncatedMinor: -1n });
+    expect(convertMinor(-5n, 'USD', 'EUR', '0.5')).toMatchObject({ amountMinor: -2n, exactMinor: '-2.5', remainderMinor: '-0.5', truncatedMinor: -2n });
   });
   it('refuses bad rates, currencies, rounding modes and amounts', () => {
     expect(codeOf(() => convertMinor(1n, 'USD', 'EUR', '1e2'))).toBe('validation_failed');
@@ -93,6 +99,6 @@ describe('convertMinor', () => {
         const lift = (d: { units: bigint; scale: number }) => d.units * 10n ** BigInt(common - d.scale);
         expect(result.amountMinor * 10n ** BigInt(common) + lift(remainder)).toBe(lift(exact));
       },
-    ));
+    ), PROPERTY);
   });
 });

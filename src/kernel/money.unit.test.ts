@@ -4,11 +4,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { propertyParameters } from '../../test/support/fastCheck.ts';
 import { isDaybookError } from './errors.ts';
 import {
   AMOUNT_MINOR_MAX, AMOUNT_TEXT_LENGTH_MAX, CURRENCY_EXPONENT, addMoney, currencyExponent, formatMinor, isCurrency,
   money, parseMinor, splitMinor, splitMoney, type Currency,
 } from './money.ts';
+
+const PROPERTY = propertyParameters(20_261_128);
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -69,7 +72,7 @@ describe('parseMinor', () => {
     const currencies = Object.keys(CURRENCY_EXPONENT) as Currency[];
     fc.assert(fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.constantFrom(...currencies), (amount, currency) => {
       expect(parseMinor(formatMinor(amount, currency), currency)).toBe(amount);
-    }));
+    }), PROPERTY);
   });
 });
 
@@ -121,6 +124,6 @@ describe('splitMinor', () => {
           expect(gap < total && gap > -total).toBe(true);
         });
       },
-    ));
+    ), PROPERTY);
   });
 });

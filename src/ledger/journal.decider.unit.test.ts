@@ -62,8 +62,23 @@ describe('given customers in USD and EUR, an FX desk and a fee account', () => {
     const [event] = given.when(entry('fx1', [], { conversions: [toEur(5n, '0.5')] })).events();
     expect(event).toMatchObject({ data: { conversions: [{ convertedMinor: 2n, truncatedMinor: 2n, roundingMinor: 0n, roundingRemainder: '0.5' }] } });
   });
+  // `.events()` alone would also pass a refusal (recorded as JournalEntryFailed): name the event, its legs and amounts.
   it('combines a conversion and a fee in one entry', () =>
-    given.when(entry('fx1', [debitLeg('cust-usd', 50n), creditLeg('fees-usd', 50n)], { conversions: [toEur(1_000n, '0.9')] })).events());
+    expect(given.when(entry('fx1', [debitLeg('cust-usd', 50n), creditLeg('fees-usd', 50n)], { conversions: [toEur(1_000n, '0.9')] })).events()).toMatchObject([{
+      type: 'JournalEntryRecorded',
+      data: {
+        conversions: [{ convertedMinor: 900n, truncatedMinor: 900n, roundingMinor: 0n }],
+        legs: [
+          debitLeg('cust-usd', 50n), creditLeg('fees-usd', 50n),
+          debitLeg('cust-usd', 1_000n), creditLeg('fx-usd', 1_000n), debitLeg('fx-eur', 900n, 'EUR'), creditLeg('cust-eur', 900n, 'EUR'),
+        ],
+        balances: expect.arrayContaining([
+          { accountId: 'cust-usd', balances: balances(0n, 1_050n, 0n, 10_000n) },
+          { accountId: 'fees-usd', balances: balances(0n, 0n, 0n, 50n) },
+          { accountId: 'cust-eur', balances: balances(0n, 0n, 0n, 900n) },
+        ]),
+      },
+    }]));
 
   it('refuses postings that do not balance per currency', () => {
     const error = given.when(entry('e1', [debitLeg('cust-usd', 100n), creditLeg('fees-usd', 99n)])).thenRejects('entry_not_balanced');
@@ -86,7 +101,8 @@ describe('given customers in USD and EUR, an FX desk and a fee account', () => {
   });
   it('accepts postings at their bound and refuses them past it', () => {
     const legs = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? debitLeg('bank-usd', 1n) : creditLeg('fees-usd', 1n)));
-    given.when(entry('e1', legs(POSTINGS_PER_ENTRY_MAX))).events();
+    expect(given.when(entry('e1', legs(POSTINGS_PER_ENTRY_MAX))).events())
+      .toMatchObject([{ type: 'JournalEntryRecorded', data: { legs: legs(POSTINGS_PER_ENTRY_MAX) } }]);
     given.when(entry('e1', legs(POSTINGS_PER_ENTRY_MAX + 2))).thenRejects('limit_exceeded');
   });
   it('refuses a rate with too many digits', () => given.when(entry('e1', [], { conversions: [toEur(1n, `1.${'1'.repeat(40)}`)] })).thenRejects('limit_exceeded'));

@@ -60,6 +60,13 @@ export function keyOfLedgerEvent(event: LedgerEvent): string | undefined {
   }
 }
 
+/** How many markers `indexMarkers` writes for these events. */
+export function countMarkers(events: readonly LedgerEvent[]): number {
+  let count = 0;
+  for (const event of events) if (event.type === 'PendingTransferPosted' || event.type === 'PendingTransferVoided' || event.type === 'JournalEntryReversed') count += 1;
+  return count;
+}
+
 /** The markers a batch's events need (posts, voids, reversals), as one write to the index stream, or undefined. */
 export function indexMarkers(partitionStreamId: string, events: readonly LedgerEvent[], metadata: NewEvent['metadata']): StreamWrite | undefined {
   const markers: NewEvent[] = [];

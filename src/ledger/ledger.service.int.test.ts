@@ -9,11 +9,55 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeIfPostgres, type TestDatabase } from '../../test/support/postgres.ts';
-import type { EventStore } from '../eventstore/index.ts';
+import type { EventStore, StreamWrite } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
-import { LedgerEngine } from './ledger.service.ts';
+import { isDaybookError } from '../kernel/errors.ts';
+import { EVENTS_PER_APPEND_MAX, STREAMS_PER_APPEND_MAX } from '../kernel/limits.ts';
+import type { LedgerOutcome } from './ledger.results.ts';
+import { LedgerEngine, type LedgerAttachment, type LedgerRequest } from './ledger.service.ts';
 
 type StoreFactory = () => Promise<{ url: string; cleanup(): Promise<void> }>;
+
+/** The store, with the writes of every append that succeeded (one entry per durable append, in order). */
+function countingAppends(store: EventStore): { store: EventStore; appends: Array<readonly StreamWrite[]> } {
+  const appends: Array<readonly StreamWrite[]> = [];
+  const counted = new Proxy(store, {
+    get(target, key) {
+      if (key === 'append') {
+        return async (writes: StreamWrite | readonly StreamWrite[]) => {
+          const result = await target.append(writes);
+          appends.push(Array.isArray(writes) ? writes : [writes as StreamWrite]);
+          return result;
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { store: counted, appends };
+}
+
+/** Event counts of each append's writes to one stream (appends that do not touch it are left out). */
+function eventsPerAppend(appends: Array<readonly StreamWrite[]>, streamId: string): number[] {
+  return appends.flatMap((writes) => writes.filter((write) => write.streamId === streamId).map((write) => write.events.length));
+}
+
+/** `count` transfers of 1 from bank to alice, each linked to the next: one chain. */
+function chainOf(count: number, prefix: string): LedgerRequest[] {
+  return Array.from({ length: count }, (_, i) => ({
+    type: 'CreateTransfer' as const,
+    data: { transferId: `${prefix}${i}`, debitAccountId: 'bank', creditAccountId: 'alice', amountMinor: 1n, ledger: 'usd', flags: { linked: i < count - 1 } },
+  }));
+}
+
+/** An attachment like the API's idempotency record: one write to a stream of its own. */
+const answerTo = (streamId: string): LedgerAttachment => (outcome) => ({
+  streamId, expectedVersion: 'any', events: [{ type: 'Answered', data: { ok: outcome.ok } }],
+});
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(() => { throw new Error('expected a rejection'); }, (error: unknown) => error);
+}
 
 function describeLedgerEngine(name: string, factory: StoreFactory): void {
   describe(`ledger engine on ${name}`, () => {
@@ -63,18 +107,109 @@ function describeLedgerEngine(name: string, factory: StoreFactory): void {
     });
 
     it('decides concurrent transfers in batches, each batch one durable append', async () => {
-      const { store } = await open();
-      const engine = await LedgerEngine.open(store);
+      const { store: raw } = await open();
+      const { store, appends } = countingAppends(raw);
+      const engine = await LedgerEngine.open(store, { batchCommandsMax: 64 });
       await openAccounts(engine, ['bank', 'alice', 'bob']);
-      const appendsBefore = await store.streamVersion(engine.streamId);
+      const appendsBefore = appends.length;
+      const versionBefore = await store.streamVersion(engine.streamId);
       const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) => engine.execute({
         type: 'CreateTransfer',
         data: { transferId: `t${i}`, debitAccountId: 'bank', creditAccountId: i % 2 ? 'alice' : 'bob', amountMinor: 5n, ledger: 'usd' },
       })));
       expect(outcomes.every((o) => o.ok)).toBe(true);
-      expect(await store.streamVersion(engine.streamId)).toBe(appendsBefore + 200n);
+      // 200 commands queued in one turn, at most 64 a batch: four appends, each a whole batch.
+      expect(eventsPerAppend(appends.slice(appendsBefore), engine.streamId)).toEqual([64, 64, 64, 8]);
+      expect(appends.length - appendsBefore).toBe(4);
+      expect(await store.streamVersion(engine.streamId)).toBe(versionBefore + 200n);
       expect(engine.state.account('alice')!.balances.creditsPosted).toBe(500n);
       expect(engine.state.account('bank')!.balances.debitsPosted).toBe(1000n);
+    });
+
+    it.each([
+      ['before', true],
+      ['after', false],
+    ])('a 200-transfer linked chain queued %s 100 keyed transfers commits whole, in one append', async (_, chainFirst) => {
+      const { store: raw } = await open();
+      const { store, appends } = countingAppends(raw);
+      const engine = await LedgerEngine.open(store, { partition: 'chained' });
+      await openAccounts(engine, ['bank', 'alice']);
+      const appendsBefore = appends.length;
+      // 100 attachments cannot share one append with the partition stream (STREAMS_PER_APPEND_MAX): the queue must be split.
+      const keyed = () => Array.from({ length: 100 }, (__, i) => engine.execute({
+        type: 'CreateTransfer', data: { transferId: `k${i}`, debitAccountId: 'bank', creditAccountId: 'alice', amountMinor: 1n, ledger: 'usd' },
+      }, undefined, answerTo(`answer-k${i}`)));
+      let chain: Promise<LedgerOutcome[]>;
+      let singles: Array<Promise<LedgerOutcome>>;
+      if (chainFirst) {
+        chain = engine.executeAll(chainOf(200, 'c'));
+        singles = keyed();
+      } else {
+        singles = keyed();
+        chain = engine.executeAll(chainOf(200, 'c'));
+      }
+      const [chained, single] = await Promise.all([chain, Promise.all(singles)]);
+      expect(chained.map((o) => (o.ok ? 'ok' : o.rejection.code))).toEqual(Array(200).fill('ok'));
+      expect(single.every((o) => o.ok)).toBe(true);
+      expect(engine.state.account('alice')!.balances.creditsPosted).toBe(300n);
+      // The chain's 200 events went to the store in one append, and every append stayed within the limits.
+      const chainEventsPerAppend = appends.slice(appendsBefore)
+        .map((writes) => writes.filter((write) => write.streamId === engine.streamId)
+          .flatMap((write) => write.events).filter((event) => String((event.data as { transferId?: unknown }).transferId).startsWith('c')).length)
+        .filter((count) => count > 0);
+      expect(chainEventsPerAppend).toEqual([200]);
+      for (const writes of appends) {
+        expect(writes.length).toBeLessThanOrEqual(STREAMS_PER_APPEND_MAX);
+        expect(writes.reduce((count, write) => count + write.events.length, 0)).toBeLessThanOrEqual(EVENTS_PER_APPEND_MAX);
+      }
+    });
+
+    it('takes a chain longer than batchCommandsMax whole, as one batch', async () => {
+      const { store: raw } = await open();
+      const { store, appends } = countingAppends(raw);
+      const engine = await LedgerEngine.open(store, { partition: 'long', batchCommandsMax: 8 });
+      await openAccounts(engine, ['bank', 'alice']);
+      const appendsBefore = appends.length;
+      const outcomes = await engine.executeAll(chainOf(20, 'c'));
+      expect(outcomes.map((o) => (o.ok ? 'ok' : o.rejection.code))).toEqual(Array(20).fill('ok'));
+      expect(eventsPerAppend(appends.slice(appendsBefore), engine.streamId)).toEqual([20]);
+      expect(engine.state.account('alice')!.balances.creditsPosted).toBe(20n);
+    });
+
+    it('refuses a chain of more members than one append holds with limit_exceeded, deciding and writing nothing', async () => {
+      const { store } = await open();
+      const engine = await LedgerEngine.open(store, { partition: 'toolong' });
+      await openAccounts(engine, ['bank', 'alice']);
+      const versionBefore = await store.streamVersion(engine.streamId);
+      const tooLong = engine.executeAll(chainOf(EVENTS_PER_APPEND_MAX + 1, 'c'));
+      const alongside = engine.execute({ type: 'CreateTransfer', data: { transferId: 'beside', debitAccountId: 'bank', creditAccountId: 'alice', amountMinor: 5n, ledger: 'usd' } });
+      const error = await rejectionOf(tooLong);
+      expect(isDaybookError(error, 'limit_exceeded')).toBe(true);
+      expect(error).toMatchObject({ details: { limit: EVENTS_PER_APPEND_MAX } });
+      expect((error as Error).message).toContain(String(EVENTS_PER_APPEND_MAX));
+      expect((await alongside).ok).toBe(true);
+      // Only the transfer queued beside it was written.
+      expect(await store.streamVersion(engine.streamId)).toBe(versionBefore + 1n);
+      expect(engine.state.transfer('c0')).toBeUndefined();
+      expect(engine.state.transfer(`c${EVENTS_PER_APPEND_MAX}`)).toBeUndefined();
+      expect(engine.state.account('alice')!.balances.creditsPosted).toBe(5n);
+    });
+
+    it('refuses a chain whose attached writes cannot share one append with limit_exceeded, committing no member', async () => {
+      const { store } = await open();
+      const engine = await LedgerEngine.open(store, { partition: 'wide' });
+      await openAccounts(engine, ['bank', 'alice']);
+      const versionBefore = await store.streamVersion(engine.streamId);
+      // One chain of STREAMS_PER_APPEND_MAX members, each with a write of its own: with the partition stream, one stream too many.
+      const members = chainOf(STREAMS_PER_APPEND_MAX, 'w').map((request, i) => engine.execute(request, undefined, answerTo(`answer-w${i}`)));
+      const errors = await Promise.all(members.map(rejectionOf));
+      for (const error of errors) {
+        expect(isDaybookError(error, 'limit_exceeded')).toBe(true);
+        expect(error).toMatchObject({ details: { limit: STREAMS_PER_APPEND_MAX } });
+      }
+      expect(await store.streamVersion(engine.streamId)).toBe(versionBefore);
+      expect(await store.streamVersion('answer-w0')).toBe(0n);
+      expect(engine.state.account('alice')!.balances.creditsPosted).toBe(0n);
     });
 
     it('replays its stream on open to the same balances, and a retried transfer id changes nothing', async () => {

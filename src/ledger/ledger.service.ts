@@ -17,7 +17,7 @@ import { createLedgerState, FallbackView, type LedgerCacheBounds, type LedgerMap
 import {
   LEDGER_ENTRY_CACHE_MAX, LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, LEDGER_TRANSFER_CACHE_MAX, type LedgerEngineOptions, type LedgerRequest,
 } from './ledger.engineOptions.ts';
-import { indexMarkers, keyOfLedgerEvent, ledgerEventId, lookUpRecords, missingKeys, type LookedUp } from './ledger.lookup.ts';
+import { countMarkers, indexMarkers, keyOfLedgerEvent, ledgerEventId, lookUpRecords, missingKeys, type LookedUp } from './ledger.lookup.ts';
 import type { EntryRecord, TransferRecord } from './ledger.types.ts';
 
 export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
@@ -223,10 +223,17 @@ export class LedgerEngine {
     });
   }
 
-  /** Executes several commands in order, as one batch when they fit: linked chains need this. */
+  /**
+   * Executes several commands in order, as one batch when they fit: linked
+   * chains need this. A chain is decided and appended whole, never split
+   * across appends; one of more members than an append holds is refused with
+   * `limit_exceeded` before any command of the call is queued.
+   */
   executeAll(requests: readonly LedgerRequest[], metadata?: EventMetadata): Promise<LedgerOutcome[]> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     if (!this.ownsPartition) return Promise.reject(this.notOwned());
+    const longest = longestChain(requests.map((request) => request as LedgerCommand));
+    if (longest > EVENTS_PER_APPEND_MAX) return Promise.reject(chainTooLarge(`${longest} members`, EVENTS_PER_APPEND_MAX, 'events'));
     // Queued together before draining starts: an idle engine would otherwise take the first command of a linked chain alone.
     const outcomes = requests.map((request) => new Promise<LedgerOutcome>((resolve, reject) => {
       this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
@@ -364,6 +371,8 @@ export class LedgerEngine {
   }
 
   private launch(batch: Waiting[], found: LookedUp): void {
+    // Only a lone chain gets past batchCommandsMax (takeBatch); one longer than an append holds events is refused by its length, before it is decided, as executeAll does.
+    if (batch.length > EVENTS_PER_APPEND_MAX && this.splitOrRefuse(batch, found, chainTooLarge(`${batch.length} members`, EVENTS_PER_APPEND_MAX, 'events'))) return;
     const previous = this.flights.at(-1);
     const lookedUp = new FallbackView(previous?.decision.staged ?? this.root, found.transfers, found.entries);
     const base: LedgerView = lookedUp;
@@ -371,14 +380,12 @@ export class LedgerEngine {
     const commands = batch.map(({ command }) => stamp(command, this.clock.nowMs()));
     const decision = decideLedgerBatch(base, commands);
     const attached = attachedWrites(batch, decision);
-    const eventCount = attached.reduce((count, write) => count + write.events.length, decision.events.length);
-    if ((eventCount > EVENTS_PER_APPEND_MAX || attached.length >= STREAMS_PER_APPEND_MAX) && batch.length > 1) {
-      // Too many events for one append: the second half goes back to the head of the queue.
-      const half = Math.ceil(batch.length / 2);
-      this.queue.unshift(...batch.slice(half));
-      this.launch(batch.slice(0, half), found);
-      return;
-    }
+    const markers = countMarkers(decision.events);
+    const eventCount = attached.reduce((count, write) => count + write.events.length, decision.events.length + markers);
+    // The partition stream, its index stream when markers are written, and each attached write.
+    const streamCount = 1 + (markers > 0 ? 1 : 0) + attached.length;
+    if (eventCount > EVENTS_PER_APPEND_MAX && this.splitOrRefuse(batch, found, chainTooLarge(`${eventCount} events`, EVENTS_PER_APPEND_MAX, 'events'))) return;
+    if (streamCount > STREAMS_PER_APPEND_MAX && this.splitOrRefuse(batch, found, chainTooLarge(`${streamCount} streams`, STREAMS_PER_APPEND_MAX, 'streams'))) return;
     const written = decision.events.length > 0 || attached.length > 0
       ? this.appendEvents(decision.events, metadataByRecord(batch), expectedVersion, attached)
       : Promise.resolve(null);
@@ -386,6 +393,26 @@ export class LedgerEngine {
     // Settle in order: a flight is judged only after the one before it.
     flight.settled = Promise.allSettled([previous?.settled, written]).then(([, outcome]) => this.complete(flight, outcome!));
     this.flights.push(flight);
+  }
+
+  /**
+   * A batch too large for one append (its decision is dropped, nothing of it
+   * was kept): the part after the chain boundary nearest its middle goes back
+   * to the head of the queue and the rest is launched again. A linked chain
+   * is all or nothing, so it is never cut: a batch that is one chain is
+   * refused whole with `tooLarge`. Returns false when the batch is a single
+   * command, which always fits.
+   */
+  private splitOrRefuse(batch: Waiting[], found: LookedUp, tooLarge: DaybookError): boolean {
+    if (batch.length === 1) return false;
+    const cut = chainBoundaryNearMiddle(batch);
+    if (cut === null) {
+      for (const waiting of batch) waiting.reject(tooLarge);
+      return true;
+    }
+    this.queue.unshift(...batch.slice(cut));
+    this.launch(batch.slice(0, cut), found);
+    return true;
   }
 
   private complete(flight: Flight, outcome: PromiseSettledResult<unknown>): void {
@@ -461,11 +488,15 @@ export class LedgerEngine {
     this.pump();
   }
 
-  /** Takes whole linked chains only: a chain never straddles two batches. */
+  /**
+   * Takes whole linked chains only: a chain never straddles two batches. A
+   * first chain longer than `batchCommandsMax` is taken alone and whole
+   * (launch refuses it if it cannot fit one append).
+   */
   private takeBatch(): Waiting[] {
     let end = Math.min(this.queue.length, this.batchCommandsMax);
     while (end < this.queue.length && end > 0 && isLinkedCommand(this.queue[end - 1]!.command)) end -= 1;
-    if (end === 0) end = Math.min(this.queue.length, this.batchCommandsMax);
+    if (end === 0) end = chainEnd(this.queue, 0);
     return this.queue.splice(0, end);
   }
 
@@ -530,6 +561,42 @@ const NOTHING_LOOKED_UP: LookedUp = { transfers: new Map(), entries: new Map() }
 function isLinkedCommand(command: LedgerCommand): boolean {
   return (command.type === 'CreateTransfer' || command.type === 'PostPendingTransfer' || command.type === 'VoidPendingTransfer')
     && command.data.flags?.linked === true;
+}
+
+/** Index after the chain starting at `start`: past its first unlinked member, or the end of the list (a chain left open). */
+function chainEnd(batch: readonly Waiting[], start: number): number {
+  let end = start;
+  while (end < batch.length && isLinkedCommand(batch[end]!.command)) end += 1;
+  return Math.min(end + 1, batch.length);
+}
+
+/** Where to cut a batch in two without cutting a chain: the chain boundary nearest its middle, or null when it is one chain. */
+function chainBoundaryNearMiddle(batch: readonly Waiting[]): number | null {
+  const middle = batch.length / 2;
+  let best: number | null = null;
+  for (let start = 0, end = chainEnd(batch, 0); end < batch.length; start = end, end = chainEnd(batch, start)) {
+    if (best === null || Math.abs(end - middle) < Math.abs(best - middle)) best = end;
+  }
+  return best;
+}
+
+/** Members of the longest linked chain in a list of commands (a chain left open at the end counts to the end). */
+function longestChain(commands: readonly LedgerCommand[]): number {
+  let longest = 0;
+  let current = 0;
+  for (const command of commands) {
+    current += 1;
+    if (!isLinkedCommand(command)) {
+      longest = Math.max(longest, current);
+      current = 0;
+    }
+  }
+  return Math.max(longest, current);
+}
+
+function chainTooLarge(size: string, limit: number, unit: 'events' | 'streams'): DaybookError {
+  const name = unit === 'events' ? 'EVENTS_PER_APPEND_MAX' : 'STREAMS_PER_APPEND_MAX';
+  return new DaybookError('limit_exceeded', `a linked chain of ${size} cannot fit one append: at most ${limit} ${unit} (${name}); a chain is never split`, { limit });
 }
 
 function stamp(command: LedgerCommand, atMs: number): LedgerCommand {

@@ -45,7 +45,10 @@ describe('given a funded customer', () => {
 describe('given a pending transfer of 30.00 expiring in a minute', () => {
   const given = ledgerSpec.given(historyOf(...withPending));
   it('counts the reservation against the customer\'s funds', () => {
-    given.when(transfer('t2', 'cust', 'merch', 7_000n)).events();
+    // `.events()` alone would also pass a refusal (recorded as TransferFailed): name the event and its amounts.
+    expect(given.when(transfer('t2', 'cust', 'merch', 7_000n)).events()).toMatchObject([{
+      type: 'TransferPosted', data: { amountMinor: 7_000n, debitBalances: balances(3_000n, 7_000n, 0n, 10_000n) },
+    }]);
     given.when(transfer('t2', 'cust', 'merch', 7_001n)).thenRejects('exceeds_credits');
   });
   it('posts it in full', () =>
@@ -68,7 +71,8 @@ describe('given a pending transfer of 30.00 expiring in a minute', () => {
     expect(event).toMatchObject({ type: 'PendingTransferVoided', data: { pendingAmountMinor: 3_000n, debitBalances: balances(0n, 0n, 0n, 10_000n) } });
   });
   it('refuses to post it from its expiry on, judged by the command\'s time', () => {
-    given.when(post('p1-post', 'p1', { atMs: EXPIRY - 1 })).events();
+    expect(given.when(post('p1-post', 'p1', { atMs: EXPIRY - 1 })).events())
+      .toMatchObject([{ type: 'PendingTransferPosted', data: { amountMinor: 3_000n, debitBalances: balances(0n, 3_000n, 0n, 10_000n) } }]);
     given.when(post('p1-post', 'p1', { atMs: EXPIRY })).thenRejects('pending_transfer_expired');
     given.when(voidPending('p1-void', 'p1', { atMs: EXPIRY })).thenRejects('pending_transfer_expired');
   });
@@ -89,7 +93,10 @@ describe('given a pending transfer of 30.00 expiring in a minute', () => {
 describe('given a pending transfer whose accounts were closed', () => {
   const given = ledgerSpec.given(historyOf(...withPending, close('merch')));
   it('refuses to post into a closed account', () => given.when(post('p1-post', 'p1')).thenRejects('credit_account_closed'));
-  it('voids it anyway: releasing a reservation never hurts', () => given.when(voidPending('p1-void', 'p1')).events());
+  it('voids it anyway: releasing a reservation never hurts', () =>
+    expect(given.when(voidPending('p1-void', 'p1')).events()).toMatchObject([{
+      type: 'PendingTransferVoided', data: { pendingAmountMinor: 3_000n, debitBalances: balances(0n, 0n, 0n, 10_000n), creditBalances: balances(0n, 0n, 0n, 0n) },
+    }]));
   it('answers an amount too large before a closed account', () =>
     given.when(post('p1-post', 'p1', { amountMinor: 3_001n })).thenRejects('exceeds_pending_transfer_amount'));
 });

@@ -44,10 +44,16 @@ describe('given a customer funded with 100.00 and a merchant', () => {
     });
   });
 
-  it('moves exactly the whole balance', () => given.when(transfer('t1', 'cust', 'merch', 10_000n)).events());
+  // `.events()` alone would also pass a refusal (recorded as TransferFailed): these cases name the event and its amounts.
+  it('moves exactly the whole balance', () =>
+    expect(given.when(transfer('t1', 'cust', 'merch', 10_000n)).events()).toMatchObject([{
+      type: 'TransferPosted', data: { amountMinor: 10_000n, debitBalances: balances(0n, 10_000n, 0n, 10_000n), creditBalances: balances(0n, 0n, 0n, 10_000n) },
+    }]));
   it('refuses to debit past the customer\'s credits', () => given.when(transfer('t1', 'cust', 'merch', 10_001n)).thenRejects('exceeds_credits'));
   it('refuses to credit past an account\'s debits plus its credit limit', () => {
-    given.when(transfer('t1', 'bank', 'cap', 1_000n)).events();
+    expect(given.when(transfer('t1', 'bank', 'cap', 1_000n)).events()).toMatchObject([{
+      type: 'TransferPosted', data: { amountMinor: 1_000n, creditBalances: balances(0n, 0n, 0n, 1_000n) },
+    }]);
     given.when(transfer('t1', 'bank', 'cap', 1_001n)).thenRejects('exceeds_debits');
   });
   it('balances a debit down to what the customer has', () => {
@@ -73,7 +79,8 @@ describe('given a customer funded with 100.00 and a merchant', () => {
   it('refuses a transfer from an account to itself', () => given.when(transfer('t1', 'cust', 'cust', 1n)).thenRejects('accounts_must_be_different'));
   it('refuses an amount past the largest amount', () => given.when(transfer('t1', 'bank', 'merch', AMOUNT_MINOR_MAX + 1n)).thenRejects('limit_exceeded'));
   it('accepts an id at its length bound and refuses one past it', () => {
-    given.when(transfer('t'.repeat(LEDGER_ID_LENGTH_MAX), 'cust', 'merch', 1n)).events();
+    expect(given.when(transfer('t'.repeat(LEDGER_ID_LENGTH_MAX), 'cust', 'merch', 1n)).events())
+      .toMatchObject([{ type: 'TransferPosted', data: { transferId: 't'.repeat(LEDGER_ID_LENGTH_MAX), amountMinor: 1n } }]);
     given.when(transfer('t'.repeat(LEDGER_ID_LENGTH_MAX + 1), 'cust', 'merch', 1n)).thenRejects('limit_exceeded');
   });
   it('records a transfer from an unknown account as failed', () =>
@@ -142,7 +149,10 @@ describe('given a transfer that failed for want of funds, and funds that arrived
   });
   it('still compares the body of a failed id', () =>
     given.when(transfer('big', 'cust', 'merch', 40_000n)).thenRejects('transfer_exists_with_different_amount'));
-  it('lets a new id through', () => given.when(transfer('big-2', 'cust', 'merch', 50_000n)).events());
+  it('lets a new id through', () =>
+    expect(given.when(transfer('big-2', 'cust', 'merch', 50_000n)).events()).toMatchObject([{
+      type: 'TransferPosted', data: { transferId: 'big-2', amountMinor: 50_000n, debitBalances: balances(0n, 50_000n, 0n, 100_000n) },
+    }]));
 });
 
 describe('given closed accounts', () => {
@@ -154,7 +164,10 @@ describe('given closed accounts', () => {
 
 describe('given a customer with an overdraft limit of 50.00 and nothing in it', () => {
   const given = ledgerSpec.given(historyOf(openCustomer('od', { overdraftLimitMinor: 5_000n }), open('shop')));
-  it('lets debits reach the limit', () => given.when(transfer('t1', 'od', 'shop', 5_000n)).events());
+  it('lets debits reach the limit', () =>
+    expect(given.when(transfer('t1', 'od', 'shop', 5_000n)).events()).toMatchObject([{
+      type: 'TransferPosted', data: { amountMinor: 5_000n, debitBalances: balances(0n, 5_000n, 0n, 0n), creditBalances: balances(0n, 0n, 0n, 5_000n) },
+    }]));
   it('refuses debits past the limit', () => given.when(transfer('t1', 'od', 'shop', 5_001n)).thenRejects('exceeds_credits'));
   it('balances a debit down to the limit', () => {
     const [event] = given.when(transfer('t1', 'od', 'shop', 9_000n, { flags: { balancingDebit: true } })).events();

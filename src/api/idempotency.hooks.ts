@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { base62 } from '../auth/index.ts';
-import { canonicalJson, DaybookError, uuidv7 } from '../kernel/index.ts';
+import { ERROR_TABLE } from '../edge/index.ts';
+import { canonicalJson, DaybookError, type ErrorCode, uuidv7 } from '../kernel/index.ts';
 import type { EventMetadata } from '../eventstore/index.ts';
 import { type IdempotencyRecordInput, IdempotencyStore } from './idempotencyStore.ts';
 import type { ApiSecurity } from './security.ts';
@@ -34,8 +35,10 @@ declare module 'fastify' {
  * request replays the first response (status and body, with
  * `Idempotent-Replayed: true`) without running the handler; with another
  * request it is a 400 `idempotency_error`. Keys are scoped to the API key.
- * Requests refused before the handler (authentication, validation, rate
- * limit) and 5xx answers are not recorded: retrying them may succeed.
+ * Only answers to a decision of the domain are recorded (see `recordable`):
+ * requests refused before the handler (authentication, validation, rate
+ * limit), validation and limit failures, conflicts and transient failures
+ * are not, so a retry runs again and may succeed.
  *
  * The record is written before the response leaves, so an acknowledged
  * answer is always replayable. Here (onSend) it is a write of its own after
@@ -65,7 +68,7 @@ export function registerIdempotency(app: FastifyInstance, security: ApiSecurity 
       return;
     }
     context.settled = true;
-    if (!recordable(reply.statusCode) || typeof payload !== 'string') {
+    if (typeof payload !== 'string' || !recordable(reply.statusCode, reply.statusCode < 400 ? undefined : errorCodeOf(payload))) {
       done(null, payload);
       return;
     }
@@ -160,9 +163,32 @@ function checkedKey(header: string | string[]): string {
   return key;
 }
 
-/** Statuses worth replaying: successes and the domain's refusals. 429 and 5xx are worth retrying instead. */
-export function recordable(statusCode: number): boolean {
-  return statusCode < 500 && statusCode !== 429 && statusCode !== 401 && statusCode !== 403;
+/**
+ * Answers worth replaying: successes, and failures whose code's row in the
+ * error table is `recordable` (the domain's decisions: insufficient funds, a
+ * closed account, an unknown account named). Validation and limit failures,
+ * conflicts with concurrent requests and transient failures (a full append
+ * queue, an unavailable store) are not kept, so that a retry runs again; nor
+ * is a failure without a known code (a bug's 500).
+ *
+ * @example
+ * recordable(409, 'exceeds_credits'); // true: the refusal is the key's answer
+ * recordable(400, 'limit_exceeded'); // false: the retry runs
+ */
+export function recordable(statusCode: number, errorCode: string | undefined): boolean {
+  if (statusCode < 400) return true;
+  if (statusCode >= 500 || errorCode === undefined || !Object.hasOwn(ERROR_TABLE, errorCode)) return false;
+  return ERROR_TABLE[errorCode as ErrorCode].recordable;
+}
+
+/** The code of a Stripe error body (`{"error":{"code"}}`); undefined for any other payload. */
+export function errorCodeOf(payload: string): string | undefined {
+  try {
+    const code = (JSON.parse(payload) as { error?: { code?: unknown } } | null)?.error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function fingerprintOf(request: FastifyRequest): string {

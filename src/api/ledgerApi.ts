@@ -55,8 +55,8 @@ export async function executeAndAnswer<Answer>(
   let recorded: ReturnType<typeof recordOf> | undefined;
   // Called at each decision of the command (again if its batch is decided again): the last call is the one that commits.
   const attach: LedgerAttachment | undefined = context === null || context.settled ? undefined : (outcome, state) => {
-    const { statusCode, body } = answerOf(outcome, state, present);
-    recorded = recordable(statusCode) ? recordOf(request, context, statusCode, JSON_CONTENT_TYPE, body) : undefined;
+    const { statusCode, body, code } = answerOf(outcome, state, present);
+    recorded = recordable(statusCode, code) ? recordOf(request, context, statusCode, JSON_CONTENT_TYPE, body) : undefined;
     return recorded && context.records.attachment(context.scope, recorded, recordMetadataOf(request));
   };
   const engine = engineOf(ledger, request);
@@ -78,10 +78,11 @@ export async function executeAndAnswer<Answer>(
   return present(engine.state);
 }
 
-function answerOf(outcome: LedgerOutcome, state: LedgerView, present: (state: LedgerView) => unknown): { statusCode: number; body: string } {
+function answerOf(outcome: LedgerOutcome, state: LedgerView, present: (state: LedgerView) => unknown): { statusCode: number; body: string; code?: string } {
   if (outcome.ok) return { statusCode: 200, body: JSON.stringify(present(state)) };
-  const { status, body } = answerFor(rejectionError(outcome.rejection));
-  return { statusCode: status, body: JSON.stringify(body) };
+  const error = rejectionError(outcome.rejection);
+  const { status, body } = answerFor(error);
+  return { statusCode: status, body: JSON.stringify(body), code: error.code };
 }
 
 /**

@@ -24,9 +24,25 @@ export interface IdempotencyContext {
   settled: boolean;
 }
 
+/**
+ * How a route keeps the personal data of its answers out of its idempotency
+ * records: records are events, kept for good in a log that auditors read,
+ * outside the per-customer streams that erasure relies on. The record keeps
+ * `stored(body)`; a replay answers `replayed(request, stored)`, which reads
+ * the personal data again from where it lives.
+ */
+export interface RecordedAnswer {
+  stored(body: string): string;
+  replayed(request: FastifyRequest, stored: string): Promise<string>;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     idempotency: IdempotencyContext | null;
+  }
+  interface FastifyContextConfig {
+    /** Set on routes whose answers hold personal data (see RecordedAnswer); the record keeps the whole answer otherwise. */
+    recordedAnswer?: RecordedAnswer;
   }
 }
 
@@ -97,8 +113,15 @@ async function replayIfRecorded(request: FastifyRequest, reply: FastifyReply, se
       `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
       { idempotencyKey: key }, 'Idempotency-Key');
   }
-  reply.code(stored.statusCode).header('idempotent-replayed', 'true').type(stored.contentType).send(stored.body);
+  const body = await replayedBody(request, stored.body);
+  reply.code(stored.statusCode).header('idempotent-replayed', 'true').type(stored.contentType).send(body);
   return true;
+}
+
+/** The body a replay sends: the recorded one, or the route's rebuild of it (RecordedAnswer). */
+function replayedBody(request: FastifyRequest, stored: string): Promise<string> | string {
+  const recordedAnswer = request.routeOptions.config?.recordedAnswer;
+  return recordedAnswer === undefined ? stored : recordedAnswer.replayed(request, stored);
 }
 
 /** Saves the response as the key's record; answers with the record another process saved first, if one did. */
@@ -110,7 +133,7 @@ async function record(request: FastifyRequest, reply: FastifyReply, payload: str
     if (stored.fingerprint === context.fingerprint && stored.body !== input.body) {
       // Another process answered this key first: its answer is the one every retry gets.
       reply.code(stored.statusCode).header('idempotent-replayed', 'true');
-      return stored.body;
+      return await replayedBody(request, stored.body);
     }
   } catch (error) {
     // The effect is durable already; the retry will find it through the ids derived from the key.
@@ -121,11 +144,12 @@ async function record(request: FastifyRequest, reply: FastifyReply, payload: str
   return payload;
 }
 
-/** The record of an answer to a request with an Idempotency-Key (without any API key secret: see `withoutSecret`). */
+/** The record of an answer to a request with an Idempotency-Key (without any API key secret, see `withoutSecret`, or personal data, see RecordedAnswer). */
 export function recordOf(request: FastifyRequest, context: IdempotencyContext, statusCode: number, contentType: string, body: string): IdempotencyRecordInput {
+  const recordedAnswer = request.routeOptions.config?.recordedAnswer;
   return {
     keyId: request.auth!.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
-    fingerprint: context.fingerprint, statusCode, contentType, body: withoutSecret(body), recordedAtMs: Date.now(),
+    fingerprint: context.fingerprint, statusCode, contentType, body: recordedAnswer === undefined ? withoutSecret(body) : recordedAnswer.stored(body), recordedAtMs: Date.now(),
   };
 }
 

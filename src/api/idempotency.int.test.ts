@@ -206,6 +206,33 @@ describe('Idempotency-Key', () => {
     }
   });
 
+  it('keeps no personal data in the records of the customer routes; a replay reads the customer as it is now', async () => {
+    api = await openApiHarness();
+    const pii = { full_name: 'Grace Hopper', email: 'grace@example.com', phone: '+1 555 0100', date_of_birth: '1906-12-09', address: '1 Navy Yard, Washington' };
+    const registerHeaders = { ...api.as('operator'), 'idempotency-key': 'register-g' };
+    const registered = await post('/v1/customers', pii, registerHeaders);
+    expect(registered.status).toBe(200);
+    expect(registered.body).toMatchObject({ object: 'customer', email: pii.email, phone: pii.phone });
+    const updateHeaders = { ...api.as('operator'), 'idempotency-key': 'update-g' };
+    const renamed = { ...pii, full_name: 'Grace Brewster Hopper', email: 'gbh@example.com' };
+    const updated = await post(`/v1/customers/${registered.body.id}`, renamed, updateHeaders);
+    expect(updated.status).toBe(200);
+
+    const records = await api.store.readAll({ category: IDEMPOTENCY_CATEGORY });
+    expect(records).toHaveLength(2);
+    const recorded = JSON.stringify(records.map((event) => event.data));
+    for (const value of [...Object.values(pii), ...Object.values(renamed)]) expect(recorded).not.toContain(value);
+    expect(recorded).toContain(registered.body.id);
+
+    const replayed = await post('/v1/customers', pii, registerHeaders);
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.body).toEqual({ ...registered.body, full_name: renamed.full_name, email: renamed.email });
+    const replayedUpdate = await post(`/v1/customers/${registered.body.id}`, renamed, updateHeaders);
+    expect(replayedUpdate.headers['idempotent-replayed']).toBe('true');
+    expect(replayedUpdate.body).toEqual(updated.body);
+  });
+
   it('keeps records durably: a restarted server replays them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'daybook-idem-'));
     try {

@@ -4,13 +4,15 @@ import { base62 } from '../auth/index.ts';
 import { ERROR_TABLE } from '../edge/index.ts';
 import { canonicalJson, DaybookError, type ErrorCode, uuidv7 } from '../kernel/index.ts';
 import type { EventMetadata } from '../eventstore/index.ts';
-import { type IdempotencyRecordInput, IdempotencyStore } from './idempotencyStore.ts';
+import { answerFor } from './errorHandler.ts';
+import { type IdempotencyRecordInput, IdempotencyStore, type StoredResponse } from './idempotencyStore.ts';
 import type { ApiSecurity } from './security.ts';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Stripe's bound on idempotency keys. */
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** A POST's Idempotency-Key as the hooks hold it while the request runs (`request.idempotency`). */
 export interface IdempotencyContext {
@@ -108,11 +110,7 @@ async function replayIfRecorded(request: FastifyRequest, reply: FastifyReply, se
   const stored = await security.idempotency.lookup(scope);
   if (stored === undefined) return false;
   context.settled = true;
-  if (stored.fingerprint !== context.fingerprint) {
-    throw new DaybookError('idempotency_key_reused',
-      `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-      { idempotencyKey: key }, 'Idempotency-Key');
-  }
+  if (stored.fingerprint !== context.fingerprint) throw keyReusedError(key);
   const body = await replayedBody(request, stored.body);
   reply.code(stored.statusCode).header('idempotent-replayed', 'true').type(stored.contentType).send(body);
   return true;
@@ -124,24 +122,61 @@ function replayedBody(request: FastifyRequest, stored: string): Promise<string> 
   return recordedAnswer === undefined ? stored : recordedAnswer.replayed(request, stored);
 }
 
-/** Saves the response as the key's record; answers with the record another process saved first, if one did. */
+/** Saves the response as the key's record; if another request recorded the key first, answers as that key's retries are answered. */
 async function record(request: FastifyRequest, reply: FastifyReply, payload: string, context: IdempotencyContext, security: ApiSecurity): Promise<string> {
+  const contentType = String(reply.getHeader('content-type') ?? JSON_CONTENT_TYPE);
+  let input: IdempotencyRecordInput;
+  let first: StoredResponse;
   try {
-    const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
-    const input = recordOf(request, context, reply.statusCode, contentType, payload);
-    const stored = await security.idempotency.save(context.scope, input, recordMetadataOf(request));
-    if (stored.fingerprint === context.fingerprint && stored.body !== input.body) {
-      // Another process answered this key first: its answer is the one every retry gets.
-      reply.code(stored.statusCode).header('idempotent-replayed', 'true');
-      return await replayedBody(request, stored.body);
-    }
+    input = recordOf(request, context, reply.statusCode, contentType, payload);
+    first = await security.idempotency.save(context.scope, input, recordMetadataOf(request));
   } catch (error) {
     // The effect is durable already; the retry will find it through the ids derived from the key.
     request.log.warn({ err: error }, 'idempotency record not written');
+    return payload;
   } finally {
     context.release();
   }
-  return payload;
+  const answer = await answerOnceRecorded(request, context, { statusCode: reply.statusCode, contentType, body: payload }, input.body, first);
+  if (answer.replayed) reply.header('idempotent-replayed', 'true');
+  reply.code(answer.statusCode).type(answer.contentType);
+  return answer.body;
+}
+
+export interface RecordedAnswerOf {
+  statusCode: number;
+  contentType: string;
+  body: string;
+  /** True when the answer is another request's record (`Idempotent-Replayed: true`). */
+  replayed: boolean;
+}
+
+/**
+ * The answer of a request whose record was saved, given `first`, the key's
+ * first record as the store holds it. Normally that is this request's own,
+ * and it answers `own`. With several processes (PostgreSQL) another request
+ * may have recorded the key first, both having looked before either
+ * recorded: this one lost the race, and answers as a retry would be
+ * answered: the winner's answer if it was the same request, else
+ * idempotency_error (its effect may be done, under its own ids; the key's
+ * answer is the winner's).
+ */
+export async function answerOnceRecorded(
+  request: FastifyRequest, context: IdempotencyContext, own: Omit<RecordedAnswerOf, 'replayed'>, ownRecordedBody: string, first: StoredResponse,
+): Promise<RecordedAnswerOf> {
+  if (first.fingerprint !== context.fingerprint) {
+    const { status, body } = answerFor(keyReusedError(context.key));
+    request.log.info({ code: 'idempotency_key_reused', status }, 'another request recorded this Idempotency-Key first');
+    return { statusCode: status, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), replayed: false };
+  }
+  if (first.body === ownRecordedBody && first.statusCode === own.statusCode) return { ...own, replayed: false };
+  return { statusCode: first.statusCode, contentType: first.contentType, body: await replayedBody(request, first.body), replayed: true };
+}
+
+function keyReusedError(key: string): DaybookError {
+  return new DaybookError('idempotency_key_reused',
+    `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+    { idempotencyKey: key }, 'Idempotency-Key');
 }
 
 /** The record of an answer to a request with an Idempotency-Key (without any API key secret, see `withoutSecret`, or personal data, see RecordedAnswer). */

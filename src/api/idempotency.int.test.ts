@@ -2,15 +2,20 @@
  * Idempotency-Key on POST (Stripe's rules) and rate limits, through
  * `app.inject()` on a real store: replay of the first response without
  * running the handler, 400 idempotency_error for another body, concurrent
- * duplicates executed once, records that survive a restart, refusals before
- * the handler not recorded; 429 with Retry-After past a key's rate.
+ * duplicates executed once, records that survive a restart, the domain's
+ * refusals recorded but not validation, limit, conflict or transient
+ * failures; 429 with Retry-After past a key's rate.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiHarness, openApiHarness } from './apiTestkit.ts';
+import type { FastifyPluginAsync } from 'fastify';
+import { DaybookError, type ErrorCode } from '../kernel/index.ts';
+import { buildApp } from './buildApp.ts';
 import { IDEMPOTENCY_CATEGORY } from './idempotencyStore.ts';
+import { TRANSFERS_PER_BATCH_MAX } from './routes/transfers.routes.ts';
 
 let api: ApiHarness;
 afterEach(async () => { await api?.close(); });
@@ -26,6 +31,19 @@ async function openWithTwoAccounts(capped: boolean): Promise<void> {
   await post('/v1/accounts', { id: 'src', currency: 'USD', flags: { debits_must_not_exceed_credits: capped } }, api.as('operator'));
   await post('/v1/accounts', { id: 'dst', currency: 'USD' }, api.as('operator'));
 }
+
+/** A route that fails the first time with the code it is sent, then answers: how the hooks see a transient failure, or a refusal. */
+const failingOnceRoute: FastifyPluginAsync = async (app) => {
+  const failed = new Set<string>();
+  app.post('/v1/failing_once', { config: { permission: 'ledger:write' } }, async (request) => {
+    const { code } = request.body as { code: ErrorCode };
+    if (!failed.has(code)) {
+      failed.add(code);
+      throw new DaybookError(code, `failed once with ${code}`);
+    }
+    return { object: 'failing_once', code, answeredAtMs: Date.now() };
+  });
+};
 
 async function ledgerEvents(): Promise<number> {
   return Number(await api.store.streamVersion('ledger-test'));
@@ -150,6 +168,69 @@ describe('Idempotency-Key', () => {
     const replayed = await post('/v1/transfers', { debit_account_id: 'x', credit_account_id: 'y', amount: '1' }, headers);
     expect(replayed.headers['idempotent-replayed']).toBe('true');
     expect(replayed.body).toEqual(missing.body);
+  });
+
+  it('does not keep a failure of the handler\'s own validation: the same key then runs the corrected request', async () => {
+    await openWithTwoAccounts(false);
+    const headers = { ...api.as('operator'), 'idempotency-key': 'too-many' };
+    const transfer = { debit_account_id: 'src', credit_account_id: 'dst', amount: '1' };
+    const tooMany = await post('/v1/transfers/batch', { transfers: Array.from({ length: TRANSFERS_PER_BATCH_MAX + 1 }, () => transfer) }, headers);
+    expect(tooMany.body.error.code).toBe('limit_exceeded');
+    expect(await api.store.readAll({ category: IDEMPOTENCY_CATEGORY })).toHaveLength(0);
+    const corrected = await post('/v1/transfers/batch', { transfers: [transfer] }, headers);
+    expect(corrected.status).toBe(200);
+    expect(corrected.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('does not keep a transient failure or a conflict: the retry with the same key and body runs; a domain refusal is kept', async () => {
+    api = await openApiHarness();
+    const app = await buildApp({ store: api.store, security: api.services.security, plugins: [failingOnceRoute] });
+    const send = (code: ErrorCode) => app.inject({ method: 'POST', url: '/v1/failing_once', payload: { code }, headers: { ...api.as('operator'), 'idempotency-key': `once-${code}` } });
+    try {
+      for (const code of ['limit_exceeded', 'stream_version_conflict', 'store_unavailable', 'validation_failed', 'rate_limited'] as const) {
+        expect((await send(code)).json().error.code).toBe(code);
+        const retried = await send(code);
+        expect(retried.statusCode).toBe(200);
+        expect(retried.headers['idempotent-replayed']).toBeUndefined();
+        const replayed = await send(code);
+        expect(replayed.headers['idempotent-replayed']).toBe('true');
+        expect(replayed.body).toBe(retried.body);
+      }
+      const refused = await send('exceeds_credits');
+      expect(refused.statusCode).toBe(409);
+      const again = await send('exceeds_credits');
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toBe(refused.body);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps no personal data in the records of the customer routes; a replay reads the customer as it is now', async () => {
+    api = await openApiHarness();
+    const pii = { full_name: 'Grace Hopper', email: 'grace@example.com', phone: '+1 555 0100', date_of_birth: '1906-12-09', address: '1 Navy Yard, Washington' };
+    const registerHeaders = { ...api.as('operator'), 'idempotency-key': 'register-g' };
+    const registered = await post('/v1/customers', pii, registerHeaders);
+    expect(registered.status).toBe(200);
+    expect(registered.body).toMatchObject({ object: 'customer', email: pii.email, phone: pii.phone });
+    const updateHeaders = { ...api.as('operator'), 'idempotency-key': 'update-g' };
+    const renamed = { ...pii, full_name: 'Grace Brewster Hopper', email: 'gbh@example.com' };
+    const updated = await post(`/v1/customers/${registered.body.id}`, renamed, updateHeaders);
+    expect(updated.status).toBe(200);
+
+    const records = await api.store.readAll({ category: IDEMPOTENCY_CATEGORY });
+    expect(records).toHaveLength(2);
+    const recorded = JSON.stringify(records.map((event) => event.data));
+    for (const value of [...Object.values(pii), ...Object.values(renamed)]) expect(recorded).not.toContain(value);
+    expect(recorded).toContain(registered.body.id);
+
+    const replayed = await post('/v1/customers', pii, registerHeaders);
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.body).toEqual({ ...registered.body, full_name: renamed.full_name, email: renamed.email });
+    const replayedUpdate = await post(`/v1/customers/${registered.body.id}`, renamed, updateHeaders);
+    expect(replayedUpdate.headers['idempotent-replayed']).toBe('true');
+    expect(replayedUpdate.body).toEqual(updated.body);
   });
 
   it('keeps records durably: a restarted server replays them', async () => {

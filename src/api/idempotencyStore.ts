@@ -155,7 +155,7 @@ export class IdempotencyStore {
    * engine's attachment), so that one durable append holds both. Expected
    * version `any`: a conflict would fail the effect too; should two processes
    * record one key at once, the first record in the stream is the one
-   * `lookup` answers. Call `recorded` once the write is durable.
+   * `lookup` answers. Call `recordedWith` once the write is durable.
    */
   attachment(scope: string, record: IdempotencyRecordInput, metadata: EventMetadata): StreamWrite {
     const streamId = IdempotencyStore.streamIdOf(scope);
@@ -163,9 +163,24 @@ export class IdempotencyStore {
     return { streamId, expectedVersion: 'any', events: [{ type: IDEMPOTENCY_RECORD_EVENT, data: record, metadata }] };
   }
 
-  /** An attached record is durable: later lookups answer it from memory. */
-  recordedWith(scope: string, record: IdempotencyRecordInput): void {
-    this.remember(scope, toStoredResponse(record));
+  /**
+   * An attached record is durable: resolves with the key's first record,
+   * which later lookups answer from memory. With this process the store's
+   * only writer (SQLite), `acquire` made it this one. Otherwise another
+   * process may have attached or saved a record of the key first (both
+   * requests looked before either recorded): the first in the stream is
+   * read back, at the cost of one read per attached record.
+   */
+  async recordedWith(scope: string, record: IdempotencyRecordInput): Promise<StoredResponse> {
+    const own = toStoredResponse(record);
+    if (this.recorded === null) {
+      this.forget(scope);
+      // A failed read leaves this answer standing (as before the check): the effect is durable, and so is its record.
+      const first = await this.lookup(scope).catch(() => undefined);
+      if (first !== undefined) return first;
+    }
+    this.remember(scope, own);
+    return own;
   }
 
   private remember(scope: string, response: StoredResponse): void {

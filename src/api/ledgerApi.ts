@@ -3,7 +3,7 @@ import type { ApiKeyMode } from '../auth/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import type { LedgerAttachment, LedgerEngine, LedgerOutcome, LedgerRequest, LedgerResult, LedgerView } from '../ledger/index.ts';
 import { answerFor } from './errorHandler.ts';
-import { recordable, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
+import { answerOnceRecorded, recordable, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
 import type { AccountDirectory } from './accountDirectory.ts';
 import type { TransferDirectory } from './transferDirectory.ts';
 import { authOf } from './security.ts';
@@ -55,8 +55,8 @@ export async function executeAndAnswer<Answer>(
   let recorded: ReturnType<typeof recordOf> | undefined;
   // Called at each decision of the command (again if its batch is decided again): the last call is the one that commits.
   const attach: LedgerAttachment | undefined = context === null || context.settled ? undefined : (outcome, state) => {
-    const { statusCode, body } = answerOf(outcome, state, present);
-    recorded = recordable(statusCode) ? recordOf(request, context, statusCode, JSON_CONTENT_TYPE, body) : undefined;
+    const { statusCode, body, code } = answerOf(outcome, state, present);
+    recorded = recordable(statusCode, code) ? recordOf(request, context, statusCode, JSON_CONTENT_TYPE, body) : undefined;
     return recorded && context.records.attachment(context.scope, recorded, recordMetadataOf(request));
   };
   const engine = engineOf(ledger, request);
@@ -67,21 +67,30 @@ export async function executeAndAnswer<Answer>(
     throw withWireParam(error);
   }
   if (context !== null && recorded !== undefined) {
-    context.records.recordedWith(context.scope, recorded);
-    context.settled = true;
-    context.release();
+    const own = recorded;
+    let first;
+    try {
+      first = await context.records.recordedWith(context.scope, own);
+    } finally {
+      context.settled = true;
+      context.release();
+    }
     // The error handler logs the refusals it answers; this one answers without it.
-    if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: recorded.statusCode }, outcome.rejection.message);
-    return reply.code(recorded.statusCode).type(JSON_CONTENT_TYPE).send(recorded.body);
+    if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: own.statusCode }, outcome.rejection.message);
+    // Another process may have recorded the key first (PostgreSQL): then this answers as a retry would be.
+    const answer = await answerOnceRecorded(request, context, { statusCode: own.statusCode, contentType: JSON_CONTENT_TYPE, body: own.body }, own.body, first);
+    if (answer.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
   }
   if (!outcome.ok) throw rejectionError(outcome.rejection);
   return present(engine.state);
 }
 
-function answerOf(outcome: LedgerOutcome, state: LedgerView, present: (state: LedgerView) => unknown): { statusCode: number; body: string } {
+function answerOf(outcome: LedgerOutcome, state: LedgerView, present: (state: LedgerView) => unknown): { statusCode: number; body: string; code?: string } {
   if (outcome.ok) return { statusCode: 200, body: JSON.stringify(present(state)) };
-  const { status, body } = answerFor(rejectionError(outcome.rejection));
-  return { statusCode: status, body: JSON.stringify(body) };
+  const error = rejectionError(outcome.rejection);
+  const { status, body } = answerFor(error);
+  return { statusCode: status, body: JSON.stringify(body), code: error.code };
 }
 
 /**

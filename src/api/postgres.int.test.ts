@@ -2,9 +2,11 @@
  * Two API processes on one PostgreSQL store (each with its own services and
  * app, as two `npm start` would have): a key made on one works on the other;
  * money moved through one is seen by the other's writes; the same
- * Idempotency-Key sent to both at once moves the money once.
+ * Idempotency-Key sent to both at once moves the money once, and sent with
+ * two different requests racing, answers one and refuses the other.
  */
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeIfConcurrentPostgres, type TestDatabase } from '../../test/support/postgres.ts';
 import type { EventStore } from '../eventstore/index.ts';
@@ -66,5 +68,57 @@ describeIfConcurrentPostgres('two API processes on one PostgreSQL store', () => 
     expect(new Set(answers.map((answer) => answer.json().id)).size).toBe(1);
     const posted = (await a.store.readStream('ledger-test', { limit: 1000 })).filter((event) => event.type === 'TransferPosted');
     expect(posted.filter((event) => (event.data as { transferId: string }).transferId === answers[0]!.json().id)).toHaveLength(1);
+  });
+
+  /**
+   * Holds every append (the head row's lock, which each append takes first)
+   * until `waiting` appends queue behind it, so that requests sent meanwhile
+   * have all looked for their key's record before any of them records.
+   */
+  async function withAppendsHeld<T>(waiting: number, send: () => Promise<T>): Promise<T> {
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT position FROM daybook.head WHERE id = 1 FOR UPDATE');
+      const sent = send();
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const { rows } = await blocker.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%append_batch%'");
+        if (rows[0]!.n >= waiting || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await blocker.query('ROLLBACK');
+      return await sent;
+    } finally {
+      await blocker.end();
+    }
+  }
+
+  it('answers the loser of a race for one Idempotency-Key with idempotency_error when its request differs (never two successes)', async () => {
+    const [a, b] = processes as [Process, Process];
+    const routes = [
+      // Recorded after the handler (onSend).
+      { url: '/v1/customers', bodies: [{ id: 'race-cus-a', full_name: 'A', email: 'a@example.com' }, { id: 'race-cus-b', full_name: 'B', email: 'b@example.com' }] },
+      // Recorded in the ledger's own append (executeAndAnswer).
+      { url: '/v1/accounts', bodies: [{ id: 'race-acc-a', currency: 'USD' }, { id: 'race-acc-b', currency: 'USD' }] },
+    ];
+    for (const { url, bodies } of routes) {
+      const headers = { 'idempotency-key': `race-${url}` };
+      const answers = await withAppendsHeld(2, () => Promise.all([call(a, 'POST', url, bodies[0], headers), call(b, 'POST', url, bodies[1], headers)]));
+      const statuses = answers.map((answer) => answer.statusCode).sort();
+      expect(statuses, `${url}: ${answers.map((answer) => answer.body).join(' | ')}`).toEqual([200, 400]);
+      const refused = answers.find((answer) => answer.statusCode === 400)!;
+      expect(refused.json().error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_reused' });
+      // Every later try of the key, on either process, answers like the winner or refuses the loser's request.
+      const winner = answers.indexOf(answers.find((answer) => answer.statusCode === 200)!);
+      for (const process of [a, b]) {
+        const again = await call(process, 'POST', url, bodies[winner], headers);
+        expect(again.headers['idempotent-replayed']).toBe('true');
+        expect(again.json().id).toBe(answers[winner]!.json().id);
+        expect((await call(process, 'POST', url, bodies[1 - winner], headers)).json().error.code).toBe('idempotency_key_reused');
+      }
+    }
   });
 });

@@ -20,6 +20,16 @@ export interface ErrorMapping {
   readonly http: number;
   readonly stripeType: StripeErrorType;
   readonly exit: ExitCode;
+  /**
+   * Whether an answer with this code is kept as the answer of its
+   * Idempotency-Key, to be replayed to every retry (Stripe's rule: a result
+   * is saved once the request ran to a decision of the domain). True for
+   * the domain's refusals; false for refusals before execution (validation,
+   * limits, authentication, rate), conflicts with concurrent requests and
+   * transient failures (a full append queue, an unavailable store): a retry
+   * of those runs again, and may succeed.
+   */
+  readonly recordable: boolean;
 }
 
 /**
@@ -28,102 +38,102 @@ export interface ErrorMapping {
  * knows about statuses and exit codes. A code without a row does not compile.
  */
 export const ERROR_TABLE = {
-  validation_failed: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  limit_exceeded: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  idempotency_key_reused: { http: 400, stripeType: 'idempotency_error', exit: EXIT.dataerr },
-  not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  validation_failed: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  limit_exceeded: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  idempotency_key_reused: { http: 400, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: false },
+  not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // Optimistic concurrency: retrying with fresh state may succeed.
-  stream_version_conflict: { http: 409, stripeType: 'api_error', exit: EXIT.tempfail },
+  stream_version_conflict: { http: 409, stripeType: 'api_error', exit: EXIT.tempfail, recordable: false },
   // The same event id with other content: the caller reused an id, retrying cannot help.
-  event_id_conflict: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  event_id_conflict: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
   // Another process holds the SQLite writer lock: try again once it stops.
-  store_locked: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
-  store_closed: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable },
-  store_unavailable: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable },
+  store_locked: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail, recordable: false },
+  store_closed: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable, recordable: false },
+  store_unavailable: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable, recordable: false },
   // Pending or failed migrations: the deployment must be fixed (`daybook migrate`).
-  migration_failed: { http: 503, stripeType: 'api_error', exit: EXIT.config },
+  migration_failed: { http: 503, stripeType: 'api_error', exit: EXIT.config, recordable: false },
   // Stored data fails its hash chain: never the client's fault, always worth an alarm.
-  integrity_violation: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr },
+  integrity_violation: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr, recordable: false },
 
   // Ledger (src/ledger). A malformed command: 400.
-  accounts_must_be_different: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  flags_are_mutually_exclusive: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  entry_not_balanced: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  ledger_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  accounts_must_have_the_same_ledger: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  transfer_must_have_the_same_ledger_as_accounts: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  posting_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  exceeds_pending_transfer_amount: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  linked_event_failed: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  linked_event_chain_open: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  accounts_must_be_different: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  flags_are_mutually_exclusive: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  entry_not_balanced: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  ledger_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  accounts_must_have_the_same_ledger: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  transfer_must_have_the_same_ledger_as_accounts: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  posting_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  exceeds_pending_transfer_amount: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  linked_event_failed: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  linked_event_chain_open: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // Another process owns the ledger partition: send the command there, or retry once its lease lapsed.
-  ledger_partition_not_owned: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
+  ledger_partition_not_owned: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail, recordable: false },
   // The same id again with other content: like a reused idempotency key, retrying cannot help.
-  account_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
-  transfer_exists_with_different_flags: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
-  transfer_exists_with_different_accounts: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
-  transfer_exists_with_different_amount: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
-  transfer_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
-  entry_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  account_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
+  transfer_exists_with_different_flags: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
+  transfer_exists_with_different_accounts: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
+  transfer_exists_with_different_amount: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
+  transfer_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
+  entry_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
   // Something the command names does not exist.
-  account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  debit_account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  credit_account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  pending_transfer_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  entry_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  debit_account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  credit_account_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  pending_transfer_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  entry_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // Well-formed, but the current state refuses it: 409.
-  account_already_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  account_not_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  debit_account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  credit_account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  pending_transfer_not_pending: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  pending_transfer_already_posted: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  pending_transfer_already_voided: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  pending_transfer_expired: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  pending_transfer_not_expired: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  balance_overflow: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  exceeds_credits: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  exceeds_debits: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  account_already_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  account_not_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  debit_account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  credit_account_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  pending_transfer_not_pending: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  pending_transfer_already_posted: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  pending_transfer_already_voided: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  pending_transfer_expired: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  pending_transfer_not_expired: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  balance_overflow: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  exceeds_credits: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  exceeds_debits: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
 
   // Projections (src/projections).
-  projection_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.usage },
+  projection_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.usage, recordable: true },
   // Another rebuild of the same projection holds it: wait for it, or for its heartbeat to go stale.
-  projection_rebuild_in_progress: { http: 409, stripeType: 'api_error', exit: EXIT.tempfail },
+  projection_rebuild_in_progress: { http: 409, stripeType: 'api_error', exit: EXIT.tempfail, recordable: false },
   // The read model did not reach the asked position in time: retrying later may succeed.
-  projection_wait_timeout: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
+  projection_wait_timeout: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail, recordable: false },
   // Stopped on a poison event (policy 'stop') or failed: an operator must act (`daybook dlq`).
-  projection_stopped: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable },
+  projection_stopped: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable, recordable: false },
   // A read-model table is gone (dropped by hand?): rebuild the projection.
-  projection_read_model_missing: { http: 503, stripeType: 'api_error', exit: EXIT.software },
+  projection_read_model_missing: { http: 503, stripeType: 'api_error', exit: EXIT.software, recordable: false },
   // Another worker took the partition over: this one's batch rolled back.
-  projection_lease_lost: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail },
+  projection_lease_lost: { http: 503, stripeType: 'api_error', exit: EXIT.tempfail, recordable: false },
   // A relay's receiver refused or did not answer a delivery: it is retried, then parked (`daybook dlq`).
-  relay_delivery_failed: { http: 502, stripeType: 'api_error', exit: EXIT.unavailable },
+  relay_delivery_failed: { http: 502, stripeType: 'api_error', exit: EXIT.unavailable, recordable: false },
 
   // Banking (src/banking).
-  customer_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  transaction_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  customer_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  transaction_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // The same customer id again with other details: like a reused idempotency key.
-  customer_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr },
+  customer_exists_with_different_fields: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
   // The account's currency differs from the movement's: the caller named the wrong account or currency.
-  account_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  account_currency_mismatch: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // Well-formed, but the account's state or tier refuses it.
-  account_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  account_already_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  account_not_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  transaction_limit_exceeded: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  daily_limit_exceeded: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  sweep_account_required: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
-  transaction_already_settled: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr },
+  account_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  account_already_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  account_not_frozen: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  transaction_limit_exceeded: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  daily_limit_exceeded: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  sweep_account_required: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  transaction_already_settled: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
 
   // HTTP API (src/api, src/auth). No key, or one we do not know (or revoked): 401.
-  authentication_required: { http: 401, stripeType: 'invalid_request_error', exit: EXIT.usage },
-  api_key_invalid: { http: 401, stripeType: 'invalid_request_error', exit: EXIT.usage },
+  authentication_required: { http: 401, stripeType: 'invalid_request_error', exit: EXIT.usage, recordable: false },
+  api_key_invalid: { http: 401, stripeType: 'invalid_request_error', exit: EXIT.usage, recordable: false },
   // The key's role lacks the route's permission (ROLE_PERMISSIONS in src/auth/permissions.ts).
-  permission_denied: { http: 403, stripeType: 'invalid_request_error', exit: EXIT.usage },
+  permission_denied: { http: 403, stripeType: 'invalid_request_error', exit: EXIT.usage, recordable: false },
   // The key's token bucket is empty: retry after the Retry-After header's seconds.
-  rate_limited: { http: 429, stripeType: 'invalid_request_error', exit: EXIT.tempfail },
+  rate_limited: { http: 429, stripeType: 'invalid_request_error', exit: EXIT.tempfail, recordable: false },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

@@ -15,6 +15,14 @@ describe('ERROR_TABLE', () => {
       expect([64, 65, 69, 70, 75, 78]).toContain(row.exit);
     }
   });
+
+  it('keeps as the answer of an Idempotency-Key only what a retry cannot change', () => {
+    const kept = (code: keyof typeof ERROR_TABLE) => ERROR_TABLE[code].recordable;
+    // A 5xx, or a refusal before the domain decided (who, how often), may go the other way on a retry.
+    for (const row of Object.values(ERROR_TABLE)) if (row.http >= 500 || [401, 403, 429].includes(row.http)) expect(row.recordable).toBe(false);
+    for (const code of ['validation_failed', 'limit_exceeded', 'stream_version_conflict', 'store_unavailable', 'projection_rebuild_in_progress'] as const) expect(kept(code)).toBe(false);
+    for (const code of ['exceeds_credits', 'account_closed', 'account_not_found', 'customer_not_found', 'event_id_conflict', 'transfer_exists_with_different_amount'] as const) expect(kept(code)).toBe(true);
+  });
 });
 
 describe('toStripeError', () => {

@@ -7,7 +7,7 @@ import {
   BANKING_WIRE_ID_LENGTH_MAX, type BankingApi, bankAccountToWire, bankingOf, balanceToWire, freshReadModel, historyItemToWire, internalId,
   operationContext, runBanking, transactionToWire, wireId,
 } from '../bankingApi.ts';
-import { idFor } from '../idempotency.hooks.ts';
+import { idFor, type RecordedAnswer } from '../idempotency.hooks.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import { amountInputWire, amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount, parseTimeParam } from '../wire.ts';
@@ -65,8 +65,32 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
       full_name: customer.pii.fullName, email: customer.pii.email, phone: customer.pii.phone, date_of_birth: customer.pii.dateOfBirth, address: customer.pii.address,
     });
 
+    /**
+     * The customer routes' idempotency records keep no personal data (see
+     * RecordedAnswer): of a customer answer, only `object`, `id`,
+     * `livemode` and `kind`; error answers carry none and are kept whole. A
+     * replay reads the customer again and answers its current data. Stripe
+     * replays the first answer byte for byte; here the record cannot hold
+     * it, and the customer as it is now is the honest answer: a replay after
+     * an update shows the update, with status 200 and Idempotent-Replayed.
+     */
+    const recordedAnswer: RecordedAnswer = {
+      stored: (body) => {
+        const answer = JSON.parse(body) as { object?: unknown; id?: unknown; livemode?: unknown; kind?: unknown };
+        if (answer.object !== 'customer') return body;
+        return JSON.stringify({ object: answer.object, id: answer.id, livemode: answer.livemode, kind: answer.kind });
+      },
+      replayed: async (request, stored) => {
+        const answer = JSON.parse(stored) as { object?: unknown; id?: unknown };
+        if (answer.object !== 'customer' || typeof answer.id !== 'string') return stored;
+        const state = await runBanking(() => bankingOf(banking, request).customer(internalId(request, answer.id as string)));
+        if (state.status !== 'registered') throw new DaybookError('customer_not_found', `No such customer: '${answer.id}'`, {}, 'id');
+        return JSON.stringify(customerToWire(request, state));
+      },
+    };
+
     app.post('/v1/customers', {
-      config: { permission: 'customers:write' },
+      config: { permission: 'customers:write', recordedAnswer },
       schema: {
         tags: ['Customers'], summary: 'Register a customer', headers: idempotencyHeaderWire,
         body: z.strictObject({ id: bankIdWire.optional(), kind: z.enum(CUSTOMER_KINDS).optional(), ...piiFields }), response: { 200: customerWire, ...errorResponses },
@@ -90,7 +114,7 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
     });
 
     app.post('/v1/customers/:id', {
-      config: { permission: 'customers:write' },
+      config: { permission: 'customers:write', recordedAnswer },
       schema: { tags: ['Customers'], summary: "Replace a customer's personal data", headers: idempotencyHeaderWire, params: bankIdParams, body: z.strictObject(piiFields), response: { 200: customerWire, ...errorResponses } },
     }, async (request) => {
       const body = request.body;

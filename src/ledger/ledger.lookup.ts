@@ -88,15 +88,30 @@ export type LookedUp = { transfers: Map<TransferId, TransferRecord>; entries: Ma
 
 const isId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= LEDGER_ID_LENGTH_MAX;
 
-/** The keys a command's decision may read that `view` does not hold. */
-export function missingKeys(view: LedgerView, command: LedgerCommand, into: Set<string>): void {
+/**
+ * The keys a command's decision may read that `view` does not hold; the
+ * records it does hold are pinned into `pinned`, so that the cache dropping
+ * one before the batch is decided cannot hide it.
+ */
+export function missingKeys(view: LedgerView, command: LedgerCommand, into: Set<string>, pinned: LookedUp): void {
   const transfer = (id: unknown, pending: boolean): void => {
-    if (!isId(id) || view.transfer(id) !== undefined) return;
+    if (!isId(id)) return;
+    const held = view.transfer(id);
+    if (held !== undefined) {
+      pinned.transfers.set(id, held);
+      return;
+    }
     into.add(`t:${id}`);
     if (pending) into.add(`r:${id}`);
   };
   const entry = (id: unknown): void => {
-    if (!isId(id) || view.entry(id) !== undefined) return;
+    if (!isId(id)) return;
+    const held = view.entry(id);
+    if (held !== undefined) {
+      pinned.entries.set(id, held);
+      if (held.status === 'recorded' && held.reversedBy !== null) entry(held.reversedBy);
+      return;
+    }
     into.add(`e:${id}`);
     into.add(`v:${id}`);
   };
@@ -107,6 +122,7 @@ export function missingKeys(view: LedgerView, command: LedgerCommand, into: Set<
       transfer(command.data.transferId, false);
       transfer(command.data.pendingId, true);
       return;
+    case 'ExpirePendingTransfer': transfer(command.data.pendingId, true); return;
     case 'RecordJournalEntry': entry(command.data.entryId); return;
     case 'ReverseJournalEntry':
       entry(command.data.reversalId);
@@ -116,12 +132,17 @@ export function missingKeys(view: LedgerView, command: LedgerCommand, into: Set<
   }
 }
 
+export function nothingLookedUp(): LookedUp {
+  return { transfers: new Map(), entries: new Map() };
+}
+
 /**
  * Reads the events behind `keys` and rebuilds their records. Then, once:
  * the first reversal of an entry found reversed, when `view` lacks it.
  */
-export async function lookUpRecords(store: EventStore, partitionStreamId: string, keys: Iterable<string>, view: LedgerView): Promise<LookedUp> {
-  const found: LookedUp = { transfers: new Map(), entries: new Map() };
+export async function lookUpRecords(
+  store: EventStore, partitionStreamId: string, keys: Iterable<string>, view: LedgerView, found: LookedUp = nothingLookedUp(),
+): Promise<LookedUp> {
   await lookUpRound(store, partitionStreamId, [...keys], found);
   const reversals = new Set<string>();
   for (const entry of found.entries.values()) {

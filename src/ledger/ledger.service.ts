@@ -17,7 +17,7 @@ import { createLedgerState, FallbackView, type LedgerCacheBounds, type LedgerMap
 import {
   LEDGER_ENTRY_CACHE_MAX, LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, LEDGER_TRANSFER_CACHE_MAX, type LedgerEngineOptions, type LedgerRequest,
 } from './ledger.engineOptions.ts';
-import { countMarkers, indexMarkers, keyOfLedgerEvent, ledgerEventId, lookUpRecords, missingKeys, type LookedUp } from './ledger.lookup.ts';
+import { countMarkers, indexMarkers, keyOfLedgerEvent, ledgerEventId, lookUpRecords, missingKeys, nothingLookedUp, type LookedUp } from './ledger.lookup.ts';
 import type { EntryRecord, TransferRecord } from './ledger.types.ts';
 
 export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
@@ -190,7 +190,7 @@ export class LedgerEngine {
     const held = this.root.transfer(transferId);
     if (held !== undefined || !this.root.bounded) return held;
     const keys = new Set<string>();
-    missingKeys(this.root, { type: 'CreateTransfer', data: { transferId } } as LedgerCommand, keys);
+    missingKeys(this.root, { type: 'CreateTransfer', data: { transferId } } as LedgerCommand, keys, nothingLookedUp());
     return (await lookUpRecords(this.store, this.streamId, keys, this.root)).transfers.get(transferId) ?? this.root.transfer(transferId);
   }
 
@@ -199,7 +199,7 @@ export class LedgerEngine {
     const held = this.root.entry(entryId);
     if (held !== undefined || !this.root.bounded) return held;
     const keys = new Set<string>();
-    missingKeys(this.root, { type: 'RecordJournalEntry', data: { entryId } } as LedgerCommand, keys);
+    missingKeys(this.root, { type: 'RecordJournalEntry', data: { entryId } } as LedgerCommand, keys, nothingLookedUp());
     return (await lookUpRecords(this.store, this.streamId, keys, this.root)).entries.get(entryId) ?? this.root.entry(entryId);
   }
 
@@ -346,17 +346,16 @@ export class LedgerEngine {
    */
   private prepare(batch: Waiting[]): void {
     const keys = new Set<string>();
-    if (this.root.bounded) {
-      const view = this.flights.at(-1)?.decision.staged ?? this.root;
-      for (const { command } of batch) missingKeys(view, command, keys);
-    }
+    const found = nothingLookedUp();
+    const view = this.flights.at(-1)?.decision.staged ?? this.root;
+    if (this.root.bounded) for (const { command } of batch) missingKeys(view, command, keys, found);
     if (keys.size === 0) {
-      this.launch(batch, NOTHING_LOOKED_UP);
+      this.launch(batch, found);
       return;
     }
     this.preparing = true;
-    lookUpRecords(this.store, this.streamId, keys, this.flights.at(-1)?.decision.staged ?? this.root).then(
-      (found) => {
+    lookUpRecords(this.store, this.streamId, keys, view, found).then(
+      () => {
         this.preparing = false;
         if (this.needsCatchUp || this.busy) this.queue.unshift(...batch);
         else this.launch(batch, found);
@@ -555,8 +554,6 @@ function attachedWrites(batch: readonly Waiting[], decision: LedgerBatchDecision
   });
   return writes;
 }
-
-const NOTHING_LOOKED_UP: LookedUp = { transfers: new Map(), entries: new Map() };
 
 function isLinkedCommand(command: LedgerCommand): boolean {
   return (command.type === 'CreateTransfer' || command.type === 'PostPendingTransfer' || command.type === 'VoidPendingTransfer')

@@ -4,7 +4,7 @@ import { mayStreamCategory } from '../auth/index.ts';
 import type { RecordedEvent } from '../eventstore/index.ts';
 import { eventToWire, modeOfEvent } from './eventVisibility.ts';
 
-const event = (streamId: string, metadata: Record<string, unknown> = {}, data: unknown = {}) => ({ streamId, metadata, data });
+const event = (streamId: string, metadata: Record<string, unknown> = {}, data: unknown = {}) => ({ streamId, metadata, data, type: 'Something' });
 
 describe('modeOfEvent', () => {
   it('reads the mode from ledger partitions, prefixed banking streams, metadata and data ids', () => {
@@ -13,6 +13,18 @@ describe('modeOfEvent', () => {
     expect(modeOfEvent(event('customer-test.ada'))).toBe('test');
     expect(modeOfEvent(event('idempotency-abc', { mode: 'live' }))).toBe('live');
     expect(modeOfEvent(event('banktxn-tx123', {}, { fromAccountId: 'live.chk', toAccountId: null }))).toBe('live');
+  });
+
+  it('gives an API key\'s creation its key\'s mode, also one written without a mode in its metadata (the CLI\'s, the bootstrap\'s)', () => {
+    expect(modeOfEvent({ ...event('apikey-key_1', { actor: 'cli' }, { keyId: 'key_1', mode: 'live' }), type: 'ApiKeyCreated' })).toBe('live');
+    expect(modeOfEvent({ ...event('apikey-key_2', { actor: 'bootstrap' }, { keyId: 'key_2', mode: 'test' }), type: 'ApiKeyCreated' })).toBe('test');
+    expect(modeOfEvent({ ...event('apikey-key_3', {}, { keyId: 'key_3', mode: 'sideways' }), type: 'ApiKeyCreated' })).toBeUndefined();
+  });
+
+  it('gives a ledger partition\'s snapshot digests the partition\'s mode', () => {
+    expect(modeOfEvent(event('ledgersnapshot-live', { actor: 'ledger-engine' }, { streamId: 'ledger-live' }))).toBe('live');
+    expect(modeOfEvent(event('ledgersnapshot-banking-test', { actor: 'ledger-engine' }, { streamId: 'ledger-banking-test' }))).toBe('test');
+    expect(modeOfEvent(event('ledgersnapshot-main'))).toBeUndefined();
   });
 
   it('leaves system events without a mode', () => {

@@ -114,3 +114,21 @@ describe('API keys stay within the calling key\'s mode', () => {
     expect((await call('GET', '/v1/accounts', bearer(live.body.secret))).status).toBe(200);
   });
 });
+
+describe('API key events in the audit log', () => {
+  const history = async (streamId: string, role: 'auditor' | 'admin', mode: 'test' | 'live') =>
+    call('GET', `/v1/events?stream=${streamId}`, api.as(role, mode));
+
+  it('shows a key made outside the API (no mode in its metadata) and its revocation to its own mode only', async () => {
+    // As `daybook keys create` and `revoke` write them: no request, so no mode in the metadata.
+    const { key } = await api.services.keys.create({ role: 'operator', mode: 'live', createdBy: 'cli' });
+    await api.services.keys.revoke(key.keyId, 'cli');
+    const streamId = `apikey-${key.keyId}`;
+    for (const role of ['auditor', 'admin'] as const) {
+      const own = await history(streamId, role, 'live');
+      expect(own.status).toBe(200);
+      expect(own.body.data.map((event: { type: string }) => event.type)).toEqual(['ApiKeyCreated', 'ApiKeyRevoked']);
+      expect((await history(streamId, role, 'test')).status).toBe(404);
+    }
+  });
+});

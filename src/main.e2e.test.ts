@@ -3,7 +3,8 @@
  * it prints where it listens, answers /healthz and /readyz over real HTTP
  * (with the built-in projections it runs, also on /metrics),
  * refuses a second writer on the same data folder, and stops cleanly on
- * SIGTERM with exit 0.
+ * SIGTERM with exit 0. The admin key made on a fresh store is printed on
+ * stderr, never on stdout, where the JSON logs go.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,9 @@ let dataDir: string;
 let server: ChildProcess;
 let baseUrl: string;
 let output = '';
+/** Each stream on its own too: the JSON logs go to stdout, the bootstrap key to stderr only. */
+let stdout = '';
+let stderr = '';
 
 function serverEnv(): NodeJS.ProcessEnv {
   return { ...process.env, PORT: '0', DAYBOOK_HOST: '127.0.0.1', DAYBOOK_DATA_DIR: dataDir, DAYBOOK_DATABASE_URL: '', LOG_LEVEL: 'info' };
@@ -31,13 +35,17 @@ function waitForListening(child: ChildProcess): Promise<string> {
     const timer = setTimeout(() => reject(new Error(`no listening line within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
+      stdout += chunk.toString('utf8');
       const match = /^Daybook listening on (http:\/\/\S+) \(store: (sqlite:\S+)\)$/m.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      stderr += chunk.toString('utf8');
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code} before listening:\n${output}`));
@@ -93,10 +101,11 @@ describe('daybook serve', () => {
     expect(metrics).toMatch(/^daybook_projection_ready\{projection="banking_read_model",partition="0"\} 1$/m);
   });
 
-  it('prints a generated admin key once, and it works', async () => {
-    const secret = /^Admin API key \(test mode\), shown once, store it now: (sk_test_\S+)$/m.exec(output)?.[1];
+  it('prints a generated admin key once, on stderr and never in the stdout log stream, and it works', async () => {
+    const secret = /^Admin API key \(test mode\), shown once, store it now: (sk_test_\S+)$/m.exec(stderr)?.[1];
     expect(secret).toMatch(/^sk_test_[0-9A-Za-z]{43}$/);
     expect(output.split(secret!).length).toBe(2);
+    expect(stdout).not.toContain(secret!.slice('sk_test_'.length));
     const accounts = await fetch(`${baseUrl}/v1/accounts`, { headers: { authorization: `Bearer ${secret}` } });
     expect(accounts.status).toBe(200);
     expect((await fetch(`${baseUrl}/v1/accounts`)).status).toBe(401);

@@ -112,7 +112,10 @@ export async function startServer(config: Config, options: { logger?: Logger } =
 }
 
 export interface ServerIo {
+  /** The listening line; the JSON logs go to stdout too (pino's default). */
   stdout: { write(text: string): unknown };
+  /** The bootstrap admin key, and nothing of the logs: log shippers collect stdout. */
+  stderr: { write(text: string): unknown };
 }
 
 /**
@@ -127,7 +130,8 @@ export async function runServer(config: Config, io: ServerIo = process): Promise
   const server = await startServer(config);
   if (server.bootstrapSecret !== undefined) {
     // Printed here, once, and never logged: only its hash is stored, so this is the one chance to copy it.
-    io.stdout.write(`Admin API key (test mode), shown once, store it now: ${server.bootstrapSecret}\n`);
+    // On stderr, the terminal's, never on stdout, where the JSON logs go and log shippers collect them.
+    io.stderr.write(`Admin API key (test mode), shown once, store it now: ${server.bootstrapSecret}\n`);
   }
   io.stdout.write(`Daybook listening on ${server.url} (store: ${server.storeDescription})\n`);
   return new Promise<number>((resolve) => {

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_TABLE, GENERIC_ERROR_MESSAGE, stripeError, type StripeErrorBody } from '../edge/index.ts';
-import { isDaybookError } from '../kernel/index.ts';
+import { type ErrorCode, isDaybookError } from '../kernel/index.ts';
 import { CORRELATION_ID_HEADER, correlationIdOf, REQUEST_ID_HEADER } from './requestContext.ts';
 
 /** Daybook's own API takes JSON bodies (a form-encoded body, curl's default for -d, lands here). */
@@ -19,10 +19,24 @@ interface ErrorAnswer {
  * caller's fault, never a 5xx; anything else is a bug: logged in full under the
  * request id, answered with a generic 500 that reveals nothing.
  */
+/**
+ * Failures of the store itself: their messages carry the database's own text
+ * (hosts, ports, database and user names, file paths), which is for the
+ * operator, not the caller. The caller gets the code and these words; the
+ * full error is logged under the request id (every 5xx is).
+ */
+const STORE_FAILURE_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  store_unavailable: 'The store does not answer. Try again later; a write retried with the same Idempotency-Key takes effect at most once.',
+  store_closed: 'The store is closed: the server is stopping. Try again later.',
+  store_locked: 'The store is held by another process. Try again later.',
+  migration_failed: 'The store is not ready: its migrations are not applied. Try again later.',
+};
+
 export function answerFor(error: unknown): ErrorAnswer {
   if (isDaybookError(error)) {
     const row = ERROR_TABLE[error.code];
-    return { status: row.http, body: stripeError(row.stripeType, error.code, error.message, error.param) };
+    const message = STORE_FAILURE_MESSAGES[error.code] ?? error.message;
+    return { status: row.http, body: stripeError(row.stripeType, error.code, message, error.param) };
   }
   const fastifyError = error as Partial<FastifyError>;
   if (Array.isArray(fastifyError.validation)) return validationAnswer(fastifyError as FastifyError);

@@ -1,4 +1,4 @@
-import { type ApiKeyMode, isApiKeyMode, mayStreamCategory } from '../auth/index.ts';
+import { API_KEY_CATEGORY, type ApiKeyMode, isApiKeyMode, mayStreamCategory } from '../auth/index.ts';
 import { categoryOf, type EventStore, type RecordedEvent } from '../eventstore/index.ts';
 import { IDEMPOTENCY_RECORD_EVENT } from './idempotencyStore.ts';
 import type { AuthContext } from './security.ts';
@@ -6,15 +6,18 @@ import type { AuthContext } from './security.ts';
 /**
  * Which key may see which event, on the live feed and in the raw history.
  * An event belongs to a mode by, in order: its stream (the ledger partitions
- * `ledger-test`, `ledger-banking-live`, …; banking streams whose id carries
- * the mode prefix, `customer-test.c1`), the `mode` the API wrote into its
- * metadata, the mode prefix of the ids in its data (`accountId`,
- * `fromAccountId`, …), or else the first event of its stream. Events of no
- * mode (API keys, events written by tools) are system events: admins and
- * auditors only. Within its mode, an event is seen by the roles whose
- * categories include its stream's.
+ * `ledger-test`, `ledger-banking-live`, …, and their snapshot digests,
+ * `ledgersnapshot-test`, …; banking streams whose id carries the mode
+ * prefix, `customer-test.c1`), the `mode` the API wrote into its metadata,
+ * an API key's own `mode` in its data (keys made by the CLI or at start
+ * carry no request, so older ones have no mode in their metadata), the mode
+ * prefix of the ids in its data (`accountId`, `fromAccountId`, …), or else
+ * the first event of its stream (a key's revocation: its creation). Events
+ * of no mode (events written by tools, the `ledger-main` partition) are
+ * system events: admins and auditors only. Within its mode, an event is seen
+ * by the roles whose categories include its stream's.
  */
-const LEDGER_STREAM = /^ledger-(?:banking-)?(test|live)$/;
+const LEDGER_STREAM = /^ledger(?:snapshot)?-(?:banking-)?(test|live)$/;
 const PREFIXED_STREAM = /^[A-Za-z0-9_]+-(test|live)\./;
 const ID_FIELDS = ['accountId', 'fromAccountId', 'toAccountId', 'customerId'] as const;
 const MODE_PREFIX = /^(test|live)\./;
@@ -26,6 +29,7 @@ export function modeOfEvent(event: Pick<RecordedEvent, 'streamId' | 'metadata' |
   const mode = event.metadata?.mode;
   if (isApiKeyMode(mode)) return mode;
   const data = event.data as Record<string, unknown> | null;
+  if (categoryOf(event.streamId) === API_KEY_CATEGORY && isApiKeyMode(data?.mode)) return data.mode;
   for (const field of ID_FIELDS) {
     const value = data?.[field];
     const match = typeof value === 'string' ? MODE_PREFIX.exec(value) : null;

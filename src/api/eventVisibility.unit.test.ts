@@ -15,6 +15,18 @@ describe('modeOfEvent', () => {
     expect(modeOfEvent(event('banktxn-tx123', {}, { fromAccountId: 'live.chk', toAccountId: null }))).toBe('live');
   });
 
+  it('gives an API key\'s creation its key\'s mode, also one written without a mode in its metadata (the CLI\'s, the bootstrap\'s)', () => {
+    expect(modeOfEvent(event('apikey-key_1', { actor: 'cli' }, { keyId: 'key_1', mode: 'live' }))).toBe('live');
+    expect(modeOfEvent(event('apikey-key_2', { actor: 'bootstrap' }, { keyId: 'key_2', mode: 'test' }))).toBe('test');
+    expect(modeOfEvent(event('apikey-key_3', {}, { keyId: 'key_3', mode: 'sideways' }))).toBeUndefined();
+  });
+
+  it('gives a ledger partition\'s snapshot digests the partition\'s mode', () => {
+    expect(modeOfEvent(event('ledgersnapshot-live', { actor: 'ledger-engine' }, { streamId: 'ledger-live' }))).toBe('live');
+    expect(modeOfEvent(event('ledgersnapshot-banking-test', { actor: 'ledger-engine' }, { streamId: 'ledger-banking-test' }))).toBe('test');
+    expect(modeOfEvent(event('ledgersnapshot-main'))).toBeUndefined();
+  });
+
   it('leaves system events without a mode', () => {
     expect(modeOfEvent(event('apikey-key_1'))).toBeUndefined();
     expect(modeOfEvent(event('ledger-main'))).toBeUndefined();

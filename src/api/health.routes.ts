@@ -36,7 +36,7 @@ export async function registerHealthRoutes(app: FastifyInstance, store: EventSto
       const headPosition = await withTimeout(store.headPosition(), READINESS_TIMEOUT_MS);
       storeReport = { backend: store.backend, headPosition: headPosition.toString() };
     } catch (error) {
-      const reason = describeFailure(error);
+      const reason = describeFailure(error, 'the store does not answer');
       request.log.warn({ err: error }, 'not ready: event store does not answer');
       return reply.code(503).send({ status: 'unavailable', store: { backend: store.backend, error: reason } });
     }
@@ -46,7 +46,7 @@ export async function registerHealthRoutes(app: FastifyInstance, store: EventSto
       health = await withTimeout(projections.engine.health({ maxLagSeconds: projections.maxLagSeconds }), READINESS_TIMEOUT_MS);
     } catch (error) {
       request.log.warn({ err: error }, 'not ready: the projections\' state cannot be read');
-      return reply.code(503).send({ status: 'unavailable', store: storeReport, projectionsError: describeFailure(error) });
+      return reply.code(503).send({ status: 'unavailable', store: storeReport, projectionsError: describeFailure(error, "the projections' state cannot be read") });
     }
     const details = health.projections.map(projectionToWire);
     if (health.ready) return { status: 'ready', store: storeReport, projections: details };
@@ -68,10 +68,14 @@ function projectionToWire(projection: ProjectionHealth) {
   };
 }
 
-function describeFailure(error: unknown): { code: string; message: string } {
-  if (isDaybookError(error)) return { code: error.code, message: error.message };
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'store_unavailable', message: message.slice(0, 200) };
+/**
+ * What a probe's caller learns of a failure: a code and a fixed reason. The
+ * database's own text names hosts, ports, databases and users, and probes
+ * answer anyone; the raw error is logged instead (see the warnings above).
+ */
+function describeFailure(error: unknown, reason: string): { code: string; message: string } {
+  const code = isDaybookError(error) && (error.code === 'store_closed' || error.code === 'migration_failed') ? error.code : 'store_unavailable';
+  return { code, message: reason };
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiKeyMode, type ApiKeyRecord, hasPermission, type Permission, redactSecret, type Role } from '../auth/index.ts';
 import { DaybookError } from '../kernel/index.ts';
@@ -43,23 +44,35 @@ export function secretFrom(header: string | undefined): string | undefined {
 
 /**
  * A keep-alive connection sends the same Authorization header request after
- * request: the key it proved is remembered on the connection (never the
- * secret beyond the header string the connection itself sent), so the
- * peppered hash is computed once per connection and key. Revocation still
- * takes effect at once: the key is looked up by id on every request.
+ * request: the key it proved is remembered on the connection, as a SHA-256
+ * digest of the secret (never the secret itself), so the peppered hash is
+ * computed once per connection and key. Revocation still takes effect at
+ * once: the key is looked up by id on every request.
  */
-const provenOnConnection = new WeakMap<object, { secret: string; keyId: string }>();
+const provenOnConnection = new WeakMap<object, { digest: Buffer; keyId: string }>();
+
+const digestOf = (secret: string): Buffer => createHash('sha256').update(secret, 'utf8').digest();
+
+/**
+ * Whether a secret is the one whose digest was remembered, in constant time:
+ * `===` on strings stops at the first differing character, which would let
+ * a caller on the connection measure how much of a guess is right. Digests
+ * are always 32 bytes, so `timingSafeEqual` never sees unequal lengths.
+ */
+export function matchesDigest(digest: Buffer, secret: string): boolean {
+  return timingSafeEqual(digest, digestOf(secret));
+}
 
 function authenticateOnConnection(security: ApiSecurity | undefined, request: FastifyRequest, secret: string): ApiKeyRecord | undefined {
   if (security === undefined) return undefined;
   const socket = request.raw.socket as object | undefined;
   const proven = socket === undefined ? undefined : provenOnConnection.get(socket);
-  if (proven !== undefined && proven.secret === secret) {
+  if (proven !== undefined && matchesDigest(proven.digest, secret)) {
     const key = security.keys.get(proven.keyId);
     if (key !== undefined && key.revokedAtMs === null) return key;
   }
   const key = security.keys.authenticate(secret);
-  if (key !== undefined && socket !== undefined) provenOnConnection.set(socket, { secret, keyId: key.keyId });
+  if (key !== undefined && socket !== undefined) provenOnConnection.set(socket, { digest: digestOf(secret), keyId: key.keyId });
   return key;
 }
 

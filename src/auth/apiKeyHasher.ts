@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaybookError } from '../kernel/index.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../kernel/privateFiles.ts';
 
 /**
  * Secrets are stored as HMAC-SHA-256 under a server-side pepper: a stolen
@@ -48,10 +49,10 @@ export function loadPepper(dataDir: string, envPepper: string | undefined): stri
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   try {
     // `wx`: of two processes starting at once, one writes and the other reads what it wrote.
-    writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }

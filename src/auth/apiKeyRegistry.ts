@@ -129,7 +129,8 @@ export class ApiKeyRegistry {
     await this.store.append({
       streamId: `${API_KEY_CATEGORY}-${keyId}`,
       expectedVersion: 'no_stream',
-      events: [{ type: 'ApiKeyCreated', data, metadata: { ...request.metadata, actor: request.createdBy } }],
+      // The key's mode in the metadata too, whoever made it (an API request, the CLI, the bootstrap): the audit log shows each key to its own mode.
+      events: [{ type: 'ApiKeyCreated', data, metadata: { ...request.metadata, actor: request.createdBy, mode: request.mode } }],
     });
     this.applyCreated(data);
     return { key: publicRecord(this.keys.get(keyId)!), secret };
@@ -143,7 +144,7 @@ export class ApiKeyRegistry {
     await this.store.append({
       streamId: `${API_KEY_CATEGORY}-${keyId}`,
       expectedVersion: 1n,
-      events: [{ type: 'ApiKeyRevoked', data, metadata: { ...metadata, actor: revokedBy } }],
+      events: [{ type: 'ApiKeyRevoked', data, metadata: { ...metadata, actor: revokedBy, mode: key.mode } }],
     });
     key.revokedAtMs = data.revokedAtMs;
     return publicRecord(key);

@@ -108,7 +108,42 @@ function parseVariable<T>(env: Env, name: string, schema: z.ZodType<T>): T {
   const result = schema.safeParse(env[name]);
   if (result.success) return result.data;
   const reason = result.error.issues[0]?.message ?? 'is invalid';
-  throw new ConfigError(name, `${name} ${reason} (got ${JSON.stringify(env[name])})`);
+  throw new ConfigError(name, `${name} ${reason} (${shownValue(name, env[name])})`);
+}
+
+/**
+ * Variables whose value is a secret, or holds one: a refused value goes to
+ * stderr and from there into terminals, CI logs and log shippers, so the
+ * message names the variable and the reason, and shows of the value only
+ * what is safe (a url without its password and query string).
+ */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DAYBOOK_API_KEY', 'DAYBOOK_API_KEY_PEPPER']);
+const URL_VARIABLES: ReadonlySet<string> = new Set(['DAYBOOK_DATABASE_URL']);
+
+function shownValue(name: string, value: string | undefined): string {
+  if (SECRET_VARIABLES.has(name)) return 'the value is not shown: it is a secret';
+  if (URL_VARIABLES.has(name) && value !== undefined) return `got ${JSON.stringify(redactUrlText(value))}`;
+  return `got ${JSON.stringify(value)}`;
+}
+
+/**
+ * A url that may not parse, fit to print: the password in its user part
+ * replaced by `***`, and its query string (which may carry one) cut. Text
+ * that is not `scheme://…` at all is not shown.
+ *
+ * @example
+ * redactUrlText('postgres://app:pw@db:notaport/daybook?sslmode=require') // 'postgres://app:***@db:notaport/daybook?…'
+ */
+export function redactUrlText(value: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return '<not a url>';
+  const queryAt = value.search(/[?#]/);
+  let base = queryAt === -1 ? value : value.slice(0, queryAt);
+  const authorityAt = base.indexOf('//') + 2;
+  // The last `@`: a password written unencoded may hold an `@` of its own.
+  const userEnd = base.lastIndexOf('@');
+  const colon = userEnd === -1 ? -1 : base.slice(authorityAt, userEnd).indexOf(':');
+  if (colon !== -1) base = `${base.slice(0, authorityAt + colon + 1)}***${base.slice(userEnd)}`;
+  return queryAt === -1 ? base : `${base}?…`;
 }
 
 function isPostgresUrl(value: string): boolean {

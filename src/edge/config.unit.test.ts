@@ -46,7 +46,6 @@ describe('loadConfig', () => {
     ['DAYBOOK_DATABASE_URL', 'mysql://db/daybook'],
     ['DAYBOOK_DATABASE_URL', 'postgres://db:notaport/daybook'],
     ['LOG_LEVEL', 'loud'],
-    ['DAYBOOK_API_KEY_PEPPER', 'short'],
     ['DAYBOOK_RATE_LIMIT_PER_S', '-5'],
     ['DAYBOOK_RATE_LIMIT_BURST', 'many'],
     ['DAYBOOK_PROJECTION_MAX_LAG_SECONDS', '0'],
@@ -61,6 +60,35 @@ describe('loadConfig', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).variable).toBe(variable);
     expect((caught as ConfigError).message).toMatch(new RegExp(`^${variable} .*\\(got "${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"\\)$`));
+  });
+});
+
+describe('configuration errors never echo a secret', () => {
+  function messageOf(env: Record<string, string>): string {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as ConfigError).message;
+    }
+    throw new Error('loadConfig accepted it');
+  }
+
+  it('names the pepper variable and the reason, never the pepper', () => {
+    const message = messageOf({ DAYBOOK_API_KEY_PEPPER: 'shortButSecretPepper' });
+    expect(message).toBe('DAYBOOK_API_KEY_PEPPER must have at least 32 characters (the value is not shown: it is a secret)');
+    expect(message).not.toContain('shortButSecretPepper');
+  });
+
+  it.each([
+    ['postgres://app:hunter2secret@db:notaport/daybook', 'postgres://app:***@db:notaport/daybook'],
+    ['mysql://app:hunter2secret@db/daybook?sslmode=require', 'mysql://app:***@db/daybook?…'],
+    ['pg://db:5432/daybook?password=hunter2secret', 'pg://db:5432/daybook?…'],
+    ['app:hunter2secret@db/daybook', '<not a url>'],
+  ])('shows a rejected database url %s as %s, without its password', (value, shown) => {
+    const message = messageOf({ DAYBOOK_DATABASE_URL: value });
+    expect(message).toMatch(/^DAYBOOK_DATABASE_URL must be a postgres:\/\/… or postgresql:\/\/… url \(got /);
+    expect(message).toContain(`(got ${JSON.stringify(shown)})`);
+    expect(message).not.toContain('hunter2secret');
   });
 });
 

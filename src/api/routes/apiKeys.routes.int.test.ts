@@ -2,7 +2,9 @@
  * The API key routes through `app.inject()` on a real SQLite store: an admin
  * creates a key (its secret in that answer only), the new key works at once
  * with its role's permissions, the list pages both ways and never shows a
- * secret, and a revoked key is refused from the next request on.
+ * secret, and a revoked key is refused from the next request on. A key
+ * manages only keys of its own mode: creating one of the other mode is a 403,
+ * the list shows its own mode only, and revoking another mode's key is a 404.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, openApiHarness } from '../apiTestkit.ts';
@@ -66,5 +68,67 @@ describe('API keys over HTTP', () => {
     const refused = await call('GET', '/v1/accounts', bearer(created.body.secret));
     expect(refused.status).toBe(401);
     expect((await call('POST', '/v1/api_keys/key_nope/revoke', api.as('admin'))).status).toBe(404);
+  });
+});
+
+describe('API keys stay within the calling key\'s mode', () => {
+  it('refuses a test admin that asks for a live key, with a 403 naming livemode, and writes nothing', async () => {
+    const before = api.services.keys.size;
+    const refused = await call('POST', '/v1/api_keys', api.as('admin', 'test'), { role: 'admin', livemode: true });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ type: 'invalid_request_error', code: 'permission_denied', param: 'livemode' });
+    expect(JSON.stringify(refused.body)).not.toContain('sk_live_');
+    expect(api.services.keys.size).toBe(before);
+    const liveRefused = await call('POST', '/v1/api_keys', api.as('admin', 'live'), { role: 'operator', livemode: false });
+    expect(liveRefused.status).toBe(403);
+  });
+
+  it('creates a key of the caller\'s own mode, said or implied', async () => {
+    const live = await call('POST', '/v1/api_keys', api.as('admin', 'live'), { role: 'support', livemode: true });
+    expect(live.body).toMatchObject({ livemode: true, secret: expect.stringMatching(/^sk_live_/) });
+    const implied = await call('POST', '/v1/api_keys', api.as('admin', 'live'), { role: 'support' });
+    expect(implied.body).toMatchObject({ livemode: true, secret: expect.stringMatching(/^sk_live_/) });
+  });
+
+  it('lists only the keys of the caller\'s mode, and a cursor of the other mode is unknown', async () => {
+    const listed = async (mode: 'test' | 'live') =>
+      (await call('GET', '/v1/api_keys?limit=100', api.as('admin', mode))).body.data as Array<{ id: string; livemode: boolean }>;
+    const test = await listed('test');
+    const live = await listed('live');
+    expect(test.length).toBeGreaterThan(0);
+    expect(live.length).toBeGreaterThan(0);
+    expect(test.every((key) => !key.livemode)).toBe(true);
+    expect(live.every((key) => key.livemode)).toBe(true);
+    expect(test.length + live.length).toBe(api.services.keys.size);
+    const crossCursor = await call('GET', `/v1/api_keys?starting_after=${live[0]!.id}`, api.as('admin', 'test'));
+    expect(crossCursor.status).toBe(404);
+  });
+
+  it('answers 404 to revoking a key of the other mode, as for an unknown key, and leaves it working', async () => {
+    const live = await call('POST', '/v1/api_keys', api.as('admin', 'live'), { role: 'operator' });
+    const refused = await call('POST', `/v1/api_keys/${live.body.id}/revoke`, api.as('admin', 'test'));
+    const unknown = await call('POST', '/v1/api_keys/key_nope/revoke', api.as('admin', 'test'));
+    expect(refused.status).toBe(404);
+    expect(refused.body.error.code).toBe(unknown.body.error.code);
+    expect(refused.body.error.message).toBe(`No such API key: '${live.body.id}'`);
+    expect((await call('GET', '/v1/accounts', bearer(live.body.secret))).status).toBe(200);
+  });
+});
+
+describe('API key events in the audit log', () => {
+  const history = async (streamId: string, role: 'auditor' | 'admin', mode: 'test' | 'live') =>
+    call('GET', `/v1/events?stream=${streamId}`, api.as(role, mode));
+
+  it('shows a key made outside the API (no mode in its metadata) and its revocation to its own mode only', async () => {
+    // As `daybook keys create` and `revoke` write them: no request, so no mode in the metadata.
+    const { key } = await api.services.keys.create({ role: 'operator', mode: 'live', createdBy: 'cli' });
+    await api.services.keys.revoke(key.keyId, 'cli');
+    const streamId = `apikey-${key.keyId}`;
+    for (const role of ['auditor', 'admin'] as const) {
+      const own = await history(streamId, role, 'live');
+      expect(own.status).toBe(200);
+      expect(own.body.data.map((event: { type: string }) => event.type)).toEqual(['ApiKeyCreated', 'ApiKeyRevoked']);
+      expect((await history(streamId, role, 'test')).status).toBe(404);
+    }
   });
 });

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { assert } from '../../kernel/assert.ts';
 import { type Clock, systemClock } from '../../kernel/clock.ts';
 import { DaybookError } from '../../kernel/errors.ts';
+import { ensurePrivateFile } from '../../kernel/privateFiles.ts';
 import { type AppendResult, categoryOf } from '../eventStore.ts';
 import { eventHashBytes } from '../hashChain.ts';
 import { duplicateOutcome, meetsExpectation, type PreparedAppend, versionConflict } from '../prepareAppend.ts';
@@ -64,7 +64,8 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<St
   const path = options.path;
   const clock = options.clock ?? systemClock;
   if (options.readOnly && !existsSync(path)) throw new DaybookError('store_unavailable', `no SQLite store at ${path}`, { path });
-  if (!options.readOnly) mkdirSync(dirname(path), { recursive: true });
+  // The log is the owner's alone: folder 0700, file 0600 (its -wal and -shm follow the file's mode).
+  if (!options.readOnly) ensurePrivateFile(path);
   const lock = options.readOnly ? null : acquireWriterLock(path);
   let db: Database.Database;
   try {

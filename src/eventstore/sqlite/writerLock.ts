@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { DaybookError } from '../../kernel/errors.ts';
+import { ensurePrivateFile } from '../../kernel/privateFiles.ts';
 
 export interface WriterLock {
   release(): void;
@@ -14,6 +15,7 @@ export interface WriterLock {
  */
 export function acquireWriterLock(storePath: string): WriterLock {
   const lockPath = `${storePath}.lock`;
+  ensurePrivateFile(lockPath);
   const connection = new Database(lockPath, { timeout: 0 });
   try {
     connection.pragma('locking_mode = EXCLUSIVE');

@@ -22,10 +22,9 @@
  * their checkpoints fall back together to an earlier consistent point and are
  * caught up again from the log.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DaybookError } from '../../kernel/index.ts';
+import { ensurePrivateFile } from '../../kernel/privateFiles.ts';
 import { loadMigrations } from '../migrations.ts';
 import { Mutex } from '../mutex.ts';
 import { type OpenReadModelStoreOptions, type ReadModelStore, toSqliteParameters, type WriteTx } from '../readModelStore.ts';
@@ -68,7 +67,7 @@ export async function openSqliteReadModelStore(path: string, options: OpenReadMo
 }
 
 function openConnections(path: string, options: OpenReadModelStoreOptions): SharedConnections {
-  mkdirSync(dirname(path), { recursive: true });
+  ensurePrivateFile(path);
   const timeout = options.busyTimeoutMs ?? 5000;
   let writer: Database.Database | null = null;
   let reader: Database.Database | null = null;

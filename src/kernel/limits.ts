@@ -40,3 +40,5 @@ export const STREAMS_PER_KEY_DEFAULT = 5;
 export const STREAMS_TOTAL_DEFAULT = 100;
 /** Events one `/v1/stream` catch-up read fetches before the stream yields to other work and reads the next page. */
 export const STREAM_CATCH_UP_PAGE = 500;
+/** Rows one filtered list request (`GET /v1/accounts`, `GET /v1/transfers` with filters) examines at most; past it the page ends early with `has_more` and a `next_cursor` to continue from. */
+export const LIST_SCAN_MAX = 10_000;

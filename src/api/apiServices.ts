@@ -20,6 +20,7 @@ import { journalEntryRoutes } from './routes/journalEntries.routes.ts';
 import { streamRoutes } from './routes/stream.routes.ts';
 import { transferRoutes } from './routes/transfers.routes.ts';
 import type { ApiSecurity } from './security.ts';
+import type { StreamLimits } from './streamGate.ts';
 
 export interface ApiServicesOptions {
   /** Where the pepper file lives when `pepper` is not given. */
@@ -30,6 +31,8 @@ export interface ApiServicesOptions {
   seedApiKey?: string;
   rateLimit: RateLimitSettings;
   clock?: Clock;
+  /** DAYBOOK_STREAM_MAX_PER_KEY and DAYBOOK_STREAM_MAX_TOTAL; the defaults of kernel/limits.ts when absent. */
+  streamLimits?: StreamLimits;
 }
 
 /** Everything the `/v1` routes run on, opened on one store. */
@@ -82,7 +85,7 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
     const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency };
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), bankAccountRoutes(banking), bankMovementRoutes(banking),
-      eventRoutes(store), streamRoutes(store), apiKeyRoutes(keys),
+      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys),
     ];
     const openedBanking = banking;
     return {

@@ -41,6 +41,8 @@ export function modeOfEvent(event: Pick<RecordedEvent, 'streamId' | 'metadata' |
 /** Resolves modes, reading a stream's first event when an event says nothing itself (a settled banking transaction). */
 export class EventVisibility {
   private readonly streamModes = new Map<string, ApiKeyMode | null>();
+  /** Reads of a stream's first event under way: every live stream checks the same new event at once, and one read answers them all. */
+  private readonly reading = new Map<string, Promise<ApiKeyMode | undefined>>();
 
   constructor(private readonly store: EventStore) {}
 
@@ -49,10 +51,19 @@ export class EventVisibility {
     if (direct !== undefined || event.version === 1n) return direct;
     const cached = this.streamModes.get(event.streamId);
     if (cached !== undefined) return cached ?? undefined;
-    const [first] = await this.store.readStream(event.streamId, { limit: 1 });
+    let pending = this.reading.get(event.streamId);
+    if (pending === undefined) {
+      pending = this.readModeOf(event.streamId).finally(() => this.reading.delete(event.streamId));
+      this.reading.set(event.streamId, pending);
+    }
+    return pending;
+  }
+
+  private async readModeOf(streamId: string): Promise<ApiKeyMode | undefined> {
+    const [first] = await this.store.readStream(streamId, { limit: 1 });
     const mode = first === undefined ? undefined : modeOfEvent(first);
     if (this.streamModes.size >= STREAM_MODE_CACHE_MAX) this.streamModes.clear();
-    this.streamModes.set(event.streamId, mode ?? null);
+    this.streamModes.set(streamId, mode ?? null);
     return mode;
   }
 

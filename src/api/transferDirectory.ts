@@ -1,5 +1,7 @@
+import { LIST_SCAN_MAX } from '../kernel/index.ts';
 import { type LedgerEngine, LedgerMaps, type TransferRecord } from '../ledger/index.ts';
-import { type PageCursor, pageOfPositions, positionsAround } from './wire.ts';
+import { positionsBeyond, scanPage } from './listScan.ts';
+import { type PageCursor, positionsAround } from './wire.ts';
 
 /** What a transfer list may be narrowed to; every given filter must hold. */
 export interface TransferFilter {
@@ -17,6 +19,8 @@ export interface TransferPage {
   hasMore: boolean;
   /** False when `startingAfter` names no transfer of the partition. */
   known: boolean;
+  /** Set when the scan budget ended the page: the id to continue after (before, backwards). */
+  resumeAfter: string | null;
 }
 
 /**
@@ -27,7 +31,9 @@ export interface TransferPage {
  * follows the map with one live iterator, taking each new transfer once and
  * indexing it under both its accounts, so that an `account_id` filter walks
  * only that account's transfers. Records are read from the engine's state
- * at page time: a listed pending transfer shows its current status.
+ * at page time: a listed pending transfer shows its current status. A page
+ * examines at most the scan budget (LIST_SCAN_MAX) of candidates: a filter
+ * that matches rarely ends the page early, with `hasMore` and `resumeAfter`.
  *
  * @example
  * const directory = new TransferDirectory(engine);
@@ -38,21 +44,27 @@ export class TransferDirectory {
   private readonly positions = new Map<string, number>();
   private readonly byAccount = new Map<string, number[]>();
   private iterator: Iterator<TransferRecord> | undefined;
+  /** Transfers examined by pages, in all: what the scan budget bounds per request. */
+  examined = 0;
 
-  constructor(private readonly engine: LedgerEngine) {}
+  constructor(private readonly engine: LedgerEngine, private readonly scanMax: number = LIST_SCAN_MAX) {}
 
   /** Up to `limit` transfers after (or before) the cursor, a transfer of this partition whatever the filter, in the order recorded. */
   page(filter: TransferFilter, cursor: PageCursor, limit: number): TransferPage {
     this.sync();
     const id = cursor.after ?? cursor.before;
     const cursorPosition = id === undefined ? null : this.positions.get(id);
-    if (cursorPosition === undefined) return { transfers: [], hasMore: false, known: false };
+    if (cursorPosition === undefined) return { transfers: [], hasMore: false, known: false, resumeAfter: null };
     const backwards = cursor.before !== undefined;
     const state = this.engine.state;
-    const { positions, hasMore } = pageOfPositions(
-      this.candidates(filter.accountId, cursorPosition, backwards), limit, (position) => matches(state.transfer(this.ids[position]!)!, filter), backwards,
+    const { positions, hasMore, resumeAfter, examined } = scanPage(
+      this.candidates(filter.accountId, cursorPosition, backwards), limit, (position) => matches(state.transfer(this.ids[position]!)!, filter), backwards, this.scanMax,
     );
-    return { transfers: positions.map((position) => state.transfer(this.ids[position]!)!), hasMore, known: true };
+    this.examined += examined;
+    return {
+      transfers: positions.map((position) => state.transfer(this.ids[position]!)!), hasMore, known: true,
+      resumeAfter: resumeAfter === null ? null : this.ids[resumeAfter]!,
+    };
   }
 
   /** Positions away from the cursor (ascending after it, descending before it): every transfer's, or one account's. */
@@ -61,13 +73,7 @@ export class TransferDirectory {
       yield* positionsAround(this.ids.length, cursorPosition, backwards);
       return;
     }
-    const positions = this.byAccount.get(accountId) ?? [];
-    if (backwards) {
-      const end = cursorPosition === null ? positions.length : firstAbove(positions, cursorPosition - 1);
-      for (let index = end - 1; index >= 0; index -= 1) yield positions[index]!;
-    } else {
-      for (let index = cursorPosition === null ? 0 : firstAbove(positions, cursorPosition); index < positions.length; index += 1) yield positions[index]!;
-    }
+    yield* positionsBeyond(this.byAccount.get(accountId) ?? [], cursorPosition, backwards);
   }
 
   private sync(): void {
@@ -114,16 +120,4 @@ function matches(transfer: TransferRecord, filter: TransferFilter): boolean {
     for (const [key, value] of filter.metadata) if (!Object.hasOwn(metadata, key) || metadata[key] !== value) return false;
   }
   return true;
-}
-
-/** Index of the first element above `value` in an ascending array. */
-function firstAbove(sorted: readonly number[], value: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle]! <= value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { STREAMS_PER_KEY_DEFAULT, STREAMS_TOTAL_DEFAULT } from '../kernel/limits.ts';
 
 /**
  * The server's configuration, read once from the environment (DESIGN.md §5)
@@ -31,6 +32,8 @@ export interface Config {
    * when a projection's oldest event not yet in its read model is older than this.
    */
   projectionMaxLagSeconds: number;
+  /** `DAYBOOK_STREAM_MAX_PER_KEY` (default 5) and `DAYBOOK_STREAM_MAX_TOTAL` (default 100): open `/v1/stream` connections per API key and in all. */
+  streamLimits: { perKey: number; total: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -81,6 +84,15 @@ export function loadConfig(env: Env = process.env): Config {
     ...loadApiKeyConfig(env),
     rateLimit: loadRateLimit(env),
     projectionMaxLagSeconds: parseVariable(env, 'DAYBOOK_PROJECTION_MAX_LAG_SECONDS', positiveCountSchema(PROJECTION_MAX_LAG_SECONDS_DEFAULT)),
+    streamLimits: loadStreamLimits(env),
+  };
+}
+
+// Live streams (/v1/stream): caps on open connections, per key and in all.
+function loadStreamLimits(env: Env): Config['streamLimits'] {
+  return {
+    perKey: parseVariable(env, 'DAYBOOK_STREAM_MAX_PER_KEY', positiveCountSchema(STREAMS_PER_KEY_DEFAULT)),
+    total: parseVariable(env, 'DAYBOOK_STREAM_MAX_TOTAL', positiveCountSchema(STREAMS_TOTAL_DEFAULT)),
   };
 }
 

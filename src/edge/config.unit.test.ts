@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       apiKeyPepper: undefined,
       rateLimit: { perSecond: 1000, burst: 2000 },
       projectionMaxLagSeconds: 30,
+      streamLimits: { perKey: 5, total: 100 },
     });
   });
 
@@ -27,6 +28,10 @@ describe('loadConfig', () => {
 
   it('reads the projection lag /readyz tolerates', () => {
     expect(loadConfig({ DAYBOOK_PROJECTION_MAX_LAG_SECONDS: '5' }).projectionMaxLagSeconds).toBe(5);
+  });
+
+  it('reads the caps on open live streams', () => {
+    expect(loadConfig({ DAYBOOK_STREAM_MAX_PER_KEY: '2', DAYBOOK_STREAM_MAX_TOTAL: '7' }).streamLimits).toEqual({ perKey: 2, total: 7 });
   });
 
   it('treats empty variables as unset', () => {
@@ -50,6 +55,8 @@ describe('loadConfig', () => {
     ['DAYBOOK_RATE_LIMIT_BURST', 'many'],
     ['DAYBOOK_PROJECTION_MAX_LAG_SECONDS', '0'],
     ['DAYBOOK_PROJECTION_MAX_LAG_SECONDS', '2.5'],
+    ['DAYBOOK_STREAM_MAX_PER_KEY', '0'],
+    ['DAYBOOK_STREAM_MAX_TOTAL', 'lots'],
   ])('refuses %s=%s with an error naming the variable', (variable, value) => {
     let caught: unknown;
     try {

@@ -34,3 +34,11 @@ export const COMMAND_RETRIES_MAX = 5;
 export const RELAY_DELIVERY_TIMEOUT_MS_MAX = 30_000;
 /** Deliveries a relay remembers as acknowledged but not yet checkpointed, so a failed batch is not re-sent from its start. */
 export const RELAY_ACKNOWLEDGED_MEMO_MAX = 10_000;
+/** Open `/v1/stream` connections one API key may hold, unless `DAYBOOK_STREAM_MAX_PER_KEY` says otherwise. */
+export const STREAMS_PER_KEY_DEFAULT = 5;
+/** Open `/v1/stream` connections one server process holds, unless `DAYBOOK_STREAM_MAX_TOTAL` says otherwise. */
+export const STREAMS_TOTAL_DEFAULT = 100;
+/** Events one `/v1/stream` catch-up read fetches before the stream yields to other work and reads the next page. */
+export const STREAM_CATCH_UP_PAGE = 500;
+/** Rows one filtered list request (`GET /v1/accounts`, `GET /v1/transfers` with filters) examines at most; past it the page ends early with `has_more` and a `next_cursor` to continue from. */
+export const LIST_SCAN_MAX = 10_000;

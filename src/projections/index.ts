@@ -24,3 +24,4 @@ export { defineRelay, isRelay, relayTable, type RelayDefinition, type RelayDeliv
 export {
   createHttpDeliverer, relayEventBody, signDaybookBody, verifyDaybookSignature, type HttpDelivererOptions, type RelayEventBody, type VerifyOptions,
 } from './relayHttp.ts';
+export { type LogReader, sharedLog, SharedLog } from './sharedLog.ts';

@@ -5,6 +5,7 @@ import { DaybookError } from '../../kernel/index.ts';
 import { accountBalancesAsOf } from '../balanceAsOf.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
+import { nextCursorWire, SCAN_BUDGET_NOTE } from '../listScan.ts';
 import { accountToWire } from '../ledger.presenters.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
@@ -103,23 +104,22 @@ export function accountRoutes(ledger: LedgerApi): FastifyPluginAsync {
       config: { permission: 'ledger:read' },
       schema: {
         tags: TAGS, summary: 'List accounts, oldest first',
-        description: 'Cursor pagination with `limit` and `starting_after` or `ending_before`. Filters (all must hold): `ledger`, and any number of `metadata[key]=value`.',
+        description: 'Cursor pagination with `limit` and `starting_after` or `ending_before`. Filters (all must hold): `ledger`, and any number of `metadata[key]=value`. '
+          + SCAN_BUDGET_NOTE,
         querystring: listAccountsQuery,
-        response: { 200: z.object({ object: z.literal('list'), data: z.array(accountWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
+        response: { 200: z.object({ object: z.literal('list'), data: z.array(accountWire), has_more: z.boolean(), url: z.string(), next_cursor: nextCursorWire }), ...errorResponses },
       },
     }, async (request) => {
       const { mode } = authOf(request);
       const query = request.query;
       const state = engineOf(ledger, request).state;
-      const metadata = metadataFiltersOf(query);
-      const matches = query.ledger === undefined && metadata === undefined ? undefined : (accountId: string): boolean => {
-        const account = state.account(accountId)!;
-        return (query.ledger === undefined || account.ledger === query.ledger) && (metadata === undefined || metadata.every(([key, value]) => account.metadata[key] === value));
-      };
       const cursor = cursorOf(query);
-      const { ids, hasMore, known } = ledger.directories[mode].page(cursor, query.limit, matches);
+      const { ids, hasMore, known, resumeAfter } = ledger.directories[mode].page(cursor, query.limit, { ledger: query.ledger, metadata: metadataFiltersOf(query) });
       if (!known) throw new DaybookError('not_found', `No such account: '${cursor.after ?? cursor.before}'`, {}, cursor.param ?? undefined);
-      return { object: 'list' as const, data: ids.map((id) => accountToWire(state.account(id)!, mode)), has_more: hasMore, url: '/v1/accounts' };
+      return {
+        object: 'list' as const, data: ids.map((id) => accountToWire(state.account(id)!, mode)), has_more: hasMore, url: '/v1/accounts',
+        ...(resumeAfter === null ? {} : { next_cursor: resumeAfter }),
+      };
     });
 
     app.get('/v1/accounts/:id', {

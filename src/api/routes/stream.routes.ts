@@ -3,9 +3,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { mayStreamCategory } from '../../auth/index.ts';
-import type { EventStore, RecordedEvent, Subscription } from '../../eventstore/index.ts';
-import { DaybookError, EVENT_TYPE_PATTERN } from '../../kernel/index.ts';
+import type { EventStore, RecordedEvent } from '../../eventstore/index.ts';
+import { DaybookError, EVENT_TYPE_PATTERN, STREAMS_PER_KEY_DEFAULT, STREAMS_TOTAL_DEFAULT } from '../../kernel/index.ts';
 import { EventVisibility, eventToWire } from '../eventVisibility.ts';
+import { StreamFeed } from '../streamFeed.ts';
+import { StreamGate, type StreamLimits } from '../streamGate.ts';
 import { useZod } from '../openapi.ts';
 import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER } from '../requestContext.ts';
 import { authOf } from '../security.ts';
@@ -28,14 +30,17 @@ const streamQuery = z.strictObject({
  * (`Last-Event-ID`, as EventSource sends on reconnect, or `?after=`),
  * filtered by category and types, and by what the key may see (its mode, its
  * role's categories). Each event's SSE id is its global position, so a
- * reconnect resumes exactly after the last event received.
+ * reconnect resumes exactly after the last event received. Open streams are
+ * capped per key and in all (429 past a cap, see streamGate.ts); all of them
+ * follow one shared read of the log (see streamFeed.ts).
  */
-export function streamRoutes(store: EventStore): FastifyPluginAsync {
+export function streamRoutes(store: EventStore, limits: StreamLimits = { perKey: STREAMS_PER_KEY_DEFAULT, total: STREAMS_TOTAL_DEFAULT }): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
     const open = new Set<() => void>();
     const visibility = new EventVisibility(store);
+    const gate = new StreamGate(limits);
     // Streams never end on their own: stop them when the app closes, or the server would wait for them forever.
     app.addHook('preClose', async () => { for (const stop of open) stop(); });
 
@@ -55,7 +60,8 @@ export function streamRoutes(store: EventStore): FastifyPluginAsync {
       const types = parseTypes(request.query.types);
       const resumeFrom = request.headers['last-event-id'] ?? request.query.after;
       const after = resumeFrom === undefined ? await store.headPosition() : BigInt(resumeFrom);
-      const subscription = store.subscribe({ after, category, types });
+      const release = gate.acquire(auth.keyId);
+      const feed = new StreamFeed(store, after, { category, types });
 
       reply.hijack();
       const raw = reply.raw;
@@ -71,31 +77,47 @@ export function streamRoutes(store: EventStore): FastifyPluginAsync {
       const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
       const stop = (): void => {
         clearInterval(heartbeat);
-        subscription.close();
+        feed.close();
+        release();
         open.delete(stop);
       };
       open.add(stop);
       request.raw.once('close', stop);
       raw.once('close', stop);
-      await pump(subscription, raw, (event) => visibility.mayRead(auth, event), request.log);
+      // Gone while the head was read: no close event is coming for it.
+      if (raw.socket === null || raw.socket.destroyed) stop();
+      await pump(feed.events(), raw, (event) => visibility.mayRead(auth, event), request.log);
       stop();
       raw.end();
     });
   };
 }
 
-async function pump(subscription: Subscription, raw: ServerResponse, visible: (event: RecordedEvent) => Promise<boolean>, log: { warn(obj: object, msg: string): void }): Promise<void> {
+async function pump(events: AsyncIterable<RecordedEvent>, raw: ServerResponse, visible: (event: RecordedEvent) => Promise<boolean>, log: { warn(obj: object, msg: string): void }): Promise<void> {
   try {
-    for await (const event of subscription) {
+    for await (const event of events) {
       if (raw.destroyed) return;
       if (!(await visible(event))) continue;
       const written = raw.write(`id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(eventToWire(event))}\n\n`);
-      if (!written) await new Promise<void>((resolve) => { raw.once('drain', resolve); raw.once('close', resolve); });
+      if (!written) await drained(raw);
     }
   } catch (error) {
     // The store closed, or the log could not be read: end the stream; the client resumes with Last-Event-ID.
     log.warn({ err: error }, 'event stream ended');
   }
+}
+
+/** Resolves once the socket takes more, or is gone; leaves no listener behind (a long stream waits many times). */
+function drained(raw: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.once('drain', done);
+    raw.once('close', done);
+  });
 }
 
 function parseTypes(text: string | undefined): string[] | undefined {

@@ -6,6 +6,7 @@ import type { LedgerRequest } from '../../ledger/index.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
+import { nextCursorWire, SCAN_BUDGET_NOTE } from '../listScan.ts';
 import type { TransferFilter } from '../transferDirectory.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
@@ -137,9 +138,9 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       schema: {
         tags: TAGS, summary: 'List transfers, oldest first',
         description: 'Cursor pagination with `limit` and `starting_after` or `ending_before`. Filters (all must hold): `account_id` (either side), '
-          + '`created[gt|gte|lt|lte]`, and any number of `metadata[key]=value`.',
+          + '`created[gt|gte|lt|lte]`, and any number of `metadata[key]=value`. ' + SCAN_BUDGET_NOTE,
         querystring: listTransfersQuery,
-        response: { 200: z.object({ object: z.literal('list'), data: z.array(transferWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
+        response: { 200: z.object({ object: z.literal('list'), data: z.array(transferWire), has_more: z.boolean(), url: z.string(), next_cursor: nextCursorWire }), ...errorResponses },
       },
     }, async (request) => {
       const { mode } = authOf(request);
@@ -147,7 +148,10 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       const cursor = cursorOf(query);
       const page = ledger.transferDirectories[mode].page(transferFilterOf(query), cursor, query.limit);
       if (!page.known) throw new DaybookError('not_found', `No such transfer: '${cursor.after ?? cursor.before}'`, {}, cursor.param ?? undefined);
-      return { object: 'list' as const, data: page.transfers.map((transfer) => transferToWire(transfer, mode)), has_more: page.hasMore, url: '/v1/transfers' };
+      return {
+        object: 'list' as const, data: page.transfers.map((transfer) => transferToWire(transfer, mode)), has_more: page.hasMore, url: '/v1/transfers',
+        ...(page.resumeAfter === null ? {} : { next_cursor: page.resumeAfter }),
+      };
     });
 
     app.get('/v1/transfers/:id', {

@@ -1,7 +1,6 @@
 import { LIST_SCAN_MAX } from '../kernel/index.ts';
-import { type LedgerEngine, LedgerMaps, type TransferRecord } from '../ledger/index.ts';
-import { positionsBeyond, scanPage } from './listScan.ts';
-import { type PageCursor, positionsAround } from './wire.ts';
+import type { LedgerEngine, TransferRecord } from '../ledger/index.ts';
+import type { PageCursor } from './wire.ts';
 
 /** What a transfer list may be narrowed to; every given filter must hold. */
 export interface TransferFilter {
@@ -23,85 +22,77 @@ export interface TransferPage {
   resumeAfter: string | null;
 }
 
+/** Events read from the log per step of a page. */
+const STEP_EVENTS = 1_000;
+
 /**
  * Transfers of one ledger partition in the order they were first recorded,
- * for cursor pagination. The engine's transfer map keeps insertion order and
- * never drops a transfer (a pending one that is posted later keeps its
- * place), so a page is stable whatever is recorded after it. The directory
- * follows the map with one live iterator, taking each new transfer once and
- * indexing it under both its accounts, so that an `account_id` filter walks
- * only that account's transfers. Records are read from the engine's state
- * at page time: a listed pending transfer shows its current status. A page
- * examines at most the scan budget (LIST_SCAN_MAX) of candidates: a filter
- * that matches rarely ends the page early, with `hasMore` and `resumeAfter`.
+ * for cursor pagination, read from the log (the engine holds only recent
+ * transfers): the partition stream is the list, so a page is stable
+ * whatever is recorded after it, and a pending transfer keeps its place
+ * once posted. A cursor is any transfer of the partition whatever the
+ * filter, found through the store's event-id index. Listed pending
+ * transfers show where they stand now. A page examines at most the scan
+ * budget (LIST_SCAN_MAX) of transfers (and reads the partition's other
+ * events between them, which are few: accounts opened, closed, expiries;
+ * their reads are paged, STEP_EVENTS at a time): a filter that matches rarely
+ * ends the page early, with `hasMore` and `resumeAfter`. Nothing here grows
+ * with history.
  *
  * @example
  * const directory = new TransferDirectory(engine);
- * const { transfers, hasMore } = directory.page({ accountId: 'acct_1' }, { param: null }, 10);
+ * const { transfers, hasMore } = await directory.page({ accountId: 'acct_1' }, { param: null }, 10);
  */
 export class TransferDirectory {
-  private readonly ids: string[] = [];
-  private readonly positions = new Map<string, number>();
-  private readonly byAccount = new Map<string, number[]>();
-  private iterator: Iterator<TransferRecord> | undefined;
   /** Transfers examined by pages, in all: what the scan budget bounds per request. */
   examined = 0;
 
   constructor(private readonly engine: LedgerEngine, private readonly scanMax: number = LIST_SCAN_MAX) {}
 
-  /** Up to `limit` transfers after (or before) the cursor, a transfer of this partition whatever the filter, in the order recorded. */
-  page(filter: TransferFilter, cursor: PageCursor, limit: number): TransferPage {
-    this.sync();
+  /** Up to `limit` transfers after (or before) the cursor, in the order recorded. */
+  async page(filter: TransferFilter, cursor: PageCursor, limit: number): Promise<TransferPage> {
     const id = cursor.after ?? cursor.before;
-    const cursorPosition = id === undefined ? null : this.positions.get(id);
-    if (cursorPosition === undefined) return { transfers: [], hasMore: false, known: false, resumeAfter: null };
     const backwards = cursor.before !== undefined;
-    const state = this.engine.state;
-    const { positions, hasMore, resumeAfter, examined } = scanPage(
-      this.candidates(filter.accountId, cursorPosition, backwards), limit, (position) => matches(state.transfer(this.ids[position]!)!, filter), backwards, this.scanMax,
-    );
-    this.examined += examined;
-    return {
-      transfers: positions.map((position) => state.transfer(this.ids[position]!)!), hasMore, known: true,
-      resumeAfter: resumeAfter === null ? null : this.ids[resumeAfter]!,
-    };
-  }
-
-  /** Positions away from the cursor (ascending after it, descending before it): every transfer's, or one account's. */
-  private *candidates(accountId: string | undefined, cursorPosition: number | null, backwards: boolean): Generator<number> {
-    if (accountId === undefined) {
-      yield* positionsAround(this.ids.length, cursorPosition, backwards);
-      return;
+    let from: bigint | null = null;
+    if (id !== undefined) {
+      const version = await this.engine.transferVersion(id);
+      if (version === undefined) return { transfers: [], hasMore: false, known: false, resumeAfter: null };
+      from = version;
     }
-    yield* positionsBeyond(this.byAccount.get(accountId) ?? [], cursorPosition, backwards);
-  }
-
-  private sync(): void {
-    const state = this.engine.state;
-    if (!(state instanceof LedgerMaps)) return;
-    // Transfers are never removed, so while the map holds more than we took, the live iterator has a next entry.
-    this.iterator ??= state.transfers.values();
-    while (this.ids.length < state.transfers.size) {
-      const next = this.iterator.next();
-      if (next.done === true) return;
-      this.take(next.value);
-    }
-  }
-
-  private take(transfer: TransferRecord): void {
-    const position = this.ids.length;
-    this.ids.push(transfer.transferId);
-    this.positions.set(transfer.transferId, position);
-    const [debit, credit] = accountsOf(transfer);
-    for (const accountId of debit === credit ? [debit] : [debit, credit]) {
-      if (accountId === null) continue;
-      let list = this.byAccount.get(accountId);
-      if (list === undefined) {
-        list = [];
-        this.byAccount.set(accountId, list);
+    const rows: TransferRecord[] = [];
+    let examined = 0;
+    let hasMore = false;
+    let lastTransferId: string | null = null;
+    let resumeAfter: string | null = null;
+    scan: for (;;) {
+      if (examined >= this.scanMax) {
+        // Events are left but the budget is spent: the next request continues after the last transfer examined.
+        hasMore = true;
+        resumeAfter = lastTransferId;
+        break;
       }
-      list.push(position);
+      // At most the budget's rest of events, so no more transfers than the budget are examined.
+      const wanted = Math.min(this.scanMax - examined, STEP_EVENTS);
+      const step = await this.engine.readTransfers(from, backwards, wanted);
+      for (const { record } of step.transfers) {
+        examined += 1;
+        lastTransferId = record.transferId;
+        if (!matches(record, filter)) continue;
+        if (rows.length === limit) { hasMore = true; break scan; }
+        rows.push(record);
+      }
+      if (step.examined < wanted || step.lastVersion === null) break;
+      // A step of the partition's other events (accounts opened, expiries) costs a read but no budget.
+      from = step.lastVersion;
     }
+    this.examined += examined;
+    if (backwards) rows.reverse();
+    return { transfers: await this.current(rows), hasMore, known: true, resumeAfter };
+  }
+
+  /** Pending transfers as they stand now; every other record is final when first recorded. */
+  private async current(rows: TransferRecord[]): Promise<TransferRecord[]> {
+    return Promise.all(rows.map(async (row) => (row.status === 'applied' && row.kind === 'pending' ? (await this.engine.lookupTransfer(row.transferId)) ?? row : row)));
   }
 }
 
@@ -113,6 +104,10 @@ function accountsOf(transfer: TransferRecord): [string | null, string | null] {
 }
 
 function matches(transfer: TransferRecord, filter: TransferFilter): boolean {
+  if (filter.accountId !== undefined) {
+    const [debit, credit] = accountsOf(transfer);
+    if (debit !== filter.accountId && credit !== filter.accountId) return false;
+  }
   if (filter.createdFromMs !== undefined && transfer.atMs < filter.createdFromMs) return false;
   if (filter.createdToMs !== undefined && transfer.atMs > filter.createdToMs) return false;
   if (filter.metadata !== undefined) {

@@ -219,6 +219,14 @@ function addRecord(event: LedgerEvent, found: LookedUp): void {
   }
 }
 
+/** The record an event of the partition first records a transfer with (a pending one as still pending), or undefined. */
+export function transferRecordOf(event: LedgerEvent): TransferRecord | undefined {
+  const found = nothingLookedUp();
+  if (event.type === 'PendingTransferExpired') return undefined;
+  addRecord(event, found);
+  return found.transfers.values().next().value;
+}
+
 type TransferEvent = Extract<LedgerEvent, { type: 'TransferPosted' | 'PendingTransferCreated' | 'PendingTransferPosted' | 'PendingTransferVoided' }>;
 
 /** The record a transfer event makes, as `applyLedgerEvent` makes it (a pending one as still pending). */

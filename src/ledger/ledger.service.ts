@@ -17,7 +17,7 @@ import { createLedgerState, FallbackView, type LedgerCacheBounds, type LedgerMap
 import {
   LEDGER_ENTRY_CACHE_MAX, LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, LEDGER_TRANSFER_CACHE_MAX, type LedgerEngineOptions, type LedgerRequest,
 } from './ledger.engineOptions.ts';
-import { countMarkers, indexMarkers, keyOfLedgerEvent, ledgerEventId, lookUpRecords, missingKeys, nothingLookedUp, type LookedUp } from './ledger.lookup.ts';
+import { countMarkers, indexMarkers, keyOfLedgerEvent, ledgerEventId, lookUpRecords, missingKeys, nothingLookedUp, transferRecordOf, type LookedUp } from './ledger.lookup.ts';
 import type { EntryRecord, TransferRecord } from './ledger.types.ts';
 
 export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
@@ -192,6 +192,53 @@ export class LedgerEngine {
     const keys = new Set<string>();
     missingKeys(this.root, { type: 'CreateTransfer', data: { transferId } } as LedgerCommand, keys, nothingLookedUp());
     return (await lookUpRecords(this.store, this.streamId, keys, this.root)).transfers.get(transferId) ?? this.root.transfer(transferId);
+  }
+
+  /**
+   * The partition stream version of the event that first recorded a
+   * transfer (its place in the partition's order), or undefined when the
+   * transfer does not exist. One index lookup; on a partition written before
+   * looked-up ids (wholeHistory), a walk of the stream.
+   */
+  async transferVersion(transferId: string): Promise<bigint | undefined> {
+    if (typeof transferId !== 'string' || transferId.length === 0) return undefined;
+    const [found] = (await this.store.readEventsById([ledgerEventId(this.streamId, `t:${transferId}`)])).filter((event) => event.streamId === this.streamId);
+    if (found !== undefined || !this.root.wholeHistory) return found?.version;
+    for (let from = 1n; ;) {
+      const page = await this.store.readStream(this.streamId, { fromVersion: from, limit: READ_BATCH_MAX });
+      for (const event of page) if ((event.data as { transferId?: unknown }).transferId === transferId && event.type !== 'PendingTransferExpired') return event.version;
+      if (page.length < READ_BATCH_MAX) return undefined;
+      from = page[page.length - 1]!.version + 1n;
+    }
+  }
+
+  /**
+   * Transfers in the order the partition first recorded them, read from the
+   * log: the records the events after (backwards: before) `fromVersion`
+   * (exclusive; null for the start, or the end) make, examining at most
+   * `maxEvents` events. Records are as first recorded: a pending transfer
+   * shows `pending` (ask `lookupTransfer` for where it stands now).
+   * `lastVersion` is the last event examined (null when there was none);
+   * fewer than `maxEvents` examined means the log ended.
+   */
+  async readTransfers(fromVersion: bigint | null, backwards: boolean, maxEvents: number): Promise<{ transfers: Array<{ version: bigint; record: TransferRecord }>; lastVersion: bigint | null; examined: number }> {
+    const transfers: Array<{ version: bigint; record: TransferRecord }> = [];
+    let next = fromVersion === null ? (backwards ? null : 1n) : backwards ? fromVersion - 1n : fromVersion + 1n;
+    let lastVersion: bigint | null = null;
+    let left = maxEvents;
+    while (left > 0 && (next === null || next >= 1n)) {
+      const limit = Math.min(left, READ_BATCH_MAX);
+      const page = await this.store.readStream(this.streamId, { direction: backwards ? 'backwards' : 'forwards', ...(next === null ? {} : { fromVersion: next }), limit });
+      for (const event of page) {
+        lastVersion = event.version;
+        const record = transferRecordOf(decodeLedgerEvent({ type: event.type, data: event.data, schemaVersion: event.schemaVersion }));
+        if (record !== undefined) transfers.push({ version: event.version, record });
+      }
+      left -= page.length;
+      if (page.length < limit) break;
+      next = backwards ? page[page.length - 1]!.version - 1n : page[page.length - 1]!.version + 1n;
+    }
+    return { transfers, lastVersion, examined: maxEvents - left };
   }
 
   /** A journal entry by id, from memory or else from the log (see `lookupTransfer`). */

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DaybookError } from '../../kernel/index.ts';
+import { assert, DaybookError } from '../../kernel/index.ts';
+import type { EntryRecord, LedgerEngine } from '../../ledger/index.ts';
 import type { Currency } from '../../kernel/money.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineBehindTheLog, engineOf, executeLedger, type LedgerApi } from '../ledgerApi.ts';
@@ -68,7 +69,7 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
             .map((field) => [conversion[field], `conversions.${index}.${field}`] as const)),
         ];
         const missing = named.find(([accountId]) => state.account(accountId) === undefined);
-        if (missing !== undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) throw new DaybookError('account_not_found', `No such account: '${missing[0]}'`, { accountId: missing[0] }, missing[1]);
+        if (missing !== undefined && (await engine.lookupEntry(entryId)) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) throw new DaybookError('account_not_found', `No such account: '${missing[0]}'`, { accountId: missing[0] }, missing[1]);
       }
       await executeLedger(ledger, request, {
         type: 'RecordJournalEntry',
@@ -84,7 +85,7 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
           metadata: body.metadata,
         },
       });
-      return entryToWire(state.entry(entryId)!, authOf(request).mode);
+      return entryToWire(await entryNow(engine, entryId), authOf(request).mode);
     });
 
     app.get('/v1/journal_entries/:id', {
@@ -92,8 +93,11 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
       schema: { tags: TAGS, summary: 'Retrieve a journal entry', params: idParamsWire, response: { 200: journalEntryWire, ...errorResponses } },
     }, async (request) => {
       const engine = engineOf(ledger, request);
-      if (engine.state.entry(request.params.id) === undefined) await engine.catchUp();
-      const entry = engine.state.entry(request.params.id);
+      let entry = await engine.lookupEntry(request.params.id);
+      if (entry === undefined) {
+        await engine.catchUp();
+        entry = await engine.lookupEntry(request.params.id);
+      }
       if (entry === undefined) throw new DaybookError('entry_not_found', `No such journal entry: '${request.params.id}'`, {}, 'id');
       return entryToWire(entry, authOf(request).mode);
     });
@@ -110,13 +114,20 @@ export function journalEntryRoutes(ledger: LedgerApi): FastifyPluginAsync {
       const seenVersion = engine.streamVersion;
       const state = engine.state;
       const reversalId = request.body?.id ?? idFor(request, 'je');
-      if (state.entry(reversalId) === undefined && state.entry(request.params.id) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) {
+      if ((await engine.lookupEntry(reversalId)) === undefined && (await engine.lookupEntry(request.params.id)) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) {
         throw new DaybookError('entry_not_found', `No such journal entry: '${request.params.id}'`, {}, 'id');
       }
       const result = await executeLedger(ledger, request, { type: 'ReverseJournalEntry', data: { reversalId, entryId: request.params.id, metadata: request.body?.metadata } });
       // An entry reversed already answers its first reversal, whose id is not this request's reversalId.
       const answeredId = result.kind === 'entry' ? result.entryId : reversalId;
-      return entryToWire(state.entry(answeredId)!, authOf(request).mode);
+      return entryToWire(await entryNow(engine, answeredId), authOf(request).mode);
     });
   };
+}
+
+/** An entry just recorded (or answered): held by the engine, or read back from the log if its cache dropped it meanwhile. */
+async function entryNow(engine: LedgerEngine, entryId: string): Promise<EntryRecord> {
+  const record = engine.state.entry(entryId) ?? await engine.lookupEntry(entryId);
+  assert(record !== undefined, `journal entry ${entryId} was recorded but cannot be found`);
+  return record;
 }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DaybookError } from '../../kernel/index.ts';
-import type { LedgerRequest } from '../../ledger/index.ts';
+import { assert, DaybookError } from '../../kernel/index.ts';
+import type { LedgerEngine, LedgerRequest, TransferRecord } from '../../ledger/index.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
@@ -122,11 +122,12 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       } catch (error) {
         throw withWireParam(error);
       }
-      const state = engineOf(ledger, request).state;
+      const engine = engineOf(ledger, request);
       const { mode } = authOf(request);
+      const records = await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? transferNow(engine, commands[index]!.data.transferId as string) : undefined)));
       const results = outcomes.map((outcome, index) => {
         const id = commands[index]!.data.transferId as string;
-        if (outcome.ok) return { id, transfer: transferToWire(state.transfer(id)!, mode), error: null };
+        if (outcome.ok) return { id, transfer: transferToWire(records[index]!, mode), error: null };
         const error = rejectionError(outcome.rejection, `transfers.${index}.`);
         return { id, transfer: null, error: { type: 'invalid_request_error' as const, code: error.code, message: error.message, ...(error.param ? { param: error.param } : {}) } };
       });
@@ -146,7 +147,7 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       const { mode } = authOf(request);
       const query = request.query;
       const cursor = cursorOf(query);
-      const page = ledger.transferDirectories[mode].page(transferFilterOf(query), cursor, query.limit);
+      const page = await ledger.transferDirectories[mode].page(transferFilterOf(query), cursor, query.limit);
       if (!page.known) throw new DaybookError('not_found', `No such transfer: '${cursor.after ?? cursor.before}'`, {}, cursor.param ?? undefined);
       return {
         object: 'list' as const, data: page.transfers.map((transfer) => transferToWire(transfer, mode)), has_more: page.hasMore, url: '/v1/transfers',
@@ -160,8 +161,11 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
     }, async (request) => {
       const engine = engineOf(ledger, request);
       // A miss may be another process's write this engine has not applied yet: catch up with the log before a 404.
-      if (engine.state.transfer(request.params.id) === undefined) await engine.catchUp();
-      const transfer = engine.state.transfer(request.params.id);
+      let transfer = await engine.lookupTransfer(request.params.id);
+      if (transfer === undefined) {
+        await engine.catchUp();
+        transfer = await engine.lookupTransfer(request.params.id);
+      }
       if (transfer === undefined) throw new DaybookError('not_found', `No such transfer: '${request.params.id}'`, {}, 'id');
       return transferToWire(transfer, authOf(request).mode);
     });
@@ -179,7 +183,7 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
         const transferId = body.id ?? idFor(request, action === 'post' ? 'trp' : 'trv');
         const engine = engineOf(ledger, request);
         const seenVersion = engine.streamVersion;
-        if (engine.state.transfer(transferId) === undefined && engine.state.transfer(pendingId) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) {
+        if ((await engine.lookupTransfer(transferId)) === undefined && (await engine.lookupTransfer(pendingId)) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) {
           throw new DaybookError('pending_transfer_not_found', `No such pending transfer: '${pendingId}'`, { pendingId }, 'id');
         }
         if (action === 'void' && body.amount !== undefined) throw new DaybookError('validation_failed', 'a void releases the whole reservation: amount is not allowed', {}, 'amount');
@@ -187,10 +191,17 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
         await executeLedger(ledger, request, action === 'post'
           ? { type: 'PostPendingTransfer', data: { ...common, amountMinor: body.amount === undefined ? undefined : parseAmount(body.amount) } }
           : { type: 'VoidPendingTransfer', data: common });
-        return transferToWire(engine.state.transfer(transferId)!, authOf(request).mode);
+        return transferToWire(await transferNow(engine, transferId), authOf(request).mode);
       });
     }
   };
+}
+
+/** A transfer just recorded (or answered): held by the engine, or read back from the log if its cache dropped it meanwhile. */
+async function transferNow(engine: LedgerEngine, transferId: string): Promise<TransferRecord> {
+  const record = engine.state.transfer(transferId) ?? await engine.lookupTransfer(transferId);
+  assert(record !== undefined, `transfer ${transferId} was recorded but cannot be found`);
+  return record;
 }
 
 /** The list's filters from its query: strict bounds become inclusive ones (times are whole milliseconds). */
@@ -222,7 +233,7 @@ async function createTransferCommand(ledger: LedgerApi, request: FastifyRequest,
   const state = engine.state;
   const debit = state.account(body.debit_account_id);
   const credit = state.account(body.credit_account_id);
-  if (state.transfer(transferId) === undefined && (debit === undefined || credit === undefined) && !(await engineBehindTheLog(ledger, request, seenVersion))) {
+  if ((debit === undefined || credit === undefined) && (await engine.lookupTransfer(transferId)) === undefined && !(await engineBehindTheLog(ledger, request, seenVersion))) {
     if (debit === undefined) throw new DaybookError('debit_account_not_found', `No such account: '${body.debit_account_id}'`, {}, `${paramPrefix}debit_account_id`);
     if (credit === undefined) throw new DaybookError('credit_account_not_found', `No such account: '${body.credit_account_id}'`, {}, `${paramPrefix}credit_account_id`);
   }

@@ -58,7 +58,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   let engine: ProjectionEngine | undefined;
   const detachers: Array<() => unknown> = [];
   try {
-    services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits });
+    services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache });
     readModels = await openReadModelStore(config.storeUrl);
     engine = createProjectionEngine({ store, readModels, projections: builtinProjections(), group: store.backend === 'postgres' ? {} : undefined });
     detachers.push(engine.onPoison((info) => {

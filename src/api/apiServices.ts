@@ -33,6 +33,8 @@ export interface ApiServicesOptions {
   clock?: Clock;
   /** DAYBOOK_STREAM_MAX_PER_KEY and DAYBOOK_STREAM_MAX_TOTAL; the defaults of kernel/limits.ts when absent. */
   streamLimits?: StreamLimits;
+  /** Records each ledger engine holds besides accounts and open pending transfers (LedgerEngineOptions); the engine's defaults when absent. */
+  ledgerCache?: { transfers: number; entries: number };
 }
 
 /** Everything the `/v1` routes run on, opened on one store. */
@@ -70,9 +72,10 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
   let banking: BankingApi | undefined;
   try {
     const bootstrap = await ensureBootstrapKey(keys, options.seedApiKey);
-    const test = await LedgerEngine.open(store, { partition: LEDGER_PARTITION_OF_MODE.test, clock });
+    const cache = { transferCacheMax: options.ledgerCache?.transfers, entryCacheMax: options.ledgerCache?.entries };
+    const test = await LedgerEngine.open(store, { partition: LEDGER_PARTITION_OF_MODE.test, clock, ...cache });
     opened.push(test);
-    const live = await LedgerEngine.open(store, { partition: LEDGER_PARTITION_OF_MODE.live, clock });
+    const live = await LedgerEngine.open(store, { partition: LEDGER_PARTITION_OF_MODE.live, clock, ...cache });
     opened.push(live);
     const ledger: LedgerApi = {
       store,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { STREAMS_PER_KEY_DEFAULT, STREAMS_TOTAL_DEFAULT } from '../kernel/limits.ts';
+import { LEDGER_ENTRY_CACHE_MAX, LEDGER_TRANSFER_CACHE_MAX, STREAMS_PER_KEY_DEFAULT, STREAMS_TOTAL_DEFAULT } from '../kernel/limits.ts';
 
 /**
  * The server's configuration, read once from the environment (DESIGN.md §5)
@@ -34,6 +34,8 @@ export interface Config {
   projectionMaxLagSeconds: number;
   /** `DAYBOOK_STREAM_MAX_PER_KEY` (default 5) and `DAYBOOK_STREAM_MAX_TOTAL` (default 100): open `/v1/stream` connections per API key and in all. */
   streamLimits: { perKey: number; total: number };
+  /** DAYBOOK_LEDGER_TRANSFER_CACHE and DAYBOOK_LEDGER_ENTRY_CACHE: records each ledger engine holds besides accounts and open pending transfers. */
+  ledgerCache: { transfers: number; entries: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,6 +87,10 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: loadRateLimit(env),
     projectionMaxLagSeconds: parseVariable(env, 'DAYBOOK_PROJECTION_MAX_LAG_SECONDS', positiveCountSchema(PROJECTION_MAX_LAG_SECONDS_DEFAULT)),
     streamLimits: loadStreamLimits(env),
+    ledgerCache: {
+      transfers: parseVariable(env, 'DAYBOOK_LEDGER_TRANSFER_CACHE', positiveCountSchema(LEDGER_TRANSFER_CACHE_MAX)),
+      entries: parseVariable(env, 'DAYBOOK_LEDGER_ENTRY_CACHE', positiveCountSchema(LEDGER_ENTRY_CACHE_MAX)),
+    },
   };
 }
 

@@ -42,3 +42,9 @@ export const STREAMS_TOTAL_DEFAULT = 100;
 export const STREAM_CATCH_UP_PAGE = 500;
 /** Rows one filtered list request (`GET /v1/accounts`, `GET /v1/transfers` with filters) examines at most; past it the page ends early with `has_more` and a `next_cursor` to continue from. */
 export const LIST_SCAN_MAX = 10_000;
+
+/** Transfers a ledger engine holds in memory besides open pending ones (DAYBOOK_LEDGER_TRANSFER_CACHE): about 0.7 KB each. */
+export const LEDGER_TRANSFER_CACHE_MAX = 50_000;
+
+/** Journal entries a ledger engine holds in memory (DAYBOOK_LEDGER_ENTRY_CACHE). */
+export const LEDGER_ENTRY_CACHE_MAX = 10_000;

@@ -61,11 +61,7 @@ export interface LedgerEngineOptions {
   entryCacheMax?: number;
 }
 
-/** Default of `transferCacheMax`. */
-export const LEDGER_TRANSFER_CACHE_MAX = 50_000;
-
-/** Default of `entryCacheMax`. */
-export const LEDGER_ENTRY_CACHE_MAX = 10_000;
+export { LEDGER_ENTRY_CACHE_MAX, LEDGER_TRANSFER_CACHE_MAX } from '../kernel/limits.ts';
 
 /** Default of `snapshotEveryEvents`. */
 export const LEDGER_SNAPSHOT_EVERY_EVENTS = 100_000;

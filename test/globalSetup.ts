@@ -1,8 +1,10 @@
 /**
  * Vitest global setup: finds (or starts) the run's one PostgreSQL and hands it
  * to the test files, which read it through test/support/postgres.ts. At the end
- * it stops the server and repeats, loudly, which PostgreSQL suites were skipped
- * and why, so a skip cannot hide in the scrollback.
+ * it stops the server and repeats, loudly, a fallback from the private server
+ * and which PostgreSQL suites were skipped and why, so neither can hide in the
+ * scrollback. Under `CI=true` a private server that is missing or does not
+ * start fails the run here, with the reason (findTestPostgres.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
@@ -26,6 +28,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.stderr.write(`PostgreSQL for tests: ${kind} (${reason})\n`);
   return async () => {
     await postgres.stop();
+    // A fallback from the private server is said again at the end, where it cannot hide in the scrollback.
+    if (postgres.warning) process.stderr.write(`\n${postgres.warning}\n`);
     reportSkips(skipLogPath);
   };
 }

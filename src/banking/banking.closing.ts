@@ -52,12 +52,14 @@ export async function closeAccount(runtime: BankingRuntime, input: CloseAccountI
     for (let attempt = 1; attempt <= COMMAND_RETRIES_MAX; attempt += 1) {
       const account = await runtime.accounts.load(accountId);
       const target = sweepToAccountId === null ? null : sweepTargetOf(await runtime.accounts.load(sweepToAccountId), sweepToAccountId);
-      const sweep = await currentSweep(runtime, accountId, hash);
-      const balanceMinor = ledgerBalanceMinor(runtime, accountId);
       const command = (balance: bigint, sweepTransactionId: string | null) => ({
         type: 'CloseBankAccount' as const,
         data: { accountId, reason, regulatorNotified, balanceMinor: balance, sweepTo: target, sweepTransactionId, atMs: runtime.clock.nowMs() },
       });
+      // A missing or closed account is refused as such first: a closed account's finished sweep to another target is no idempotency conflict.
+      if (account.state.status !== 'open') runtime.accounts.decider.decide(command(0n, null), account.state);
+      const sweep = await currentSweep(runtime, accountId, hash);
+      const balanceMinor = ledgerBalanceMinor(runtime, accountId);
       // Every check before anything is written: the same decision is made again, on what was moved, at the end.
       runtime.accounts.decider.decide(command(balanceMinor, sweep.transactionId), account.state);
       const opened = account.state as OpenedAccountState;

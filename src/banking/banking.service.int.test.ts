@@ -387,6 +387,9 @@ function describeBanking(backend: BankBackend): void {
         expect(h.ledgerBalance('b')).toBe(50_001n);
         expect(h.bank.ledger.state.account(customerLedgerAccount('a'))?.closed).toBe(true);
         await nothingWritten(() => h.bank.close({ accountId: 'a', reason: 'fraud', sweepToAccountId: 'b' }), 'account_already_closed');
+        // Asked again otherwise, it is still closed: its finished sweep is no idempotency conflict.
+        await nothingWritten(() => h.bank.close({ accountId: 'a', reason: 'fraud' }), 'account_already_closed');
+        await nothingWritten(() => h.bank.close({ accountId: 'a', reason: 'fraud', sweepToAccountId: 'eur' }), 'account_already_closed');
       });
 
       it('closes a frozen account, sweeping it; a customer-request closure does not notify the regulator unless told', async () => {

@@ -6,11 +6,13 @@
  * migrate and verify on PostgreSQL too, never printing the password.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeIfPostgres, type TestDatabase } from '../../test/support/postgres.ts';
 import { openEventStore } from '../eventstore/open.ts';
@@ -128,18 +130,43 @@ describe('migrate and verify on SQLite', () => {
 
 describeIfPostgres('migrate and verify on PostgreSQL', () => {
   let db: TestDatabase;
-  beforeAll(async () => { db = await createTestDatabase(); });
-  afterAll(async () => { await db.drop(); });
+  // A role of its own with a password, so that the url given to the CLI carries one (the harness's has none).
+  const role = `daybook_cli_${randomBytes(6).toString('hex')}`;
+  const password = `pw${randomBytes(12).toString('hex')}`;
+  let url: URL;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    url = new URL(db.url);
+    await asAdmin(db.url, `CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT CREATE, CONNECT ON DATABASE ${url.pathname.slice(1)} TO ${role}`);
+    url.username = role;
+    url.password = password;
+  });
+  afterAll(async () => {
+    // Its schema and grants first (only in this database), then the role, then the database.
+    await asAdmin(db.url, `DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    await db.drop();
+  });
 
   it('migrates, verifies, and prints the url without its password', () => {
-    const migrated = daybook(['migrate', '--database-url', db.url]);
+    const migrated = daybook(['migrate', '--database-url', url.toString()]);
     expect(migrated.stderr).toBe('');
     expect(migrated.status).toBe(0);
     expect(migrated.stdout).toContain('0001_events.sql');
-    const password = new URL(db.url).password;
-    if (password) expect(migrated.stdout).not.toContain(password);
-    const verified = daybook(['verify'], { DAYBOOK_DATABASE_URL: db.url });
+    expect(migrated.stdout).not.toContain(password);
+    expect(migrated.stdout).toContain(`${role}@${url.host}`);
+    const verified = daybook(['verify'], { DAYBOOK_DATABASE_URL: url.toString() });
     expect(verified.status).toBe(0);
     expect(verified.stdout.trim()).toBe('ok: 0 events in 0 streams');
+    expect(verified.stderr).not.toContain(password);
   });
 });
+
+async function asAdmin(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

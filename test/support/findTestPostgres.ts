@@ -10,44 +10,81 @@
  * fallbacks on a machine that has the binaries, e.g.
  * `DAYBOOK_TEST_POSTGRES=pglite npx vitest run`. It is ignored when
  * `DAYBOOK_TEST_DATABASE_URL` is set.
+ *
+ * When the private server is missing or does not start, `CI=true` stops the
+ * run there, with the reason (CI must prove the PostgreSQL paths); elsewhere
+ * the run falls back to PGlite and says so loudly, at the start and again at
+ * the end (see `serverFallback`).
  */
 import pg from 'pg';
-import { findFreePort, findPostgresBinDir, startPostgresServer } from './postgresServer.ts';
+import { findFreePort, findPostgresBinDir, startPostgresServer, type PostgresServer } from './postgresServer.ts';
 
 export type TestPostgresKind = 'external' | 'server' | 'pglite' | 'none';
 
 /** What global setup hands to the test files through vitest's `provide`/`inject`. */
 export type TestPostgresInfo = { kind: TestPostgresKind; url: string; reason: string };
 
-export type TestPostgres = TestPostgresInfo & { stop(): Promise<void> };
+export type TestPostgres = TestPostgresInfo & {
+  stop(): Promise<void>;
+  /** Set when the run fell back from the private server: global setup prints it at the start and the end. */
+  warning?: string;
+};
 
 type Route = 'server' | 'pglite' | 'none';
 
 const ROUTES: readonly Route[] = ['server', 'pglite', 'none'];
 const PGLITE_CONNECTIONS_MAX = 8;
 
-export async function findTestPostgres(): Promise<TestPostgres> {
-  const externalUrl = process.env.DAYBOOK_TEST_DATABASE_URL;
+/** What the search reads from outside; tests pass their own. */
+export type FindTestPostgresOptions = {
+  env?: NodeJS.ProcessEnv;
+  findBinDir?: () => string | null;
+  startServer?: () => Promise<PostgresServer>;
+};
+
+export async function findTestPostgres(options: FindTestPostgresOptions = {}): Promise<TestPostgres> {
+  const { env = process.env, findBinDir = findPostgresBinDir, startServer = startPostgresServer } = options;
+  const externalUrl = env.DAYBOOK_TEST_DATABASE_URL;
   if (externalUrl) return useExternal(externalUrl);
-  const forced = forcedRoute();
+  const forced = forcedRoute(env);
   if (forced === 'pglite') return startPglite('forced by DAYBOOK_TEST_POSTGRES=pglite');
   if (forced === 'none') return none('forced by DAYBOOK_TEST_POSTGRES=none');
-  const binDir = findPostgresBinDir();
+  const binDir = findBinDir();
+  let failure: string;
   if (binDir === null) {
-    if (forced === 'server') return none('DAYBOOK_TEST_POSTGRES=server, but no PostgreSQL binaries under /usr/lib/postgresql/*/bin');
-    return startPglite('no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)');
+    failure = 'no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)';
+  } else {
+    try {
+      const server = await startServer();
+      return { kind: 'server', url: server.url, reason: `private server from ${binDir}`, stop: server.stop };
+    } catch (error) {
+      failure = `PostgreSQL from ${binDir} did not start: ${(error as Error).message}`;
+    }
   }
-  try {
-    const server = await startPostgresServer();
-    return { kind: 'server', url: server.url, reason: `private server from ${binDir}`, stop: server.stop };
-  } catch (error) {
-    const failure = `PostgreSQL from ${binDir} did not start: ${(error as Error).message}`;
-    return forced === 'server' ? none(failure) : startPglite(failure);
-  }
+  const fallback = serverFallback({ ci: env.CI === 'true', forcedServer: forced === 'server', failure });
+  if (fallback.action === 'fail') throw new Error(fallback.message);
+  process.stderr.write(`${fallback.message}\n`);
+  const found = fallback.action === 'none' ? none(failure) : await startPglite(failure);
+  return { ...found, warning: fallback.message };
 }
 
-function forcedRoute(): Route | null {
-  const value = process.env.DAYBOOK_TEST_POSTGRES;
+export type ServerFallback = { action: 'fail' | 'pglite' | 'none'; message: string };
+
+/**
+ * What to do when the private server is missing or did not start (`failure`
+ * says which): under `CI=true`, fail the run with the reason, since CI must
+ * run the concurrency and crash suites; with `DAYBOOK_TEST_POSTGRES=server`,
+ * no PostgreSQL (its suites skip, loudly); else PGlite, with a loud warning.
+ */
+export function serverFallback(input: { ci: boolean; forcedServer: boolean; failure: string }): ServerFallback {
+  const { ci, forcedServer, failure } = input;
+  if (ci) return { action: 'fail', message: `!! ${failure}. CI=true needs a real PostgreSQL server, so the run stops here.` };
+  if (forcedServer) return { action: 'none', message: `!! ${failure}. DAYBOOK_TEST_POSTGRES=server: the PostgreSQL suites will be SKIPPED.` };
+  return { action: 'pglite', message: `!! ${failure}. Falling back to PGlite: the suites that need concurrent connections will be SKIPPED.` };
+}
+
+function forcedRoute(env: NodeJS.ProcessEnv): Route | null {
+  const value = env.DAYBOOK_TEST_POSTGRES;
   if (value === undefined || value === '') return null;
   if (!(ROUTES as readonly string[]).includes(value)) {
     throw new Error(`DAYBOOK_TEST_POSTGRES=${value}: expected one of ${ROUTES.join(', ')}`);

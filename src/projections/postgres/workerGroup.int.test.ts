@@ -56,6 +56,28 @@ async function startWorker(url: string, owner: string, leaseMs: number, heartbea
   return worker;
 }
 
+/**
+ * Slack over a heartbeat for a takeover to show: the heartbeat's own queries,
+ * the new runner's start, the report over stdout and the 2 ms poll, on a
+ * loaded machine. A takeover a whole lease late still fails.
+ */
+const TAKEOVER_MARGIN_MS = 600;
+
+/**
+ * When a dead worker's leases lapse, on this process's clock: the database
+ * says how long they have left (its clock decides), and the answer came
+ * between `sentAt` and `receivedAt`.
+ */
+async function leaseLapse(readModels: ReadModelStore, owner: string): Promise<{ remainingMs: number; atEarliest: number; atLatest: number }> {
+  const sentAt = Date.now();
+  const [row] = await readModels.read((tx) => tx.query<{ remaining_ms: bigint | number | null }>(
+    'SELECT min(expires_at) - (extract(epoch from clock_timestamp()) * 1000)::bigint AS remaining_ms FROM projection_leases WHERE owner = $1', [owner]));
+  const receivedAt = Date.now();
+  if (row?.remaining_ms === null || row?.remaining_ms === undefined) throw new Error(`worker ${owner} holds no lease`);
+  const remainingMs = Number(row.remaining_ms);
+  return { remainingMs, atEarliest: sentAt + remainingMs, atLatest: receivedAt + remainingMs };
+}
+
 const union = (workers: readonly Worker[]): number[] => [...new Set(workers.flatMap((worker) => worker.owned))].sort((a, b) => a - b);
 
 describeIfConcurrentPostgres('projection worker group (PostgreSQL, several processes)', () => {
@@ -103,11 +125,22 @@ describeIfConcurrentPostgres('projection worker group (PostgreSQL, several proce
     const orphaned = [...victim.owned];
     const killedAt = Date.now();
     await victim.kill();
-    // Within the lease (plus a heartbeat or two), the survivors hold every partition again.
-    await waitFor(() => union(survivors).length === GROUP_PARTITIONS, 10_000, `takeover of partitions ${orphaned.join(', ')}`);
-    const takeoverMs = Date.now() - killedAt;
-    expect(takeoverMs).toBeGreaterThan(0);
-    console.log(`takeover of ${orphaned.length} partitions after SIGKILL: ${takeoverMs} ms (lease ${leaseMs} ms, heartbeat ${heartbeatMs} ms)`);
+    const lapse = await leaseLapse(readModels, victim.owner);
+    expect(lapse.remainingMs).toBeGreaterThan(0);
+    expect(lapse.remainingMs).toBeLessThanOrEqual(leaseMs);
+    // Not before the victim's lease lapses: no survivor may report one of its partitions earlier.
+    let takenEarly: string | null = null;
+    await waitFor(() => {
+      const taken = union(survivors).filter((partition) => orphaned.includes(partition));
+      if (taken.length > 0 && Date.now() < lapse.atEarliest) takenEarly ??= `partitions ${taken.join(', ')} taken ${lapse.atEarliest - Date.now()} ms before the lease lapsed`;
+      return union(survivors).length === GROUP_PARTITIONS;
+    }, 10_000, `takeover of partitions ${orphaned.join(', ')}`);
+    const takenAt = Date.now();
+    expect(takenEarly).toBeNull();
+    // Within the lease: it lapses at most leaseMs after the kill, and each survivor takes its part at its next heartbeat.
+    expect(takenAt - lapse.atLatest).toBeLessThanOrEqual(heartbeatMs + TAKEOVER_MARGIN_MS);
+    expect(takenAt - killedAt).toBeLessThanOrEqual(leaseMs + heartbeatMs + TAKEOVER_MARGIN_MS);
+    console.log(`takeover of ${orphaned.length} partitions after SIGKILL: ${takenAt - killedAt} ms, ${takenAt - lapse.atLatest} ms after the lease lapsed (lease ${leaseMs} ms, heartbeat ${heartbeatMs} ms)`);
     await waitFor(() => appended > 400, 20_000, 'appends after the takeover');
     appending = false;
     await appender;

@@ -18,6 +18,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   ledger: () => import('./ledger/index.ts'),
   api: () => import('./api/index.ts'),
   projections: () => import('./projections/index.ts'),
+  ledgerscale: () => import('./ledgerscale/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]
@@ -25,6 +26,7 @@ const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgr
   --quick            small counts and short runs (checks that everything works)
   --backend <name>   only this backend (repeatable; default: sqlite and postgres)
   --only <text>      only workloads whose name contains <text> (repeatable)
+  --transfers <n>    ledgerscale: the largest history (default 10M; --quick 200K)
   env: DAYBOOK_BENCH_DATABASE_URL (PostgreSQL to use; default: a private server), TMPDIR (SQLite files)`;
 
 function parseCommandLine(argv: string[]): { area: string; quick: boolean; backends: Backend[]; only: string[] } {
@@ -35,6 +37,8 @@ function parseCommandLine(argv: string[]): { area: string; quick: boolean; backe
       quick: { type: 'boolean', default: false },
       backend: { type: 'string', multiple: true },
       only: { type: 'string', multiple: true },
+      // ledgerscale: the largest history measured (read by that area).
+      transfers: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

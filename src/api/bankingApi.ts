@@ -24,7 +24,12 @@ import { isoTime, wireParam, withWireFieldNames } from './wire.ts';
 export interface BankingApi {
   store: EventStore;
   services: Readonly<Record<ApiKeyMode, BankingService>>;
-  readModel: InMemoryBankingReadModel;
+  /**
+   * The in-memory read model, built from the log on first use and only when
+   * no projected one is set (a library or test without the projection
+   * engine): a server never holds banking history in its heap.
+   */
+  readModel: InMemoryBankingReadModel | null;
   /**
    * The banking projection's read model, when the server runs the projection
    * engine (see `useProjectedReadModel`): queries then read its tables
@@ -44,7 +49,7 @@ export async function openBankingApi(store: EventStore, clock: Clock): Promise<B
   const open = (mode: ApiKeyMode) => BankingService.open(store, { clock, ledgerPartition: `banking-${mode}`, ids: { next: () => `${mode}.${uuidv7()}` } });
   const test = await open('test');
   const live = await open('live');
-  return { store, services: { test, live }, readModel: await InMemoryBankingReadModel.rebuild(store) };
+  return { store, services: { test, live }, readModel: null };
 }
 
 export async function closeBankingApi(banking: BankingApi): Promise<void> {
@@ -110,6 +115,7 @@ export async function freshReadModel(banking: BankingApi): Promise<BankingReadMo
     await banking.projected.waitFor(await banking.store.headPosition(), READ_YOUR_WRITES_TIMEOUT_MS);
     return banking.projected;
   }
+  banking.readModel ??= new InMemoryBankingReadModel();
   await banking.readModel.catchUp(banking.store);
   return banking.readModel;
 }

@@ -53,8 +53,12 @@ export async function executeAndAnswer<Answer>(
 ): Promise<Answer | FastifyReply> {
   const context = request.idempotency;
   let recorded: ReturnType<typeof recordOf> | undefined;
+  // The state the command was decided in: it holds what the answer names, even a record the engine read back from the log for it.
+  let decided: LedgerView | undefined;
   // Called at each decision of the command (again if its batch is decided again): the last call is the one that commits.
-  const attach: LedgerAttachment | undefined = context === null || context.settled ? undefined : (outcome, state) => {
+  const attach: LedgerAttachment = (outcome, state) => {
+    decided = state;
+    if (context === null || context.settled) return undefined;
     const { statusCode, body, code } = answerOf(outcome, state, present);
     recorded = recordable(statusCode, code) ? recordOf(request, context, statusCode, JSON_CONTENT_TYPE, body) : undefined;
     return recorded && context.records.attachment(context.scope, recorded, recordMetadataOf(request));
@@ -83,7 +87,7 @@ export async function executeAndAnswer<Answer>(
     return reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
   }
   if (!outcome.ok) throw rejectionError(outcome.rejection);
-  return present(engine.state);
+  return present(decided ?? engine.state);
 }
 
 function answerOf(outcome: LedgerOutcome, state: LedgerView, present: (state: LedgerView) => unknown): { statusCode: number; body: string; code?: string } {

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       rateLimit: { perSecond: 1000, burst: 2000 },
       projectionMaxLagSeconds: 30,
       streamLimits: { perKey: 5, total: 100 },
+      ledgerCache: { transfers: 50_000, entries: 10_000 },
     });
   });
 
@@ -32,6 +33,7 @@ describe('loadConfig', () => {
 
   it('reads the caps on open live streams', () => {
     expect(loadConfig({ DAYBOOK_STREAM_MAX_PER_KEY: '2', DAYBOOK_STREAM_MAX_TOTAL: '7' }).streamLimits).toEqual({ perKey: 2, total: 7 });
+    expect(loadConfig({ DAYBOOK_LEDGER_TRANSFER_CACHE: '4000', DAYBOOK_LEDGER_ENTRY_CACHE: '3000' }).ledgerCache).toEqual({ transfers: 4000, entries: 3000 });
   });
 
   it('treats empty variables as unset', () => {

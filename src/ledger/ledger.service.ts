@@ -389,7 +389,12 @@ export class LedgerEngine {
    * Looks up, in the log, the records the batch's commands name that memory
    * no longer holds (every new transfer id is such a name: the log says it
    * is new), then launches the batch. One lookup per batch, while the
-   * flight before it commits.
+   * flight before it commits. Records found there are the batch's only (a
+   * fallback under its view), never put into the root: on PostgreSQL the
+   * log may hold another process's records that the root has not reached,
+   * and the root takes records in log order only (commits and the tail). A
+   * decision that writes on top of such a record meets a version conflict;
+   * a replay of it writes nothing and answers the durable record.
    */
   private prepare(batch: Waiting[]): void {
     const keys = new Set<string>();
@@ -465,7 +470,6 @@ export class LedgerEngine {
     const index = this.flights.indexOf(flight);
     this.flights.splice(index, 1);
     if (outcome.status === 'fulfilled' && !flight.invalid) {
-      this.cacheLookedUp(flight);
       flight.decision.staged.commitTo(this.root);
       if (flight.versionAfter !== this.version) this.lastEventId = outcome.value as string | null;
       this.version = flight.versionAfter;
@@ -480,16 +484,6 @@ export class LedgerEngine {
     }
     this.pump();
     this.followUp();
-  }
-
-  /**
-   * Records the batch read from the log join the cache (before the batch's
-   * own changes, which are newer): an answer read from the state after the
-   * batch (a retry's replay, say) finds them there.
-   */
-  private cacheLookedUp(flight: Flight): void {
-    for (const record of flight.lookedUp.lookedUpTransfers()) if (this.root.transfer(record.transferId) === undefined) this.root.setTransfer(record);
-    for (const record of flight.lookedUp.lookedUpEntries()) if (this.root.entry(record.entryId) === undefined) this.root.setEntry(record);
   }
 
   /**
@@ -569,6 +563,15 @@ export class LedgerEngine {
         return { id: key === undefined ? undefined : ledgerEventId(this.streamId, key), type: encoded.type, schemaVersion: encoded.schemaVersion, data: encoded.data, metadata: caller === undefined ? ENGINE_METADATA : { ...ENGINE_METADATA, ...caller } };
       }),
     }, ...(markers === undefined ? [] : [markers]), ...attached]);
+    // Ids derived from the records make a batch another process already wrote (same transfer, same millisecond, same balances) an
+    // idempotent re-append: the store answers the first write's result. The log then holds that process's events, not this decision
+    // at this version: catch up and decide again, as for a version conflict.
+    const written = result.streams.find((stream) => stream.streamId === this.streamId)?.version;
+    if (result.duplicate === true || written !== expectedVersion + BigInt(events.length)) {
+      throw new DaybookError('stream_version_conflict', `ledger partition ${this.streamId}: the batch was already written by another process`, {
+        streamId: this.streamId, expected: expectedVersion.toString(), actual: String(written),
+      });
+    }
     let last: string | null = null;
     for (const appended of result.events) if (appended.streamId === this.streamId) last = appended.eventId;
     return last;

@@ -151,8 +151,6 @@ export class FallbackView implements LedgerView {
   entry(entryId: EntryId): EntryRecord | undefined { return this.base.entry(entryId) ?? this.entries.get(entryId); }
   ledgerCurrency(ledger: LedgerId): Currency | undefined { return this.base.ledgerCurrency(ledger); }
   get bounded(): boolean { return this.base.bounded; }
-  lookedUpTransfers(): IterableIterator<TransferRecord> { return this.transfers.values(); }
-  lookedUpEntries(): IterableIterator<EntryRecord> { return this.entries.values(); }
   /** The same fallback over another base (the root, once the flight below is durable). */
   over(base: LedgerView): FallbackView { return new FallbackView(base, this.transfers, this.entries); }
 }

@@ -83,7 +83,7 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
       directories: { test: new AccountDirectory(test), live: new AccountDirectory(live) },
       transferDirectories: { test: new TransferDirectory(test), live: new TransferDirectory(live) },
     };
-    banking = await openBankingApi(store, clock);
+    banking = await openBankingApi(store, clock, cache);
     const idempotency = await IdempotencyStore.open(store, clock);
     const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency };
     const plugins = [

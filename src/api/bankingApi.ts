@@ -45,8 +45,8 @@ const MODE_PREFIX = /^(test|live)\./;
 /** Banking ids are at most 100 characters; the mode prefix takes 5. */
 export const BANKING_WIRE_ID_LENGTH_MAX = 95;
 
-export async function openBankingApi(store: EventStore, clock: Clock): Promise<BankingApi> {
-  const open = (mode: ApiKeyMode) => BankingService.open(store, { clock, ledgerPartition: `banking-${mode}`, ids: { next: () => `${mode}.${uuidv7()}` } });
+export async function openBankingApi(store: EventStore, clock: Clock, ledgerCache?: { transferCacheMax?: number; entryCacheMax?: number }): Promise<BankingApi> {
+  const open = (mode: ApiKeyMode) => BankingService.open(store, { clock, ledgerPartition: `banking-${mode}`, ids: { next: () => `${mode}.${uuidv7()}` }, ledgerCache });
   const test = await open('test');
   const live = await open('live');
   return { store, services: { test, live }, readModel: null };

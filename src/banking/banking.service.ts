@@ -26,6 +26,8 @@ export interface BankingServiceOptions {
   ledger?: LedgerEngine;
   /** Default `banking`: the engine owns the stream `ledger-banking`. */
   ledgerPartition?: string;
+  /** The cache sizes of the ledger engine opened here (LedgerEngineOptions `transferCacheMax`, `entryCacheMax`). */
+  ledgerCache?: { transferCacheMax?: number; entryCacheMax?: number };
 }
 
 /**
@@ -53,7 +55,7 @@ export class BankingService {
 
   static async open(store: EventStore, options: BankingServiceOptions = {}): Promise<BankingService> {
     const clock = options.clock ?? systemClock;
-    const ledger = options.ledger ?? await LedgerEngine.open(store, { partition: options.ledgerPartition ?? 'banking', clock });
+    const ledger = options.ledger ?? await LedgerEngine.open(store, { partition: options.ledgerPartition ?? 'banking', clock, ...options.ledgerCache });
     const service = new BankingService(createRuntime(store, ledger, clock, options.ids ?? uuidV7Generator));
     const outcomes = await ledger.executeAll(systemLedgerAccounts(clock.nowMs()));
     outcomes.forEach(requireOk);

@@ -20,7 +20,7 @@ import type { EventMetadata, EventStore } from '../../eventstore/index.ts';
 import { type Clock, DaybookError, KeyedLocks, systemClock } from '../../kernel/index.ts';
 import { PAYMENT_SETTLEMENT_BATCH_MAX } from '../../kernel/limits.ts';
 import { LedgerEngine, type LedgerOutcome, type LedgerRequest, toDaybookError } from '../../ledger/index.ts';
-import { cardOfNumber, testCardOfToken, type TestCard } from '../domain/cards.rules.ts';
+import { cardOfDigits, testCardOfToken, type TestCard } from '../domain/cards.rules.ts';
 import type { PiiPatch } from '../domain/customer.commands.ts';
 import { stripeCustomerDecider, type StripeCustomerState } from '../domain/customer.decider.ts';
 import { STRIPE_CUSTOMER_EVENT_TYPES, type StripeCustomerEvent } from '../domain/customer.events.ts';
@@ -168,7 +168,7 @@ export class PaymentsService {
 
   /** A card from raw details, refused with `incorrect_number` when the number is not a card number. */
   cardOf(number: string, expMonth: number, expYear: number): TestCard {
-    return cardOfNumber(number, expMonth, expYear);
+    return cardOfDigits(number, expMonth, expYear);
   }
 
   cardOfToken(token: string): TestCard | undefined {

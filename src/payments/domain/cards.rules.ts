@@ -72,11 +72,11 @@ export const DECLINE_MESSAGES: Readonly<Record<DeclineCode, string>> = {
 export function testCardOfToken(token: string, expYear: number): TestCard | undefined {
   const match = /^(?:pm_card_|tok_)(.+)$/.exec(token);
   const number = match === null ? undefined : TOKEN_NUMBERS[match[1]!];
-  return number === undefined ? undefined : cardOfNumber(number, 12, expYear);
+  return number === undefined ? undefined : cardOfDigits(number, 12, expYear);
 }
 
 /** The card of a raw number; refuses numbers that fail the Luhn check (`incorrect_number`, a card error). */
-export function cardOfNumber(rawNumber: string, expMonth: number, expYear: number): TestCard {
+export function cardOfDigits(rawNumber: string, expMonth: number, expYear: number): TestCard {
   const number = rawNumber.replaceAll(' ', '');
   if (!/^\d{12,19}$/.test(number) || !luhnValid(number)) {
     throw new DaybookError('incorrect_number', 'Your card number is incorrect.', {}, 'card[number]');

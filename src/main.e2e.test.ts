@@ -91,7 +91,7 @@ describe('daybook serve', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'ready', store: { backend: 'sqlite' },
-      projections: [{ name: 'banking_read_model', ready: true }, { name: 'ledger_balances', ready: true }],
+      projections: [{ name: 'banking_read_model', ready: true }, { name: 'ledger_balances', ready: true }, { name: 'payments_objects', ready: true }],
     });
     const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
     // The bootstrap admin key and the banking system accounts are written at start.
@@ -99,6 +99,14 @@ describe('daybook serve', () => {
     // The server runs the built-in projections.
     expect(metrics).toMatch(/^daybook_projection_checkpoint_position\{projection="ledger_balances",partition="0"\} \d+$/m);
     expect(metrics).toMatch(/^daybook_projection_ready\{projection="banking_read_model",partition="0"\} 1$/m);
+  });
+
+  it('prints the Stripe-compatible listener too, which answers with Stripe error objects', async () => {
+    const match = /^Stripe-compatible API listening on (http:\/\/\S+)$/m.exec(stdout);
+    expect(match).not.toBeNull();
+    const answer = await fetch(`${match![1]}/v1/balance`);
+    expect(answer.status).toBe(401);
+    expect(((await answer.json()) as { error: { type: string } }).error.type).toBe('authentication_error');
   });
 
   it('prints a generated admin key once, on stderr and never in the stdout log stream, and it works', async () => {

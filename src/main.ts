@@ -16,6 +16,7 @@ import type { EventStore } from './eventstore/index.ts';
 import { openEventStore } from './eventstore/open.ts';
 import { builtinProjections } from './projections/builtin/index.ts';
 import { createProjectionEngine, openReadModelStore, type ProjectionEngine, type ReadModelStore } from './projections/index.ts';
+import { type StripeListener, startStripeListener } from './api/stripe/stripeListener.ts';
 
 /** How long a graceful shutdown may take before the process gives up on it. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -31,6 +32,8 @@ export interface RunningServer {
   /** The admin key generated on a fresh store, to print once; undefined otherwise. Never logged. */
   bootstrapSecret: string | undefined;
   services: ApiServices;
+  /** The Stripe-compatible listener (DAYBOOK_STRIPE_PORT): its app, url and payments service. */
+  stripe: StripeListener;
   /** The built-in projections, running on the same store (on PostgreSQL as a worker group shared with other server processes). */
   projections: ProjectionEngine;
   /** Stops listening (in-flight requests finish), stops the projections (batches in flight commit), then closes the store. Idempotent. */
@@ -56,6 +59,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   let services: ApiServices | undefined;
   let readModels: ReadModelStore | undefined;
   let engine: ProjectionEngine | undefined;
+  let stripe: StripeListener | undefined;
   const detachers: Array<() => unknown> = [];
   try {
     services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache });
@@ -73,7 +77,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     detachers.push(registerProjectionMetrics(engine, registry, { maxLagSeconds }));
     app = await buildApp({ store, logger, registry, security: services.security, plugins: services.plugins, projections: { engine, maxLagSeconds } });
     await app.listen({ port: config.port, host: config.host });
+    stripe = await startStripeListener({ config, store, logger, security: services.security, readModels, projections: engine });
   } catch (error) {
+    await stripe?.close();
     await engine?.stop();
     await readModels?.close();
     await services?.close();
@@ -83,6 +89,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const opened = services;
   const projections = engine;
   const openedReadModels = readModels;
+  const openedStripe = stripe;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -91,6 +98,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     closing ??= (async () => {
       try {
         await app.close();
+        await openedStripe.close();
         // Graceful: each runner lets its batch in flight commit (a group hands its partitions back).
         await projections.stop();
         for (const detach of detachers) detach();
@@ -105,9 +113,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const { created } = opened.bootstrap;
   if (created !== undefined) logger.info({ keyId: created.keyId, role: created.role, mode: created.mode }, 'bootstrap API key registered');
   logger.info({ projections: projections.registry.names(), shared: store.backend === 'postgres' }, 'projections started');
-  logger.info({ url: `http://${host}:${port}`, store: storeDescription }, 'listening');
+  logger.info({ url: `http://${host}:${port}`, stripeUrl: openedStripe.url, store: storeDescription }, 'listening');
   return {
-    app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, projections, close,
+    app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, stripe: openedStripe, projections, close,
   };
 }
 
@@ -134,6 +142,7 @@ export async function runServer(config: Config, io: ServerIo = process): Promise
     io.stderr.write(`Admin API key (test mode), shown once, store it now: ${server.bootstrapSecret}\n`);
   }
   io.stdout.write(`Daybook listening on ${server.url} (store: ${server.storeDescription})\n`);
+  io.stdout.write(`Stripe-compatible API listening on ${server.stripe.url}\n`);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {

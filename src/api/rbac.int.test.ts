@@ -40,7 +40,8 @@ describe('the route table', () => {
 
   it('uses every permission somewhere', () => {
     const used = new Set(api.app.registeredRoutes.map((route) => route.permission));
-    for (const permission of PERMISSIONS) expect(used).toContain(permission);
+    // payments:* guard the Stripe-compatible listener's routes (src/api/stripe; its own test walks them).
+    for (const permission of PERMISSIONS.filter((name) => !name.startsWith('payments:'))) expect(used).toContain(permission);
   });
 });
 

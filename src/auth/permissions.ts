@@ -22,16 +22,19 @@ export const PERMISSIONS = [
   'stream:read',
   /** Create, list and revoke API keys. */
   'keys:manage',
+  /** Stripe-compatible payments (payment methods, payment intents, charges, refunds, balance): read. Stripe customers need `customers:*`. */
+  'payments:read',
+  'payments:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The one table: which role may do what. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
-  operator: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read'],
-  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read'],
-  support: ['ledger:read', 'banking:read', 'stream:read'],
-  service: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read'],
+  operator: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write'],
+  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read', 'payments:read'],
+  support: ['ledger:read', 'banking:read', 'stream:read', 'payments:read'],
+  service: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write'],
 };
 
 export function hasPermission(role: Role, permission: Permission): boolean {
@@ -43,8 +46,8 @@ export function hasPermission(role: Role, permission: Permission): boolean {
  * Support sees no category holding personal data; only admins and auditors
  * see the system categories (`apikey`, `idempotency`).
  */
-export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn'];
-export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer'];
+export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn', 'pmethod', 'pintent', 'psettlement'];
+export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer', 'pcustomer'];
 
 export const ROLE_STREAM_CATEGORIES: Readonly<Record<Role, 'all' | readonly string[]>> = {
   admin: 'all',

@@ -36,6 +36,22 @@ export interface Config {
   streamLimits: { perKey: number; total: number };
   /** DAYBOOK_LEDGER_TRANSFER_CACHE and DAYBOOK_LEDGER_ENTRY_CACHE: records each ledger engine holds besides accounts and open pending transfers. */
   ledgerCache: { transfers: number; entries: number };
+  /** The Stripe-compatible listener and its money terms (see `loadStripeConfig`). */
+  stripe: StripeConfig;
+}
+
+/**
+ * `DAYBOOK_STRIPE_PORT` (default 12111, Stripe's mock-server convention; 0
+ * picks a free one, and so does an unset one when `PORT` is 0, so that
+ * servers started on free ports for tests never fight over 12111);
+ * `DAYBOOK_STRIPE_SETTLEMENT_DELAY_SECONDS` (default 172800, two days: from
+ * capture to the available balance); `DAYBOOK_STRIPE_FEE_PERCENT_BPS`
+ * (default 290, i.e. 2.9%) and `DAYBOOK_STRIPE_FEE_FIXED_MINOR` (default 30).
+ */
+export interface StripeConfig {
+  port: number;
+  settlementDelayMs: number;
+  fees: { percentBps: bigint; fixedMinor: bigint };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -90,6 +106,24 @@ export function loadConfig(env: Env = process.env): Config {
     ledgerCache: {
       transfers: parseVariable(env, 'DAYBOOK_LEDGER_TRANSFER_CACHE', positiveCountSchema(LEDGER_TRANSFER_CACHE_MAX)),
       entries: parseVariable(env, 'DAYBOOK_LEDGER_ENTRY_CACHE', positiveCountSchema(LEDGER_ENTRY_CACHE_MAX)),
+    },
+    stripe: loadStripeConfig(env),
+  };
+}
+
+export const STRIPE_PORT_DEFAULT = 12111;
+
+export function loadStripeConfig(env: Env = process.env): StripeConfig {
+  const freePorts = unsetIfEmpty(env.PORT) === '0';
+  const stripePortSchema = z.preprocess(unsetIfEmpty, z.string().regex(/^\d{1,5}$/, 'must be an integer from 0 to 65535').optional())
+    .transform((value) => (value === undefined ? (freePorts ? 0 : STRIPE_PORT_DEFAULT) : Number(value)))
+    .refine((port) => port <= 65_535, 'must be an integer from 0 to 65535');
+  return {
+    port: parseVariable(env, 'DAYBOOK_STRIPE_PORT', stripePortSchema),
+    settlementDelayMs: parseVariable(env, 'DAYBOOK_STRIPE_SETTLEMENT_DELAY_SECONDS', countSchema(172_800)) * 1000,
+    fees: {
+      percentBps: BigInt(parseVariable(env, 'DAYBOOK_STRIPE_FEE_PERCENT_BPS', countSchema(290))),
+      fixedMinor: BigInt(parseVariable(env, 'DAYBOOK_STRIPE_FEE_FIXED_MINOR', countSchema(30))),
     },
   };
 }

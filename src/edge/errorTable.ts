@@ -2,7 +2,7 @@ import type { ErrorCode } from '../kernel/index.ts';
 import { isDaybookError } from '../kernel/index.ts';
 
 /** Stripe's error types (https://docs.stripe.com/api/errors): every error body carries one. */
-export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
+export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error' | 'authentication_error' | 'rate_limit_error';
 
 /** Exit codes from sysexits.h, the ones the CLI uses. */
 export const EXIT = {
@@ -134,6 +134,22 @@ export const ERROR_TABLE = {
   permission_denied: { http: 403, stripeType: 'invalid_request_error', exit: EXIT.usage, recordable: false },
   // The key's token bucket is empty: retry after the Retry-After header's seconds.
   rate_limited: { http: 429, stripeType: 'invalid_request_error', exit: EXIT.tempfail, recordable: false },
+
+  // Payments (src/payments, answered on the Stripe-compatible listener). Something the request names does not exist.
+  resource_missing: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Request parameters: refused before anything runs, so a corrected retry runs.
+  parameter_unknown: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  parameter_missing: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  parameter_invalid_integer: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  // The card was refused (decline_code says why): 402, recorded, since the decline is written to the payment's history.
+  card_declined: { http: 402, stripeType: 'card_error', exit: EXIT.dataerr, recordable: true },
+  incorrect_number: { http: 402, stripeType: 'card_error', exit: EXIT.dataerr, recordable: true },
+  amount_too_small: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  amount_too_large: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Well-formed, but the object's status refuses it (Stripe answers these with 400).
+  payment_intent_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  payment_method_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  charge_already_refunded: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

@@ -79,6 +79,18 @@ export const ERROR_CODES = [
   'api_key_invalid',
   'permission_denied',
   'rate_limited',
+  // Payments (src/payments, the Stripe-compatible listener): Stripe's own codes.
+  'resource_missing',
+  'parameter_unknown',
+  'parameter_missing',
+  'parameter_invalid_integer',
+  'card_declined',
+  'incorrect_number',
+  'amount_too_small',
+  'amount_too_large',
+  'payment_intent_unexpected_state',
+  'payment_method_unexpected_state',
+  'charge_already_refunded',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

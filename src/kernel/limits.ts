@@ -48,3 +48,17 @@ export const LEDGER_TRANSFER_CACHE_MAX = 50_000;
 
 /** Journal entries a ledger engine holds in memory (DAYBOOK_LEDGER_ENTRY_CACHE). */
 export const LEDGER_ENTRY_CACHE_MAX = 10_000;
+/** Largest amount of one payment, refund or capture on the Stripe-compatible API, in minor units (Stripe's eight digits). */
+export const PAYMENT_AMOUNT_MINOR_MAX = 99_999_999n;
+/** Metadata on Stripe-compatible objects: at most this many keys… */
+export const PAYMENT_METADATA_KEYS_MAX = 50;
+/** …keys of at most this many characters… */
+export const PAYMENT_METADATA_KEY_LENGTH_MAX = 40;
+/** …and values of at most this many characters. */
+export const PAYMENT_METADATA_VALUE_LENGTH_MAX = 500;
+/** Payment aggregates (customers, payment methods, payment intents) whose state the payments service keeps in memory, least recently used dropped. */
+export const PAYMENT_STATE_CACHE_MAX = 10_000;
+/** Personal and descriptive text fields of Stripe-compatible objects (name, email, description, address lines). */
+export const PAYMENT_TEXT_LENGTH_MAX = 5_000;
+/** Balance transactions one settlement sweep moves to the available balance. */
+export const PAYMENT_SETTLEMENT_BATCH_MAX = 500;

@@ -1,0 +1,31 @@
+/** What every Stripe route module uses: the typed app, list queries, ids for new objects. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { CreatedFilter, ListQuery, PaymentObjectType } from '../../../payments/index.ts';
+import { idFor } from '../../idempotency.hooks.ts';
+import { type PaymentsApi, StripeObjects, stripeRecordedAnswer } from '../stripeObjects.ts';
+
+export function typed(app: FastifyInstance) {
+  return app.withTypeProvider<ZodTypeProvider>();
+}
+
+export type ListParams = { limit?: number; starting_after?: string; ending_before?: string; created?: number | CreatedFilter; expand?: string[] };
+
+export function listQueryOf(object: PaymentObjectType, params: ListParams, filters: Omit<ListQuery, 'object' | 'limit'> = {}): ListQuery {
+  const created = typeof params.created === 'number' ? { gte: params.created, lte: params.created } : params.created;
+  return { object, limit: params.limit ?? 10, startingAfter: params.starting_after, endingBefore: params.ending_before, created, ...filters };
+}
+
+/** The id of a new object: derived from the Idempotency-Key when there is one, so a retry after a crash names the same object. */
+export function newId(request: FastifyRequest, prefix: string, part = ''): string {
+  return idFor(request, prefix, part);
+}
+
+export function objectsOf(api: PaymentsApi, request: FastifyRequest): StripeObjects {
+  return new StripeObjects(api, request);
+}
+
+/** Route config of a write: its permission, and answers recorded without personal data. */
+export function writeConfig(api: PaymentsApi, permission: 'payments:write' | 'customers:write') {
+  return { permission, recordedAnswer: stripeRecordedAnswer(api) };
+}

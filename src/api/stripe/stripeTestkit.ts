@@ -1,0 +1,58 @@
+/**
+ * Test support for the Stripe-compatible listener: a real server
+ * (`startServer`, real HTTP) on SQLite in a temp folder or on a fresh
+ * PostgreSQL database, with a known admin key, and a small form-encoding
+ * client.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import qs from 'qs';
+import { createTestDatabase } from '../../../test/support/postgres.ts';
+import { createLogger, loadConfig } from '../../edge/index.ts';
+import { type RunningServer, startServer } from '../../main.ts';
+
+export const STRIPE_TEST_SECRET = `sk_test_${'s7R1pE9x'.repeat(4)}`;
+
+export type Backend = 'sqlite' | 'postgres';
+
+export interface StripeServer {
+  server: RunningServer;
+  /** `http://127.0.0.1:<port>` of the Stripe-compatible listener. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startStripeServer(backend: Backend, env: Record<string, string> = {}): Promise<StripeServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'daybook-stripe-'));
+  const db = backend === 'postgres' ? await createTestDatabase() : undefined;
+  const config = loadConfig({
+    PORT: '0', DAYBOOK_DATA_DIR: dir, DAYBOOK_API_KEY: STRIPE_TEST_SECRET, DAYBOOK_API_KEY_PEPPER: 'p'.repeat(32), LOG_LEVEL: 'silent',
+    DAYBOOK_RATE_LIMIT_PER_S: '0', ...(db === undefined ? {} : { DAYBOOK_DATABASE_URL: db.url }), ...env,
+  });
+  const server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
+  return {
+    server, url: server.stripe.url, port: Number(new URL(server.stripe.url).port),
+    close: async () => {
+      await server.close();
+      await db?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Answer = { status: number; body: Record<string, any>; headers: Headers };
+
+/** Sends `params` form-encoded (Stripe's bracket style) with the test key; GET params go in the query string. */
+export function stripeClient(url: string, secret = STRIPE_TEST_SECRET) {
+  return async (method: 'GET' | 'POST' | 'DELETE', path: string, params?: object, headers: Record<string, string> = {}): Promise<Answer> => {
+    const encoded = params === undefined ? '' : qs.stringify(params, { arrayFormat: 'brackets' });
+    const withQuery = method === 'GET' && encoded !== '' ? `${path}?${encoded}` : path;
+    const response = await fetch(`${url}${withQuery}`, {
+      method, body: method === 'GET' ? undefined : encoded,
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
+    return { status: response.status, body: await response.json() as Record<string, any>, headers: response.headers };
+  };
+}

@@ -1,0 +1,77 @@
+import type { Decider } from '../../decider/index.ts';
+import type { AppendResult, EventMetadata, EventStore, RecordedEvent } from '../../eventstore/index.ts';
+import { assert } from '../../kernel/assert.ts';
+import { PAYMENT_STATE_CACHE_MAX, READ_BATCH_MAX } from '../../kernel/limits.ts';
+
+export type PaymentsDomainEvent = { type: string; data: unknown };
+export type Loaded<State> = { readonly state: State; readonly version: bigint };
+export type Decided<State, Event> = { readonly state: State; readonly events: readonly Event[]; readonly position: bigint | null };
+
+/**
+ * One aggregate type's streams (`<category>-<mode>.<id>`): folds a stream into
+ * its decider's state, keeps the most recently used states in memory
+ * (bounded by PAYMENT_STATE_CACHE_MAX, so memory does not grow with history)
+ * and catches a kept state up from its version on every load, so a state
+ * read here is never behind the store, whichever process wrote.
+ */
+export class AggregateRepository<Command, Event extends PaymentsDomainEvent, State> {
+  private readonly cache = new Map<string, Loaded<State>>();
+
+  constructor(
+    private readonly store: EventStore,
+    readonly decider: Decider<Command, Event, State>,
+    readonly category: string,
+    private readonly eventTypes: readonly string[],
+    private readonly cacheMax = PAYMENT_STATE_CACHE_MAX,
+  ) {}
+
+  streamId(mode: string, id: string): string {
+    return `${this.category}-${mode}.${id}`;
+  }
+
+  async load(streamId: string): Promise<Loaded<State>> {
+    let { state, version } = this.cache.get(streamId) ?? { state: this.decider.initialState(), version: 0n };
+    for (;;) {
+      const page = await this.store.readStream(streamId, { fromVersion: version + 1n, limit: READ_BATCH_MAX });
+      for (const recorded of page) {
+        state = this.decider.evolve(state, this.decode(recorded));
+        version = recorded.version;
+      }
+      if (page.length < READ_BATCH_MAX) break;
+    }
+    const loaded = { state, version };
+    this.remember(streamId, loaded);
+    return loaded;
+  }
+
+  /** Appends events decided on `loaded` with its exact version as the expected one; keeps the state after them. */
+  async append(streamId: string, loaded: Loaded<State>, events: readonly Event[], metadata: EventMetadata): Promise<Decided<State, Event>> {
+    if (events.length === 0) return { state: loaded.state, events, position: null };
+    let result: AppendResult;
+    try {
+      result = await this.store.append({
+        streamId, expectedVersion: loaded.version === 0n ? 'no_stream' : loaded.version,
+        events: events.map((event) => ({ type: event.type, data: event.data, metadata })),
+      });
+    } catch (error) {
+      this.cache.delete(streamId);
+      throw error;
+    }
+    let state = loaded.state;
+    for (const event of events) state = this.decider.evolve(state, event);
+    this.remember(streamId, { state, version: loaded.version + BigInt(events.length) });
+    return { state, events, position: result.position };
+  }
+
+  private remember(streamId: string, loaded: Loaded<State>): void {
+    this.cache.delete(streamId);
+    this.cache.set(streamId, loaded);
+    // Maps iterate in insertion order: the first key is the least recently used.
+    while (this.cache.size > this.cacheMax) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  private decode(recorded: RecordedEvent): Event {
+    assert(this.eventTypes.includes(recorded.type), `stream ${recorded.streamId} holds an event of unknown type ${recorded.type}`);
+    return { type: recorded.type, data: recorded.data } as Event;
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * The payments application service: runs the deciders against their streams
+ * and the money through the ledger. Every write loads the aggregate (state
+ * from its own stream), decides, executes the ledger requests the new events
+ * imply (ids derived from the payment objects, so a retry replays in the
+ * ledger), then appends the events with the exact expected version. Writes
+ * to one stream are serialized in this process; across processes the
+ * expected version decides (a loser gets `stream_version_conflict`, 409,
+ * which Stripe's clients retry).
+ *
+ * Ids of new objects come from the caller (the HTTP layer derives them from
+ * the Idempotency-Key), so a retry after a crash names the same objects.
+ *
+ * @example
+ * const payments = await PaymentsService.open(store, { clock: systemClock });
+ * const ctx = { mode: 'test', metadata: { actor: 'key_1' } };
+ * await payments.createPaymentIntent(ctx, { paymentIntentId: 'pi_1', amount: 2000n, currency: 'usd', captureMethod: 'automatic', … });
+ */
+import type { EventMetadata, EventStore } from '../../eventstore/index.ts';
+import { type Clock, DaybookError, KeyedLocks, systemClock } from '../../kernel/index.ts';
+import { PAYMENT_SETTLEMENT_BATCH_MAX } from '../../kernel/limits.ts';
+import { LedgerEngine, type LedgerOutcome, type LedgerRequest, toDaybookError } from '../../ledger/index.ts';
+import { cardOfDigits, testCardOfToken, type TestCard } from '../domain/cards.rules.ts';
+import type { PiiPatch } from '../domain/customer.commands.ts';
+import { stripeCustomerDecider, type StripeCustomerState } from '../domain/customer.decider.ts';
+import { STRIPE_CUSTOMER_EVENT_TYPES, type StripeCustomerEvent } from '../domain/customer.events.ts';
+import type { StripeCustomerCommand } from '../domain/customer.commands.ts';
+import { DEFAULT_FEE_SCHEDULE, type FeeSchedule } from '../domain/fees.rules.ts';
+import { defaultFraudScorer, type FraudScorer } from '../domain/fraud.rules.ts';
+import type { PaymentIntentCommand, ResolvedPaymentMethod, SettlementTerms } from '../domain/paymentIntent.commands.ts';
+import { paymentIntentDecider } from '../domain/paymentIntent.decider.ts';
+import { PAYMENT_INTENT_EVENT_TYPES, type CaptureMethod, type PaymentIntentEvent } from '../domain/paymentIntent.events.ts';
+import type { ExistingPaymentIntent, PaymentIntentState } from '../domain/paymentIntent.state.ts';
+import type { PaymentMethodCommand } from '../domain/paymentMethod.commands.ts';
+import { paymentMethodDecider, type PaymentMethodState } from '../domain/paymentMethod.decider.ts';
+import { PAYMENT_METHOD_EVENT_TYPES, type PaymentMethodEvent } from '../domain/paymentMethod.events.ts';
+import { type MetadataPatch, PAYMENT_CURRENCIES, type PaymentCurrency } from '../domain/payments.rules.ts';
+import {
+  paymentIntentLedgerRequests, paymentsLedgerAccountId, paymentsLedgerAccounts, paymentsLedgerPartition, settlementRequest,
+} from './payments.ledgerPlan.ts';
+import { BALANCE_SETTLED_EVENT, PAYMENTS_CATEGORIES } from './payments.projection.ts';
+import { AggregateRepository, type Decided } from './payments.repository.ts';
+import type { PaymentsReadModel } from './payments.readModel.ts';
+
+export const PAYMENT_MODES = ['test', 'live'] as const;
+export type PaymentMode = (typeof PAYMENT_MODES)[number];
+
+/** Who asks, in which mode; the metadata goes on every event the call appends. */
+export type PaymentsContext = { readonly mode: PaymentMode; readonly metadata: EventMetadata };
+
+export interface PaymentsOptions {
+  clock?: Clock;
+  fees?: FeeSchedule;
+  /** From capture to available balance (default 2 days, Stripe's usual test-mode schedule). */
+  settlementDelayMs?: number;
+  scorer?: FraudScorer;
+}
+
+export const SETTLEMENT_DELAY_MS_DEFAULT = 2 * 24 * 60 * 60 * 1000;
+
+export type BalanceAmounts = { currency: PaymentCurrency; availableMinor: bigint; pendingMinor: bigint };
+
+type Repos = {
+  customers: AggregateRepository<StripeCustomerCommand, StripeCustomerEvent, StripeCustomerState>;
+  methods: AggregateRepository<PaymentMethodCommand, PaymentMethodEvent, PaymentMethodState>;
+  intents: AggregateRepository<PaymentIntentCommand, PaymentIntentEvent, PaymentIntentState>;
+};
+
+export class PaymentsService {
+  private readonly locks = new KeyedLocks();
+  readonly terms: SettlementTerms;
+  private readonly scorer: FraudScorer;
+
+  private constructor(
+    private readonly store: EventStore,
+    readonly clock: Clock,
+    readonly repos: Repos,
+    readonly ledgers: Readonly<Record<PaymentMode, LedgerEngine>>,
+    options: PaymentsOptions,
+  ) {
+    this.terms = { fees: options.fees ?? DEFAULT_FEE_SCHEDULE, settlementDelayMs: options.settlementDelayMs ?? SETTLEMENT_DELAY_MS_DEFAULT };
+    this.scorer = options.scorer ?? defaultFraudScorer;
+  }
+
+  static async open(store: EventStore, options: PaymentsOptions = {}): Promise<PaymentsService> {
+    const clock = options.clock ?? systemClock;
+    const opened: LedgerEngine[] = [];
+    try {
+      for (const mode of PAYMENT_MODES) {
+        const engine = await LedgerEngine.open(store, { partition: paymentsLedgerPartition(mode), clock });
+        opened.push(engine);
+        (await engine.executeAll(paymentsLedgerAccounts())).forEach(requireOk);
+      }
+    } catch (error) {
+      await Promise.all(opened.map((engine) => engine.close()));
+      throw error;
+    }
+    const repos: Repos = {
+      customers: new AggregateRepository(store, stripeCustomerDecider, PAYMENTS_CATEGORIES.customer, STRIPE_CUSTOMER_EVENT_TYPES),
+      methods: new AggregateRepository(store, paymentMethodDecider, PAYMENTS_CATEGORIES.paymentMethod, PAYMENT_METHOD_EVENT_TYPES),
+      intents: new AggregateRepository(store, paymentIntentDecider, PAYMENTS_CATEGORIES.paymentIntent, PAYMENT_INTENT_EVENT_TYPES),
+    };
+    return new PaymentsService(store, clock, repos, { test: opened[0]!, live: opened[1]! }, options);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.ledgers).map((engine) => engine.close()));
+  }
+
+  // Customers ---------------------------------------------------------------
+
+  createCustomer(ctx: PaymentsContext, input: { customerId: string; pii: PiiPatch; description?: string | null; metadata?: MetadataPatch }) {
+    return this.run(this.repos.customers, ctx, input.customerId, () => ({ type: 'CreateStripeCustomer' as const, data: { ...input, atMs: this.clock.nowMs() } }));
+  }
+
+  updateCustomer(ctx: PaymentsContext, customerId: string, patch: { pii: PiiPatch; description?: string | null; metadata?: MetadataPatch }) {
+    return this.run(this.repos.customers, ctx, customerId, () => ({ type: 'UpdateStripeCustomer' as const, data: { customerId, ...patch, atMs: this.clock.nowMs() } }));
+  }
+
+  deleteCustomer(ctx: PaymentsContext, customerId: string) {
+    return this.run(this.repos.customers, ctx, customerId, () => ({ type: 'DeleteStripeCustomer' as const, data: { customerId, atMs: this.clock.nowMs() } }));
+  }
+
+  async customer(mode: PaymentMode, customerId: string): Promise<StripeCustomerState> {
+    return (await this.repos.customers.load(this.repos.customers.streamId(mode, customerId))).state;
+  }
+
+  // Payment methods -----------------------------------------------------------
+
+  /** A card PaymentMethod from a test token (`tok_visa`, `pm_card_visa`) or a raw number. */
+  createPaymentMethod(ctx: PaymentsContext, input: { paymentMethodId: string; card: TestCard; customerId?: string | null; metadata?: MetadataPatch }) {
+    return this.run(this.repos.methods, ctx, input.paymentMethodId, () => ({
+      type: 'CreatePaymentMethod' as const, data: { paymentMethodId: input.paymentMethodId, card: input.card.card, behavior: input.card.behavior, customerId: input.customerId, metadata: input.metadata, atMs: this.clock.nowMs() },
+    }));
+  }
+
+  async attachPaymentMethod(ctx: PaymentsContext, paymentMethodId: string, customerId: string) {
+    const customer = await this.customer(ctx.mode, customerId);
+    return this.run(this.repos.methods, ctx, paymentMethodId, () => ({
+      type: 'AttachPaymentMethod' as const, data: { paymentMethodId, customerId, customerExists: customer.status === 'active', atMs: this.clock.nowMs() },
+    }));
+  }
+
+  detachPaymentMethod(ctx: PaymentsContext, paymentMethodId: string) {
+    return this.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'DetachPaymentMethod' as const, data: { paymentMethodId, atMs: this.clock.nowMs() } }));
+  }
+
+  updatePaymentMethod(ctx: PaymentsContext, paymentMethodId: string, metadata: MetadataPatch | undefined) {
+    return this.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'UpdatePaymentMethod' as const, data: { paymentMethodId, metadata, atMs: this.clock.nowMs() } }));
+  }
+
+  async paymentMethod(mode: PaymentMode, paymentMethodId: string): Promise<PaymentMethodState> {
+    return (await this.repos.methods.load(this.repos.methods.streamId(mode, paymentMethodId))).state;
+  }
+
+  /**
+   * The PaymentMethod an id names: a test token (`pm_card_visa`) makes a new
+   * one, with `newId`, as Stripe does; any other id must exist.
+   */
+  async resolvePaymentMethod(ctx: PaymentsContext, idOrToken: string, newId: string, param = 'payment_method'): Promise<ResolvedPaymentMethod> {
+    const test = testCardOfToken(idOrToken, this.defaultExpiryYear());
+    if (test !== undefined) {
+      const { state } = await this.createPaymentMethod(ctx, { paymentMethodId: newId, card: test });
+      return resolved(state, newId, param);
+    }
+    return resolved(await this.paymentMethod(ctx.mode, idOrToken), idOrToken, param);
+  }
+
+  /** A card from raw details, refused with `incorrect_number` when the number is not a card number. */
+  cardOf(number: string, expMonth: number, expYear: number): TestCard {
+    return cardOfDigits(number, expMonth, expYear);
+  }
+
+  cardOfToken(token: string): TestCard | undefined {
+    return testCardOfToken(token, this.defaultExpiryYear());
+  }
+
+  // Payment intents -----------------------------------------------------------
+
+  createPaymentIntent(ctx: PaymentsContext, input: {
+    paymentIntentId: string; amount: bigint; currency: string; customerId: string | null; paymentMethodId: string | null;
+    captureMethod: CaptureMethod; description: string | null; metadata?: MetadataPatch;
+  }) {
+    return this.runIntent(ctx, input.paymentIntentId, () => ({ type: 'CreatePaymentIntent' as const, data: { ...input, atMs: this.clock.nowMs() } }));
+  }
+
+  updatePaymentIntent(ctx: PaymentsContext, paymentIntentId: string, patch: Omit<Extract<PaymentIntentCommand, { type: 'UpdatePaymentIntent' }>['data'], 'paymentIntentId' | 'atMs'>) {
+    return this.runIntent(ctx, paymentIntentId, () => ({ type: 'UpdatePaymentIntent' as const, data: { paymentIntentId, ...patch, atMs: this.clock.nowMs() } }));
+  }
+
+  /**
+   * Confirms: resolves the payment method (`paymentMethod` given here, or the
+   * intent's), scores the attempt, authorizes (and with automatic capture,
+   * captures) it. A decline is recorded, then answered with `card_declined`
+   * carrying the decline code, the charge and the intent's id.
+   */
+  async confirmPaymentIntent(ctx: PaymentsContext, paymentIntentId: string, input: { paymentMethod?: ResolvedPaymentMethod; chargeId: string }) {
+    const decided = await this.runIntent(ctx, paymentIntentId, async (state) => {
+      const method = input.paymentMethod ?? await this.intentMethod(ctx, state);
+      const amountMinor = state.status === 'none' ? 0n : state.amount;
+      return {
+        type: 'ConfirmPaymentIntent',
+        data: {
+          paymentIntentId, paymentMethod: method, chargeId: input.chargeId, balanceTransactionId: balanceTransactionIdOf(input.chargeId), terms: this.terms,
+          fraud: method === null ? { score: 0, riskLevel: 'normal', decision: 'allow' } : this.scorer({ amountMinor, card: method.card }), atMs: this.clock.nowMs(),
+        },
+      };
+    });
+    const failed = decided.events.find((event) => event.type === 'PaymentFailed');
+    if (failed !== undefined) {
+      const { declineCode, message, chargeId } = failed.data;
+      throw new DaybookError('card_declined', message, { declineCode, chargeId, paymentIntentId }, 'payment_method');
+    }
+    return decided;
+  }
+
+  capturePaymentIntent(ctx: PaymentsContext, paymentIntentId: string, amountToCapture: bigint | null) {
+    return this.runIntent(ctx, paymentIntentId, (state) => ({
+      type: 'CapturePaymentIntent',
+      data: { paymentIntentId, amountToCapture, balanceTransactionId: balanceTransactionIdOf(latestChargeId(state) ?? paymentIntentId), terms: this.terms, atMs: this.clock.nowMs() },
+    }));
+  }
+
+  cancelPaymentIntent(ctx: PaymentsContext, paymentIntentId: string, reason: string | null) {
+    return this.runIntent(ctx, paymentIntentId, () => ({ type: 'CancelPaymentIntent', data: { paymentIntentId, reason, atMs: this.clock.nowMs() } }));
+  }
+
+  createRefund(ctx: PaymentsContext, input: { paymentIntentId: string; chargeId: string | null; refundId: string; amount: bigint | null; reason: string | null; metadata?: MetadataPatch }) {
+    return this.runIntent(ctx, input.paymentIntentId, () => ({
+      type: 'CreateRefund' as const, data: { ...input, balanceTransactionId: balanceTransactionIdOf(input.refundId), atMs: this.clock.nowMs() },
+    }));
+  }
+
+  async paymentIntent(mode: PaymentMode, paymentIntentId: string): Promise<PaymentIntentState> {
+    return (await this.repos.intents.load(this.repos.intents.streamId(mode, paymentIntentId))).state;
+  }
+
+  /** The intent a stream id (from the read model) holds. */
+  async paymentIntentOfStream(streamId: string): Promise<PaymentIntentState> {
+    return (await this.repos.intents.load(streamId)).state;
+  }
+
+  // Balance ---------------------------------------------------------------------
+
+  /** Available and pending per currency, read from the ledger's merchant accounts, after settling what is due. */
+  async balance(mode: PaymentMode, readModel: PaymentsReadModel): Promise<BalanceAmounts[]> {
+    await this.settleDue(mode, readModel);
+    const engine = this.ledgers[mode];
+    await engine.catchUp();
+    const net = (kind: 'merchant_available' | 'merchant_pending', currency: PaymentCurrency): bigint => {
+      const balances = engine.state.account(paymentsLedgerAccountId(kind, currency))?.balances;
+      return balances === undefined ? 0n : balances.creditsPosted - balances.debitsPosted;
+    };
+    return PAYMENT_CURRENCIES.map((currency) => ({ currency, availableMinor: net('merchant_available', currency), pendingMinor: net('merchant_pending', currency) }));
+  }
+
+  /**
+   * Moves every balance transaction whose `available_on` has come from the
+   * pending to the available balance (idempotent ledger ids), then records
+   * that in `psettlement-<mode>` for the read model. Returns how many moved.
+   */
+  async settleDue(mode: PaymentMode, readModel: PaymentsReadModel): Promise<number> {
+    return this.locks.run(`settle:${mode}`, async () => {
+      let moved = 0;
+      for (;;) {
+        const due = await readModel.dueSettlements(mode, this.clock.nowMs(), PAYMENT_SETTLEMENT_BATCH_MAX);
+        if (due.length === 0) return moved;
+        const requests = due.map(settlementRequest).filter((request): request is LedgerRequest => request !== null);
+        (await this.ledgers[mode].executeAll(requests)).forEach(requireOk);
+        await this.store.append({
+          streamId: `${PAYMENTS_CATEGORIES.settlement}-${mode}.sweeps`, expectedVersion: 'any',
+          events: [{ type: BALANCE_SETTLED_EVENT, data: { balanceTransactionIds: due.map((item) => item.balanceTransactionId), atMs: this.clock.nowMs() }, metadata: { actor: 'payments-settlement', mode } }],
+        });
+        moved += due.length;
+        if (due.length < PAYMENT_SETTLEMENT_BATCH_MAX) return moved;
+      }
+    });
+  }
+
+  // Running commands --------------------------------------------------------------
+
+  private async intentMethod(ctx: PaymentsContext, state: PaymentIntentState): Promise<ResolvedPaymentMethod | null> {
+    if (state.status === 'none' || state.paymentMethodId === null) return null;
+    return resolved(await this.paymentMethod(ctx.mode, state.paymentMethodId), state.paymentMethodId, 'payment_method');
+  }
+
+  /** Decides on a PaymentIntent stream, executes the ledger requests of the new events, then appends them. */
+  private runIntent(ctx: PaymentsContext, paymentIntentId: string, command: (state: PaymentIntentState) => PaymentIntentCommand | Promise<PaymentIntentCommand>): Promise<Decided<PaymentIntentState, PaymentIntentEvent>> {
+    return this.run(this.repos.intents, ctx, paymentIntentId, command, async (events) => {
+      const requests = paymentIntentLedgerRequests(events);
+      if (requests.length > 0) (await this.ledgers[ctx.mode].executeAll(requests, { ...ctx.metadata, mode: ctx.mode })).forEach(requireOk);
+    });
+  }
+
+  private run<C, E extends { type: string; data: unknown }, S>(
+    repo: AggregateRepository<C, E, S>, ctx: PaymentsContext, id: string, command: (state: S) => C | Promise<C>,
+    effect?: (events: readonly E[]) => Promise<void>,
+  ): Promise<Decided<S, E>> {
+    const streamId = repo.streamId(ctx.mode, id);
+    return this.locks.run(streamId, async () => {
+      const loaded = await repo.load(streamId);
+      const events = repo.decider.decide(await command(loaded.state), loaded.state);
+      if (effect !== undefined && events.length > 0) await effect(events);
+      return repo.append(streamId, loaded, events, { ...ctx.metadata, mode: ctx.mode });
+    });
+  }
+
+  private defaultExpiryYear(): number {
+    return new Date(this.clock.nowMs()).getUTCFullYear() + 3;
+  }
+}
+
+/** A balance transaction's id, derived from its source's (`ch_X` → `txn_X`): a retry names the same one. */
+export function balanceTransactionIdOf(sourceId: string): string {
+  return `txn_${sourceId.slice(sourceId.indexOf('_') + 1)}`;
+}
+
+function latestChargeId(state: PaymentIntentState): string | undefined {
+  return state.status === 'none' ? undefined : (state as ExistingPaymentIntent).charges.at(-1)?.chargeId;
+}
+
+function resolved(state: PaymentMethodState, paymentMethodId: string, param: string): ResolvedPaymentMethod {
+  if (state.status === 'none') throw new DaybookError('resource_missing', `No such PaymentMethod: '${paymentMethodId}'`, { paymentMethodId }, param);
+  return { paymentMethodId: state.paymentMethodId, card: state.card, behavior: state.behavior };
+}
+
+/** The payment ledger plan never breaks a ledger rule: a refusal is a bug, not an answer. */
+function requireOk(outcome: LedgerOutcome): void {
+  if (!outcome.ok) {
+    const error = toDaybookError(outcome.rejection);
+    throw new Error(`payments ledger refused a movement: ${error.code}: ${error.message}`);
+  }
+}

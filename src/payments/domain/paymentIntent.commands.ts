@@ -1,0 +1,45 @@
+import type { CardBehavior, CardDetails } from './cards.rules.ts';
+import type { FeeSchedule } from './fees.rules.ts';
+import type { FraudVerdict } from './fraud.rules.ts';
+import type { CaptureMethod } from './paymentIntent.events.ts';
+import type { MetadataPatch } from './payments.rules.ts';
+
+/** The payment method a confirmation charges, as the service resolved it (a look-up of its own stream). */
+export type ResolvedPaymentMethod = { readonly paymentMethodId: string; readonly card: CardDetails; readonly behavior: CardBehavior };
+
+/** How money settles: what the service reads from its configuration. */
+export type SettlementTerms = { readonly fees: FeeSchedule; readonly settlementDelayMs: number };
+
+export type PaymentIntentCommand =
+  | {
+      type: 'CreatePaymentIntent';
+      data: {
+        paymentIntentId: string; amount: bigint; currency: string; customerId: string | null; paymentMethodId: string | null;
+        captureMethod: CaptureMethod; description: string | null; metadata?: MetadataPatch; atMs: number;
+      };
+    }
+  | {
+      type: 'UpdatePaymentIntent';
+      data: {
+        paymentIntentId: string; amount?: bigint; currency?: string; customerId?: string | null; paymentMethodId?: string | null;
+        captureMethod?: CaptureMethod; description?: string | null; metadata?: MetadataPatch; atMs: number;
+      };
+    }
+  | {
+      type: 'ConfirmPaymentIntent';
+      data: {
+        paymentIntentId: string; paymentMethod: ResolvedPaymentMethod | null; chargeId: string; balanceTransactionId: string;
+        terms: SettlementTerms;
+        /** The fraud scorer's verdict on this attempt (the service runs the scorer on the amount and card). */
+        fraud: FraudVerdict; atMs: number;
+      };
+    }
+  | {
+      type: 'CapturePaymentIntent';
+      data: { paymentIntentId: string; amountToCapture: bigint | null; balanceTransactionId: string; terms: SettlementTerms; atMs: number };
+    }
+  | { type: 'CancelPaymentIntent'; data: { paymentIntentId: string; reason: string | null; atMs: number } }
+  | {
+      type: 'CreateRefund';
+      data: { paymentIntentId: string; refundId: string; chargeId: string | null; amount: bigint | null; reason: string | null; metadata?: MetadataPatch; balanceTransactionId: string; atMs: number };
+    };

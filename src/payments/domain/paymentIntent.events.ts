@@ -1,0 +1,74 @@
+import type { CardDetails, DeclineCode } from './cards.rules.ts';
+import type { RiskLevel } from './fraud.rules.ts';
+import type { Metadata, PaymentCurrency } from './payments.rules.ts';
+
+/**
+ * Events of a PaymentIntent stream (`pintent-<mode>.<pi_id>`): the intent,
+ * its charges (one per confirmation attempt), their refunds and the balance
+ * transactions they create, so that every invariant (capturable amount,
+ * refundable amount) comes from this one stream. Amounts are integer strings
+ * of minor units. No personal data: the customer is named by id.
+ */
+export type CaptureMethod = 'automatic' | 'manual';
+
+export type PaymentIntentCreated = {
+  type: 'PaymentIntentCreated';
+  data: {
+    paymentIntentId: string; amount: string; currency: PaymentCurrency; customerId: string | null; paymentMethodId: string | null;
+    captureMethod: CaptureMethod; description: string | null; metadata: Metadata; atMs: number;
+  };
+};
+export type PaymentIntentUpdated = {
+  type: 'PaymentIntentUpdated';
+  data: {
+    paymentIntentId: string; amount: string; currency: PaymentCurrency; customerId: string | null; paymentMethodId: string | null;
+    captureMethod: CaptureMethod; description: string | null; metadata: Metadata; atMs: number;
+  };
+};
+/** A confirmation began: the charge exists (status pending) and the intent is `processing`. */
+export type ChargeRequested = {
+  type: 'ChargeRequested';
+  data: { paymentIntentId: string; chargeId: string; paymentMethodId: string; card: CardDetails; amount: string; currency: PaymentCurrency; customerId: string | null; atMs: number };
+};
+export type FraudCheckCompleted = {
+  type: 'FraudCheckCompleted';
+  data: { paymentIntentId: string; chargeId: string; score: number; riskLevel: RiskLevel; decision: 'allow' | 'block'; atMs: number };
+};
+/** The issuer approved: the amount is held (a pending ledger transfer). */
+export type PaymentAuthorized = {
+  type: 'PaymentAuthorized';
+  data: { paymentIntentId: string; chargeId: string; amount: string; currency: PaymentCurrency; atMs: number };
+};
+export type PaymentFailed = {
+  type: 'PaymentFailed';
+  data: { paymentIntentId: string; chargeId: string; code: 'card_declined'; declineCode: DeclineCode; message: string; blocked: boolean; atMs: number };
+};
+/** Part or all of the hold is captured; the rest is released. One balance transaction (type charge) is created. */
+export type PaymentCaptured = {
+  type: 'PaymentCaptured';
+  data: {
+    paymentIntentId: string; chargeId: string; amount: string; released: string; currency: PaymentCurrency; fee: string; net: string;
+    balanceTransactionId: string; availableOnMs: number; bypassPending: boolean; disputeExpected: boolean; atMs: number;
+  };
+};
+export type PaymentIntentCanceled = {
+  type: 'PaymentIntentCanceled';
+  data: { paymentIntentId: string; reason: string | null; voidedChargeId: string | null; voidedAmount: string; currency: PaymentCurrency; atMs: number };
+};
+/** Money back to the card, debited from the available balance (which may go negative); the fee is kept. */
+export type RefundCreated = {
+  type: 'RefundCreated';
+  data: {
+    paymentIntentId: string; refundId: string; chargeId: string; amount: string; currency: PaymentCurrency; reason: string | null; metadata: Metadata;
+    balanceTransactionId: string; atMs: number;
+  };
+};
+
+export type PaymentIntentEvent =
+  | PaymentIntentCreated | PaymentIntentUpdated | ChargeRequested | FraudCheckCompleted | PaymentAuthorized | PaymentFailed | PaymentCaptured
+  | PaymentIntentCanceled | RefundCreated;
+
+export const PAYMENT_INTENT_EVENT_TYPES = [
+  'PaymentIntentCreated', 'PaymentIntentUpdated', 'ChargeRequested', 'FraudCheckCompleted', 'PaymentAuthorized', 'PaymentFailed', 'PaymentCaptured',
+  'PaymentIntentCanceled', 'RefundCreated',
+] as const;

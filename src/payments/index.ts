@@ -1,0 +1,26 @@
+/**
+ * Payments, Stripe's objects as event-sourced aggregates with real ledger
+ * postings. `domain/` is pure (commands, events, deciders, fee, card, fraud
+ * and amount rules); `app/` runs it (service, ledger plan, repository,
+ * projection and read model). The Stripe-compatible HTTP listener lives in
+ * `src/api/stripe/`.
+ */
+export * from './domain/payments.rules.ts';
+export * from './domain/fees.rules.ts';
+export * from './domain/cards.rules.ts';
+export * from './domain/fraud.rules.ts';
+export * from './domain/customer.events.ts';
+export * from './domain/customer.commands.ts';
+export * from './domain/customer.decider.ts';
+export * from './domain/paymentMethod.events.ts';
+export * from './domain/paymentMethod.commands.ts';
+export * from './domain/paymentMethod.decider.ts';
+export * from './domain/paymentIntent.events.ts';
+export * from './domain/paymentIntent.commands.ts';
+export * from './domain/paymentIntent.state.ts';
+export * from './domain/paymentIntent.decider.ts';
+export * from './app/payments.ledgerPlan.ts';
+export * from './app/payments.projection.ts';
+export * from './app/payments.readModel.ts';
+export * from './app/payments.service.ts';
+export { AggregateRepository, type Decided, type Loaded } from './app/payments.repository.ts';

@@ -12,6 +12,10 @@ const NOTE_FIELDS: ReadonlyArray<[field: string, label: string, unit: string]> =
   ['child_open_ms', 'import+open', ' ms'],
   ['events_rebuilt', 'events', ''],
   ['takeover_ms', 'takeover', ' ms'],
+  ['heap_mb', 'heap', ' MB'],
+  ['held_transfers', 'held transfers', ''],
+  ['disk_mb', 'disk', ' MB'],
+  ['replayed_events', 'replayed', ''],
 ];
 
 export function formatRate(value: number | null | undefined): string {

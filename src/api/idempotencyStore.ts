@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventMetadata, EventStore, StreamWrite } from '../eventstore/index.ts';
 import { type Clock, isDaybookError } from '../kernel/index.ts';
-import { READ_BATCH_MAX } from '../kernel/limits.ts';
 
 /**
  * Durable idempotency records: the first response to a POST carrying an
@@ -16,12 +15,14 @@ import { READ_BATCH_MAX } from '../kernel/limits.ts';
  * concurrent duplicate waits for the first to finish, then replays its
  * record, so the work runs once.
  *
- * On SQLite this process is the store's only writer, so `open` builds an
- * index of every recorded scope (listed once from the store's stream index,
- * then kept as records are saved): a key the index does not hold has no record, and the lookup of
- * a fresh key (nearly every POST) reads nothing. The index holds a 52-bit
- * prefix of each stream id's hash: a collision only costs a read. On
- * PostgreSQL other processes record keys too, so a cache miss reads the store.
+ * A cache miss reads the record's stream (one index probe): memory holds
+ * only the bounded cache, and opening reads nothing, so neither grows with
+ * the number of keys ever recorded. (An index of every recorded key, built
+ * at start, saved that read for fresh keys but grew with history and made
+ * start-up as long as the list of keys.) On SQLite this process is the
+ * store's only writer, so a record attached to a ledger command is the
+ * key's first without reading it back; on PostgreSQL another process may
+ * have recorded the key first.
  */
 export const IDEMPOTENCY_CATEGORY = 'idempotency';
 export const IDEMPOTENCY_RECORD_EVENT = 'IdempotentResponseRecorded';
@@ -50,8 +51,6 @@ export interface IdempotencyRecordInput extends StoredResponse {
   route: string;
 }
 
-/** Hex digits of a record stream's hash kept in the index: 13 of them fit a double exactly. */
-const INDEX_HEX_DIGITS = 13;
 
 export class IdempotencyStore {
   private readonly cache = new Map<string, { response: StoredResponse; expiresAtMs: number }>();
@@ -62,29 +61,19 @@ export class IdempotencyStore {
     private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX,
-    /** Every scope recorded in the store (as index entries), when this process is its only writer; null: unknown. */
-    private readonly recorded: Set<number> | null = null,
+    /** True when this process is the store's only writer (SQLite): no other process records keys. */
+    private readonly onlyWriter = false,
   ) {}
 
   /**
-   * Opens the records of a store. On SQLite (one writing process) it reads the
-   * idempotency category once to index every recorded scope.
+   * Opens the records of a store; reads nothing (see the class comment).
    *
    * @example
    * const records = await IdempotencyStore.open(store, systemClock);
    * await records.lookup(IdempotencyStore.scopeOf(keyId, 'order-17')); // undefined: never recorded
    */
   static async open(store: EventStore, clock: Clock, cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX): Promise<IdempotencyStore> {
-    if (store.backend !== 'sqlite') return new IdempotencyStore(store, clock, cacheEntriesMax, null);
-    const recorded = new Set<number>();
-    // The stream index alone: one id per record, no record read.
-    for (let after: string | undefined; ;) {
-      const page = await store.listStreams({ category: IDEMPOTENCY_CATEGORY, after, limit: READ_BATCH_MAX });
-      for (const streamId of page) recorded.add(indexEntryOf(streamId));
-      if (page.length < READ_BATCH_MAX) break;
-      after = page.at(-1);
-    }
-    return new IdempotencyStore(store, clock, cacheEntriesMax, recorded);
+    return new IdempotencyStore(store, clock, cacheEntriesMax, store.backend === 'sqlite');
   }
 
   /** The scope of a key: idempotency keys are per API key, so one client can neither collide with nor read another's. */
@@ -115,7 +104,6 @@ export class IdempotencyStore {
     const cached = this.cache.get(scope);
     if (cached !== undefined && cached.expiresAtMs > this.clock.nowMs()) return cached.response;
     const streamId = IdempotencyStore.streamIdOf(scope);
-    if (this.recorded !== null && !this.recorded.has(indexEntryOf(streamId))) return undefined;
     const [event] = await this.store.readStream(streamId, { limit: 1 });
     if (event === undefined) return undefined;
     const response = toStoredResponse(event.data);
@@ -126,8 +114,6 @@ export class IdempotencyStore {
   /** Records the first response; if another process recorded one first, returns that one instead. */
   async save(scope: string, record: IdempotencyRecordInput, metadata: EventMetadata): Promise<StoredResponse> {
     const streamId = IdempotencyStore.streamIdOf(scope);
-    // Indexed before it is durable: if the append fails, the entry only costs a read that finds nothing.
-    this.recorded?.add(indexEntryOf(streamId));
     try {
       await this.store.append({
         streamId,
@@ -159,7 +145,6 @@ export class IdempotencyStore {
    */
   attachment(scope: string, record: IdempotencyRecordInput, metadata: EventMetadata): StreamWrite {
     const streamId = IdempotencyStore.streamIdOf(scope);
-    this.recorded?.add(indexEntryOf(streamId));
     return { streamId, expectedVersion: 'any', events: [{ type: IDEMPOTENCY_RECORD_EVENT, data: record, metadata }] };
   }
 
@@ -173,7 +158,7 @@ export class IdempotencyStore {
    */
   async recordedWith(scope: string, record: IdempotencyRecordInput): Promise<StoredResponse> {
     const own = toStoredResponse(record);
-    if (this.recorded === null) {
+    if (!this.onlyWriter) {
       this.forget(scope);
       // A failed read leaves this answer standing (as before the check): the effect is durable, and so is its record.
       const first = await this.lookup(scope).catch(() => undefined);
@@ -201,10 +186,6 @@ export class IdempotencyStore {
   }
 }
 
-function indexEntryOf(streamId: string): number {
-  const start = IDEMPOTENCY_CATEGORY.length + 1;
-  return Number.parseInt(streamId.slice(start, start + INDEX_HEX_DIGITS), 16);
-}
 
 function toStoredResponse(data: unknown): StoredResponse {
   const record = data as StoredResponse;

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { EventStore, NewEvent, RecordedEvent, StreamWrite } from '../eventstore/index.ts';
 import { READ_BATCH_MAX } from '../kernel/limits.ts';
@@ -34,8 +35,22 @@ const NAMESPACE = '6f1d7c1e-3b0a-5d6e-9a51-d4b1c0a7e2f3';
 export const PENDING_RESOLVED_MARKER = 'PendingTransferResolved';
 export const ENTRY_REVERSED_MARKER = 'JournalEntryReversalMarked';
 
+const NAMESPACE_BYTES = Buffer.from(NAMESPACE.replaceAll('-', ''), 'hex');
+/** The namespace, then the name: what the id's SHA-1 is taken of (reused: one id per transfer on the hot path). */
+const NAME_SCRATCH = Buffer.alloc(4096);
+NAMESPACE_BYTES.copy(NAME_SCRATCH, 0);
+
+/** The RFC 9562 version-5 UUID of `<partition stream>\n<key>` in Daybook's ledger namespace (as `uuid`'s v5 makes it, about 3x faster). */
 export function ledgerEventId(partitionStreamId: string, key: string): string {
-  return uuidv5(`${partitionStreamId}\n${key}`, NAMESPACE);
+  const name = `${partitionStreamId}\n${key}`;
+  // Ids are at most a few hundred characters (stream id and record id limits); a longer name takes the library's path.
+  if (Buffer.byteLength(name, 'utf8') > NAME_SCRATCH.length - 16) return uuidv5(name, NAMESPACE);
+  const length = 16 + NAME_SCRATCH.write(name, 16, 'utf8');
+  const digest = hash('sha1', NAME_SCRATCH.subarray(0, length), 'buffer');
+  digest[6] = (digest[6]! & 0x0f) | 0x50;
+  digest[8] = (digest[8]! & 0x3f) | 0x80;
+  const hex = digest.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 export function indexStreamOf(partitionStreamId: string): string {

@@ -7,7 +7,8 @@ import type { AuthContext } from './security.ts';
  * Which key may see which event, on the live feed and in the raw history.
  * An event belongs to a mode by, in order: its stream (the ledger partitions
  * `ledger-test`, `ledger-banking-live`, …, and their snapshot digests,
- * `ledgersnapshot-test`, …; banking streams whose id carries the mode
+ * `ledgersnapshot-test`, …, and their lookup markers, `ledgerindex-test`, …
+ * (the payments partitions, `ledger-payments-test`, … likewise); banking streams whose id carries the mode
  * prefix, `customer-test.c1`), the `mode` the API wrote into its metadata,
  * an API key's own `mode` in its data (keys made by the CLI or at start
  * carry no request, so older ones have no mode in their metadata), the mode
@@ -17,7 +18,7 @@ import type { AuthContext } from './security.ts';
  * system events: admins and auditors only. Within its mode, an event is seen
  * by the roles whose categories include its stream's.
  */
-const LEDGER_STREAM = /^ledger(?:snapshot)?-(?:banking-)?(test|live)$/;
+const LEDGER_STREAM = /^ledger(?:snapshot|index)?-(?:banking-|payments-)?(test|live)$/;
 const PREFIXED_STREAM = /^[A-Za-z0-9_]+-(test|live)\./;
 const ID_FIELDS = ['accountId', 'fromAccountId', 'toAccountId', 'customerId'] as const;
 const MODE_PREFIX = /^(test|live)\./;

@@ -25,6 +25,11 @@ describe('modeOfEvent', () => {
     expect(modeOfEvent(event('ledgersnapshot-live', { actor: 'ledger-engine' }, { streamId: 'ledger-live' }))).toBe('live');
     expect(modeOfEvent(event('ledgersnapshot-banking-test', { actor: 'ledger-engine' }, { streamId: 'ledger-banking-test' }))).toBe('test');
     expect(modeOfEvent(event('ledgersnapshot-main'))).toBeUndefined();
+    // The lookup markers of a partition, and the payments partitions, belong to their mode too.
+    expect(modeOfEvent(event('ledgerindex-test', { actor: 'ledger-engine' }))).toBe('test');
+    expect(modeOfEvent(event('ledgerindex-banking-live', { actor: 'ledger-engine' }))).toBe('live');
+    expect(modeOfEvent(event('ledger-payments-live', { actor: 'ledger-engine' }))).toBe('live');
+    expect(modeOfEvent(event('ledgerindex-payments-test', { actor: 'ledger-engine' }))).toBe('test');
   });
 
   it('leaves system events without a mode', () => {

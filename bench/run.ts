@@ -19,6 +19,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   api: () => import('./api/index.ts'),
   projections: () => import('./projections/index.ts'),
   ledgerscale: () => import('./ledgerscale/index.ts'),
+  payments: () => import('./payments/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]

@@ -2,6 +2,7 @@ import type { Decider } from '../../decider/index.ts';
 import { assertNever } from '../../kernel/assert.ts';
 import { DaybookError } from '../../kernel/errors.ts';
 import { PAYMENT_AMOUNT_MINOR_MAX } from '../../kernel/limits.ts';
+import type { BalanceTransactionState } from './paymentIntent.state.ts';
 import type { PayoutDestination, PayoutEvent } from './payout.events.ts';
 import { PAYOUT_FAILURE_MESSAGES, type PayoutFailureCode, payoutOutcomeOf } from './payout.rules.ts';
 import { applyMetadataPatch, checkCurrency, type Metadata, type MetadataPatch, type PaymentCurrency } from './payments.rules.ts';
@@ -125,4 +126,20 @@ function pending(payout: ExistingPayout, action: string): ExistingPayout {
     throw new DaybookError('payout_unexpected_state', `Payout ${payout.payoutId} cannot be ${action}: its status is ${payout.status}, and only pending payouts can.`, { status: payout.status });
   }
   return payout;
+}
+
+/** The payout's balance transactions, oldest first: the withdrawal, then the return of a failed or canceled payout. */
+export function payoutBalanceTransactions(payout: ExistingPayout): BalanceTransactionState[] {
+  const base = { sourceId: payout.payoutId, fee: 0n, currency: payout.currency };
+  const transactions: BalanceTransactionState[] = [{
+    ...base, balanceTransactionId: payout.balanceTransactionId, type: 'payout', amount: -payout.amount, net: -payout.amount, createdAtMs: payout.createdAtMs, availableOnMs: payout.createdAtMs,
+  }];
+  if (payout.failureBalanceTransactionId !== null) {
+    const atMs = payout.closedAtMs ?? payout.createdAtMs;
+    transactions.push({
+      ...base, balanceTransactionId: payout.failureBalanceTransactionId, type: payout.status === 'canceled' ? 'payout_cancel' : 'payout_failure',
+      amount: payout.amount, net: payout.amount, createdAtMs: atMs, availableOnMs: atMs,
+    });
+  }
+  return transactions;
 }

@@ -46,12 +46,14 @@ export interface Config {
  * servers started on free ports for tests never fight over 12111);
  * `DAYBOOK_STRIPE_SETTLEMENT_DELAY_SECONDS` (default 172800, two days: from
  * capture to the available balance); `DAYBOOK_STRIPE_FEE_PERCENT_BPS`
- * (default 290, i.e. 2.9%) and `DAYBOOK_STRIPE_FEE_FIXED_MINOR` (default 30).
+ * (default 290, i.e. 2.9%) and `DAYBOOK_STRIPE_FEE_FIXED_MINOR` (default 30);
+ * `DAYBOOK_STRIPE_DISPUTE_FEE_MINOR` (default 1500: debited with a dispute, returned when it is won).
  */
 export interface StripeConfig {
   port: number;
   settlementDelayMs: number;
   fees: { percentBps: bigint; fixedMinor: bigint };
+  disputeFeeMinor: bigint;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -125,6 +127,7 @@ export function loadStripeConfig(env: Env = process.env): StripeConfig {
       percentBps: BigInt(parseVariable(env, 'DAYBOOK_STRIPE_FEE_PERCENT_BPS', countSchema(290))),
       fixedMinor: BigInt(parseVariable(env, 'DAYBOOK_STRIPE_FEE_FIXED_MINOR', countSchema(30))),
     },
+    disputeFeeMinor: BigInt(parseVariable(env, 'DAYBOOK_STRIPE_DISPUTE_FEE_MINOR', countSchema(1500))),
   };
 }
 

@@ -150,6 +150,16 @@ export const ERROR_TABLE = {
   payment_intent_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   payment_method_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   charge_already_refunded: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // A refund of a charge whose dispute is open or lost (Stripe's code).
+  charge_disputed: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Evidence on a submitted dispute, or any change to a won or lost one.
+  dispute_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // A payout above the available balance (Stripe's code).
+  balance_insufficient: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Cancel of a payout that is no longer pending.
+  payout_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // A Stripe-Account header (connected-account scoping is not supported), refused before anything runs.
+  account_invalid: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

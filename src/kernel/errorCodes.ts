@@ -91,6 +91,12 @@ export const ERROR_CODES = [
   'payment_intent_unexpected_state',
   'payment_method_unexpected_state',
   'charge_already_refunded',
+  // Disputes, payouts and accounts (the Stripe-compatible listener).
+  'charge_disputed',
+  'dispute_unexpected_state',
+  'balance_insufficient',
+  'payout_unexpected_state',
+  'account_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -25,7 +25,7 @@ import qs from 'qs';
 import { base62 } from '../../auth/index.ts';
 import { createLogger, type Logger } from '../../edge/index.ts';
 import type { EventStore } from '../../eventstore/index.ts';
-import { isDaybookError, REQUEST_BODY_BYTES_MAX } from '../../kernel/index.ts';
+import { DaybookError, isDaybookError, REQUEST_BODY_BYTES_MAX } from '../../kernel/index.ts';
 import { answerFor, clientErrorHandler, frameworkErrorHandler } from '../errorHandler.ts';
 import { registerIdempotency } from '../idempotency.hooks.ts';
 import { registerRequestContext } from '../requestContext.ts';
@@ -38,6 +38,9 @@ import { customerRoutes } from './routes/customers.routes.ts';
 import { paymentIntentRoutes } from './routes/paymentIntents.routes.ts';
 import { paymentMethodRoutes } from './routes/paymentMethods.routes.ts';
 import { refundRoutes } from './routes/refunds.routes.ts';
+import { accountRoutes } from './routes/accounts.routes.ts';
+import { disputeRoutes } from './routes/disputes.routes.ts';
+import { payoutRoutes } from './routes/payouts.routes.ts';
 
 export interface BuildStripeAppOptions {
   store: EventStore;
@@ -75,7 +78,10 @@ export async function buildStripeApp(options: BuildStripeAppOptions): Promise<Fa
   registerSecurity(app, options.security);
   registerIdempotency(app, options.security);
   await registerStripeOpenApi(app, options.version ?? '0.0.0');
-  for (const routes of [customerRoutes, paymentMethodRoutes, paymentIntentRoutes, chargeRoutes, refundRoutes, balanceRoutes]) await app.register(routes(options.payments));
+  registerStripeAccountRefusal(app);
+  for (const routes of [customerRoutes, paymentMethodRoutes, paymentIntentRoutes, chargeRoutes, refundRoutes, balanceRoutes, disputeRoutes, payoutRoutes, accountRoutes]) {
+    await app.register(routes(options.payments));
+  }
   app.get(STRIPE_OPENAPI_PATH, { schema: { hide: true }, config: { permission: 'public' } }, async () => app.swagger());
   await app.ready();
   return app;
@@ -95,6 +101,19 @@ function registerBodyParsers(app: FastifyInstance): void {
   app.addHook('preValidation', (request, _reply, done) => {
     if ((request.method === 'POST' || request.method === 'DELETE') && (request.body === null || request.body === undefined)) request.body = {};
     done();
+  });
+}
+
+/**
+ * Connected-account scoping (`Stripe-Account: acct_…`) is not supported: a
+ * request carrying the header is refused (after authentication) rather than
+ * run against the platform's own objects.
+ */
+function registerStripeAccountRefusal(app: FastifyInstance): void {
+  app.addHook('preValidation', (request, _reply, done) => {
+    const header = request.headers['stripe-account'];
+    if (header === undefined || header === '') return done();
+    done(new DaybookError('account_invalid', 'The Stripe-Account header (acting as a connected account) is not supported by Daybook; send requests as the platform.', {}, 'Stripe-Account'));
   });
 }
 

@@ -40,7 +40,7 @@ export interface StripeListenerOptions {
 
 export async function startStripeListener(options: StripeListenerOptions): Promise<StripeListener> {
   const { config, store, logger } = options;
-  const payments = await PaymentsService.open(store, { fees: config.stripe.fees, settlementDelayMs: config.stripe.settlementDelayMs });
+  const payments = await PaymentsService.open(store, { fees: config.stripe.fees, settlementDelayMs: config.stripe.settlementDelayMs, disputeFeeMinor: config.stripe.disputeFeeMinor });
   const readModel = new PaymentsReadModel(store, options.readModels, options.projections);
   let app: FastifyInstance;
   try {

@@ -8,9 +8,11 @@
 import type { FastifyRequest } from 'fastify';
 import { hasPermission } from '../../auth/index.ts';
 import { DaybookError } from '../../kernel/index.ts';
+import { type BalanceTransactionState, categoryOfPaymentsStream, type ExistingAccount, type ExistingPayout, PAYMENTS_CATEGORIES, payoutBalanceTransactions } from '../../payments/index.ts';
 import type { ExistingPaymentIntent, ListQuery, ObjectRef, PaymentMode, PaymentObjectType, PaymentsContext, PaymentsReadModel, PaymentsService } from '../../payments/index.ts';
 import type { RecordedAnswer } from '../idempotency.hooks.ts';
 import { authOf } from '../security.ts';
+import { accountToWire, disputeToWire, payoutToWire } from './moneyOutWire.ts';
 import { balanceTransactionToWire, chargeToWire, customerToWire, paymentIntentToWire, paymentMethodToWire, refundToWire, type Wire } from './stripeWire.ts';
 
 export interface PaymentsApi {
@@ -25,6 +27,7 @@ const EXPAND_DEPTH_MAX = 4;
 
 const OBJECT_NAMES: Readonly<Record<PaymentObjectType, string>> = {
   customer: 'customer', payment_method: 'PaymentMethod', payment_intent: 'payment_intent', charge: 'charge', refund: 'refund', balance_transaction: 'balance_transaction',
+  dispute: 'dispute', payout: 'payout', account: 'account',
 };
 
 export function modeOf(request: FastifyRequest): PaymentMode {
@@ -77,7 +80,7 @@ export class StripeObjects {
   }
 
   /** The PaymentIntent holding a charge, refund or balance transaction, through the read model. */
-  async holderOf(object: 'charge' | 'refund' | 'balance_transaction', id: string, param = 'id'): Promise<ExistingPaymentIntent> {
+  async holderOf(object: 'charge' | 'refund' | 'balance_transaction' | 'dispute', id: string, param = 'id'): Promise<ExistingPaymentIntent> {
     const ref = await this.api.readModel.lookup(this.mode, id);
     if (ref === undefined || ref.object !== object) throw missing(object, id, param);
     const state = await this.api.payments.paymentIntentOfStream(ref.streamId);
@@ -106,10 +109,61 @@ export class StripeObjects {
   }
 
   async balanceTransaction(id: string, param = 'id'): Promise<Wire> {
-    const intent = await this.holderOf('balance_transaction', id, param);
-    const transaction = intent.balanceTransactions.find((item) => item.balanceTransactionId === id);
-    if (transaction === undefined) throw missing('balance_transaction', id, param);
+    const ref = await this.api.readModel.lookup(this.mode, id);
+    if (ref === undefined || ref.object !== 'balance_transaction') throw missing('balance_transaction', id, param);
+    return this.transactionOfRef(ref, param);
+  }
+
+  /** A balance transaction lives in its PaymentIntent's stream (charges, refunds, disputes) or its payout's. */
+  private async transactionOfRef(ref: ObjectRef, param = 'id'): Promise<Wire> {
+    let transactions: readonly BalanceTransactionState[] = [];
+    if (categoryOfPaymentsStream(ref.streamId) === PAYMENTS_CATEGORIES.payout) {
+      const payout = await this.api.payments.payoutOfStream(ref.streamId);
+      if (payout.status !== 'none') transactions = payoutBalanceTransactions(payout);
+    } else {
+      const intent = await this.api.payments.paymentIntentOfStream(ref.streamId);
+      if (intent.status !== 'none') transactions = intent.balanceTransactions;
+    }
+    const transaction = transactions.find((item) => item.balanceTransactionId === ref.id);
+    if (transaction === undefined) throw missing('balance_transaction', ref.id, param);
     return balanceTransactionToWire(transaction, this.api.payments.clock.nowMs());
+  }
+
+  disputeOf(intent: ExistingPaymentIntent, id: string): Wire {
+    const dispute = intent.disputes.find((item) => item.disputeId === id);
+    if (dispute === undefined) throw missing('dispute', id);
+    return disputeToWire(intent, dispute, this.livemode, this.api.payments.clock.nowMs());
+  }
+
+  async dispute(id: string, param = 'id'): Promise<Wire> {
+    return this.disputeOf(await this.holderOf('dispute', id, param), id);
+  }
+
+  async payoutState(id: string, param = 'id'): Promise<ExistingPayout> {
+    const state = await this.api.payments.payout(this.mode, id);
+    if (state.status === 'none') throw missing('payout', id, param);
+    return state;
+  }
+
+  async payout(id: string, param = 'id'): Promise<Wire> {
+    return payoutToWire(await this.payoutState(id, param), this.livemode);
+  }
+
+  async accountState(id: string, param = 'id'): Promise<ExistingAccount> {
+    const state = await this.api.payments.account(this.mode, id);
+    if (state.status === 'none') throw missing('account', id, param);
+    return state;
+  }
+
+  async account(id: string, param = 'id'): Promise<Wire> {
+    return accountToWire(await this.accountState(id, param), this.livemode);
+  }
+
+  private async requireCustomersRead(): Promise<void> {
+    const { role } = authOf(this.request);
+    if (!hasPermission(role, 'customers:read')) {
+      throw new DaybookError('permission_denied', `Expanding an account needs the permission customers:read (it holds personal data), which the role ${role} lacks.`, {}, 'expand');
+    }
   }
 
   /** Any object by its id's prefix (what `expand` follows). */
@@ -126,6 +180,9 @@ export class StripeObjects {
       case 'ch': return this.charge(id);
       case 're': return this.refund(id);
       case 'txn': return this.balanceTransaction(id);
+      case 'du': case 'dp': return this.dispute(id);
+      case 'po': return this.payout(id);
+      case 'acct': return this.requireCustomersRead().then(() => this.account(id));
       default: throw new DaybookError('validation_failed', `This property cannot be expanded (${id}).`, {}, 'expand');
     }
   }
@@ -135,13 +192,15 @@ export class StripeObjects {
       case 'customer': return this.customer(ref.id);
       case 'payment_method': return this.paymentMethod(ref.id);
       case 'payment_intent': return this.paymentIntent(ref.id);
+      case 'payout': return this.payout(ref.id);
+      case 'account': return this.account(ref.id);
+      case 'balance_transaction': return this.transactionOfRef(ref);
       default: {
         const intent = await this.api.payments.paymentIntentOfStream(ref.streamId);
         if (intent.status === 'none') throw missing(ref.object, ref.id);
         if (ref.object === 'charge') return this.chargeOf(intent, ref.id);
-        if (ref.object === 'refund') return this.refundOf(intent, ref.id);
-        const transaction = intent.balanceTransactions.find((item) => item.balanceTransactionId === ref.id)!;
-        return balanceTransactionToWire(transaction, this.api.payments.clock.nowMs());
+        if (ref.object === 'dispute') return this.disputeOf(intent, ref.id);
+        return this.refundOf(intent, ref.id);
       }
     }
   }
@@ -178,31 +237,36 @@ export class StripeObjects {
 }
 
 const CUSTOMER_PLACEHOLDER = '__daybook_customer__';
+const ACCOUNT_PLACEHOLDER = '__daybook_account__';
 
 /**
- * The recorded answer of every POST on the Stripe listener: a customer
- * object in an answer (a customer route's, or an expanded `customer`) is
- * kept as a placeholder naming its id, never with its personal data; a
- * replay puts the customer as it is now in its place. Everything else is
+ * The recorded answer of every POST on the Stripe listener: a customer or
+ * connected account object in an answer (its route's, or an expanded one)
+ * is kept as a placeholder naming its id, never with its personal data; a
+ * replay puts the object as it is now in its place. Everything else is
  * replayed as first answered.
  */
 export function stripeRecordedAnswer(api: PaymentsApi): RecordedAnswer {
   return {
     stored: (body) => {
-      if (!body.includes('"object":"customer"')) return body;
+      if (!body.includes('"object":"customer"') && !body.includes('"object":"account"')) return body;
       return JSON.stringify(JSON.parse(body), (_key, value: unknown) => {
         const item = value as { object?: unknown; id?: unknown; deleted?: unknown } | null;
-        return item !== null && typeof item === 'object' && item.object === 'customer' && item.deleted !== true ? { [CUSTOMER_PLACEHOLDER]: item.id } : value;
+        if (item === null || typeof item !== 'object') return value;
+        if (item.object === 'customer' && item.deleted !== true) return { [CUSTOMER_PLACEHOLDER]: item.id };
+        if (item.object === 'account') return { [ACCOUNT_PLACEHOLDER]: item.id };
+        return value;
       });
     },
     replayed: async (request, stored) => {
-      if (!stored.includes(CUSTOMER_PLACEHOLDER)) return stored;
+      if (!stored.includes(CUSTOMER_PLACEHOLDER) && !stored.includes(ACCOUNT_PLACEHOLDER)) return stored;
       const objects = new StripeObjects(api, request);
       const restore = async (value: unknown): Promise<unknown> => {
         if (Array.isArray(value)) return Promise.all(value.map(restore));
         if (value === null || typeof value !== 'object') return value;
         const record = value as Record<string, unknown>;
         if (typeof record[CUSTOMER_PLACEHOLDER] === 'string') return objects.customer(record[CUSTOMER_PLACEHOLDER] as string);
+        if (typeof record[ACCOUNT_PLACEHOLDER] === 'string') return objects.account(record[ACCOUNT_PLACEHOLDER] as string);
         const out: Record<string, unknown> = {};
         for (const [key, item] of Object.entries(record)) out[key] = await restore(item);
         return out;

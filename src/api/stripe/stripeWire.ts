@@ -87,7 +87,7 @@ export function chargeToWire(intent: ExistingPaymentIntent, charge: ChargeState,
     id: charge.chargeId, object: 'charge', amount: wireAmount(charge.amount), amount_captured: wireAmount(charge.amountCaptured), amount_refunded: wireAmount(charge.amountRefunded),
     application: null, application_fee: null, application_fee_amount: null, balance_transaction: charge.balanceTransactionId, billing_details: NULL_BILLING,
     calculated_statement_descriptor: 'DAYBOOK', captured: charge.captured, created: secondsOf(charge.createdAtMs), currency: intent.currency, customer: charge.customerId,
-    description: intent.description, disputed: false, failure_balance_transaction: null, failure_code: charge.failure?.code ?? null, failure_message: charge.failure?.message ?? null,
+    description: intent.description, disputed: intent.disputes.some((dispute) => dispute.chargeId === charge.chargeId), failure_balance_transaction: null, failure_code: charge.failure?.code ?? null, failure_message: charge.failure?.message ?? null,
     fraud_details: {}, livemode, metadata: intent.metadata, on_behalf_of: null, outcome: outcomeOf(charge), paid: charge.status === 'succeeded',
     payment_intent: intent.paymentIntentId, payment_method: charge.paymentMethodId,
     payment_method_details: {
@@ -108,13 +108,22 @@ export function refundToWire(intent: ExistingPaymentIntent, refund: RefundState)
   };
 }
 
+const TRANSACTION_DESCRIPTIONS: Readonly<Record<BalanceTransactionState['type'], string>> = {
+  charge: 'Payment', refund: 'REFUND FOR PAYMENT', adjustment: 'Chargeback withdrawal', payout: 'STRIPE PAYOUT', payout_failure: 'Payout failure', payout_cancel: 'Payout cancellation',
+};
+const REPORTING_CATEGORIES: Readonly<Record<BalanceTransactionState['type'], string>> = {
+  charge: 'charge', refund: 'refund', adjustment: 'dispute', payout: 'payout', payout_failure: 'payout_reversal', payout_cancel: 'payout_reversal',
+};
+
 export function balanceTransactionToWire(transaction: BalanceTransactionState, nowMs: number): Wire {
   const fee = wireAmount(transaction.fee);
+  const reversal = transaction.category === 'dispute_reversal';
+  const feeDescription = transaction.type === 'adjustment' ? (reversal ? 'Dispute fee refund' : 'Dispute fee') : 'Stripe processing fees';
   return {
     id: transaction.balanceTransactionId, object: 'balance_transaction', amount: wireAmount(transaction.amount), available_on: secondsOf(transaction.availableOnMs),
-    created: secondsOf(transaction.createdAtMs), currency: transaction.currency, description: transaction.type === 'charge' ? 'Payment' : 'REFUND FOR PAYMENT', exchange_rate: null,
-    fee, fee_details: fee === 0 ? [] : [{ amount: fee, application: null, currency: transaction.currency, description: 'Stripe processing fees', type: 'stripe_fee' }],
-    net: wireAmount(transaction.net), reporting_category: transaction.type, source: transaction.sourceId,
+    created: secondsOf(transaction.createdAtMs), currency: transaction.currency, description: reversal ? 'Chargeback reversal' : TRANSACTION_DESCRIPTIONS[transaction.type], exchange_rate: null,
+    fee, fee_details: fee === 0 ? [] : [{ amount: fee, application: null, currency: transaction.currency, description: feeDescription, type: 'stripe_fee' }],
+    net: wireAmount(transaction.net), reporting_category: transaction.category ?? REPORTING_CATEGORIES[transaction.type], source: transaction.sourceId,
     status: transaction.availableOnMs <= nowMs ? 'available' : 'pending', type: transaction.type,
   };
 }

@@ -18,18 +18,30 @@
  * the ledger instead of moving money twice. The merchant balance
  * (pending + available posted) is then the sum of the balance transactions'
  * `net`, and every ledger sums to zero.
+ *
+ * Disputes: opening one moves its amount merchant_available → card_network
+ * (`pay:dispute:<du_…>`) and the dispute fee merchant_available → fees
+ * (`pay:dispute_fee:<du_…>`); winning it moves both back
+ * (`pay:dispute_won:…`, `pay:dispute_fee_back:…`). Payouts (see
+ * payoutLedgerRequests): merchant_available → payout_in_transit on
+ * creation (`pay:payout:<po_…>`), payout_in_transit → bank when paid
+ * (`pay:payout_paid:…`), back to merchant_available when failed or
+ * canceled (`pay:payout_return:…`).
  */
 import type { Currency } from '../../kernel/money.ts';
 import type { LedgerRequest } from '../../ledger/index.ts';
 import type { PaymentIntentEvent } from '../domain/paymentIntent.events.ts';
+import type { PayoutEvent } from '../domain/payout.events.ts';
 import { PAYMENT_CURRENCIES, type PaymentCurrency } from '../domain/payments.rules.ts';
 
-export const PAYMENTS_LEDGER_ACCOUNT_KINDS = ['card_network', 'merchant_pending', 'merchant_available', 'fees'] as const;
+export const PAYMENTS_LEDGER_ACCOUNT_KINDS = ['card_network', 'merchant_pending', 'merchant_available', 'fees', 'payout_in_transit', 'bank'] as const;
 export type PaymentsLedgerAccountKind = (typeof PAYMENTS_LEDGER_ACCOUNT_KINDS)[number];
 
 /** Chart-of-accounts codes of the four kinds, and transfer codes by movement. */
-const ACCOUNT_CODES: Readonly<Record<PaymentsLedgerAccountKind, number>> = { card_network: 100, merchant_pending: 200, merchant_available: 201, fees: 400 };
-const TRANSFER_CODES = { authorization: 1, capture: 2, fee: 3, settlement: 4, refund: 5, void: 6 } as const;
+const ACCOUNT_CODES: Readonly<Record<PaymentsLedgerAccountKind, number>> = {
+  card_network: 100, bank: 101, merchant_pending: 200, merchant_available: 201, payout_in_transit: 202, fees: 400,
+};
+const TRANSFER_CODES = { authorization: 1, capture: 2, fee: 3, settlement: 4, refund: 5, void: 6, dispute: 7, dispute_fee: 8, payout: 9 } as const;
 
 export function paymentsLedgerPartition(mode: string): string {
   return `payments-${mode}`;
@@ -85,9 +97,49 @@ function requestsOf(event: PaymentIntentEvent): LedgerRequest[] {
         },
       }];
     }
+    case 'DisputeCreated': case 'DisputeResolved':
+      return disputeRequests(event);
     default:
       return [];
   }
+}
+
+function disputeRequests(event: Extract<PaymentIntentEvent, { type: 'DisputeCreated' | 'DisputeResolved' }>): LedgerRequest[] {
+  const { disputeId, chargeId, currency, paymentIntentId } = event.data;
+  if (event.type === 'DisputeResolved' && event.data.outcome === 'lost') return [];
+  const won = event.type === 'DisputeResolved';
+  const metadata = { payment_intent: paymentIntentId, charge: chargeId, dispute: disputeId };
+  const move = (transferId: string, other: PaymentsLedgerAccountKind, amountMinor: bigint, code: number): LedgerRequest => ({
+    type: 'CreateTransfer',
+    data: {
+      transferId, debitAccountId: account(won ? other : 'merchant_available', currency), creditAccountId: account(won ? 'merchant_available' : other, currency),
+      amountMinor, ledger: currency, code, metadata,
+    },
+  });
+  const requests = [move(`pay:${won ? 'dispute_won' : 'dispute'}:${disputeId}`, 'card_network', BigInt(event.data.amount), TRANSFER_CODES.dispute)];
+  const fee = BigInt(event.data.fee);
+  if (fee > 0n) requests.push(move(`pay:${won ? 'dispute_fee_back' : 'dispute_fee'}:${disputeId}`, 'fees', fee, TRANSFER_CODES.dispute_fee));
+  return requests;
+}
+
+/** The ledger requests of a payout's newly decided events (see the module comment). */
+export function payoutLedgerRequests(events: readonly PayoutEvent[]): LedgerRequest[] {
+  return events.flatMap((event): LedgerRequest[] => {
+    const { payoutId, currency } = event.data;
+    const move = (transferId: string, from: PaymentsLedgerAccountKind, to: PaymentsLedgerAccountKind): LedgerRequest => ({
+      type: 'CreateTransfer',
+      data: {
+        transferId, debitAccountId: account(from, currency), creditAccountId: account(to, currency), amountMinor: BigInt(event.data.amount), ledger: currency,
+        code: TRANSFER_CODES.payout, metadata: { payout: payoutId },
+      },
+    });
+    switch (event.type) {
+      case 'PayoutCreated': return [move(`pay:payout:${payoutId}`, 'merchant_available', 'payout_in_transit')];
+      case 'PayoutPaid': return [move(`pay:payout_paid:${payoutId}`, 'payout_in_transit', 'bank')];
+      case 'PayoutFailed': case 'PayoutCanceled': return [move(`pay:payout_return:${payoutId}`, 'payout_in_transit', 'merchant_available')];
+      default: return [];
+    }
+  });
 }
 
 function captureRequests(data: Extract<PaymentIntentEvent, { type: 'PaymentCaptured' }>['data']): LedgerRequest[] {

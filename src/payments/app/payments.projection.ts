@@ -15,18 +15,21 @@ import { STRIPE_CUSTOMER_EVENT_TYPES, type StripeCustomerEvent } from '../domain
 import { PAYMENT_INTENT_EVENT_TYPES, type PaymentIntentEvent } from '../domain/paymentIntent.events.ts';
 import { PAYMENT_METHOD_EVENT_TYPES, type PaymentMethodEvent } from '../domain/paymentMethod.events.ts';
 import { secondsOf } from '../domain/payments.rules.ts';
+import { PAYOUT_EVENT_TYPES, type PayoutEvent } from '../domain/payout.events.ts';
 
 export const PAYMENTS_PROJECTION_NAME = 'payments_objects';
 export const PAYMENTS_OBJECTS_TABLE = 'pay_objects';
 
 /** Stream categories of the payments module (`<category>-<mode>.<id>`). */
-export const PAYMENTS_CATEGORIES = { customer: 'pcustomer', paymentMethod: 'pmethod', paymentIntent: 'pintent', settlement: 'psettlement' } as const;
+export const PAYMENTS_CATEGORIES = {
+  customer: 'pcustomer', paymentMethod: 'pmethod', paymentIntent: 'pintent', settlement: 'psettlement', payout: 'ppayout', account: 'paccount',
+} as const;
 
 /** Appended to `psettlement-<mode>` once a sweep moved balance transactions to the available balance. */
 export const BALANCE_SETTLED_EVENT = 'BalanceTransactionsSettled';
 export type BalanceTransactionsSettled = { type: typeof BALANCE_SETTLED_EVENT; data: { balanceTransactionIds: string[]; atMs: number } };
 
-export type PaymentObjectType = 'customer' | 'payment_method' | 'payment_intent' | 'charge' | 'refund' | 'balance_transaction';
+export type PaymentObjectType = 'customer' | 'payment_method' | 'payment_intent' | 'charge' | 'refund' | 'balance_transaction' | 'dispute' | 'payout' | 'account';
 
 type Row = {
   id: string; object: PaymentObjectType; createdAtMs: number; customer?: string | null; paymentIntent?: string | null; charge?: string | null;
@@ -35,11 +38,12 @@ type Row = {
 
 export const paymentsProjection = defineProjection({
   name: PAYMENTS_PROJECTION_NAME,
-  version: 1,
+  // 2: disputes (and their balance transactions), payouts, connected accounts.
+  version: 2,
   tables: [PAYMENTS_OBJECTS_TABLE],
   handles: {
     categories: Object.values(PAYMENTS_CATEGORIES),
-    types: [...STRIPE_CUSTOMER_EVENT_TYPES, ...PAYMENT_METHOD_EVENT_TYPES, ...PAYMENT_INTENT_EVENT_TYPES, BALANCE_SETTLED_EVENT],
+    types: [...STRIPE_CUSTOMER_EVENT_TYPES, ...PAYMENT_METHOD_EVENT_TYPES, ...PAYMENT_INTENT_EVENT_TYPES, BALANCE_SETTLED_EVENT, ...PAYOUT_EVENT_TYPES, 'AccountCreated'],
   },
   onPoison: 'park',
   async migrate(tx) {
@@ -59,6 +63,11 @@ export const paymentsProjection = defineProjection({
     for (const event of events) await applyPaymentsEvent(event, tx);
   },
 });
+
+/** The category of a payments stream id (`ppayout-test.po_…` → `ppayout`). */
+export function categoryOfPaymentsStream(streamId: string): string {
+  return streamId.slice(0, streamId.indexOf('-'));
+}
 
 /** The mode of a payments stream id (`pintent-test.pi_…` → `test`). */
 export function modeOfStream(streamId: string): string {
@@ -87,6 +96,11 @@ async function applyPaymentsEvent(event: RecordedEvent, tx: ProjectionTx): Promi
     }
     case PAYMENTS_CATEGORIES.paymentIntent:
       return applyIntentEvent({ type: event.type, data: event.data } as PaymentIntentEvent, insert, update);
+    case PAYMENTS_CATEGORIES.payout:
+      return applyPayoutEvent({ type: event.type, data: event.data } as PayoutEvent, insert);
+    case PAYMENTS_CATEGORIES.account:
+      if (event.type === 'AccountCreated') await insert({ id: (event.data as { accountId: string }).accountId, object: 'account', createdAtMs: (event.data as { atMs: number }).atMs });
+      return;
     case PAYMENTS_CATEGORIES.settlement: {
       const { balanceTransactionIds } = (event.data as BalanceTransactionsSettled['data']);
       for (const id of balanceTransactionIds) await tx.execute(`UPDATE ${tx.table(PAYMENTS_OBJECTS_TABLE)} SET settled = 1 WHERE mode = $1 AND id = $2`, [mode, id]);
@@ -130,6 +144,45 @@ async function applyIntentEvent(
       });
       return;
     }
+    case 'DisputeCreated': {
+      const d = event.data;
+      await insert({ id: d.disputeId, object: 'dispute', createdAtMs: d.atMs, paymentIntent: d.paymentIntentId, charge: d.chargeId });
+      // Dispute withdrawals and reversals move the available balance at once: nothing to settle.
+      await insert({
+        id: d.balanceTransactionId, object: 'balance_transaction', createdAtMs: d.atMs, paymentIntent: d.paymentIntentId, source: d.disputeId, kind: 'adjustment',
+        currency: d.currency, net: (-(BigInt(d.amount) + BigInt(d.fee))).toString(), availableOnMs: d.atMs, settled: true,
+      });
+      return;
+    }
+    case 'DisputeResolved': {
+      const d = event.data;
+      if (d.balanceTransactionId === null) return;
+      await insert({
+        id: d.balanceTransactionId, object: 'balance_transaction', createdAtMs: d.atMs, paymentIntent: d.paymentIntentId, source: d.disputeId, kind: 'adjustment',
+        currency: d.currency, net: (BigInt(d.amount) + BigInt(d.fee)).toString(), availableOnMs: d.atMs, settled: true,
+      });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+async function applyPayoutEvent(event: PayoutEvent, insert: (row: Row) => Promise<unknown>): Promise<void> {
+  const d = event.data;
+  const transaction = (id: string, kind: string, net: string) =>
+    insert({ id, object: 'balance_transaction', createdAtMs: d.atMs, source: d.payoutId, kind, currency: d.currency, net, availableOnMs: d.atMs, settled: true });
+  switch (event.type) {
+    case 'PayoutCreated':
+      await insert({ id: d.payoutId, object: 'payout', createdAtMs: d.atMs, currency: d.currency });
+      await transaction(event.data.balanceTransactionId, 'payout', `-${d.amount}`);
+      return;
+    case 'PayoutFailed':
+      await transaction(event.data.balanceTransactionId, 'payout_failure', d.amount);
+      return;
+    case 'PayoutCanceled':
+      await transaction(event.data.balanceTransactionId, 'payout_cancel', d.amount);
+      return;
     default:
       return;
   }

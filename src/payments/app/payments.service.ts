@@ -34,9 +34,15 @@ import type { ExistingPaymentIntent, PaymentIntentState } from '../domain/paymen
 import type { PaymentMethodCommand } from '../domain/paymentMethod.commands.ts';
 import { paymentMethodDecider, type PaymentMethodState } from '../domain/paymentMethod.decider.ts';
 import { PAYMENT_METHOD_EVENT_TYPES, type PaymentMethodEvent } from '../domain/paymentMethod.events.ts';
+import { accountDecider, type AccountCommand, type AccountState } from '../domain/account.decider.ts';
+import { ACCOUNT_EVENT_TYPES, type AccountEvent } from '../domain/account.events.ts';
+import { DISPUTE_FEE_MINOR_DEFAULT, type UpdateDisputeData } from '../domain/dispute.rules.ts';
+import { payoutDecider, type PayoutCommand, type PayoutState } from '../domain/payout.decider.ts';
+import { PAYOUT_EVENT_TYPES, type PayoutDestination, type PayoutEvent } from '../domain/payout.events.ts';
+import { PAYOUT_ARRIVAL_DELAY_MS } from '../domain/payout.rules.ts';
 import { type MetadataPatch, PAYMENT_CURRENCIES, type PaymentCurrency } from '../domain/payments.rules.ts';
 import {
-  paymentIntentLedgerRequests, paymentsLedgerAccountId, paymentsLedgerAccounts, paymentsLedgerPartition, settlementRequest,
+  paymentIntentLedgerRequests, payoutLedgerRequests, paymentsLedgerAccountId, paymentsLedgerAccounts, paymentsLedgerPartition, settlementRequest,
 } from './payments.ledgerPlan.ts';
 import { BALANCE_SETTLED_EVENT, PAYMENTS_CATEGORIES } from './payments.projection.ts';
 import { AggregateRepository, type Decided } from './payments.repository.ts';
@@ -54,6 +60,8 @@ export interface PaymentsOptions {
   /** From capture to available balance (default 2 days, Stripe's usual test-mode schedule). */
   settlementDelayMs?: number;
   scorer?: FraudScorer;
+  /** Debited with a dispute's amount, returned when it is won (default DISPUTE_FEE_MINOR_DEFAULT, 1500 minor units). */
+  disputeFeeMinor?: bigint;
 }
 
 export const SETTLEMENT_DELAY_MS_DEFAULT = 2 * 24 * 60 * 60 * 1000;
@@ -64,6 +72,8 @@ type Repos = {
   customers: AggregateRepository<StripeCustomerCommand, StripeCustomerEvent, StripeCustomerState>;
   methods: AggregateRepository<PaymentMethodCommand, PaymentMethodEvent, PaymentMethodState>;
   intents: AggregateRepository<PaymentIntentCommand, PaymentIntentEvent, PaymentIntentState>;
+  payouts: AggregateRepository<PayoutCommand, PayoutEvent, PayoutState>;
+  accounts: AggregateRepository<AccountCommand, AccountEvent, AccountState>;
 };
 
 export class PaymentsService {
@@ -78,7 +88,10 @@ export class PaymentsService {
     readonly ledgers: Readonly<Record<PaymentMode, LedgerEngine>>,
     options: PaymentsOptions,
   ) {
-    this.terms = { fees: options.fees ?? DEFAULT_FEE_SCHEDULE, settlementDelayMs: options.settlementDelayMs ?? SETTLEMENT_DELAY_MS_DEFAULT };
+    this.terms = {
+      fees: options.fees ?? DEFAULT_FEE_SCHEDULE, settlementDelayMs: options.settlementDelayMs ?? SETTLEMENT_DELAY_MS_DEFAULT,
+      disputeFeeMinor: options.disputeFeeMinor ?? DISPUTE_FEE_MINOR_DEFAULT,
+    };
     this.scorer = options.scorer ?? defaultFraudScorer;
   }
 
@@ -99,6 +112,8 @@ export class PaymentsService {
       customers: new AggregateRepository(store, stripeCustomerDecider, PAYMENTS_CATEGORIES.customer, STRIPE_CUSTOMER_EVENT_TYPES),
       methods: new AggregateRepository(store, paymentMethodDecider, PAYMENTS_CATEGORIES.paymentMethod, PAYMENT_METHOD_EVENT_TYPES),
       intents: new AggregateRepository(store, paymentIntentDecider, PAYMENTS_CATEGORIES.paymentIntent, PAYMENT_INTENT_EVENT_TYPES),
+      payouts: new AggregateRepository(store, payoutDecider, PAYMENTS_CATEGORIES.payout, PAYOUT_EVENT_TYPES),
+      accounts: new AggregateRepository(store, accountDecider, PAYMENTS_CATEGORIES.account, ACCOUNT_EVENT_TYPES),
     };
     return new PaymentsService(store, clock, repos, { test: opened[0]!, live: opened[1]! }, options);
   }
@@ -214,11 +229,19 @@ export class PaymentsService {
     return decided;
   }
 
+  /** Captures; a charge of a dispute test card (its payment method's behaviour) is disputed right after, as on automatic capture. */
   capturePaymentIntent(ctx: PaymentsContext, paymentIntentId: string, amountToCapture: bigint | null) {
-    return this.runIntent(ctx, paymentIntentId, (state) => ({
-      type: 'CapturePaymentIntent',
-      data: { paymentIntentId, amountToCapture, balanceTransactionId: balanceTransactionIdOf(latestChargeId(state) ?? paymentIntentId), terms: this.terms, atMs: this.clock.nowMs() },
-    }));
+    return this.runIntent(ctx, paymentIntentId, async (state) => {
+      const charge = state.status === 'none' ? undefined : state.charges.at(-1);
+      const method = charge === undefined ? undefined : await this.paymentMethod(ctx.mode, charge.paymentMethodId);
+      return {
+        type: 'CapturePaymentIntent',
+        data: {
+          paymentIntentId, amountToCapture, balanceTransactionId: balanceTransactionIdOf(latestChargeId(state) ?? paymentIntentId), terms: this.terms, atMs: this.clock.nowMs(),
+          disputeOnCapture: method?.status === 'created' && method.behavior.kind === 'dispute',
+        },
+      };
+    });
   }
 
   cancelPaymentIntent(ctx: PaymentsContext, paymentIntentId: string, reason: string | null) {
@@ -231,6 +254,16 @@ export class PaymentsService {
     }));
   }
 
+  /** Saves evidence on a dispute (in its charge's PaymentIntent stream); with `submit`, submits it (test mode resolves it, see dispute.rules.ts). */
+  updateDispute(ctx: PaymentsContext, input: Omit<UpdateDisputeData, 'atMs'>) {
+    return this.runIntent(ctx, input.paymentIntentId, () => ({ type: 'UpdateDispute' as const, data: { ...input, atMs: this.clock.nowMs() } }));
+  }
+
+  /** Accepts a dispute: it is lost, the money and the fee stay withdrawn. */
+  closeDispute(ctx: PaymentsContext, paymentIntentId: string, disputeId: string) {
+    return this.runIntent(ctx, paymentIntentId, () => ({ type: 'CloseDispute' as const, data: { paymentIntentId, disputeId, atMs: this.clock.nowMs() } }));
+  }
+
   async paymentIntent(mode: PaymentMode, paymentIntentId: string): Promise<PaymentIntentState> {
     return (await this.repos.intents.load(this.repos.intents.streamId(mode, paymentIntentId))).state;
   }
@@ -238,6 +271,70 @@ export class PaymentsService {
   /** The intent a stream id (from the read model) holds. */
   async paymentIntentOfStream(streamId: string): Promise<PaymentIntentState> {
     return (await this.repos.intents.load(streamId)).state;
+  }
+
+  // Payouts -----------------------------------------------------------------------
+
+  /**
+   * Pays out of the available balance. Payouts of one mode are decided one at
+   * a time in this process, each against the ledger's available balance read
+   * after settling what is due, so two payouts cannot both spend the same
+   * money here (refunds and disputes may still take the balance negative, as
+   * on Stripe).
+   */
+  createPayout(ctx: PaymentsContext, readModel: PaymentsReadModel, input: {
+    payoutId: string; amount: bigint; currency: string; destination: PayoutDestination; description: string | null; statementDescriptor: string | null; metadata?: MetadataPatch;
+  }) {
+    return this.locks.run(`payouts:${ctx.mode}`, async () => {
+      const balances = await this.balance(ctx.mode, readModel);
+      const availableMinor = balances.find((item) => item.currency === input.currency)?.availableMinor ?? 0n;
+      const atMs = this.clock.nowMs();
+      return this.runPayout(ctx, input.payoutId, () => ({
+        type: 'CreatePayout',
+        data: { ...input, availableMinor, balanceTransactionId: balanceTransactionIdOf(input.payoutId), arrivalDateMs: atMs + PAYOUT_ARRIVAL_DELAY_MS, atMs },
+      }));
+    });
+  }
+
+  updatePayout(ctx: PaymentsContext, payoutId: string, metadata: MetadataPatch | undefined) {
+    return this.runPayout(ctx, payoutId, () => ({ type: 'UpdatePayout', data: { payoutId, metadata, atMs: this.clock.nowMs() } }));
+  }
+
+  /** Test mode: the bank answers now (paid, or failed as the destination's test number says). */
+  processPayout(ctx: PaymentsContext, payoutId: string) {
+    return this.runPayout(ctx, payoutId, () => ({ type: 'ProcessPayout', data: { payoutId, failureBalanceTransactionId: `${balanceTransactionIdOf(payoutId)}_failure`, atMs: this.clock.nowMs() } }));
+  }
+
+  cancelPayout(ctx: PaymentsContext, payoutId: string) {
+    return this.runPayout(ctx, payoutId, () => ({ type: 'CancelPayout', data: { payoutId, balanceTransactionId: `${balanceTransactionIdOf(payoutId)}_cancel`, atMs: this.clock.nowMs() } }));
+  }
+
+  async payout(mode: PaymentMode, payoutId: string): Promise<PayoutState> {
+    return (await this.repos.payouts.load(this.repos.payouts.streamId(mode, payoutId))).state;
+  }
+
+  async payoutOfStream(streamId: string): Promise<PayoutState> {
+    return (await this.repos.payouts.load(streamId)).state;
+  }
+
+  private runPayout(ctx: PaymentsContext, payoutId: string, command: (state: PayoutState) => PayoutCommand) {
+    return this.run(this.repos.payouts, ctx, payoutId, command, async (events) => {
+      (await this.ledgers[ctx.mode].executeAll(payoutLedgerRequests(events), { ...ctx.metadata, mode: ctx.mode })).forEach(requireOk);
+    });
+  }
+
+  // Connected accounts ----------------------------------------------------------------
+
+  createAccount(ctx: PaymentsContext, data: Omit<Extract<AccountCommand, { type: 'CreateAccount' }>['data'], 'atMs'>) {
+    return this.run(this.repos.accounts, ctx, data.accountId, () => ({ type: 'CreateAccount' as const, data: { ...data, atMs: this.clock.nowMs() } }));
+  }
+
+  updateAccount(ctx: PaymentsContext, data: Omit<Extract<AccountCommand, { type: 'UpdateAccount' }>['data'], 'atMs'>) {
+    return this.run(this.repos.accounts, ctx, data.accountId, () => ({ type: 'UpdateAccount' as const, data: { ...data, atMs: this.clock.nowMs() } }));
+  }
+
+  async account(mode: PaymentMode, accountId: string): Promise<AccountState> {
+    return (await this.repos.accounts.load(this.repos.accounts.streamId(mode, accountId))).state;
   }
 
   // Balance ---------------------------------------------------------------------

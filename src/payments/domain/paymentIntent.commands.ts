@@ -1,4 +1,5 @@
 import type { CardBehavior, CardDetails } from './cards.rules.ts';
+import type { UpdateDisputeData } from './dispute.rules.ts';
 import type { FeeSchedule } from './fees.rules.ts';
 import type { FraudVerdict } from './fraud.rules.ts';
 import type { CaptureMethod } from './paymentIntent.events.ts';
@@ -7,8 +8,8 @@ import type { MetadataPatch } from './payments.rules.ts';
 /** The payment method a confirmation charges, as the service resolved it (a look-up of its own stream). */
 export type ResolvedPaymentMethod = { readonly paymentMethodId: string; readonly card: CardDetails; readonly behavior: CardBehavior };
 
-/** How money settles: what the service reads from its configuration. */
-export type SettlementTerms = { readonly fees: FeeSchedule; readonly settlementDelayMs: number };
+/** How money settles: what the service reads from its configuration (the dispute fee defaults to DISPUTE_FEE_MINOR_DEFAULT). */
+export type SettlementTerms = { readonly fees: FeeSchedule; readonly settlementDelayMs: number; readonly disputeFeeMinor?: bigint };
 
 export type PaymentIntentCommand =
   | {
@@ -36,10 +37,16 @@ export type PaymentIntentCommand =
     }
   | {
       type: 'CapturePaymentIntent';
-      data: { paymentIntentId: string; amountToCapture: bigint | null; balanceTransactionId: string; terms: SettlementTerms; atMs: number };
+      data: {
+        paymentIntentId: string; amountToCapture: bigint | null; balanceTransactionId: string; terms: SettlementTerms; atMs: number;
+        /** The charge's card is a dispute test card (the service looks its payment method up): a dispute opens right after capture. */
+        disputeOnCapture?: boolean;
+      };
     }
   | { type: 'CancelPaymentIntent'; data: { paymentIntentId: string; reason: string | null; atMs: number } }
   | {
       type: 'CreateRefund';
       data: { paymentIntentId: string; refundId: string; chargeId: string | null; amount: bigint | null; reason: string | null; metadata?: MetadataPatch; balanceTransactionId: string; atMs: number };
-    };
+    }
+  | { type: 'UpdateDispute'; data: UpdateDisputeData }
+  | { type: 'CloseDispute'; data: { paymentIntentId: string; disputeId: string; atMs: number } };

@@ -2,6 +2,7 @@ import type { Decider } from '../../decider/index.ts';
 import { assertNever } from '../../kernel/assert.ts';
 import { DaybookError } from '../../kernel/errors.ts';
 import { DECLINE_MESSAGES } from './cards.rules.ts';
+import { chargeDisputeBlocksRefund, decideCloseDispute, decideUpdateDispute, DISPUTE_FEE_MINOR_DEFAULT, disputeCreatedEvent } from './dispute.rules.ts';
 import { processingFeeMinor } from './fees.rules.ts';
 import type { PaymentIntentCommand } from './paymentIntent.commands.ts';
 import type { PaymentIntentEvent } from './paymentIntent.events.ts';
@@ -29,7 +30,11 @@ type Command<T extends PaymentIntentCommand['type']> = Extract<PaymentIntentComm
  * - Capture: resource_missing; payment_intent_unexpected_state (not requires_capture); amount_too_large (above amount_capturable).
  * - Cancel: resource_missing; payment_intent_unexpected_state (succeeded, canceled, processing).
  * - CreateRefund: resource_missing (intent, charge); payment_intent_unexpected_state (nothing captured);
- *   charge_already_refunded; amount_too_large (above what is left to refund).
+ *   charge_disputed (a dispute on it is open or lost); charge_already_refunded; amount_too_large (above what is left to refund).
+ * - UpdateDispute, CloseDispute: resource_missing (intent, dispute); see dispute.rules.ts.
+ *
+ * A capture of a dispute test card (automatic, or manual with
+ * `disputeOnCapture`) records DisputeCreated right after PaymentCaptured.
  */
 export const paymentIntentDecider: Decider<PaymentIntentCommand, PaymentIntentEvent, PaymentIntentState> = {
   initialState: () => ({ status: 'none' }),
@@ -42,6 +47,8 @@ export const paymentIntentDecider: Decider<PaymentIntentCommand, PaymentIntentEv
       case 'CapturePaymentIntent': return decideCapture(command.data, existing(state, command.data.paymentIntentId));
       case 'CancelPaymentIntent': return decideCancel(command.data, existing(state, command.data.paymentIntentId));
       case 'CreateRefund': return decideRefund(command.data, existing(state, command.data.paymentIntentId));
+      case 'UpdateDispute': return decideUpdateDispute(command.data, existing(state, command.data.paymentIntentId));
+      case 'CloseDispute': return decideCloseDispute(command.data, existing(state, command.data.paymentIntentId));
       default: return assertNever(command);
     }
   },
@@ -108,7 +115,7 @@ function decideConfirm(data: Command<'ConfirmPaymentIntent'>, state: ExistingPay
   }
   events.push({ type: 'PaymentAuthorized', data: { ...base, amount: state.amount.toString(), currency: state.currency } });
   if (state.captureMethod === 'automatic') {
-    events.push(capturedEvent(state, chargeId, state.amount, state.amount, {
+    events.push(...capturedEvents(state, chargeId, state.amount, state.amount, {
       balanceTransactionId: data.balanceTransactionId, terms: data.terms, atMs, bypassPending: behavior.kind === 'bypass_pending', disputeExpected: behavior.kind === 'dispute',
     }));
   }
@@ -124,15 +131,22 @@ function decideCapture(data: Command<'CapturePaymentIntent'>, state: ExistingPay
     throw new DaybookError('amount_too_large', `The amount to capture (${amount.toString()}) is greater than the amount capturable (${capturable.toString()}).`, {}, 'amount_to_capture');
   }
   const charge = latestCharge(state)!;
-  return [capturedEvent(state, charge.chargeId, amount, capturable, {
-    balanceTransactionId: data.balanceTransactionId, terms: data.terms, atMs: data.atMs, bypassPending: false, disputeExpected: false,
-  })];
+  return capturedEvents(state, charge.chargeId, amount, capturable, {
+    balanceTransactionId: data.balanceTransactionId, terms: data.terms, atMs: data.atMs, bypassPending: false, disputeExpected: data.disputeOnCapture === true,
+  });
 }
 
-function capturedEvent(
-  state: ExistingPaymentIntent, chargeId: string, amount: bigint, authorized: bigint,
-  options: { balanceTransactionId: string; terms: Command<'CapturePaymentIntent'>['terms']; atMs: number; bypassPending: boolean; disputeExpected: boolean },
-): PaymentIntentEvent {
+type CaptureOptions = { balanceTransactionId: string; terms: Command<'CapturePaymentIntent'>['terms']; atMs: number; bypassPending: boolean; disputeExpected: boolean };
+
+/** The capture, and for a dispute test card the dispute the card network opens on it at once (Stripe's test mode does the same). */
+function capturedEvents(state: ExistingPaymentIntent, chargeId: string, amount: bigint, authorized: bigint, options: CaptureOptions): PaymentIntentEvent[] {
+  const captured = capturedEvent(state, chargeId, amount, authorized, options);
+  if (!options.disputeExpected) return [captured];
+  const fee = options.terms.disputeFeeMinor ?? DISPUTE_FEE_MINOR_DEFAULT;
+  return [captured, disputeCreatedEvent(state.paymentIntentId, { chargeId, amount, currency: state.currency }, fee, options.atMs)];
+}
+
+function capturedEvent(state: ExistingPaymentIntent, chargeId: string, amount: bigint, authorized: bigint, options: CaptureOptions): PaymentIntentEvent {
   const fee = processingFeeMinor(amount, options.terms.fees);
   return {
     type: 'PaymentCaptured',
@@ -162,6 +176,9 @@ function decideRefund(data: Command<'CreateRefund'>, state: ExistingPaymentInten
   if (charge === undefined && data.chargeId !== null) throw new DaybookError('resource_missing', `No such charge: '${data.chargeId}'`, {}, 'charge');
   if (charge === undefined || !charge.captured) {
     throw new DaybookError('payment_intent_unexpected_state', `This PaymentIntent (${state.paymentIntentId}) has no captured charge to refund; its status is ${state.status}.`, {}, 'payment_intent');
+  }
+  if (chargeDisputeBlocksRefund(state, charge)) {
+    throw new DaybookError('charge_disputed', `Charge ${charge.chargeId} has been disputed; it cannot be refunded while the dispute is open or after it was lost.`, {}, 'charge');
   }
   const remaining = charge.amountCaptured - charge.amountRefunded;
   if (remaining === 0n) throw new DaybookError('charge_already_refunded', `Charge ${charge.chargeId} has already been refunded.`, {}, 'charge');

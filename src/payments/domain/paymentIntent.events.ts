@@ -1,4 +1,5 @@
 import type { CardDetails, DeclineCode } from './cards.rules.ts';
+import { DISPUTE_EVENT_TYPES, type DisputeEvent } from './dispute.events.ts';
 import type { RiskLevel } from './fraud.rules.ts';
 import type { Metadata, PaymentCurrency } from './payments.rules.ts';
 
@@ -66,9 +67,9 @@ export type RefundCreated = {
 
 export type PaymentIntentEvent =
   | PaymentIntentCreated | PaymentIntentUpdated | ChargeRequested | FraudCheckCompleted | PaymentAuthorized | PaymentFailed | PaymentCaptured
-  | PaymentIntentCanceled | RefundCreated;
+  | PaymentIntentCanceled | RefundCreated | DisputeEvent;
 
 export const PAYMENT_INTENT_EVENT_TYPES = [
   'PaymentIntentCreated', 'PaymentIntentUpdated', 'ChargeRequested', 'FraudCheckCompleted', 'PaymentAuthorized', 'PaymentFailed', 'PaymentCaptured',
-  'PaymentIntentCanceled', 'RefundCreated',
+  'PaymentIntentCanceled', 'RefundCreated', ...DISPUTE_EVENT_TYPES,
 ] as const;

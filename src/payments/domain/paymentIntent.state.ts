@@ -1,5 +1,6 @@
 import type { CardDetails, DeclineCode } from './cards.rules.ts';
 import type { RiskLevel } from './fraud.rules.ts';
+import { type DisputeState, evolveDispute } from './dispute.rules.ts';
 import type { CaptureMethod, PaymentIntentEvent } from './paymentIntent.events.ts';
 import type { Metadata, PaymentCurrency } from './payments.rules.ts';
 import { assertNever } from '../../kernel/assert.ts';
@@ -8,8 +9,11 @@ export type PaymentIntentStatus = 'requires_payment_method' | 'requires_confirma
 
 export type BalanceTransactionState = {
   readonly balanceTransactionId: string;
-  readonly type: 'charge' | 'refund';
-  /** The charge or refund id. */
+  /** `adjustment`: a dispute's withdrawal or its reversal (`category`); `payout…`: in a payout's stream. */
+  readonly type: 'charge' | 'refund' | 'adjustment' | 'payout' | 'payout_failure' | 'payout_cancel';
+  /** Stripe's `reporting_category` where it is not the type. */
+  readonly category?: 'dispute' | 'dispute_reversal';
+  /** The charge, refund, dispute or payout id. */
   readonly sourceId: string;
   readonly amount: bigint;
   readonly fee: bigint;
@@ -71,6 +75,8 @@ export type PaymentIntentState =
       readonly charges: readonly ChargeState[];
       readonly refunds: readonly RefundState[];
       readonly balanceTransactions: readonly BalanceTransactionState[];
+      /** Oldest first: at most one per charge. */
+      readonly disputes: readonly DisputeState[];
       /** The failure of the latest attempt, until the next one. */
       readonly lastPaymentError: { readonly chargeId: string; readonly declineCode: DeclineCode; readonly message: string; readonly paymentMethodId: string } | null;
     });
@@ -102,7 +108,7 @@ export function evolvePaymentIntent(state: PaymentIntentState, event: PaymentInt
     return {
       status: statusAfterCreation(d.paymentMethodId), paymentIntentId: d.paymentIntentId, amount: BigInt(d.amount), currency: d.currency, customerId: d.customerId,
       paymentMethodId: d.paymentMethodId, captureMethod: d.captureMethod, description: d.description, metadata: d.metadata, createdAtMs: d.atMs,
-      canceledAtMs: null, cancellationReason: null, charges: [], refunds: [], balanceTransactions: [], lastPaymentError: null,
+      canceledAtMs: null, cancellationReason: null, charges: [], refunds: [], balanceTransactions: [], disputes: [], lastPaymentError: null,
     };
   }
   if (state.status === 'none') return state;
@@ -147,6 +153,8 @@ function evolveExisting(state: ExistingPaymentIntent, event: Exclude<PaymentInte
     }
     case 'RefundCreated':
       return refundedState(state, event.data);
+    case 'DisputeCreated': case 'DisputeUpdated': case 'DisputeEvidenceSubmitted': case 'DisputeResolved':
+      return evolveDispute(state, event);
     default:
       return assertNever(event);
   }

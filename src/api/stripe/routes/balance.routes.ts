@@ -34,7 +34,7 @@ export function balanceRoutes(api: PaymentsApi): FastifyPluginAsync {
       config: { permission: 'payments:read' },
       schema: {
         tags, summary: 'List balance transactions, newest first',
-        querystring: z.strictObject({ ...listParams, type: z.enum(['charge', 'refund']).optional(), source: z.string().max(255).optional() }),
+        querystring: z.strictObject({ ...listParams, type: z.enum(['charge', 'refund', 'adjustment', 'payout', 'payout_failure', 'payout_cancel']).optional(), source: z.string().max(255).optional() }),
       },
     }, async (request) => {
       await api.payments.settleDue(modeOf(request), api.readModel);

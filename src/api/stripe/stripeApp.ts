@@ -38,12 +38,17 @@ import { customerRoutes } from './routes/customers.routes.ts';
 import { paymentIntentRoutes } from './routes/paymentIntents.routes.ts';
 import { paymentMethodRoutes } from './routes/paymentMethods.routes.ts';
 import { refundRoutes } from './routes/refunds.routes.ts';
+import { eventRoutes } from './routes/events.routes.ts';
+import { webhookEndpointRoutes } from './routes/webhookEndpoints.routes.ts';
+import type { WebhooksApi } from './stripeWebhooks.ts';
 
 export interface BuildStripeAppOptions {
   store: EventStore;
   logger?: Logger;
   security: ApiSecurity;
   payments: PaymentsApi;
+  /** Events and webhook endpoints (absent: those routes are not served). */
+  webhooks?: WebhooksApi;
   version?: string;
 }
 
@@ -76,6 +81,7 @@ export async function buildStripeApp(options: BuildStripeAppOptions): Promise<Fa
   registerIdempotency(app, options.security);
   await registerStripeOpenApi(app, options.version ?? '0.0.0');
   for (const routes of [customerRoutes, paymentMethodRoutes, paymentIntentRoutes, chargeRoutes, refundRoutes, balanceRoutes]) await app.register(routes(options.payments));
+  if (options.webhooks) for (const routes of [eventRoutes, webhookEndpointRoutes]) await app.register(routes(options.webhooks));
   app.get(STRIPE_OPENAPI_PATH, { schema: { hide: true }, config: { permission: 'public' } }, async () => app.swagger());
   await app.ready();
   return app;

@@ -76,7 +76,7 @@ export const paymentEventsProjection = defineProjection({
       attempt_log text NOT NULL, PRIMARY KEY (mode, endpoint_id, event_id))`);
     await tx.execute(`CREATE INDEX ${deliveries}_due ON ${deliveries} (status, next_attempt_ms)`);
     await tx.execute(`CREATE INDEX ${deliveries}_by_endpoint ON ${deliveries} (mode, endpoint_id, position, seq)`);
-    await tx.execute(`CREATE INDEX ${deliveries}_by_event ON ${deliveries} (mode, event_id)`);
+    await tx.execute(`CREATE INDEX ${deliveries}_by_event ON ${deliveries} (event_id)`);
   },
   async handle(events, tx) {
     const handover = await handedOverThrough(tx);

@@ -28,6 +28,8 @@ export type WebhookDeliveryRow = {
 
 export type EventListQuery = {
   limit: number; startingAfter?: string; endingBefore?: string; created?: CreatedFilter; types?: readonly string[];
+  /** `charge.*`: every type that starts with `charge.` (Stripe's wildcard in `type`). */
+  typePrefix?: string;
 };
 
 type Page<T> = { items: T[]; hasMore: boolean };
@@ -71,6 +73,7 @@ export class PaymentEventsReadModel {
         add((n) => `(position ${op} $${n} OR (position = $${n} AND seq ${op} $${n + 1}))`, BigInt(cursor.position), BigInt(cursor.seq));
       }
       if (query.types !== undefined && query.types.length > 0) add((n) => `type IN (${query.types!.map((_, i) => `$${n + i}`).join(', ')})`, ...query.types);
+      if (query.typePrefix !== undefined) add((n) => `substr(type, 1, ${query.typePrefix!.length}) = $${n}`, query.typePrefix);
       const created = query.created ?? {};
       for (const [op, value] of [['>', created.gt], ['>=', created.gte], ['<', created.lt], ['<=', created.lte]] as const) {
         if (value !== undefined) add((n) => `created_s ${op} $${n}`, value);
@@ -125,6 +128,12 @@ export class PaymentEventsReadModel {
   async failedDeliveries(limit: number): Promise<WebhookDeliveryRow[]> {
     const rows = await this.query((tx) => tx.query<any>(`SELECT ${DELIVERY_COLUMNS} FROM ${tx.table(WEBHOOK_DELIVERIES_TABLE)}
       WHERE status = 'failed' ORDER BY position, seq LIMIT $1`, [limit]));
+    return rows.map(toDelivery);
+  }
+
+  /** Every delivery of one event (all endpoints, all modes). */
+  async eventDeliveries(eventId: string): Promise<WebhookDeliveryRow[]> {
+    const rows = await this.query((tx) => tx.query<any>(`SELECT ${DELIVERY_COLUMNS} FROM ${tx.table(WEBHOOK_DELIVERIES_TABLE)} WHERE event_id = $1 ORDER BY endpoint_id`, [eventId]));
     return rows.map(toDelivery);
   }
 

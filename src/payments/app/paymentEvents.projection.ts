@@ -36,6 +36,9 @@ export const WEBHOOK_ENDPOINTS_TABLE = 'pay_webhook_endpoints';
 export const WEBHOOK_DELIVERIES_TABLE = 'pay_webhook_deliveries';
 export const WEBHOOK_ENDPOINT_CATEGORY = 'pwebhook';
 
+/** Counters, versions and times from SQL rows (never amounts). */
+const int = (value: unknown): number => Number.parseInt(String(value), 10);
+
 const ID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** `evt_` and 24 base-62 characters of SHA-256(source event id, index): the same on every replay. */
@@ -43,7 +46,7 @@ export function stripeEventIdOf(sourceEventId: string, index: number): string {
   let value = BigInt(`0x${createHash('sha256').update(`${sourceEventId}:${index}`).digest('hex')}`);
   let text = '';
   for (let i = 0; i < 24; i += 1) {
-    text += ID_ALPHABET[Number(value % 62n)];
+    text += ID_ALPHABET[int(value % 62n)];
     value /= 62n;
   }
   return `evt_${text}`;
@@ -167,8 +170,8 @@ type Handover = { table: string | null; through: bigint };
 /** While another generation is active (a rebuild), how far it delivered and where its deliveries are. */
 async function handedOverThrough(tx: ProjectionTx): Promise<Handover> {
   const [active] = await tx.query<{ version: bigint }>('SELECT version FROM projection_active WHERE name = $1', [tx.projection]);
-  if (active === undefined || Number(active.version) === tx.version) return { table: null, through: 0n };
-  const version = Number(active.version);
+  if (active === undefined || int(active.version) === tx.version) return { table: null, through: 0n };
+  const version = int(active.version);
   const [checkpoint] = await tx.query<{ position: bigint }>('SELECT min(position) AS position FROM projection_checkpoints WHERE name = $1 AND version = $2', [tx.projection, version]);
   return { table: versionedTable(WEBHOOK_DELIVERIES_TABLE, version), through: checkpoint?.position === null || checkpoint === undefined ? 0n : BigInt(checkpoint.position) };
 }

@@ -34,6 +34,9 @@ export type EventListQuery = {
 
 type Page<T> = { items: T[]; hasMore: boolean };
 
+/** Counters, versions and times from SQL rows (never amounts). */
+const int = (value: unknown): number => Number.parseInt(String(value), 10);
+
 const EVENT_COLUMNS = 'mode, id, type, position, seq, created_s, stream_id, stream_version, subject_kind, subject_id, before, request_id, idempotency_key';
 const DELIVERY_COLUMNS = 'mode, endpoint_id, event_id, event_type, position, seq, status, attempts, next_attempt_ms, last_attempt_ms, last_status_code, last_error, attempt_log';
 
@@ -110,7 +113,7 @@ export class PaymentEventsReadModel {
   async endpointCount(mode: string): Promise<number> {
     await this.fresh();
     const [row] = await this.query((tx) => tx.query<{ count: bigint }>(`SELECT count(*) AS count FROM ${tx.table(WEBHOOK_ENDPOINTS_TABLE)} WHERE mode = $1 AND deleted = 0`, [mode]));
-    return Number(row?.count ?? 0);
+    return int(row?.count ?? 0);
   }
 
   /** An endpoint's deliveries, newest event first. */
@@ -144,17 +147,17 @@ export class PaymentEventsReadModel {
 
 export function toEvent(row: any): PaymentEventRow {
   return {
-    mode: row.mode, id: row.id, type: row.type, position: BigInt(row.position), seq: Number(row.seq), createdS: Number(row.created_s), streamId: row.stream_id,
-    streamVersion: BigInt(row.stream_version), subjectKind: row.subject_kind, subjectId: row.subject_id, before: Number(row.before) === 1,
+    mode: row.mode, id: row.id, type: row.type, position: BigInt(row.position), seq: int(row.seq), createdS: int(row.created_s), streamId: row.stream_id,
+    streamVersion: BigInt(row.stream_version), subjectKind: row.subject_kind, subjectId: row.subject_id, before: int(row.before) === 1,
     requestId: row.request_id ?? null, idempotencyKey: row.idempotency_key ?? null,
   };
 }
 
 export function toDelivery(row: any): WebhookDeliveryRow {
-  const number = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+  const number = (value: unknown): number | null => (value === null || value === undefined ? null : int(value));
   return {
-    mode: row.mode, endpointId: row.endpoint_id, eventId: row.event_id, eventType: row.event_type, position: BigInt(row.position), seq: Number(row.seq),
-    status: row.status, attempts: Number(row.attempts), nextAttemptMs: Number(row.next_attempt_ms), lastAttemptMs: number(row.last_attempt_ms),
+    mode: row.mode, endpointId: row.endpoint_id, eventId: row.event_id, eventType: row.event_type, position: BigInt(row.position), seq: int(row.seq),
+    status: row.status, attempts: int(row.attempts), nextAttemptMs: int(row.next_attempt_ms), lastAttemptMs: number(row.last_attempt_ms),
     lastStatusCode: number(row.last_status_code), lastError: row.last_error ?? null, attemptLog: JSON.parse(row.attempt_log) as WebhookAttempt[],
   };
 }

@@ -18,6 +18,7 @@ import { registerReplay } from './commands/replay.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
 import { registerVerify } from './commands/verify.ts';
+import { registerWebhooks } from './commands/webhooks.ts';
 import { reportFailure } from './failure.ts';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,6 +45,7 @@ export function buildProgram(run: CliRun): Command {
   registerStateAt(program, run);
   registerReplay(program, run);
   registerBench(program, run);
+  registerWebhooks(program, run);
   return program;
 }
 

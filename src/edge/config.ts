@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { LEDGER_ENTRY_CACHE_MAX, LEDGER_TRANSFER_CACHE_MAX, STREAMS_PER_KEY_DEFAULT, STREAMS_TOTAL_DEFAULT } from '../kernel/limits.ts';
+import { LEDGER_ENTRY_CACHE_MAX, LEDGER_TRANSFER_CACHE_MAX, STREAMS_PER_KEY_DEFAULT, STREAMS_TOTAL_DEFAULT, WEBHOOK_TIMEOUT_MS_MAX } from '../kernel/limits.ts';
 
 /**
  * The server's configuration, read once from the environment (DESIGN.md §5)
@@ -54,6 +54,21 @@ export interface StripeConfig {
   settlementDelayMs: number;
   fees: { percentBps: bigint; fixedMinor: bigint };
   disputeFeeMinor: bigint;
+  webhooks: WebhookConfig;
+}
+
+/**
+ * Webhook deliveries: `DAYBOOK_WEBHOOK_RETRY_SCHEDULE` (the waits after each
+ * failed attempt, comma-separated, each `<n>ms|s|m|h`, e.g. `1m,5m,30m`;
+ * default about 3 days in 11 steps, see webhookDispatcher.ts; after the last
+ * the delivery is failed, a dead letter); `DAYBOOK_WEBHOOK_TIMEOUT_MS`
+ * (default 10000); `DAYBOOK_WEBHOOK_PRIVATE_TARGETS` (`test`, the default:
+ * loopback and private addresses only for test-mode endpoints; `none`; `all`).
+ */
+export interface WebhookConfig {
+  retryScheduleMs: number[] | undefined;
+  timeoutMs: number;
+  privateTargets: 'none' | 'test' | 'all';
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -128,6 +143,22 @@ export function loadStripeConfig(env: Env = process.env): StripeConfig {
       fixedMinor: BigInt(parseVariable(env, 'DAYBOOK_STRIPE_FEE_FIXED_MINOR', countSchema(30))),
     },
     disputeFeeMinor: BigInt(parseVariable(env, 'DAYBOOK_STRIPE_DISPUTE_FEE_MINOR', countSchema(1500))),
+    webhooks: loadWebhookConfig(env),
+  };
+}
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+function loadWebhookConfig(env: Env): WebhookConfig {
+  const scheduleSchema = z.preprocess(unsetIfEmpty, z.string().regex(/^\d{1,7}(ms|s|m|h)(,\d{1,7}(ms|s|m|h)){0,29}$/, 'must list 1 to 30 waits such as 1m,5m,30m (units ms, s, m, h)').optional())
+    .transform((value) => value?.split(',').map((step) => {
+      const [, amount, unit] = /^(\d+)(ms|s|m|h)$/.exec(step)!;
+      return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+    }));
+  return {
+    retryScheduleMs: parseVariable(env, 'DAYBOOK_WEBHOOK_RETRY_SCHEDULE', scheduleSchema),
+    timeoutMs: Math.min(parseVariable(env, 'DAYBOOK_WEBHOOK_TIMEOUT_MS', positiveCountSchema(10_000)), WEBHOOK_TIMEOUT_MS_MAX),
+    privateTargets: parseVariable(env, 'DAYBOOK_WEBHOOK_PRIVATE_TARGETS', z.preprocess(unsetIfEmpty, z.enum(['none', 'test', 'all']).optional()).transform((value) => value ?? 'test')),
   };
 }
 

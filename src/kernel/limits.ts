@@ -62,3 +62,13 @@ export const PAYMENT_STATE_CACHE_MAX = 10_000;
 export const PAYMENT_TEXT_LENGTH_MAX = 5_000;
 /** Balance transactions one settlement sweep moves to the available balance. */
 export const PAYMENT_SETTLEMENT_BATCH_MAX = 500;
+/** Event types one webhook endpoint may list in `enabled_events`. */
+export const WEBHOOK_ENABLED_EVENTS_MAX = 64;
+/** Webhook endpoints per mode: every Stripe event fans out to each of them. */
+export const WEBHOOK_ENDPOINTS_MAX = 16;
+/** Deliveries one webhook dispatcher pass claims. */
+export const WEBHOOK_DISPATCH_BATCH_MAX = 32;
+/** Attempts kept per delivery (the oldest dropped; the count goes on). */
+export const WEBHOOK_ATTEMPTS_KEPT_MAX = 20;
+/** Longest wait for an endpoint's answer. */
+export const WEBHOOK_TIMEOUT_MS_MAX = 30_000;

@@ -14,7 +14,7 @@ export {
   countDeadLetters, listDeadLetters, retryDeadLetter, skipDeadLetter,
   type DeadLetter, type DeadLetterContext, type DeadLetterStatus, type ListDeadLettersOptions,
 } from './deadLetters.ts';
-export { dumpReadModel, projectionPosition, queryProjection, waitForPosition, type WaitOptions } from './queries.ts';
+export { dumpReadModel, mutateProjection, projectionPosition, queryProjection, waitForPosition, type WaitOptions } from './queries.ts';
 export { LAG_BUCKETS_MS, LagHistogram, type LagHistogramSnapshot } from './lagHistogram.ts';
 export {
   createProjectionEngine, ProjectionEngine, type HealthOptions, type HealthReport, type ProjectionEngineOptions, type ProjectionHealth,

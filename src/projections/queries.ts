@@ -27,6 +27,20 @@ export async function queryProjection<T>(readModels: ReadModelStore, name: strin
   });
 }
 
+/**
+ * Writes to the active generation's tables outside the projection's handler,
+ * for read models that hold state of their own beside what the log derives
+ * (a webhook delivery's attempts): same shared lock as a query, so a switch
+ * waits for it. What it writes is lost when a rebuild replaces the generation.
+ */
+export async function mutateProjection<T>(readModels: ReadModelStore, name: string, fn: (writer: ProjectionTx) => Promise<T>): Promise<T> {
+  return readModels.transaction(async (tx) => {
+    await tx.lockProjection(name, 'shared');
+    const active = await requireActive(tx, name);
+    return fn(projectionTx(tx, name, active.version));
+  });
+}
+
 /** The active generation's checkpoint: the smallest over its partitions. */
 export async function projectionPosition(tx: SqlExecutor, name: string): Promise<{ version: number; position: bigint }> {
   const active = await requireActive(tx, name);

@@ -41,12 +41,17 @@ import { refundRoutes } from './routes/refunds.routes.ts';
 import { accountRoutes } from './routes/accounts.routes.ts';
 import { disputeRoutes } from './routes/disputes.routes.ts';
 import { payoutRoutes } from './routes/payouts.routes.ts';
+import { eventRoutes } from './routes/events.routes.ts';
+import { webhookEndpointRoutes } from './routes/webhookEndpoints.routes.ts';
+import type { WebhooksApi } from './stripeWebhooks.ts';
 
 export interface BuildStripeAppOptions {
   store: EventStore;
   logger?: Logger;
   security: ApiSecurity;
   payments: PaymentsApi;
+  /** Events and webhook endpoints (absent: those routes are not served). */
+  webhooks?: WebhooksApi;
   version?: string;
 }
 
@@ -82,6 +87,7 @@ export async function buildStripeApp(options: BuildStripeAppOptions): Promise<Fa
   for (const routes of [customerRoutes, paymentMethodRoutes, paymentIntentRoutes, chargeRoutes, refundRoutes, balanceRoutes, disputeRoutes, payoutRoutes, accountRoutes]) {
     await app.register(routes(options.payments));
   }
+  if (options.webhooks) for (const routes of [eventRoutes, webhookEndpointRoutes]) await app.register(routes(options.webhooks));
   app.get(STRIPE_OPENAPI_PATH, { schema: { hide: true }, config: { permission: 'public' } }, async () => app.swagger());
   await app.ready();
   return app;

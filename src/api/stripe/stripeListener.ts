@@ -13,6 +13,7 @@ import { PAYMENT_MODES, PaymentsReadModel, PaymentsService } from '../../payment
 import type { ReadModelStore } from '../../projections/index.ts';
 import type { ApiSecurity } from '../security.ts';
 import { buildStripeApp } from './stripeApp.ts';
+import { type StartedWebhooks, startWebhooks } from './stripeWebhooks.ts';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -25,6 +26,8 @@ export interface StripeListener {
   url: string;
   payments: PaymentsService;
   readModel: PaymentsReadModel;
+  /** Events, webhook endpoints and the delivery dispatcher. */
+  webhooks: StartedWebhooks;
   /** Stops the sweeps and the listener (in-flight requests finish), then drains the payments ledgers. Idempotent. */
   close(): Promise<void>;
 }
@@ -35,7 +38,11 @@ export interface StripeListenerOptions {
   logger: Logger;
   security: ApiSecurity;
   readModels: ReadModelStore;
-  projections: { waitForPosition(name: string, position: bigint, timeoutMs: number): Promise<void> };
+  projections: {
+    waitForPosition(name: string, position: bigint, timeoutMs: number): Promise<void>;
+    /** Wakes the webhook dispatcher when the events projection committed a batch. */
+    onBatchCommitted?(listener: (batch: { projection: string; events: number }) => void): () => void;
+  };
 }
 
 export async function startStripeListener(options: StripeListenerOptions): Promise<StripeListener> {
@@ -43,10 +50,12 @@ export async function startStripeListener(options: StripeListenerOptions): Promi
   const payments = await PaymentsService.open(store, { fees: config.stripe.fees, settlementDelayMs: config.stripe.settlementDelayMs, disputeFeeMinor: config.stripe.disputeFeeMinor });
   const readModel = new PaymentsReadModel(store, options.readModels, options.projections);
   let app: FastifyInstance;
+  const webhooks = startWebhooks({ store, readModels: options.readModels, payments: { payments, readModel }, config: config.stripe.webhooks, logger, projections: options.projections });
   try {
-    app = await buildStripeApp({ store, logger, security: options.security, payments: { payments, readModel }, version: PACKAGE_VERSION });
+    app = await buildStripeApp({ store, logger, security: options.security, payments: { payments, readModel }, webhooks: webhooks.api, version: PACKAGE_VERSION });
     await app.listen({ port: config.stripe.port, host: config.host });
   } catch (error) {
+    await webhooks.close();
     await payments.close();
     throw error;
   }
@@ -59,11 +68,12 @@ export async function startStripeListener(options: StripeListenerOptions): Promi
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
-    app, url: `http://${host}:${port}`, payments, readModel,
+    app, url: `http://${host}:${port}`, payments, readModel, webhooks,
     close: () => {
       closing ??= (async () => {
         clearInterval(timer);
         await app.close();
+        await webhooks.close();
         await payments.close();
       })();
       return closing;

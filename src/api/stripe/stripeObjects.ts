@@ -37,7 +37,9 @@ export function modeOf(request: FastifyRequest): PaymentMode {
 /** The mode and event metadata of a write made for this request. */
 export function contextOf(request: FastifyRequest): PaymentsContext {
   const auth = authOf(request);
-  return { mode: auth.mode, metadata: { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId } };
+  const idempotencyKey = request.idempotency?.key;
+  // The Idempotency-Key travels with the events so that Stripe events can show it (`request.idempotency_key`).
+  return { mode: auth.mode, metadata: { correlationId: request.correlationId, causationId: request.id, actor: auth.keyId, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) } };
 }
 
 export function missing(object: PaymentObjectType, id: string, param = 'id'): DaybookError {

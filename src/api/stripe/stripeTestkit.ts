@@ -21,6 +21,9 @@ export interface StripeServer {
   /** `http://127.0.0.1:<port>` of the Stripe-compatible listener. */
   url: string;
   port: number;
+  /** The data folder, and the PostgreSQL url on that backend (for CLI runs against the same store). */
+  dataDir: string;
+  databaseUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -33,7 +36,7 @@ export async function startStripeServer(backend: Backend, env: Record<string, st
   });
   const server = await startServer(config, { logger: createLogger({ level: 'silent' }) });
   return {
-    server, url: server.stripe.url, port: Number(new URL(server.stripe.url).port),
+    server, url: server.stripe.url, port: Number(new URL(server.stripe.url).port), dataDir: dir, databaseUrl: db?.url,
     close: async () => {
       await server.close();
       await db?.drop();

@@ -8,7 +8,7 @@
  * const engine = createProjectionEngine({ store, readModels, projections: builtinProjections() });
  */
 import { bankingProjection } from '../../banking/index.ts';
-import { paymentsProjection } from '../../payments/index.ts';
+import { paymentEventsProjection, paymentsProjection } from '../../payments/index.ts';
 import type { ProjectionDefinition } from '../projection.ts';
 import { ledgerBalancesProjection } from './ledgerBalances.projection.ts';
 
@@ -16,5 +16,5 @@ export { LEDGER_BALANCES_PROJECTION_NAME, LEDGER_BALANCES_TABLE, ledgerBalancesP
 
 /** Every built-in projection, in a fixed order. */
 export function builtinProjections(): ProjectionDefinition[] {
-  return [bankingProjection, ledgerBalancesProjection, paymentsProjection];
+  return [bankingProjection, ledgerBalancesProjection, paymentsProjection, paymentEventsProjection];
 }

@@ -1,0 +1,46 @@
+/** Stripe events: retrieve, list newest first (filters `type`, with `charge.*` wildcards, `types[]`, `created`; Stripe's cursors). */
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { DaybookError } from '../../../kernel/index.ts';
+import { modeOf } from '../stripeObjects.ts';
+import { idParams, listParams } from '../stripeParams.ts';
+import type { WebhooksApi } from '../stripeWebhooks.ts';
+import { typed } from './routeKit.ts';
+
+const eventType = z.string().min(1).max(100);
+const listQuery = z.strictObject({
+  limit: listParams.limit, starting_after: listParams.starting_after, ending_before: listParams.ending_before, created: listParams.created,
+  type: eventType.optional(), types: z.array(eventType).max(20).optional(), delivery_success: z.boolean().optional(),
+});
+
+export function eventRoutes(api: WebhooksApi): FastifyPluginAsync {
+  return async (plain) => {
+    const app = typed(plain);
+    const tags = ['Events'];
+
+    app.get('/v1/events/:id', { config: { permission: 'payments:read' }, schema: { tags, summary: 'Retrieve an event', params: idParams } }, async (request) => {
+      const row = await api.events.event(modeOf(request), request.params.id);
+      if (row === undefined) throw new DaybookError('resource_missing', `No such event: '${request.params.id}'`, { id: request.params.id }, 'id');
+      return api.renderer.event(row);
+    });
+
+    app.get('/v1/events', { config: { permission: 'payments:read' }, schema: { tags, summary: 'List events, newest first', querystring: listQuery } }, async (request) => {
+      const { query } = request;
+      if (query.type !== undefined && query.types !== undefined) {
+        throw new DaybookError('validation_failed', 'You may pass either type or types, but not both.', {}, 'types');
+      }
+      if (query.delivery_success !== undefined) {
+        throw new DaybookError('validation_failed', 'Daybook does not filter events by delivery_success; see GET /v1/webhook_endpoints/:id/deliveries.', {}, 'delivery_success');
+      }
+      const wildcard = query.type?.endsWith('.*') === true;
+      const created = typeof query.created === 'number' ? { gte: query.created, lte: query.created } : query.created;
+      const page = await api.events.events(modeOf(request), {
+        limit: query.limit ?? 10, startingAfter: query.starting_after, endingBefore: query.ending_before, created,
+        types: query.types ?? (query.type !== undefined && !wildcard ? [query.type] : undefined), typePrefix: wildcard ? query.type!.slice(0, -1) : undefined,
+      });
+      const data = [];
+      for (const row of page.items) data.push(await api.renderer.event(row));
+      return { object: 'list', data, has_more: page.hasMore, url: '/v1/events' };
+    });
+  };
+}

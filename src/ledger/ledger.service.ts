@@ -30,7 +30,7 @@ export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type
  * must not be a ledger stream, and its expected version `any`: a conflict
  * would fail the whole batch.
  */
-export type LedgerAttachment = (outcome: LedgerOutcome, state: LedgerView) => StreamWrite | undefined;
+export type LedgerAttachment = (outcome: LedgerOutcome, state: LedgerView) => StreamWrite | readonly StreamWrite[] | undefined;
 
 interface Waiting {
   command: LedgerCommand;
@@ -274,16 +274,18 @@ export class LedgerEngine {
    * Executes several commands in order, as one batch when they fit: linked
    * chains need this. A chain is decided and appended whole, never split
    * across appends; one of more members than an append holds is refused with
-   * `limit_exceeded` before any command of the call is queued.
+   * `limit_exceeded` before any command of the call is queued. `attach`
+   * goes with the first command (see `execute`); with a chain, which commits
+   * whole, that is with every member's events.
    */
-  executeAll(requests: readonly LedgerRequest[], metadata?: EventMetadata): Promise<LedgerOutcome[]> {
+  executeAll(requests: readonly LedgerRequest[], metadata?: EventMetadata, attach?: LedgerAttachment): Promise<LedgerOutcome[]> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     if (!this.ownsPartition) return Promise.reject(this.notOwned());
     const longest = longestChain(requests.map((request) => request as LedgerCommand));
     if (longest > EVENTS_PER_APPEND_MAX) return Promise.reject(chainTooLarge(`${longest} members`, EVENTS_PER_APPEND_MAX, 'events'));
     // Queued together before draining starts: an idle engine would otherwise take the first command of a linked chain alone.
-    const outcomes = requests.map((request) => new Promise<LedgerOutcome>((resolve, reject) => {
-      this.queue.push({ command: request as LedgerCommand, metadata, resolve, reject });
+    const outcomes = requests.map((request, index) => new Promise<LedgerOutcome>((resolve, reject) => {
+      this.queue.push({ command: request as LedgerCommand, metadata, attach: index === 0 ? attach : undefined, resolve, reject });
     }));
     this.schedule();
     return Promise.all(outcomes);
@@ -600,9 +602,13 @@ function attachedWrites(batch: readonly Waiting[], decision: LedgerBatchDecision
   const writes: StreamWrite[] = [];
   batch.forEach((waiting, index) => {
     const write = waiting.attach?.(decision.outcomes[index]!, decision.staged);
-    if (write !== undefined) writes.push(write);
+    if (write !== undefined) writes.push(...(isWriteList(write) ? write : [write]));
   });
   return writes;
+}
+
+function isWriteList(write: StreamWrite | readonly StreamWrite[]): write is readonly StreamWrite[] {
+  return Array.isArray(write);
 }
 
 function isLinkedCommand(command: LedgerCommand): boolean {

@@ -1,11 +1,23 @@
 import type { Decider } from '../../decider/index.ts';
-import type { AppendResult, EventMetadata, EventStore, RecordedEvent } from '../../eventstore/index.ts';
+import type { AppendResult, EventMetadata, EventStore, RecordedEvent, StreamWrite } from '../../eventstore/index.ts';
 import { assert } from '../../kernel/assert.ts';
 import { PAYMENT_STATE_CACHE_MAX, READ_BATCH_MAX } from '../../kernel/limits.ts';
 
 export type PaymentsDomainEvent = { type: string; data: unknown };
 export type Loaded<State> = { readonly state: State; readonly version: bigint };
+/** `position`: the append's, when known (null when nothing was appended, or the append was the ledger engine's). */
 export type Decided<State, Event> = { readonly state: State; readonly events: readonly Event[]; readonly position: bigint | null };
+
+/** One stream's decided events on their way to a multi-stream append (AggregateRepository.staged). */
+export interface StagedWrite<State, Event> {
+  readonly streamId: string;
+  /** The state once they are committed. */
+  readonly state: State;
+  write(expected: 'exact' | 'any'): StreamWrite;
+  committed(position: bigint | null): Decided<State, Event>;
+  /** The append failed: the kept state is dropped (the next load reads the stream). */
+  failed(): void;
+}
 
 /**
  * One aggregate type's streams (`<category>-<mode>.<id>`): folds a stream into
@@ -49,18 +61,44 @@ export class AggregateRepository<Command, Event extends PaymentsDomainEvent, Sta
     if (events.length === 0) return { state: loaded.state, events, position: null };
     let result: AppendResult;
     try {
-      result = await this.store.append({
-        streamId, expectedVersion: loaded.version === 0n ? 'no_stream' : loaded.version,
-        events: events.map((event) => ({ type: event.type, data: event.data, metadata })),
-      });
+      result = await this.store.append(this.staged(streamId, loaded, events, metadata).write('exact'));
     } catch (error) {
       this.cache.delete(streamId);
       throw error;
     }
-    let state = loaded.state;
-    for (const event of events) state = this.decider.evolve(state, event);
+    return this.committed(streamId, loaded, events, result.position);
+  }
+
+  /**
+   * Events decided on `loaded`, ready to commit in an append of several
+   * streams (see PaymentsService): `write('exact')` expects `loaded`'s
+   * version, `write('any')` none (a write attached to a ledger batch);
+   * `committed` keeps the state after them once the append is durable.
+   */
+  staged(streamId: string, loaded: Loaded<State>, events: readonly Event[], metadata: EventMetadata): StagedWrite<State, Event> {
+    return {
+      streamId,
+      state: this.fold(loaded.state, events),
+      write: (expected) => ({
+        streamId, expectedVersion: expected === 'any' ? 'any' : loaded.version === 0n ? 'no_stream' : loaded.version,
+        events: events.map((event) => ({ type: event.type, data: event.data, metadata })),
+      }),
+      committed: (position) => this.committed(streamId, loaded, events, position),
+      failed: () => { this.cache.delete(streamId); },
+    };
+  }
+
+  /** The state after `events`, decided on `state`. */
+  fold(state: State, events: readonly Event[]): State {
+    let folded = state;
+    for (const event of events) folded = this.decider.evolve(folded, event);
+    return folded;
+  }
+
+  private committed(streamId: string, loaded: Loaded<State>, events: readonly Event[], position: bigint | null): Decided<State, Event> {
+    const state = this.fold(loaded.state, events);
     this.remember(streamId, { state, version: loaded.version + BigInt(events.length) });
-    return { state, events, position: result.position };
+    return { state, events, position };
   }
 
   private remember(streamId: string, loaded: Loaded<State>): void {

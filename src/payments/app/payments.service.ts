@@ -16,7 +16,7 @@
  * const ctx = { mode: 'test', metadata: { actor: 'key_1' } };
  * await payments.createPaymentIntent(ctx, { paymentIntentId: 'pi_1', amount: 2000n, currency: 'usd', captureMethod: 'automatic', … });
  */
-import type { EventMetadata, EventStore } from '../../eventstore/index.ts';
+import type { EventMetadata, EventStore, StreamWrite } from '../../eventstore/index.ts';
 import { type Clock, DaybookError, KeyedLocks, systemClock } from '../../kernel/index.ts';
 import { PAYMENT_SETTLEMENT_BATCH_MAX } from '../../kernel/limits.ts';
 import { LedgerEngine, type LedgerOutcome, type LedgerRequest, toDaybookError } from '../../ledger/index.ts';
@@ -45,7 +45,7 @@ import {
   paymentIntentLedgerRequests, payoutLedgerRequests, paymentsLedgerAccountId, paymentsLedgerAccounts, paymentsLedgerPartition, settlementRequest,
 } from './payments.ledgerPlan.ts';
 import { BALANCE_SETTLED_EVENT, PAYMENTS_CATEGORIES } from './payments.projection.ts';
-import { AggregateRepository, type Decided } from './payments.repository.ts';
+import { AggregateRepository, type Decided, type PaymentsDomainEvent, type StagedWrite } from './payments.repository.ts';
 import type { PaymentsReadModel } from './payments.readModel.ts';
 
 export const PAYMENT_MODES = ['test', 'live'] as const;
@@ -67,6 +67,14 @@ export interface PaymentsOptions {
 export const SETTLEMENT_DELAY_MS_DEFAULT = 2 * 24 * 60 * 60 * 1000;
 
 export type BalanceAmounts = { currency: PaymentCurrency; availableMinor: bigint; pendingMinor: bigint };
+
+export type CreateIntentInput = {
+  paymentIntentId: string; amount: bigint; currency: string; customerId: string | null; paymentMethodId: string | null;
+  captureMethod: CaptureMethod; description: string | null; metadata?: MetadataPatch;
+};
+
+/** A caller's write made from the intent as decided, committed with it (the API's idempotency record of its answer). */
+export type IntentAnswer = (intent: ExistingPaymentIntent) => StreamWrite | undefined;
 
 type Repos = {
   customers: AggregateRepository<StripeCustomerCommand, StripeCustomerEvent, StripeCustomerState>;
@@ -192,10 +200,7 @@ export class PaymentsService {
 
   // Payment intents -----------------------------------------------------------
 
-  createPaymentIntent(ctx: PaymentsContext, input: {
-    paymentIntentId: string; amount: bigint; currency: string; customerId: string | null; paymentMethodId: string | null;
-    captureMethod: CaptureMethod; description: string | null; metadata?: MetadataPatch;
-  }) {
+  createPaymentIntent(ctx: PaymentsContext, input: CreateIntentInput) {
     return this.runIntent(ctx, input.paymentIntentId, () => ({ type: 'CreatePaymentIntent' as const, data: { ...input, atMs: this.clock.nowMs() } }));
   }
 
@@ -210,23 +215,103 @@ export class PaymentsService {
    * carrying the decline code, the charge and the intent's id.
    */
   async confirmPaymentIntent(ctx: PaymentsContext, paymentIntentId: string, input: { paymentMethod?: ResolvedPaymentMethod; chargeId: string }) {
-    const decided = await this.runIntent(ctx, paymentIntentId, async (state) => {
-      const method = input.paymentMethod ?? await this.intentMethod(ctx, state);
-      const amountMinor = state.status === 'none' ? 0n : state.amount;
-      return {
-        type: 'ConfirmPaymentIntent',
-        data: {
-          paymentIntentId, paymentMethod: method, chargeId: input.chargeId, balanceTransactionId: balanceTransactionIdOf(input.chargeId), terms: this.terms,
-          fraud: method === null ? { score: 0, riskLevel: 'normal', decision: 'allow' } : this.scorer({ amountMinor, card: method.card }), atMs: this.clock.nowMs(),
-        },
-      };
-    });
-    const failed = decided.events.find((event) => event.type === 'PaymentFailed');
-    if (failed !== undefined) {
-      const { declineCode, message, chargeId } = failed.data;
-      throw new DaybookError('card_declined', message, { declineCode, chargeId, paymentIntentId }, 'payment_method');
-    }
+    const decided = await this.runIntent(ctx, paymentIntentId, async (state) => this.confirmCommand(state, input.paymentMethod ?? await this.intentMethod(ctx, state), paymentIntentId, input.chargeId));
+    throwIfDeclined(decided.events, paymentIntentId);
     return decided;
+  }
+
+  /**
+   * `confirm=true` on create: the PaymentMethod a test token makes, the
+   * intent and its confirmation are decided together and committed in one
+   * append, with the ledger movements they imply and `answer` (the caller's
+   * record of its answer, made from the intent as decided; not asked for a
+   * decline), so that one durable write holds the whole request (see
+   * commitNew). A confirmation refused before any charge (not a decline)
+   * still leaves the intent created, as `createPaymentIntent` then
+   * `confirmPaymentIntent` would. `answered` says whether `answer`'s write
+   * committed. A decline is recorded, then answered with `card_declined`.
+   */
+  async createAndConfirmPaymentIntent(ctx: PaymentsContext, input: CreateIntentInput & { paymentMethod: string; newPaymentMethodId: string; chargeId: string }, answer?: IntentAnswer) {
+    const { paymentIntentId } = input;
+    const method = await this.methodToConfirmWith(ctx, input.paymentMethod, input.newPaymentMethodId);
+    const streamId = this.repos.intents.streamId(ctx.mode, paymentIntentId);
+    const run = () => this.locks.run(streamId, async () => {
+      const loaded = await this.repos.intents.load(streamId);
+      const created = this.repos.intents.decider.decide({ type: 'CreatePaymentIntent', data: { ...createData(input), paymentMethodId: method.resolved.paymentMethodId, atMs: this.clock.nowMs() } }, loaded.state);
+      const afterCreate = this.repos.intents.fold(loaded.state, created);
+      let confirmed: readonly PaymentIntentEvent[];
+      try {
+        confirmed = this.repos.intents.decider.decide(this.confirmCommand(afterCreate, method.resolved, paymentIntentId, input.chargeId), afterCreate);
+      } catch (error) {
+        await this.commitNew(ctx, [...method.staged, this.repos.intents.staged(streamId, loaded, created, eventMetadata(ctx))], []);
+        throw error;
+      }
+      const intent = this.repos.intents.staged(streamId, loaded, [...created, ...confirmed], eventMetadata(ctx));
+      const declined = confirmed.some((event) => event.type === 'PaymentFailed');
+      const answerWrite = declined || intent.state.status === 'none' ? undefined : answer?.(intent.state);
+      const committed = await this.commitNew(ctx, [...method.staged, intent], paymentIntentLedgerRequests(confirmed), answerWrite);
+      const decided = committed ? intent.committed(null) : { ...await this.repos.intents.load(streamId), events: [], position: null };
+      return { ...decided, answered: committed && answerWrite !== undefined };
+    });
+    const decided = await (method.lock === undefined ? run() : this.locks.run(method.lock, run));
+    throwIfDeclined(decided.events, paymentIntentId);
+    return decided;
+  }
+
+  /** The confirm command of an attempt with `method` on `state`: the fraud scorer's verdict taken, ids derived from the charge's. */
+  private confirmCommand(state: PaymentIntentState, method: ResolvedPaymentMethod | null, paymentIntentId: string, chargeId: string): PaymentIntentCommand {
+    const amountMinor = state.status === 'none' ? 0n : state.amount;
+    return {
+      type: 'ConfirmPaymentIntent',
+      data: {
+        paymentIntentId, paymentMethod: method, chargeId, balanceTransactionId: balanceTransactionIdOf(chargeId), terms: this.terms,
+        fraud: method === null ? { score: 0, riskLevel: 'normal', decision: 'allow' } : this.scorer({ amountMinor, card: method.card }), atMs: this.clock.nowMs(),
+      },
+    };
+  }
+
+  /** The method a create+confirm charges: a test token's new PaymentMethod, decided but not yet written (its stream then held), or an existing one. */
+  private async methodToConfirmWith(ctx: PaymentsContext, idOrToken: string, newId: string): Promise<{ resolved: ResolvedPaymentMethod; staged: StagedWrite<unknown, PaymentsDomainEvent>[]; lock?: string }> {
+    const test = testCardOfToken(idOrToken, this.defaultExpiryYear());
+    if (test === undefined) return { resolved: resolved(await this.paymentMethod(ctx.mode, idOrToken), idOrToken, 'payment_method'), staged: [] };
+    const streamId = this.repos.methods.streamId(ctx.mode, newId);
+    const loaded = await this.repos.methods.load(streamId);
+    const command: PaymentMethodCommand = { type: 'CreatePaymentMethod', data: { paymentMethodId: newId, card: test.card, behavior: test.behavior, atMs: this.clock.nowMs() } };
+    const staged = this.repos.methods.staged(streamId, loaded, this.repos.methods.decider.decide(command, loaded.state), eventMetadata(ctx));
+    return { resolved: resolved(staged.state, newId, 'payment_method'), staged: [staged as StagedWrite<unknown, PaymentsDomainEvent>], lock: streamId };
+  }
+
+  /**
+   * Commits the decided events of new objects (streams whose ids no other
+   * request names: derived from this request's Idempotency-Key, or random)
+   * and `extra`, in one durable append. With ledger movements, they are
+   * attached to the ledger batch (expected version `any`, as attachments
+   * must be): nothing else writes these streams, in this process (the
+   * locks) or another, except a retry of this same request, whose transfer
+   * ids are these ones: the ledger then answers it as a replay, and a
+   * replay attaches nothing. Returns false for a replay: these events were
+   * not written (the first attempt's are in their streams), nor `extra`.
+   * Without movements, one plain append with the exact versions.
+   */
+  private async commitNew(ctx: PaymentsContext, staged: readonly StagedWrite<unknown, PaymentsDomainEvent>[], requests: LedgerRequest[], extra?: StreamWrite): Promise<boolean> {
+    const extras = extra === undefined ? [] : [extra];
+    try {
+      if (requests.length === 0) {
+        await this.store.append([...staged.map((item) => item.write('exact')), ...extras]);
+        return true;
+      }
+      let attached = false;
+      const outcomes = await this.ledgers[ctx.mode].executeAll(requests, eventMetadata(ctx), (outcome) => {
+        attached = outcome.ok && !outcome.replayed;
+        return attached ? [...staged.map((item) => item.write('any')), ...extras] : undefined;
+      });
+      outcomes.forEach(requireOk);
+      if (!attached) staged.forEach((item) => item.failed());
+      return attached;
+    } catch (error) {
+      staged.forEach((item) => item.failed());
+      throw error;
+    }
   }
 
   /** Captures; a charge of a dispute test card (its payment method's behaviour) is disputed right after, as on automatic capture. */
@@ -405,6 +490,23 @@ export class PaymentsService {
   private defaultExpiryYear(): number {
     return new Date(this.clock.nowMs()).getUTCFullYear() + 3;
   }
+}
+
+function createData(input: CreateIntentInput): Omit<Extract<PaymentIntentCommand, { type: 'CreatePaymentIntent' }>['data'], 'atMs'> {
+  const { paymentIntentId, amount, currency, customerId, paymentMethodId, captureMethod, description, metadata } = input;
+  return { paymentIntentId, amount, currency, customerId, paymentMethodId, captureMethod, description, metadata };
+}
+
+function eventMetadata(ctx: PaymentsContext): EventMetadata {
+  return { ...ctx.metadata, mode: ctx.mode };
+}
+
+/** A decline is recorded (its events appended), then answered with `card_declined`, the decline code, the charge and the intent's id. */
+function throwIfDeclined(events: readonly PaymentIntentEvent[], paymentIntentId: string): void {
+  const failed = events.find((event) => event.type === 'PaymentFailed');
+  if (failed === undefined) return;
+  const { declineCode, message, chargeId } = failed.data;
+  throw new DaybookError('card_declined', message, { declineCode, chargeId, paymentIntentId }, 'payment_method');
 }
 
 /** A balance transaction's id, derived from its source's (`ch_X` → `txn_X`): a retry names the same one. */

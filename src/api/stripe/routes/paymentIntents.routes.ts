@@ -1,8 +1,9 @@
 /** PaymentIntents: create (optionally confirming), retrieve, update, confirm, capture, cancel, list. */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DaybookError, isDaybookError, PAYMENT_TEXT_LENGTH_MAX } from '../../../kernel/index.ts';
-import type { CaptureMethod, ResolvedPaymentMethod } from '../../../payments/index.ts';
+import type { CaptureMethod, CreateIntentInput, ExistingPaymentIntent, ResolvedPaymentMethod } from '../../../payments/index.ts';
+import { AttachedRecord } from '../attachedRecord.ts';
 import { contextOf, type PaymentsApi, StripeObjects } from '../stripeObjects.ts';
 import { amountParam, expandParam, idParams, listParams, metadataParam, metadataPatchOf, retrieveQuery, textPatchOf } from '../stripeParams.ts';
 import { paymentMethodIdOf } from './paymentMethods.routes.ts';
@@ -58,6 +59,27 @@ async function confirm(api: PaymentsApi, request: FastifyRequest, paymentIntentI
   await answeringDeclines(objectsOf(api, request), paymentIntentId, () => api.payments.confirmPaymentIntent(ctx, paymentIntentId, { paymentMethod: method, chargeId: newId(request, 'ch') }));
 }
 
+/**
+ * `confirm=true` with a payment method: one decision and one durable write
+ * (the PaymentMethod a token makes, the intent, its charge, the ledger
+ * movements and, without `expand`, the Idempotency-Key's record; see
+ * PaymentsService.createAndConfirmPaymentIntent and AttachedRecord).
+ */
+async function createAndConfirm(
+  api: PaymentsApi, request: FastifyRequest, reply: FastifyReply, input: CreateIntentInput & { paymentMethod: string }, expand: string[] | undefined,
+): Promise<unknown> {
+  const objects = objectsOf(api, request);
+  const record = new AttachedRecord(request);
+  // With `expand` the answer reads other objects (through the read model): it is recorded once sent, as for any route.
+  const attach = expand === undefined || expand.length === 0 ? (intent: ExistingPaymentIntent) => record.attachment(JSON.stringify(objects.paymentIntentWire(intent))) : undefined;
+  const { answered, state } = await answeringDeclines(objects, input.paymentIntentId, () => api.payments.createAndConfirmPaymentIntent(contextOf(request), {
+    ...input, newPaymentMethodId: newId(request, 'pm', 'payment_method'), chargeId: newId(request, 'ch'),
+  }, attach));
+  if (answered) return record.send(reply);
+  if (state.status === 'none') throw new Error(`PaymentIntent ${input.paymentIntentId} was committed but its stream is empty`);
+  return objects.expand(objects.paymentIntentWire(state), expand);
+}
+
 export function paymentIntentRoutes(api: PaymentsApi): FastifyPluginAsync {
   return async (plain) => {
     const app = typed(plain);
@@ -67,15 +89,17 @@ export function paymentIntentRoutes(api: PaymentsApi): FastifyPluginAsync {
       return objects.expand(await objects.paymentIntent(id), expand);
     };
 
-    app.post('/v1/payment_intents', { config: writeConfig(api, 'payments:write'), schema: { tags, summary: 'Create a PaymentIntent (confirm=true confirms it too)', body: createBody } }, async (request) => {
+    app.post('/v1/payment_intents', { config: writeConfig(api, 'payments:write'), schema: { tags, summary: 'Create a PaymentIntent (confirm=true confirms it too)', body: createBody } }, async (request, reply) => {
       const { body } = request;
       await requireCustomer(api, request, body.customer);
-      const paymentMethodId = body.payment_method === undefined ? null : await paymentMethodIdOf(api, request, body.payment_method);
       const paymentIntentId = newId(request, 'pi');
-      await api.payments.createPaymentIntent(contextOf(request), {
-        paymentIntentId, amount: BigInt(body.amount), currency: body.currency.toLowerCase(), customerId: body.customer ?? null, paymentMethodId,
+      const input = {
+        paymentIntentId, amount: BigInt(body.amount), currency: body.currency.toLowerCase(), customerId: body.customer ?? null, paymentMethodId: null,
         captureMethod: captureMethodOf(body.capture_method) ?? 'automatic', description: body.description ?? null, metadata: metadataPatchOf(body.metadata),
-      });
+      };
+      if (body.confirm === true && body.payment_method !== undefined) return createAndConfirm(api, request, reply, { ...input, paymentMethod: body.payment_method }, body.expand);
+      const paymentMethodId = body.payment_method === undefined ? null : await paymentMethodIdOf(api, request, body.payment_method);
+      await api.payments.createPaymentIntent(contextOf(request), { ...input, paymentMethodId });
       if (body.confirm === true) await confirm(api, request, paymentIntentId, undefined);
       return answer(request, paymentIntentId, body.expand);
     });

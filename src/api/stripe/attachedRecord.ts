@@ -1,0 +1,52 @@
+/**
+ * An Idempotency-Key's record committed in the same append as the effect it
+ * answers, for a Stripe route whose answer is known before its write
+ * commits (presented from the decided state): as `executeAndAnswer` does
+ * for the native ledger routes, one durable write holds the effect and the
+ * record, so a request killed before it was acknowledged is either wholly
+ * there (a retry replays it) or wholly absent (a retry runs it).
+ *
+ * @example
+ * const record = new AttachedRecord(request);
+ * const { answered } = await payments.createAndConfirmPaymentIntent(ctx, input, (intent) => record.attachment(JSON.stringify(present(intent))));
+ * if (answered) return record.send(reply);
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { StreamWrite } from '../../eventstore/index.ts';
+import { answerOnceRecorded, recordMetadataOf, recordOf } from '../idempotency.hooks.ts';
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+export class AttachedRecord {
+  private recorded: ReturnType<typeof recordOf> | undefined;
+
+  constructor(private readonly request: FastifyRequest) {}
+
+  /** The record of a 200 with `body`, to commit with the effect; undefined without a key (or once the key is answered). */
+  attachment(body: string): StreamWrite | undefined {
+    const context = this.request.idempotency;
+    if (context === null || context.settled) return undefined;
+    this.recorded = recordOf(this.request, context, 200, JSON_CONTENT_TYPE, body);
+    return context.records.attachment(context.scope, this.recorded, recordMetadataOf(this.request));
+  }
+
+  /**
+   * Once the attachment committed: settles the key and sends the answer, or,
+   * should another process have recorded the key first (PostgreSQL), the
+   * answer a retry gets.
+   */
+  async send(reply: FastifyReply): Promise<FastifyReply> {
+    const context = this.request.idempotency!;
+    const own = this.recorded!;
+    let first;
+    try {
+      first = await context.records.recordedWith(context.scope, own);
+    } finally {
+      context.settled = true;
+      context.release();
+    }
+    const answer = await answerOnceRecorded(this.request, context, { statusCode: own.statusCode, contentType: JSON_CONTENT_TYPE, body: own.body }, own.body, first);
+    if (answer.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
+  }
+}

@@ -5,16 +5,21 @@
  * before it, for a deletion), with the same presenters as the API's answers.
  * The body is the same on every delivery and every retrieval.
  *
- * The seam for new objects (disputes, payouts, accounts): a decider for the
- * stream category in STREAM_DECIDERS and a presenter for the subject kind in
+ * The seam for new objects: a decider for the stream category in
+ * STREAM_DECIDERS and a presenter for the subject kind in
  * EVENT_OBJECT_RENDERERS (next to the mapper in stripeEvents.rules.ts).
+ * Presenters that depend on the time (a dispute's `past_due`, its balance
+ * transactions' `status`) are given the event's own time, so the body
+ * never changes between retrievals.
  */
 import type { Decider } from '../../decider/index.ts';
 import { categoryOf, type EventStore } from '../../eventstore/index.ts';
 import { assert, READ_BATCH_MAX } from '../../kernel/index.ts';
 import {
-  type ExistingPaymentIntent, type PaymentEventRow, paymentIntentDecider, paymentMethodDecider, stripeCustomerDecider,
+  accountDecider, type ExistingAccount, type ExistingPaymentIntent, type ExistingPayout, type PaymentEventRow, paymentIntentDecider, paymentMethodDecider, payoutDecider,
+  stripeCustomerDecider,
 } from '../../payments/index.ts';
+import { accountToWire, disputeToWire, payoutToWire } from './moneyOutWire.ts';
 import { chargeToWire, customerToWire, paymentIntentToWire, paymentMethodToWire, refundToWire, type Wire } from './stripeWire.ts';
 
 /** The API version events say they were rendered with: the one the bundled `stripe` package pins. */
@@ -24,16 +29,19 @@ type AnyDecider = Decider<any, any, any>;
 
 /** Stream category → the decider that folds its streams. */
 export const STREAM_DECIDERS: Record<string, AnyDecider> = {
-  pcustomer: stripeCustomerDecider, pmethod: paymentMethodDecider, pintent: paymentIntentDecider,
+  pcustomer: stripeCustomerDecider, pmethod: paymentMethodDecider, pintent: paymentIntentDecider, ppayout: payoutDecider, paccount: accountDecider,
 };
 
 /** Subject kind → its wire object, from the folded state of the stream that holds it. */
-export const EVENT_OBJECT_RENDERERS: Record<string, (state: any, id: string, livemode: boolean) => Wire> = {
+export const EVENT_OBJECT_RENDERERS: Record<string, (state: any, id: string, livemode: boolean, atMs: number) => Wire> = {
   customer: (state, _id, livemode) => customerToWire({ ...state, status: 'active' }, livemode),
   payment_method: (state, _id, livemode) => paymentMethodToWire(state, livemode),
   payment_intent: (state: ExistingPaymentIntent, _id, livemode) => paymentIntentToWire(state, livemode),
   charge: (state: ExistingPaymentIntent, id, livemode) => chargeToWire(state, state.charges.find((charge) => charge.chargeId === id)!, livemode),
   refund: (state: ExistingPaymentIntent, id) => refundToWire(state, state.refunds.find((refund) => refund.refundId === id)!),
+  dispute: (state: ExistingPaymentIntent, id, livemode, atMs) => disputeToWire(state, state.disputes.find((dispute) => dispute.disputeId === id)!, livemode, atMs),
+  payout: (state: ExistingPayout, _id, livemode) => payoutToWire(state, livemode),
+  account: (state: ExistingAccount, _id, livemode) => accountToWire(state, livemode),
 };
 
 export class StripeEventRenderer {
@@ -58,22 +66,33 @@ export class StripeEventRenderer {
     const decider = STREAM_DECIDERS[categoryOf(row.streamId)];
     const render = EVENT_OBJECT_RENDERERS[row.subjectKind];
     assert(decider !== undefined && render !== undefined, `no renderer for ${row.subjectKind} events of ${row.streamId}`);
-    const state = await this.stateAt(decider, row.streamId, row.before ? row.streamVersion - 1n : row.streamVersion);
-    return render(state, row.subjectId, livemode);
+    const { state, atMs } = await this.stateAt(decider, row.streamId, row.streamVersion, row.before);
+    return render(state, row.subjectId, livemode, atMs ?? row.createdS * 1000);
   }
 
-  private async stateAt(decider: AnyDecider, streamId: string, version: bigint): Promise<unknown> {
+  /**
+   * The stream folded through `version` (or just before it), and the time
+   * the event at `version` carries (`atMs`, the service's clock when it was
+   * decided), which time-dependent presenters are given.
+   */
+  private async stateAt(decider: AnyDecider, streamId: string, version: bigint, before: boolean): Promise<{ state: unknown; atMs: number | undefined }> {
     let state = decider.initialState();
+    let atMs: number | undefined;
     let from = 1n;
     while (from <= version) {
       const page = await this.store.readStream(streamId, { fromVersion: from, limit: READ_BATCH_MAX });
       for (const recorded of page) {
-        if (recorded.version > version) return state;
+        if (recorded.version > version) return { state, atMs };
+        if (recorded.version === version) {
+          const time = (recorded.data as { atMs?: unknown }).atMs;
+          atMs = typeof time === 'number' ? time : undefined;
+          if (before) return { state, atMs };
+        }
         state = decider.evolve(state, { type: recorded.type, data: recorded.data });
       }
       if (page.length < READ_BATCH_MAX) break;
       from = page.at(-1)!.version + 1n;
     }
-    return state;
+    return { state, atMs };
   }
 }

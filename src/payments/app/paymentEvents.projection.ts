@@ -54,7 +54,8 @@ export function stripeEventIdOf(sourceEventId: string, index: number): string {
 
 export const paymentEventsProjection = defineProjection({
   name: PAYMENT_EVENTS_PROJECTION_NAME,
-  version: 1,
+  // 2: dispute, payout and account events (charge.dispute.*, payout.*, account.updated).
+  version: 2,
   tables: [PAY_EVENTS_TABLE, PAY_EVENT_INTENTS_TABLE, WEBHOOK_ENDPOINTS_TABLE, WEBHOOK_DELIVERIES_TABLE],
   handles: { categories: [...STRIPE_EVENT_CATEGORIES, WEBHOOK_ENDPOINT_CATEGORY] },
   onPoison: 'park',

@@ -3,33 +3,46 @@
  * smaller run on PostgreSQL). Random sequences of payment intents
  * (automatic and manual capture, partial captures, declines through the
  * test cards, cancels, test and live mode, three currencies), refunds
- * (partial, several on one charge, some above what is refundable) and
- * settlement sweeps run through the PaymentsService, with a random fee
- * schedule and settlement delay, against a tiny reference model
- * (payments.referenceModel.ts). After every step:
+ * (partial, several on one charge, some above what is refundable, some of
+ * disputed charges), disputes (the dispute test card, evidence saved and
+ * submitted with winning_evidence / losing_evidence / other, closed),
+ * payouts (within and above the available balance, to a test account that
+ * is paid or one that fails, processed by the test helper's service call,
+ * canceled while pending) and settlement sweeps run through the
+ * PaymentsService, with a random fee schedule, settlement delay and dispute
+ * fee, against a tiny reference model (payments.referenceModel.ts). After
+ * every step:
  *
  * - the service answers what the model answers (ok, or the same refusal);
  * - per mode and currency, the ledger's merchant accounts hold the model's
- *   available and pending balance, the fees account its fees, the card
- *   network the captured minus refunded amount, and the open holds; every
- *   ledger sums to zero, posted and pending;
+ *   available and pending balance, the fees account its fees (processing
+ *   and dispute fees), the card network the captured minus refunded amount
+ *   plus what disputes not won took back, the payouts in transit and at the
+ *   bank, and the open holds; every ledger (all six account kinds) sums to
+ *   zero, posted and pending;
+ * - a payout that was created left the available balance at zero or more
+ *   (no payout exceeds the available balance);
  * - the read model indexes exactly the model's objects, its balance
  *   transactions carry the model's nets and settlement, and their nets sum
  *   to the ledger's merchant balance (available + pending);
  * - the intent touched has the model's status, amount_received,
- *   amount_capturable and refunded amounts; no charge has more refunded
- *   than captured; the amounts fit the status machine.
+ *   amount_capturable, refunded amounts and disputes; no charge has more
+ *   refunded than captured; the amounts fit the status machine; the payout
+ *   touched has the model's status.
  *
  * At the end of a run, after every transaction is due: the balance read
  * settles all of it (pending 0, available = sum of nets); a rebuild of the
  * payments projection from the log gives the same read model; the
  * ledger_balances read model equals the ledger; and a service reopened
- * from the log has the same ledger balances and intents. The outcomes worth
- * reaching (each decline code, partial capture below the fee, a second
- * refund, refusals, sweeps) are counted and must all have been reached.
+ * from the log has the same ledger balances, intents and payouts. The
+ * outcomes worth reaching (each decline code, partial capture below the
+ * fee, a second refund, refusals, sweeps, disputes won, lost and accepted,
+ * a refund refused on a disputed charge, payouts paid, failed, canceled and
+ * refused for insufficient balance) are counted and must all have been
+ * reached.
  *
  * Fixed seed; DAYBOOK_FC_SEED explores another, DAYBOOK_FC_RUNS sets the
- * runs (default 40 on SQLite, 5 on PostgreSQL; each run is a fresh store),
+ * runs (default 80 on SQLite, 5 on PostgreSQL; each run is a fresh store),
  * DAYBOOK_FC_STATS=1 prints how often each outcome was reached.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,25 +52,21 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { propertyParameters } from '../../../test/support/fastCheck.ts';
 import { describeIfPostgres, resettableTestDatabase } from '../../../test/support/postgres.ts';
-import type { EventStore } from '../../eventstore/index.ts';
-import { openEventStore } from '../../eventstore/open.ts';
-import { fixedClock } from '../../kernel/clock.ts';
 import { isDaybookError } from '../../kernel/errors.ts';
-import { createProjectionEngine, dumpReadModel, openReadModelStore, type ProjectionEngine, type ReadModelStore } from '../../projections/index.ts';
-import { LEDGER_BALANCES_PROJECTION_NAME, LEDGER_BALANCES_TABLE, ledgerBalancesProjection } from '../../projections/builtin/index.ts';
-import { amountCapturable, amountReceived, type ExistingPaymentIntent } from '../domain/paymentIntent.state.ts';
-import type { PaymentCurrency } from '../domain/payments.rules.ts';
-import { aPaymentStep, amountOf, type PaymentStep, someTerms } from './payments.arbitraries.ts';
-import { PAYMENTS_LEDGER_ACCOUNT_KINDS, paymentsLedgerAccountId, paymentsLedgerPartition } from './payments.ledgerPlan.ts';
-import { PAYMENTS_OBJECTS_TABLE, PAYMENTS_PROJECTION_NAME, paymentsProjection } from './payments.projection.ts';
+import { dumpReadModel } from '../../projections/index.ts';
+import { LEDGER_BALANCES_PROJECTION_NAME } from '../../projections/builtin/index.ts';
+import type { ExistingPaymentIntent } from '../domain/paymentIntent.state.ts';
+import { DEFAULT_PAYOUT_ACCOUNT_NUMBER, payoutDestinationOf } from '../domain/payout.rules.ts';
+import { aPaymentStep, amountOf, type PaymentStep, payoutAmountOf, someTerms } from './payments.arbitraries.ts';
+import { PAYMENTS_LEDGER_ACCOUNT_KINDS, paymentsLedgerAccountId } from './payments.ledgerPlan.ts';
+import { PAYMENTS_PROJECTION_NAME, paymentsProjection } from './payments.projection.ts';
+import {
+  checkBalanceRead, checkIntent, checkLedger, checkLedgerBalancesReadModel, checkPayout, checkReadModel, closeWorld, CURRENCIES, ctxOf, newId, openWorld,
+  WAIT_MS, type World,
+} from './payments.propertyWorld.ts';
 import { PaymentsReadModel } from './payments.readModel.ts';
-import { type ModelAnswer, type ModelTerms, PaymentsModel } from './payments.referenceModel.ts';
-import { PAYMENT_MODES, type PaymentMode, PaymentsService, type PaymentsOptions } from './payments.service.ts';
-
-const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
-const CURRENCIES: readonly PaymentCurrency[] = ['usd', 'eur', 'jpy'];
-const WAIT_MS = 30_000;
-const PROJECTIONS = [paymentsProjection, ledgerBalancesProjection];
+import type { ModelAnswer, ModelTerms } from './payments.referenceModel.ts';
+import { PAYMENT_MODES, type PaymentMode, PaymentsService } from './payments.service.ts';
 
 /** Outcomes a run of the default size must reach (the model names them). */
 const WANTED = [
@@ -67,46 +76,12 @@ const WANTED = [
   'canceled, hold voided', 'canceled before authorization', 'cancel refused (succeeded)', 'refunded partially', 'refunded the rest',
   'refunded the rest, after an earlier refund', 'refund above the refundable amount refused', 'refund of a refunded charge refused',
   'refund of an uncaptured intent refused', 'settled by a sweep',
+  'dispute opened', 'dispute evidence saved', 'dispute won', 'dispute lost', 'dispute under review', 'dispute accepted', 'evidence after submission refused',
+  'update of a closed dispute refused', 'refund of a disputed charge refused', 'payout created', 'payout paid', 'payout failed', 'payout canceled',
+  'payout above the available balance refused', 'process refused (paid)', 'refunded after a won dispute',
 ];
-
-type World = {
-  url: string;
-  store: EventStore;
-  readModels: ReadModelStore;
-  engine: ProjectionEngine;
-  payments: PaymentsService;
-  readModel: PaymentsReadModel;
-  clock: ReturnType<typeof fixedClock>;
-  options: PaymentsOptions;
-  model: PaymentsModel;
-  nextId: number;
-};
-
-const ctxOf = (mode: PaymentMode) => ({ mode, metadata: { actor: 'payments-property' } });
-
-async function openWorld(url: string, terms: ModelTerms): Promise<World> {
-  const store = await openEventStore(url, { subscriptionPollMs: 20 });
-  const readModels = await openReadModelStore(url);
-  const engine = createProjectionEngine({ store, readModels, projections: PROJECTIONS, maxAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 2 });
-  await engine.start();
-  const clock = fixedClock(T0);
-  const options: PaymentsOptions = { clock, fees: { percentBps: terms.percentBps, fixedMinor: terms.fixedMinor }, settlementDelayMs: terms.settlementDelayMs };
-  const payments = await PaymentsService.open(store, options);
-  return { url, store, readModels, engine, payments, readModel: new PaymentsReadModel(store, readModels, engine), clock, options, model: new PaymentsModel(terms), nextId: 0 };
-}
-
-async function closeWorld(world: World): Promise<void> {
-  await world.payments.close();
-  await world.engine.stop();
-  await world.readModels.close();
-  await world.store.close();
-}
-
-/** Ids with one counter for every prefix: balance transaction ids (`txn_` + the source's suffix) never collide. */
-function newId(world: World, prefix: string): string {
-  world.nextId += 1;
-  return `${prefix}_${world.nextId}`;
-}
+/** Test bank account numbers: paid, and failing with no_account. */
+const PAYOUT_ACCOUNTS = { paid: DEFAULT_PAYOUT_ACCOUNT_NUMBER, fails: '000111111116' } as const;
 
 async function answerOf(call: () => Promise<unknown>): Promise<string> {
   try {
@@ -130,8 +105,11 @@ async function methodOf(world: World, mode: PaymentMode, card: string) {
   return world.payments.resolvePaymentMethod(ctxOf(mode), `pm_card_${card}`, paymentMethodId);
 }
 
+type IntentStep = Extract<PaymentStep, { kind: 'confirm' | 'capture' | 'cancel' | 'refund' }>;
+type MoneyOutStep = Extract<PaymentStep, { kind: 'disputeUpdate' | 'disputeClose' | 'payoutCreate' | 'payoutProcess' | 'payoutCancel' }>;
+
 /** The intent a step aims at, or undefined when there is none yet. */
-function targetOf(world: World, step: Extract<PaymentStep, { pick: number }>) {
+function targetOf(world: World, step: IntentStep) {
   const aimed = step.aimed ? world.model.candidates(step.kind) : [];
   const pool = aimed.length > 0 ? aimed : [...world.model.intents.values()];
   return pool.length === 0 ? undefined : pool[step.pick % pool.length];
@@ -146,6 +124,7 @@ async function runStep(world: World, step: PaymentStep, reached: Map<string, num
     return undefined;
   }
   if (step.kind === 'create') return runCreate(world, step, reached);
+  if (isMoneyOut(step)) return runMoneyOut(world, step, reached);
   const intent = targetOf(world, step);
   if (intent === undefined) return undefined;
   const { paymentIntentId, mode } = intent;
@@ -182,6 +161,71 @@ async function runStep(world: World, step: PaymentStep, reached: Map<string, num
   return paymentIntentId;
 }
 
+function isMoneyOut(step: PaymentStep): step is MoneyOutStep {
+  return ['disputeUpdate', 'disputeClose', 'payoutCreate', 'payoutProcess', 'payoutCancel'].includes(step.kind);
+}
+
+/** One of a pool by the step's number (open disputes or pending payouts when aimed and there are some), or undefined when there is none. */
+function pickOf<T>(step: { pick: number; aimed: boolean }, aimed: T[], all: T[]): T | undefined {
+  const pool = step.aimed && aimed.length > 0 ? aimed : all;
+  return pool.length === 0 ? undefined : pool[step.pick % pool.length];
+}
+
+/** Disputes and payouts; returns the intent a dispute step touched (payouts are checked here). */
+async function runMoneyOut(world: World, step: MoneyOutStep, reached: Map<string, number>): Promise<string | undefined> {
+  const { payments, model, clock } = world;
+  if (step.kind === 'payoutCreate') {
+    await runPayoutCreate(world, step, reached);
+    return undefined;
+  }
+  if (step.kind === 'disputeUpdate' || step.kind === 'disputeClose') {
+    const dispute = pickOf(step, model.openDisputes(), [...model.disputes.values()]);
+    if (dispute === undefined) return undefined;
+    const ctx = ctxOf(dispute.mode);
+    const { disputeId, paymentIntentId } = dispute;
+    if (step.kind === 'disputeClose') {
+      const actual = await answerOf(() => payments.closeDispute(ctx, paymentIntentId, disputeId));
+      expectAnswer(reached, step, actual, model.closeDispute(disputeId, clock.nowMs()));
+    } else {
+      const evidence = { winning: { uncategorized_text: 'winning_evidence' }, losing: { uncategorized_text: 'losing_evidence' }, other: { product_description: 'a book' }, none: undefined }[step.evidence];
+      const actual = await answerOf(() => payments.updateDispute(ctx, { paymentIntentId, disputeId, evidence, metadata: { step: String(world.nextId) }, submit: step.submit }));
+      expectAnswer(reached, step, actual, model.updateDispute(disputeId, step.evidence, step.submit, clock.nowMs()));
+    }
+    return paymentIntentId;
+  }
+  const payout = pickOf(step, model.pendingPayouts(), [...model.payouts.values()]);
+  if (payout === undefined) return undefined;
+  const ctx = ctxOf(payout.mode);
+  if (step.kind === 'payoutProcess') {
+    const actual = await answerOf(() => payments.processPayout(ctx, payout.payoutId));
+    expectAnswer(reached, step, actual, model.processPayout(payout.payoutId, clock.nowMs()));
+  } else {
+    const actual = await answerOf(() => payments.cancelPayout(ctx, payout.payoutId));
+    expectAnswer(reached, step, actual, model.cancelPayout(payout.payoutId, clock.nowMs()));
+  }
+  await checkPayout(world, payout.payoutId);
+  return undefined;
+}
+
+/** A payout of part of what the model says is available after the sweep (or more); a payout made leaves the ledger's available balance at zero or more. */
+async function runPayoutCreate(world: World, step: Extract<PaymentStep, { kind: 'payoutCreate' }>, reached: Map<string, number>): Promise<void> {
+  const { payments, model, clock } = world;
+  const accounts = PAYMENT_MODES.flatMap((mode) => CURRENCIES.map((currency) => ({ mode, currency })));
+  const { mode, currency } = pickOf(step, accounts.filter((item) => model.availableAfterSweep(item.mode, item.currency, clock.nowMs()) > 0n), accounts)!;
+  model.settle(mode, clock.nowMs());
+  const amount = payoutAmountOf(step.amount, model.balance(mode, currency).available);
+  const payoutId = newId(world, 'po');
+  const destination = payoutDestinationOf(step.fails ? PAYOUT_ACCOUNTS.fails : PAYOUT_ACCOUNTS.paid);
+  const actual = await answerOf(() => payments.createPayout(ctxOf(mode), world.readModel, {
+    payoutId, amount, currency, destination, description: null, statementDescriptor: null,
+  }));
+  expectAnswer(reached, step, actual, model.createPayout({ payoutId, mode, currency, amount, fails: step.fails }, clock.nowMs()));
+  if (actual !== 'ok') return;
+  const available = payments.ledgers[mode].state.account(paymentsLedgerAccountId('merchant_available', currency))!.balances;
+  expect(available.creditsPosted - available.debitsPosted >= 0n, `${payoutId} of ${amount} ${currency} overdrew the available balance`).toBe(true);
+  await checkPayout(world, payoutId);
+}
+
 /** Create, then confirm when asked (as `confirm=true` does over HTTP). */
 async function runCreate(world: World, step: Extract<PaymentStep, { kind: 'create' }>, reached: Map<string, number>): Promise<string | undefined> {
   const { payments, model, clock } = world;
@@ -200,92 +244,6 @@ async function runCreate(world: World, step: Extract<PaymentStep, { kind: 'creat
     expectAnswer(reached, step, confirmed, model.confirm(paymentIntentId, chargeId, null, clock.nowMs()));
   }
   return paymentIntentId;
-}
-
-/** GET /v1/balance's path: settles what is due, then reads the ledger; it must be the model's after the same sweep. */
-async function checkBalanceRead(world: World, mode: PaymentMode, reached: Map<string, number>): Promise<void> {
-  const balances = await world.payments.balance(mode, world.readModel);
-  const settled = world.model.settle(mode, world.clock.nowMs());
-  if (settled > 0) reached.set('settled by a sweep', (reached.get('settled by a sweep') ?? 0) + settled);
-  for (const currency of CURRENCIES) {
-    const expected = world.model.balance(mode, currency);
-    const actual = balances.find((item) => item.currency === currency)!;
-    expect({ mode, currency, available: actual.availableMinor, pending: actual.pendingMinor }).toEqual({ mode, currency, available: expected.available, pending: expected.pending });
-  }
-}
-
-/** The ledger behind the balance: merchant accounts, fees, card network and holds as the model says; every ledger sums to zero. */
-function checkLedger(world: World): void {
-  for (const mode of PAYMENT_MODES) {
-    for (const currency of CURRENCIES) {
-      const balances = (kind: (typeof PAYMENTS_LEDGER_ACCOUNT_KINDS)[number]) => world.payments.ledgers[mode].state.account(paymentsLedgerAccountId(kind, currency))!.balances;
-      const posted = (kind: (typeof PAYMENTS_LEDGER_ACCOUNT_KINDS)[number]) => balances(kind).creditsPosted - balances(kind).debitsPosted;
-      const pendingNet = (kind: (typeof PAYMENTS_LEDGER_ACCOUNT_KINDS)[number]) => balances(kind).creditsPending - balances(kind).debitsPending;
-      const expected = world.model.balance(mode, currency);
-      expect({
-        mode, currency, available: posted('merchant_available'), pending: posted('merchant_pending'), fees: posted('fees'), cardNetwork: posted('card_network'),
-        holdsOnCardNetwork: balances('card_network').debitsPending, holdsOnMerchant: balances('merchant_pending').creditsPending,
-        postedSum: PAYMENTS_LEDGER_ACCOUNT_KINDS.reduce((sum, kind) => sum + posted(kind), 0n),
-        pendingSum: PAYMENTS_LEDGER_ACCOUNT_KINDS.reduce((sum, kind) => sum + pendingNet(kind), 0n),
-      }).toEqual({
-        mode, currency, available: expected.available, pending: expected.pending, fees: expected.fees, cardNetwork: expected.cardNetwork,
-        holdsOnCardNetwork: expected.holds, holdsOnMerchant: expected.holds, postedSum: 0n, pendingSum: 0n,
-      });
-    }
-  }
-}
-
-type ObjectRow = { mode: string; id: string; object: string; currency: string | null; net_minor: bigint | number | null; settled: bigint | number };
-
-/** The read model: exactly the model's objects; its balance transactions' nets sum to the ledger's merchant balance. */
-async function checkReadModel(world: World): Promise<void> {
-  await world.readModel.fresh();
-  const rows = await world.engine.query(PAYMENTS_PROJECTION_NAME, (q) =>
-    q.query<ObjectRow>(`SELECT mode, id, object, currency, net_minor, settled FROM ${q.table(PAYMENTS_OBJECTS_TABLE)}`));
-  expect(rows.map((row) => row.id).sort()).toEqual([...world.model.objectIds].sort());
-  const transactions = rows.filter((row) => row.object === 'balance_transaction')
-    .map((row) => ({ id: row.id, mode: row.mode, currency: row.currency, net: BigInt(row.net_minor!), settled: BigInt(row.settled) === 1n }));
-  const expected = world.model.transactions.map((txn) => ({ id: txn.balanceTransactionId, mode: txn.mode, currency: txn.currency, net: txn.net, settled: txn.settled }));
-  const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
-  expect(transactions.sort(byId)).toEqual(expected.sort(byId));
-  for (const mode of PAYMENT_MODES) {
-    for (const currency of CURRENCIES) {
-      const nets = transactions.filter((txn) => txn.mode === mode && txn.currency === currency).reduce((sum, txn) => sum + txn.net, 0n);
-      const ledger = world.payments.ledgers[mode].state;
-      const merchant = (['merchant_available', 'merchant_pending'] as const).reduce((sum, kind) => {
-        const balances = ledger.account(paymentsLedgerAccountId(kind, currency))!.balances;
-        return sum + balances.creditsPosted - balances.debitsPosted;
-      }, 0n);
-      expect({ mode, currency, sumOfNets: nets }).toEqual({ mode, currency, sumOfNets: merchant });
-    }
-  }
-}
-
-/** One intent as the service holds it: the model's figures, and amounts that fit its status. */
-async function checkIntent(world: World, paymentIntentId: string): Promise<ExistingPaymentIntent> {
-  const expected = world.model.intent(paymentIntentId);
-  const state = await world.payments.paymentIntent(expected.mode, paymentIntentId);
-  if (state.status === 'none') throw new Error(`intent ${paymentIntentId} is not in the store`);
-  const capturable = amountCapturable(state);
-  const received = amountReceived(state);
-  expect({
-    status: state.status, received, capturable,
-    charges: state.charges.map((charge) => ({ chargeId: charge.chargeId, captured: charge.amountCaptured, refunded: charge.amountRefunded, declined: charge.failure?.declineCode ?? null })),
-  }).toEqual({
-    status: expected.status, received: expected.charges.reduce((sum, charge) => sum + charge.captured, 0n),
-    capturable: expected.status === 'requires_capture' ? expected.amount : 0n,
-    charges: expected.charges.map((charge) => ({ chargeId: charge.chargeId, captured: charge.captured, refunded: charge.refunded, declined: charge.declineCode })),
-  });
-  // Stripe's status machine, independently of the model.
-  expect(capturable > 0n).toBe(state.status === 'requires_capture');
-  expect(received > 0n).toBe(state.status === 'succeeded');
-  expect(received <= state.amount).toBe(true);
-  for (const charge of state.charges) {
-    expect(charge.amountRefunded <= charge.amountCaptured, `${charge.chargeId} refunded ${charge.amountRefunded} of ${charge.amountCaptured}`).toBe(true);
-    expect(state.refunds.filter((refund) => refund.chargeId === charge.chargeId).reduce((sum, refund) => sum + refund.amount, 0n)).toBe(charge.amountRefunded);
-  }
-  if (state.status === 'requires_payment_method' && state.charges.length > 0) expect(state.lastPaymentError?.chargeId).toBe(state.charges.at(-1)!.chargeId);
-  return state;
 }
 
 /** Everything due: the sweep empties pending; a rebuild and a reopened service agree with what was there. */
@@ -314,21 +272,8 @@ async function checkAtEnd(world: World, reached: Map<string, number>): Promise<W
   world.readModel = new PaymentsReadModel(world.store, world.readModels, world.engine);
   expect(accounts(world.payments)).toEqual(held);
   for (const [id, state] of intents) expect(await world.payments.paymentIntent(world.model.intent(id).mode, id)).toEqual(state);
+  for (const id of world.model.payouts.keys()) await checkPayout(world, id);
   return world;
-}
-
-/** ledger_balances holds, for every payments account, what the ledger engine holds. */
-async function checkLedgerBalancesReadModel(world: World): Promise<void> {
-  for (const mode of PAYMENT_MODES) {
-    const rows = await world.engine.query(LEDGER_BALANCES_PROJECTION_NAME, (q) => q.query<{ account_id: string; debits_pending: bigint; debits_posted: bigint; credits_pending: bigint; credits_posted: bigint }>(
-      `SELECT account_id, debits_pending, debits_posted, credits_pending, credits_posted FROM ${q.table(LEDGER_BALANCES_TABLE)} WHERE partition = $1`, [paymentsLedgerPartition(mode)]));
-    expect(rows.length).toBeGreaterThan(0);
-    for (const row of rows) {
-      const record = world.payments.ledgers[mode].state.account(row.account_id)!;
-      expect({ id: row.account_id, debitsPending: BigInt(row.debits_pending), debitsPosted: BigInt(row.debits_posted), creditsPending: BigInt(row.credits_pending), creditsPosted: BigInt(row.credits_posted) })
-        .toEqual({ id: row.account_id, ...record.balances });
-    }
-  }
 }
 
 async function runSequence(url: string, terms: ModelTerms, steps: PaymentStep[], reached: Map<string, number>): Promise<void> {
@@ -336,6 +281,7 @@ async function runSequence(url: string, terms: ModelTerms, steps: PaymentStep[],
   try {
     for (const step of steps) {
       const touched = await runStep(world, step, reached);
+      for (const outcome of world.model.sideOutcomes.splice(0)) reached.set(outcome, (reached.get(outcome) ?? 0) + 1);
       checkLedger(world);
       await checkReadModel(world);
       if (touched !== undefined) await checkIntent(world, touched);
@@ -348,13 +294,13 @@ async function runSequence(url: string, terms: ModelTerms, steps: PaymentStep[],
 
 function describePaymentsProperties(backend: string, runs: number, wanted: readonly string[], freshUrl: () => Promise<string>): void {
   const reached = new Map<string, number>();
-  it(`keeps the balance, the ledger and the read model in step with the model over random payments, refunds and sweeps (${backend})`, async () => {
-    await fc.assert(fc.asyncProperty(someTerms, fc.array(aPaymentStep, { minLength: 8, maxLength: 40 }), async (terms, steps) => {
+  it(`keeps the balance, the ledger and the read model in step with the model over random payments, refunds, disputes, payouts and sweeps (${backend})`, async () => {
+    await fc.assert(fc.asyncProperty(someTerms, fc.array(aPaymentStep, { minLength: 8, maxLength: 60, size: 'medium' }), async (terms, steps) => {
       await runSequence(await freshUrl(), terms, steps, reached);
     }), { ...propertyParameters(20_261_211, runs), endOnFailure: true });
   }, 300_000);
 
-  it(`reached every wanted outcome (${backend}): each decline code, partial captures below the fee, second refunds, refusals, sweeps`, () => {
+  it(`reached every wanted outcome (${backend}): each decline code, partial captures below the fee, second refunds, refusals, sweeps, disputes, payouts`, () => {
     if (process.env.DAYBOOK_FC_STATS === '1') console.log([...reached].sort().map(([outcome, count]) => `${outcome}: ${count}`).join('\n'));
     expect(wanted.filter((outcome) => !reached.has(outcome))).toEqual([]);
   });
@@ -363,7 +309,7 @@ function describePaymentsProperties(backend: string, runs: number, wanted: reado
 describe('payments invariants on sqlite', () => {
   const dirs: string[] = [];
   afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
-  describePaymentsProperties('sqlite', 40, WANTED, async () => {
+  describePaymentsProperties('sqlite', 80, WANTED, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'daybook-payments-property-'));
     dirs.push(dir);
     return `sqlite:${join(dir, 'daybook.db')}`;
@@ -374,5 +320,5 @@ describeIfPostgres('payments invariants on postgres', () => {
   const database = resettableTestDatabase();
   afterAll(() => database.drop());
   // A smaller run: what it must reach is what every run of a few sequences does.
-  describePaymentsProperties('postgres', 5, ['captured automatically', 'refunded partially', 'settled by a sweep'], () => database.emptied());
+  describePaymentsProperties('postgres', 5, ['captured automatically', 'refunded partially', 'settled by a sweep', 'dispute opened', 'payout created'], () => database.emptied());
 });

@@ -1,8 +1,9 @@
 /**
  * A tiny reference model of payments for the property tests
- * (payments.property.int.test.ts): intents, their charges, refunds and
- * balance transactions, and the merchant balance they imply, written from
- * Stripe's documented rules rather than from the deciders. Each operation
+ * (payments.property.int.test.ts): intents, their charges, refunds,
+ * disputes, payouts and balance transactions, and the merchant balance and
+ * ledger accounts they imply, written from Stripe's documented rules rather
+ * than from the deciders. Each operation
  * either returns the code the service must answer (`ok`, or the refusal) and
  * changes the model as the service must change its state, or throws nothing
  * and changes nothing when refused. A decline is both: the attempt stays on
@@ -11,7 +12,9 @@
  * Amounts are bigint minor units; no floating point (noFloat.unit.test.ts).
  */
 import type { CaptureMethod } from '../domain/paymentIntent.events.ts';
+import type { DisputeStatus } from '../domain/dispute.events.ts';
 import type { PaymentIntentStatus } from '../domain/paymentIntent.state.ts';
+import type { PayoutStatus } from '../domain/payout.decider.ts';
 import { PAYMENT_CURRENCY_MINIMUMS, type PaymentCurrency } from '../domain/payments.rules.ts';
 import { balanceTransactionIdOf, type PaymentMode } from './payments.service.ts';
 
@@ -21,10 +24,12 @@ export type ModelTestCard = (typeof MODEL_TEST_CARDS)[number];
 
 const DECLINE_CODES: Partial<Record<ModelTestCard, string>> = { chargeDeclined: 'generic_decline', chargeDeclinedInsufficientFunds: 'insufficient_funds' };
 
-export type ModelTerms = { readonly percentBps: bigint; readonly fixedMinor: bigint; readonly settlementDelayMs: number };
+export type ModelTerms = { readonly percentBps: bigint; readonly fixedMinor: bigint; readonly settlementDelayMs: number; readonly disputeFeeMinor: bigint };
 
 export type ModelCharge = {
   readonly chargeId: string;
+  /** The card the attempt used: a capture of `createDispute` is disputed at once. */
+  readonly card: ModelTestCard;
   readonly authorized: bigint;
   captured: bigint;
   refunded: bigint;
@@ -45,6 +50,37 @@ export type ModelIntent = {
   readonly charges: ModelCharge[];
 };
 
+/**
+ * A dispute of a captured charge (`du_` + the charge id's suffix): its amount
+ * (what was captured) and the dispute fee leave the available balance when it
+ * opens, and come back when it is won. `text` is the `uncategorized_text`
+ * evidence saved so far, which decides a submission in test mode.
+ */
+export type ModelDispute = {
+  readonly disputeId: string;
+  readonly paymentIntentId: string;
+  readonly chargeId: string;
+  readonly mode: PaymentMode;
+  readonly currency: PaymentCurrency;
+  readonly amount: bigint;
+  readonly fee: bigint;
+  status: DisputeStatus;
+  text: string | null;
+};
+
+/** A payout to a test bank account that is paid, or (`fails`) one that fails with no_account. */
+export type ModelPayout = {
+  readonly payoutId: string;
+  readonly mode: PaymentMode;
+  readonly currency: PaymentCurrency;
+  readonly amount: bigint;
+  readonly fails: boolean;
+  status: PayoutStatus;
+};
+
+/** The evidence a dispute step saves: Stripe's test words, other evidence, or none (metadata only). */
+export type ModelEvidence = 'winning' | 'losing' | 'other' | 'none';
+
 export type ModelTransaction = {
   readonly balanceTransactionId: string;
   readonly mode: PaymentMode;
@@ -58,7 +94,7 @@ export type ModelTransaction = {
 /** What the model says an operation answers: `ok`, or the error code; `outcome` names what happened, for the outcome counts. */
 export type ModelAnswer = { code: string; outcome: string };
 
-export type ModelBalance = { available: bigint; pending: bigint; fees: bigint; holds: bigint; cardNetwork: bigint };
+export type ModelBalance = { available: bigint; pending: bigint; fees: bigint; holds: bigint; cardNetwork: bigint; payoutInTransit: bigint; bank: bigint };
 
 const BEFORE_CONFIRMATION: readonly PaymentIntentStatus[] = ['requires_payment_method', 'requires_confirmation'];
 const refused = (code: string, outcome: string): ModelAnswer => ({ code, outcome });
@@ -66,8 +102,12 @@ const refused = (code: string, outcome: string): ModelAnswer => ({ code, outcome
 export class PaymentsModel {
   readonly intents = new Map<string, ModelIntent>();
   readonly transactions: ModelTransaction[] = [];
-  /** Every object id the read model must index (intents, charges, refunds, payment methods, balance transactions). */
+  readonly disputes = new Map<string, ModelDispute>();
+  readonly payouts = new Map<string, ModelPayout>();
+  /** Every object id the read model must index (intents, charges, refunds, payment methods, disputes, payouts, balance transactions). */
   readonly objectIds = new Set<string>();
+  /** What happened besides an operation's answer (a dispute opened by a capture), for the outcome counts; the driver drains it. */
+  readonly sideOutcomes: string[] = [];
 
   constructor(readonly terms: ModelTerms) {}
 
@@ -94,7 +134,7 @@ export class PaymentsModel {
     const retry = intent.charges.some((charge) => charge.declineCode !== null);
     intent.card = method;
     const declineCode = DECLINE_CODES[method] ?? null;
-    const charge: ModelCharge = { chargeId, authorized: intent.amount, captured: 0n, refunded: 0n, isCaptured: false, holdOpen: declineCode === null, declineCode };
+    const charge: ModelCharge = { chargeId, card: method, authorized: intent.amount, captured: 0n, refunded: 0n, isCaptured: false, holdOpen: declineCode === null, declineCode };
     intent.charges.push(charge);
     this.objectIds.add(chargeId);
     if (declineCode !== null) {
@@ -133,6 +173,10 @@ export class PaymentsModel {
     const intent = this.intent(paymentIntentId);
     const charge = [...intent.charges].reverse().find((item) => item.isCaptured);
     if (charge === undefined) return refused('payment_intent_unexpected_state', 'refund of an uncaptured intent refused');
+    // Stripe refuses to refund a charge whose dispute is open or lost (the network already took the money back).
+    const disputed = [...this.disputes.values()].some((dispute) => dispute.chargeId === charge.chargeId && dispute.status !== 'won');
+    if (disputed) return refused('charge_disputed', 'refund of a disputed charge refused');
+    const afterWon = [...this.disputes.values()].some((dispute) => dispute.chargeId === charge.chargeId);
     const remaining = charge.captured - charge.refunded;
     if (remaining === 0n) return refused('charge_already_refunded', 'refund of a refunded charge refused');
     const refunded = amount ?? remaining;
@@ -141,8 +185,67 @@ export class PaymentsModel {
     charge.refunded += refunded;
     this.objectIds.add(refundId);
     this.addTransaction(intent, balanceTransactionIdOf(refundId), -refunded, 0n, nowMs, true);
+    if (afterWon) this.sideOutcomes.push('refunded after a won dispute');
     const whole = refunded === remaining ? 'refunded the rest' : 'refunded partially';
     return { code: 'ok', outcome: earlier ? `${whole}, after an earlier refund` : whole };
+  }
+
+  /** Saves evidence (and with `submit`, submits it: test mode wins on winning_evidence, loses on losing_evidence, else under review). */
+  updateDispute(disputeId: string, evidence: ModelEvidence, submit: boolean, nowMs: number): ModelAnswer {
+    const dispute = this.dispute(disputeId);
+    if (dispute.status === 'won' || dispute.status === 'lost') return refused('dispute_unexpected_state', 'update of a closed dispute refused');
+    if ((submit || evidence !== 'none') && dispute.status === 'under_review') return refused('dispute_unexpected_state', 'evidence after submission refused');
+    if (evidence === 'winning' || evidence === 'losing') dispute.text = `${evidence}_evidence`;
+    if (!submit) return { code: 'ok', outcome: evidence === 'none' ? 'dispute metadata saved' : 'dispute evidence saved' };
+    dispute.status = 'under_review';
+    if (dispute.text === 'winning_evidence') {
+      this.resolveDispute(dispute, 'won', nowMs);
+      return { code: 'ok', outcome: 'dispute won' };
+    }
+    if (dispute.text === 'losing_evidence') {
+      this.resolveDispute(dispute, 'lost', nowMs);
+      return { code: 'ok', outcome: 'dispute lost' };
+    }
+    return { code: 'ok', outcome: 'dispute under review' };
+  }
+
+  /** Accepts a dispute: lost, the money and the fee stay withdrawn. */
+  closeDispute(disputeId: string, nowMs: number): ModelAnswer {
+    const dispute = this.dispute(disputeId);
+    if (dispute.status === 'won' || dispute.status === 'lost') return refused('dispute_unexpected_state', 'close of a closed dispute refused');
+    this.resolveDispute(dispute, 'lost', nowMs);
+    return { code: 'ok', outcome: 'dispute accepted' };
+  }
+
+  /** A payout of the available balance, after the sweep of what is due (the service settles first, as a balance read does). */
+  createPayout(input: { payoutId: string; mode: PaymentMode; currency: PaymentCurrency; amount: bigint; fails: boolean }, nowMs: number): ModelAnswer {
+    this.settle(input.mode, nowMs);
+    if (input.amount > this.balance(input.mode, input.currency).available) return refused('balance_insufficient', 'payout above the available balance refused');
+    this.payouts.set(input.payoutId, { ...input, status: 'pending' });
+    this.objectIds.add(input.payoutId);
+    this.addTransaction(input, balanceTransactionIdOf(input.payoutId), -input.amount, 0n, nowMs, true);
+    return { code: 'ok', outcome: 'payout created' };
+  }
+
+  /** The test bank answers: paid, or failed with the money back. */
+  processPayout(payoutId: string, nowMs: number): ModelAnswer {
+    const payout = this.payout(payoutId);
+    if (payout.status !== 'pending') return refused('payout_unexpected_state', `process refused (${payout.status})`);
+    if (!payout.fails) {
+      payout.status = 'paid';
+      return { code: 'ok', outcome: 'payout paid' };
+    }
+    payout.status = 'failed';
+    this.addTransaction(payout, `${balanceTransactionIdOf(payoutId)}_failure`, payout.amount, 0n, nowMs, true);
+    return { code: 'ok', outcome: 'payout failed' };
+  }
+
+  cancelPayout(payoutId: string, nowMs: number): ModelAnswer {
+    const payout = this.payout(payoutId);
+    if (payout.status !== 'pending') return refused('payout_unexpected_state', `payout cancel refused (${payout.status})`);
+    payout.status = 'canceled';
+    this.addTransaction(payout, `${balanceTransactionIdOf(payoutId)}_cancel`, payout.amount, 0n, nowMs, true);
+    return { code: 'ok', outcome: 'payout canceled' };
   }
 
   /** What a settlement sweep at `nowMs` moves: every unsettled balance transaction now available. Returns how many. */
@@ -153,7 +256,7 @@ export class PaymentsModel {
   }
 
   balance(mode: PaymentMode, currency: PaymentCurrency): ModelBalance {
-    const balance: ModelBalance = { available: 0n, pending: 0n, fees: 0n, holds: 0n, cardNetwork: 0n };
+    const balance: ModelBalance = { available: 0n, pending: 0n, fees: 0n, holds: 0n, cardNetwork: 0n, payoutInTransit: 0n, bank: 0n };
     for (const txn of this.transactions) {
       if (txn.mode !== mode || txn.currency !== currency) continue;
       if (txn.settled) balance.available += txn.net;
@@ -166,6 +269,15 @@ export class PaymentsModel {
         if (charge.holdOpen) balance.holds += charge.authorized;
         balance.cardNetwork -= charge.captured - charge.refunded;
       }
+    }
+    for (const dispute of this.disputes.values()) {
+      // The network holds a dispute's amount until it is won.
+      if (dispute.mode === mode && dispute.currency === currency && dispute.status !== 'won') balance.cardNetwork += dispute.amount;
+    }
+    for (const payout of this.payouts.values()) {
+      if (payout.mode !== mode || payout.currency !== currency) continue;
+      if (payout.status === 'pending') balance.payoutInTransit += payout.amount;
+      if (payout.status === 'paid') balance.bank += payout.amount;
     }
     return balance;
   }
@@ -181,6 +293,33 @@ export class PaymentsModel {
     }
   }
 
+  /** The available balance a sweep at `nowMs` would leave (without sweeping). */
+  availableAfterSweep(mode: PaymentMode, currency: PaymentCurrency, nowMs: number): bigint {
+    const due = this.transactions.filter((txn) => txn.mode === mode && txn.currency === currency && !txn.settled && txn.availableOnMs <= nowMs);
+    return due.reduce((sum, txn) => sum + txn.net, this.balance(mode, currency).available);
+  }
+
+  /** Disputes a dispute step could apply to (open ones), and payouts a payout step could (pending ones). */
+  openDisputes(): ModelDispute[] {
+    return [...this.disputes.values()].filter((dispute) => dispute.status === 'needs_response' || dispute.status === 'under_review');
+  }
+
+  pendingPayouts(): ModelPayout[] {
+    return [...this.payouts.values()].filter((payout) => payout.status === 'pending');
+  }
+
+  dispute(disputeId: string): ModelDispute {
+    const dispute = this.disputes.get(disputeId);
+    if (dispute === undefined) throw new Error(`the model has no dispute ${disputeId}`);
+    return dispute;
+  }
+
+  payout(payoutId: string): ModelPayout {
+    const payout = this.payouts.get(payoutId);
+    if (payout === undefined) throw new Error(`the model has no payout ${payoutId}`);
+    return payout;
+  }
+
   intent(paymentIntentId: string): ModelIntent {
     const intent = this.intents.get(paymentIntentId);
     if (intent === undefined) throw new Error(`the model has no intent ${paymentIntentId}`);
@@ -194,10 +333,33 @@ export class PaymentsModel {
     intent.status = 'succeeded';
     const fee = this.fee(amount);
     this.addTransaction(intent, balanceTransactionIdOf(charge.chargeId), amount - fee, fee, bypassPending ? nowMs : nowMs + this.terms.settlementDelayMs, bypassPending);
+    if (charge.card === 'createDispute') this.openDispute(intent, charge, nowMs);
   }
 
-  private addTransaction(intent: ModelIntent, balanceTransactionId: string, net: bigint, fee: bigint, availableOnMs: number, settled: boolean): void {
-    this.transactions.push({ balanceTransactionId, mode: intent.mode, currency: intent.currency, net, fee, availableOnMs, settled });
+  /** The dispute test card's charge is disputed right after its capture: amount and fee leave the available balance at once. */
+  private openDispute(intent: ModelIntent, charge: ModelCharge, nowMs: number): void {
+    const suffix = charge.chargeId.slice(charge.chargeId.indexOf('_') + 1);
+    const fee = this.terms.disputeFeeMinor;
+    const dispute: ModelDispute = {
+      disputeId: `du_${suffix}`, paymentIntentId: intent.paymentIntentId, chargeId: charge.chargeId, mode: intent.mode, currency: intent.currency,
+      amount: charge.captured, fee, status: 'needs_response', text: null,
+    };
+    this.disputes.set(dispute.disputeId, dispute);
+    this.objectIds.add(dispute.disputeId);
+    this.addTransaction(intent, `txn_${suffix}_dispute`, -(dispute.amount + fee), fee, nowMs, true);
+    this.sideOutcomes.push('dispute opened');
+  }
+
+  /** Won returns the amount and the fee (a second balance transaction); lost keeps them. */
+  private resolveDispute(dispute: ModelDispute, outcome: 'won' | 'lost', nowMs: number): void {
+    dispute.status = outcome;
+    if (outcome === 'won') this.addTransaction(dispute, `txn_${dispute.disputeId.slice(3)}_dispute_won`, dispute.amount + dispute.fee, -dispute.fee, nowMs, true);
+  }
+
+  private addTransaction(
+    owner: { mode: PaymentMode; currency: PaymentCurrency }, balanceTransactionId: string, net: bigint, fee: bigint, availableOnMs: number, settled: boolean,
+  ): void {
+    this.transactions.push({ balanceTransactionId, mode: owner.mode, currency: owner.currency, net, fee, availableOnMs, settled });
     this.objectIds.add(balanceTransactionId);
   }
 }

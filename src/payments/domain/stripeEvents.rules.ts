@@ -4,11 +4,10 @@
  * so the Stripe events are derived, never stored by a route: a replay of the
  * log rebuilds the same ones.
  *
- * The seam for new objects (disputes, payouts, accounts): add the domain
- * event's mapper to STRIPE_EVENT_MAPPERS, its stream category to
- * STRIPE_EVENT_CATEGORIES, and a renderer for its `kind` at the edge
- * (src/api/stripe/stripeEvents.ts, EVENT_OBJECT_RENDERERS). The Stripe types
- * are already accepted in `enabled_events`.
+ * The seam for new objects: add the domain event's mapper to
+ * STRIPE_EVENT_MAPPERS, its stream category to STRIPE_EVENT_CATEGORIES, and
+ * a renderer for its `kind` at the edge (src/api/stripe/stripeEvents.ts,
+ * EVENT_OBJECT_RENDERERS), and its types to STRIPE_EVENT_TYPES.
  */
 import { DaybookError } from '../../kernel/errors.ts';
 import { WEBHOOK_ENABLED_EVENTS_MAX } from '../../kernel/limits.ts';
@@ -31,6 +30,9 @@ type Mapper = (data: any, context: StripeEventContext) => StripeEventOf[];
 
 const intent = (id: string): StripeEventSubject => ({ kind: 'payment_intent', id });
 const charge = (id: string): StripeEventSubject => ({ kind: 'charge', id });
+const dispute = (id: string): StripeEventSubject => ({ kind: 'dispute', id });
+const payout = (id: string): StripeEventSubject => ({ kind: 'payout', id });
+const account = (id: string): StripeEventSubject => ({ kind: 'account', id });
 
 /**
  * Domain event type → Stripe events, in the order Stripe sends them. With
@@ -63,10 +65,29 @@ export const STRIPE_EVENT_MAPPERS: Record<string, Mapper> = {
     { type: 'charge.refunded', subject: charge(d.chargeId) },
     { type: 'refund.created', subject: { kind: 'refund', id: d.refundId } },
   ],
+  // Disputes live in their charge's PaymentIntent stream. Opening one withdraws its amount and fee at once; winning one reinstates them.
+  DisputeCreated: (d) => [
+    { type: 'charge.dispute.created', subject: dispute(d.disputeId) },
+    { type: 'charge.dispute.funds_withdrawn', subject: dispute(d.disputeId) },
+  ],
+  DisputeUpdated: (d) => [{ type: 'charge.dispute.updated', subject: dispute(d.disputeId) }],
+  DisputeEvidenceSubmitted: (d) => [{ type: 'charge.dispute.updated', subject: dispute(d.disputeId) }],
+  DisputeResolved: (d) => [
+    { type: 'charge.dispute.closed', subject: dispute(d.disputeId) },
+    ...(d.outcome === 'won' && d.balanceTransactionId !== null ? [{ type: 'charge.dispute.funds_reinstated', subject: dispute(d.disputeId) }] : []),
+  ],
+  PayoutCreated: (d) => [{ type: 'payout.created', subject: payout(d.payoutId) }],
+  PayoutUpdated: (d) => [{ type: 'payout.updated', subject: payout(d.payoutId) }],
+  PayoutPaid: (d) => [{ type: 'payout.paid', subject: payout(d.payoutId) }],
+  PayoutFailed: (d) => [{ type: 'payout.failed', subject: payout(d.payoutId) }],
+  PayoutCanceled: (d) => [{ type: 'payout.canceled', subject: payout(d.payoutId) }],
+  // Stripe has no account.created: an account says account.updated when its details or its verification change.
+  AccountUpdated: (d) => [{ type: 'account.updated', subject: account(d.accountId) }],
+  KycVerificationCompleted: (d) => [{ type: 'account.updated', subject: account(d.accountId) }],
 };
 
 /** Stream categories whose events may imply Stripe events (the webhook endpoints' own, `pwebhook`, is read too). */
-export const STRIPE_EVENT_CATEGORIES: string[] = ['pcustomer', 'pmethod', 'pintent'];
+export const STRIPE_EVENT_CATEGORIES: string[] = ['pcustomer', 'pmethod', 'pintent', 'ppayout', 'paccount'];
 
 /** The Stripe events of one domain event (none for most). */
 export function stripeEventsOf(event: { type: string; data: unknown }, context: StripeEventContext = {}): StripeEventOf[] {
@@ -74,13 +95,13 @@ export function stripeEventsOf(event: { type: string; data: unknown }, context: 
   return mapper === undefined ? [] : mapper(event.data, context);
 }
 
-/** Types an endpoint may subscribe to: those emitted today, and those of the objects still to come (disputes, payouts, accounts). */
+/** Types an endpoint may subscribe to (`balance.available` is accepted, not emitted yet). */
 export const STRIPE_EVENT_TYPES: readonly string[] = [
   'customer.created', 'customer.updated', 'customer.deleted', 'payment_method.attached', 'payment_method.detached',
   'payment_intent.created', 'payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.canceled', 'payment_intent.amount_capturable_updated',
   'charge.succeeded', 'charge.captured', 'charge.failed', 'charge.refunded', 'refund.created',
   'charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated',
-  'payout.created', 'payout.paid', 'payout.failed', 'payout.canceled', 'account.updated', 'balance.available',
+  'payout.created', 'payout.updated', 'payout.paid', 'payout.failed', 'payout.canceled', 'account.updated', 'balance.available',
 ];
 
 /** `enabled_events`: `['*']` or known types, at least one, at most WEBHOOK_ENABLED_EVENTS_MAX, without repeats. */

@@ -31,6 +31,35 @@ describe('stripe events of domain events', () => {
   });
 });
 
+describe('stripe events of disputes, payouts and accounts', () => {
+  const dispute = { paymentIntentId: 'pi_1', disputeId: 'du_1', chargeId: 'ch_1' };
+  const subjects = (type: string, data: object) => stripeEventsOf({ type, data }).map((event) => `${event.type} ${event.subject.kind} ${event.subject.id}`);
+  it('a dispute opened withdraws funds; evidence saved or submitted updates it', () => {
+    expect(subjects('DisputeCreated', dispute)).toEqual(['charge.dispute.created dispute du_1', 'charge.dispute.funds_withdrawn dispute du_1']);
+    expect(subjects('DisputeUpdated', dispute)).toEqual(['charge.dispute.updated dispute du_1']);
+    expect(subjects('DisputeEvidenceSubmitted', dispute)).toEqual(['charge.dispute.updated dispute du_1']);
+  });
+  it('a dispute won is closed and reinstates the funds; lost or accepted is only closed', () => {
+    expect(types('DisputeResolved', { ...dispute, outcome: 'won', balanceTransactionId: 'txn_1_dispute_won' })).toEqual(['charge.dispute.closed', 'charge.dispute.funds_reinstated']);
+    expect(types('DisputeResolved', { ...dispute, outcome: 'lost', balanceTransactionId: null })).toEqual(['charge.dispute.closed']);
+  });
+  it('maps each payout event to its payout.* type', () => {
+    const payout = { payoutId: 'po_1' };
+    expect(['PayoutCreated', 'PayoutUpdated', 'PayoutPaid', 'PayoutFailed', 'PayoutCanceled'].flatMap((type) => subjects(type, payout)))
+      .toEqual(['payout.created payout po_1', 'payout.updated payout po_1', 'payout.paid payout po_1', 'payout.failed payout po_1', 'payout.canceled payout po_1']);
+  });
+  it('an account says account.updated on changes and on its verification, nothing on creation (Stripe has no account.created)', () => {
+    const account = { accountId: 'acct_1' };
+    expect(subjects('AccountUpdated', account)).toEqual(['account.updated account acct_1']);
+    expect(subjects('KycVerificationCompleted', account)).toEqual(['account.updated account acct_1']);
+    expect(types('AccountCreated', account)).toEqual([]);
+  });
+  it('accepts every emitted type in enabled_events', () => {
+    expect(checkEnabledEvents(['charge.dispute.closed', 'charge.dispute.funds_reinstated', 'payout.updated', 'payout.failed', 'account.updated']))
+      .toHaveLength(5);
+  });
+});
+
 describe('enabled events', () => {
   it('takes * alone or known types, without repeats', () => {
     expect(checkEnabledEvents(['*'])).toEqual(['*']);

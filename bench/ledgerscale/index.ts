@@ -117,10 +117,11 @@ async function openRows(backend: 'sqlite' | 'postgres', store: EventStore, write
   const open = (workload: string) => measure({ workload, backend, baseline: null }, async ({ latency }) => {
     const started = performance.now();
     const engine = await LedgerEngine.open(store, { partition: 'scale', follow: false });
-    latency.record(performance.now() - started);
+    const openMs = performance.now() - started;
+    latency.record(openMs);
     const { snapshotVersion, replayedEvents } = engine.openedFrom;
     await engine.close();
-    return { count: 1, extra: { history_transfers: size, open_ms: Math.round(performance.now() - started), snapshot_version: snapshotVersion === null ? null : Number(snapshotVersion), replayed_events: Number(replayedEvents) } };
+    return { count: 1, extra: { history_transfers: size, open_ms: Math.round(openMs), snapshot_version: snapshotVersion === null ? null : Number(snapshotVersion), replayed_events: Number(replayedEvents) } };
   });
   // The writer is never closed first: its last periodic snapshot and the tail after it, as a restart after kill -9 finds them.
   const crash = await open(`open after a crash at ${label(size)}`);

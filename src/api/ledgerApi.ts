@@ -3,7 +3,8 @@ import type { ApiKeyMode } from '../auth/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import type { LedgerAttachment, LedgerEngine, LedgerOutcome, LedgerRequest, LedgerResult, LedgerView } from '../ledger/index.ts';
 import { answerFor } from './errorHandler.ts';
-import { answerOnceRecorded, recordable, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
+import { AttachedRecord } from './attachedRecord.ts';
+import { recordable } from './idempotency.hooks.ts';
 import type { AccountDirectory } from './accountDirectory.ts';
 import type { TransferDirectory } from './transferDirectory.ts';
 import { authOf } from './security.ts';
@@ -34,7 +35,6 @@ export async function executeLedger(ledger: LedgerApi, request: FastifyRequest, 
   return outcome.result;
 }
 
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Runs one command and answers the request with `present(state)`, or with
@@ -51,17 +51,15 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 export async function executeAndAnswer<Answer>(
   ledger: LedgerApi, request: FastifyRequest, reply: FastifyReply, command: LedgerRequest, present: (state: LedgerView) => Answer,
 ): Promise<Answer | FastifyReply> {
-  const context = request.idempotency;
-  let recorded: ReturnType<typeof recordOf> | undefined;
+  const record = new AttachedRecord(request);
   // The state the command was decided in: it holds what the answer names, even a record the engine read back from the log for it.
   let decided: LedgerView | undefined;
   // Called at each decision of the command (again if its batch is decided again): the last call is the one that commits.
   const attach: LedgerAttachment = (outcome, state) => {
     decided = state;
-    if (context === null || context.settled) return undefined;
+    if (request.idempotency === null || request.idempotency.settled) return undefined;
     const { statusCode, body, code } = answerOf(outcome, state, present);
-    recorded = recordable(statusCode, code) ? recordOf(request, context, statusCode, JSON_CONTENT_TYPE, body) : undefined;
-    return recorded && context.records.attachment(context.scope, recorded, recordMetadataOf(request));
+    return recordable(statusCode, code) ? record.attachment(body, statusCode) : record.clear();
   };
   const engine = engineOf(ledger, request);
   let outcome;
@@ -70,21 +68,11 @@ export async function executeAndAnswer<Answer>(
   } catch (error) {
     throw withWireParam(error);
   }
-  if (context !== null && recorded !== undefined) {
-    const own = recorded;
-    let first;
-    try {
-      first = await context.records.recordedWith(context.scope, own);
-    } finally {
-      context.settled = true;
-      context.release();
-    }
+  if (record.attached) {
     // The error handler logs the refusals it answers; this one answers without it.
-    if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: own.statusCode }, outcome.rejection.message);
+    if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: record.statusCode }, outcome.rejection.message);
     // Another process may have recorded the key first (PostgreSQL): then this answers as a retry would be.
-    const answer = await answerOnceRecorded(request, context, { statusCode: own.statusCode, contentType: JSON_CONTENT_TYPE, body: own.body }, own.body, first);
-    if (answer.replayed) reply.header('idempotent-replayed', 'true');
-    return reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
+    return record.send(reply);
   }
   if (!outcome.ok) throw rejectionError(outcome.rejection);
   return present(decided ?? engine.state);

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DaybookError, isDaybookError, PAYMENT_TEXT_LENGTH_MAX } from '../../../kernel/index.ts';
 import type { CaptureMethod, CreateIntentInput, ExistingPaymentIntent, ResolvedPaymentMethod } from '../../../payments/index.ts';
-import { AttachedRecord } from '../attachedRecord.ts';
+import { AttachedRecord } from '../../attachedRecord.ts';
 import { contextOf, type PaymentsApi, StripeObjects } from '../stripeObjects.ts';
 import { amountParam, expandParam, idParams, listParams, metadataParam, metadataPatchOf, retrieveQuery, textPatchOf } from '../stripeParams.ts';
 import { paymentMethodIdOf } from './paymentMethods.routes.ts';

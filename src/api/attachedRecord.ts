@@ -1,10 +1,12 @@
 /**
  * An Idempotency-Key's record committed in the same append as the effect it
- * answers, for a Stripe route whose answer is known before its write
- * commits (presented from the decided state): as `executeAndAnswer` does
- * for the native ledger routes, one durable write holds the effect and the
- * record, so a request killed before it was acknowledged is either wholly
- * there (a retry replays it) or wholly absent (a retry runs it).
+ * answers, for a route whose answer is known before its write commits
+ * (presented from the decided state: the native ledger routes through
+ * `executeAndAnswer`, the Stripe create+confirm): one durable write holds the
+ * effect and the record, so a request killed before it was acknowledged is
+ * either wholly there (a retry replays it) or wholly absent (a retry runs it).
+ * `attachment` may be called again when the effect is decided again: the last
+ * call is the one that commits.
  *
  * @example
  * const record = new AttachedRecord(request);
@@ -12,22 +14,38 @@
  * if (answered) return record.send(reply);
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StreamWrite } from '../../eventstore/index.ts';
-import { answerOnceRecorded, recordMetadataOf, recordOf } from '../idempotency.hooks.ts';
+import type { StreamWrite } from '../eventstore/index.ts';
+import { answerOnceRecorded, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
 
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export class AttachedRecord {
   private recorded: ReturnType<typeof recordOf> | undefined;
 
   constructor(private readonly request: FastifyRequest) {}
 
-  /** The record of a 200 with `body`, to commit with the effect; undefined without a key (or once the key is answered). */
-  attachment(body: string): StreamWrite | undefined {
+  /** The record of an answer with `body`, to commit with the effect; undefined without a key (or once the key is answered). */
+  attachment(body: string, statusCode = 200): StreamWrite | undefined {
     const context = this.request.idempotency;
     if (context === null || context.settled) return undefined;
-    this.recorded = recordOf(this.request, context, 200, JSON_CONTENT_TYPE, body);
+    this.recorded = recordOf(this.request, context, statusCode, JSON_CONTENT_TYPE, body);
     return context.records.attachment(context.scope, this.recorded, recordMetadataOf(this.request));
+  }
+
+  /** The effect was decided again to an answer not worth recording: nothing is attached. */
+  clear(): undefined {
+    this.recorded = undefined;
+    return undefined;
+  }
+
+  /** True when the last decision attached a record (`send` answers with it once the effect is durable). */
+  get attached(): boolean {
+    return this.recorded !== undefined;
+  }
+
+  /** The status of the attached answer. */
+  get statusCode(): number {
+    return this.recorded!.statusCode;
   }
 
   /**

@@ -1,13 +1,12 @@
-import type { Decider } from '../decider/index.ts';
+import { type Decider, type Loaded, StreamStates } from '../decider/index.ts';
 import type { AppendResult, EventMetadata, EventStore, RecordedEvent, StreamWrite } from '../eventstore/index.ts';
 import { assert } from '../kernel/assert.ts';
-import { READ_BATCH_MAX } from '../kernel/limits.ts';
 import { STREAM_CACHE_ENTRIES_MAX } from './banking.limits.ts';
 
 /** A banking event as the deciders make it: JSON-safe data and its schema version. */
 export type BankingDomainEvent = { type: string; schemaVersion: number; data: unknown };
 
-export type Loaded<State> = { readonly state: State; readonly version: bigint };
+export type { Loaded } from '../decider/index.ts';
 
 /**
  * Loads one aggregate type's streams (`<prefix>-<id>`) for the service:
@@ -17,33 +16,23 @@ export type Loaded<State> = { readonly state: State; readonly version: bigint };
  * the store. Writes carry the exact expected version they were decided on.
  */
 export class StreamRepository<Command, Event extends BankingDomainEvent, State> {
-  private readonly cache = new Map<string, Loaded<State>>();
+  private readonly states: StreamStates<Event, State>;
 
   constructor(
     private readonly store: EventStore,
     readonly decider: Decider<Command, Event, State>,
     readonly prefix: string,
     private readonly eventTypes: readonly string[],
-  ) {}
+  ) {
+    this.states = new StreamStates(store, () => decider.initialState(), (state, event) => decider.evolve(state, event), (recorded) => this.decode(recorded), STREAM_CACHE_ENTRIES_MAX);
+  }
 
   streamId(id: string): string {
     return `${this.prefix}-${id}`;
   }
 
-  async load(id: string): Promise<Loaded<State>> {
-    const streamId = this.streamId(id);
-    let { state, version } = this.cache.get(streamId) ?? { state: this.decider.initialState(), version: 0n };
-    for (;;) {
-      const page = await this.store.readStream(streamId, { fromVersion: version + 1n, limit: READ_BATCH_MAX });
-      for (const recorded of page) {
-        state = this.decider.evolve(state, this.decode(recorded));
-        version = recorded.version;
-      }
-      if (page.length < READ_BATCH_MAX) break;
-    }
-    const loaded = { state, version };
-    this.remember(streamId, loaded);
-    return loaded;
+  load(id: string): Promise<Loaded<State>> {
+    return this.states.load(this.streamId(id));
   }
 
   /** The write of `events`, decided on `loaded`, with its exact expected version. */
@@ -57,11 +46,7 @@ export class StreamRepository<Command, Event extends BankingDomainEvent, State> 
 
   /** The state after `events` were durably appended on top of `loaded`; kept for the next load. */
   applied(id: string, loaded: Loaded<State>, events: readonly Event[]): Loaded<State> {
-    let state = loaded.state;
-    for (const event of events) state = this.decider.evolve(state, event);
-    const next = { state, version: loaded.version + BigInt(events.length) };
-    this.remember(this.streamId(id), next);
-    return next;
+    return this.states.applied(this.streamId(id), loaded, events);
   }
 
   append(writes: StreamWrite | readonly StreamWrite[]): Promise<AppendResult> {
@@ -70,20 +55,11 @@ export class StreamRepository<Command, Event extends BankingDomainEvent, State> 
 
   /** Drops a kept state (after a conflict: the next load reads the stream afresh). */
   forget(id: string): void {
-    this.cache.delete(this.streamId(id));
+    this.states.forget(this.streamId(id));
   }
 
   private decode(recorded: RecordedEvent): Event {
     assert(this.eventTypes.includes(recorded.type), `stream ${recorded.streamId} holds an event of unknown type ${recorded.type}`);
     return { type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data } as Event;
-  }
-
-  private remember(streamId: string, loaded: Loaded<State>): void {
-    this.cache.delete(streamId);
-    this.cache.set(streamId, loaded);
-    if (this.cache.size > STREAM_CACHE_ENTRIES_MAX) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
   }
 }

@@ -1,10 +1,10 @@
-import type { Decider } from '../../decider/index.ts';
+import { type Decider, type Loaded, StreamStates } from '../../decider/index.ts';
 import type { AppendResult, EventMetadata, EventStore, RecordedEvent, StreamWrite } from '../../eventstore/index.ts';
 import { assert } from '../../kernel/assert.ts';
-import { PAYMENT_STATE_CACHE_MAX, READ_BATCH_MAX } from '../../kernel/limits.ts';
+import { PAYMENT_STATE_CACHE_MAX } from '../../kernel/limits.ts';
 
 export type PaymentsDomainEvent = { type: string; data: unknown };
-export type Loaded<State> = { readonly state: State; readonly version: bigint };
+export type { Loaded } from '../../decider/index.ts';
 /** `position`: the append's, when known (null when nothing was appended, or the append was the ledger engine's). */
 export type Decided<State, Event> = { readonly state: State; readonly events: readonly Event[]; readonly position: bigint | null };
 
@@ -27,33 +27,24 @@ export interface StagedWrite<State, Event> {
  * read here is never behind the store, whichever process wrote.
  */
 export class AggregateRepository<Command, Event extends PaymentsDomainEvent, State> {
-  private readonly cache = new Map<string, Loaded<State>>();
+  private readonly states: StreamStates<Event, State>;
 
   constructor(
     private readonly store: EventStore,
     readonly decider: Decider<Command, Event, State>,
     readonly category: string,
     private readonly eventTypes: readonly string[],
-    private readonly cacheMax = PAYMENT_STATE_CACHE_MAX,
-  ) {}
+    cacheMax = PAYMENT_STATE_CACHE_MAX,
+  ) {
+    this.states = new StreamStates(store, () => decider.initialState(), (state, event) => decider.evolve(state, event), (recorded) => this.decode(recorded), cacheMax);
+  }
 
   streamId(mode: string, id: string): string {
     return `${this.category}-${mode}.${id}`;
   }
 
-  async load(streamId: string): Promise<Loaded<State>> {
-    let { state, version } = this.cache.get(streamId) ?? { state: this.decider.initialState(), version: 0n };
-    for (;;) {
-      const page = await this.store.readStream(streamId, { fromVersion: version + 1n, limit: READ_BATCH_MAX });
-      for (const recorded of page) {
-        state = this.decider.evolve(state, this.decode(recorded));
-        version = recorded.version;
-      }
-      if (page.length < READ_BATCH_MAX) break;
-    }
-    const loaded = { state, version };
-    this.remember(streamId, loaded);
-    return loaded;
+  load(streamId: string): Promise<Loaded<State>> {
+    return this.states.load(streamId);
   }
 
   /** Appends events decided on `loaded` with its exact version as the expected one; keeps the state after them. */
@@ -63,7 +54,7 @@ export class AggregateRepository<Command, Event extends PaymentsDomainEvent, Sta
     try {
       result = await this.store.append(this.staged(streamId, loaded, events, metadata).write('exact'));
     } catch (error) {
-      this.cache.delete(streamId);
+      this.states.forget(streamId);
       throw error;
     }
     return this.committed(streamId, loaded, events, result.position);
@@ -84,28 +75,17 @@ export class AggregateRepository<Command, Event extends PaymentsDomainEvent, Sta
         events: events.map((event) => ({ type: event.type, data: event.data, metadata })),
       }),
       committed: (position) => this.committed(streamId, loaded, events, position),
-      failed: () => { this.cache.delete(streamId); },
+      failed: () => { this.states.forget(streamId); },
     };
   }
 
   /** The state after `events`, decided on `state`. */
   fold(state: State, events: readonly Event[]): State {
-    let folded = state;
-    for (const event of events) folded = this.decider.evolve(folded, event);
-    return folded;
+    return this.states.fold(state, events);
   }
 
   private committed(streamId: string, loaded: Loaded<State>, events: readonly Event[], position: bigint | null): Decided<State, Event> {
-    const state = this.fold(loaded.state, events);
-    this.remember(streamId, { state, version: loaded.version + BigInt(events.length) });
-    return { state, events, position };
-  }
-
-  private remember(streamId: string, loaded: Loaded<State>): void {
-    this.cache.delete(streamId);
-    this.cache.set(streamId, loaded);
-    // Maps iterate in insertion order: the first key is the least recently used.
-    while (this.cache.size > this.cacheMax) this.cache.delete(this.cache.keys().next().value!);
+    return { state: this.states.applied(streamId, loaded, events).state, events, position };
   }
 
   private decode(recorded: RecordedEvent): Event {

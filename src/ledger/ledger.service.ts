@@ -37,6 +37,8 @@ interface Waiting {
   metadata: EventMetadata | undefined;
   attach?: LedgerAttachment;
   attempts?: number;
+  /** Order of arrival: the queue is kept in it, whatever goes back to it (a retried batch, a batch whose lookups met a failure). */
+  seq: number;
   resolve(outcome: LedgerOutcome): void;
   reject(error: unknown): void;
 }
@@ -104,6 +106,7 @@ export class LedgerEngine {
   private opened: LedgerOpenedFrom = { snapshotVersion: null, snapshotIgnored: null, replayedEvents: 0n };
   /** A batch whose records are being looked up in the log; it is launched next. */
   private preparing = false;
+  private arrivals = 0;
 
   private constructor(
     private readonly store: EventStore,
@@ -265,7 +268,7 @@ export class LedgerEngine {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     if (!this.ownsPartition) return Promise.reject(this.notOwned());
     return new Promise<LedgerOutcome>((resolve, reject) => {
-      this.queue.push({ command: request as LedgerCommand, metadata, attach, resolve, reject });
+      this.queue.push({ command: request as LedgerCommand, metadata, attach, seq: this.arrivals++, resolve, reject });
       this.schedule();
     });
   }
@@ -285,7 +288,7 @@ export class LedgerEngine {
     if (longest > EVENTS_PER_APPEND_MAX) return Promise.reject(chainTooLarge(`${longest} members`, EVENTS_PER_APPEND_MAX, 'events'));
     // Queued together before draining starts: an idle engine would otherwise take the first command of a linked chain alone.
     const outcomes = requests.map((request, index) => new Promise<LedgerOutcome>((resolve, reject) => {
-      this.queue.push({ command: request as LedgerCommand, metadata, attach: index === 0 ? attach : undefined, resolve, reject });
+      this.queue.push({ command: request as LedgerCommand, metadata, attach: index === 0 ? attach : undefined, seq: this.arrivals++, resolve, reject });
     }));
     this.schedule();
     return Promise.all(outcomes);
@@ -411,7 +414,7 @@ export class LedgerEngine {
     lookUpRecords(this.store, this.streamId, keys, view, found).then(
       () => {
         this.preparing = false;
-        if (this.needsCatchUp || this.busy) this.queue.unshift(...batch);
+        if (this.needsCatchUp || this.busy) this.requeue(batch);
         else this.launch(batch, found);
         this.pump();
       },
@@ -468,6 +471,16 @@ export class LedgerEngine {
     return true;
   }
 
+  /**
+   * Puts commands back at the head of the queue in their order of arrival:
+   * a batch that waited for its lookups while the flight before it failed goes
+   * back behind that flight's commands, which arrived first.
+   */
+  private requeue(waiting: readonly Waiting[]): void {
+    this.queue.unshift(...waiting);
+    this.queue.sort((a, b) => a.seq - b.seq);
+  }
+
   private complete(flight: Flight, outcome: PromiseSettledResult<unknown>): void {
     const index = this.flights.indexOf(flight);
     this.flights.splice(index, 1);
@@ -507,7 +520,7 @@ export class LedgerEngine {
     // Flights settle in order, so requeued batches land in front of later ones in their original order.
     this.requeued.push(...again);
     if (this.flights.length === 0) {
-      this.queue.unshift(...this.requeued);
+      this.requeue(this.requeued);
       this.requeued = [];
     }
   }

@@ -52,4 +52,23 @@ describe('a batch whose lookups outlive the failure of the flight before it', ()
     expect(types.slice(2)).toEqual(['PendingTransferCreated', 'PendingTransferPosted']);
     await engine.close();
   });
+
+  it('answers a batch that keeps meeting ids other writers took with a retryable version conflict, not the caller\'s event_id_conflict', async () => {
+    const taken: EventStore = {
+      ...store,
+      append: async (writes) => {
+        const first = Array.isArray(writes) ? writes[0] : writes;
+        if ((first as { streamId: string }).streamId === 'ledger-taken' && ((first as { events: Array<{ type: string }> }).events[0]?.type === 'TransferPosted')) {
+          throw new DaybookError('event_id_conflict', 'injected: taken by another writer', {});
+        }
+        return store.append(writes);
+      },
+    };
+    const engine = await LedgerEngine.open(taken, { partition: 'taken', conflictRetriesMax: 2 });
+    await engine.executeAll(['a', 'b'].map((accountId) => ({ type: 'OpenAccount' as const, data: { accountId, ledger: 'usd', currency: 'USD' as const } })));
+    const failure = await engine.execute({ type: 'CreateTransfer', data: { transferId: 't', debitAccountId: 'a', creditAccountId: 'b', amountMinor: 1n, ledger: 'usd' } })
+      .then(() => null, (error: unknown) => error as DaybookError);
+    expect(failure?.code).toBe('stream_version_conflict');
+    await engine.close();
+  });
 });

@@ -515,7 +515,9 @@ export class LedgerEngine {
     for (const waiting of flight.batch) {
       waiting.attempts = (waiting.attempts ?? 0) + 1;
       if (retry && waiting.attempts < this.conflictRetriesMax) again.push(waiting);
-      else waiting.reject(reason ?? new DaybookError('stream_version_conflict', `ledger partition ${this.streamId} changed underneath a batch too often`));
+      // An id another process took is a conflict with concurrent writers, not an id the caller reused: it leaves as a version conflict (retryable, never recorded as an answer).
+      else waiting.reject(reason !== undefined && !isDaybookError(reason, 'event_id_conflict') ? reason
+        : new DaybookError('stream_version_conflict', `ledger partition ${this.streamId} changed underneath a batch too often`, { streamId: this.streamId }));
     }
     // Flights settle in order, so requeued batches land in front of later ones in their original order.
     this.requeued.push(...again);

@@ -27,10 +27,12 @@ const STREAM_MODE_CACHE_MAX = 100_000;
 export function modeOfEvent(event: Pick<RecordedEvent, 'streamId' | 'metadata' | 'data'>): ApiKeyMode | undefined {
   const byStream = LEDGER_STREAM.exec(event.streamId) ?? PREFIXED_STREAM.exec(event.streamId);
   if (byStream !== null) return byStream[1] as ApiKeyMode;
+  const data = event.data as Record<string, unknown> | null;
+  // A key's events belong to the key's mode, not to the mode of whoever acted on it (earlier builds let a test key make or revoke a live one):
+  // its creation says the mode; any other event of its stream is judged by that creation (EventVisibility reads it).
+  if (categoryOf(event.streamId) === API_KEY_CATEGORY) return isApiKeyMode(data?.mode) ? data.mode : undefined;
   const mode = event.metadata?.mode;
   if (isApiKeyMode(mode)) return mode;
-  const data = event.data as Record<string, unknown> | null;
-  if (categoryOf(event.streamId) === API_KEY_CATEGORY && isApiKeyMode(data?.mode)) return data.mode;
   for (const field of ID_FIELDS) {
     const value = data?.[field];
     const match = typeof value === 'string' ? MODE_PREFIX.exec(value) : null;

@@ -25,6 +25,9 @@ describe('modeOfEvent', () => {
     expect(modeOfEvent(event('ledgersnapshot-live', { actor: 'ledger-engine' }, { streamId: 'ledger-live' }))).toBe('live');
     expect(modeOfEvent(event('ledgersnapshot-banking-test', { actor: 'ledger-engine' }, { streamId: 'ledger-banking-test' }))).toBe('test');
     expect(modeOfEvent(event('ledgersnapshot-main'))).toBeUndefined();
+    // A live key made (or revoked) by a test key under an earlier build: its events carry the actor's mode in their metadata, the key's in its data.
+    expect(modeOfEvent(event('apikey-key_1', { mode: 'test' }, { mode: 'live', keyId: 'key_1' }))).toBe('live');
+    expect(modeOfEvent(event('apikey-key_1', { mode: 'test' }, { keyId: 'key_1' }))).toBeUndefined();
     // The lookup markers of a partition, and the payments partitions, belong to their mode too.
     expect(modeOfEvent(event('ledgerindex-test', { actor: 'ledger-engine' }))).toBe('test');
     expect(modeOfEvent(event('ledgerindex-banking-live', { actor: 'ledger-engine' }))).toBe('live');

@@ -21,16 +21,42 @@ export function privateAllowed(policy: PrivateTargets, mode: string): boolean {
   return policy === 'all' || (policy === 'test' && mode === 'test');
 }
 
-/** Loopback, private, link-local, unspecified, CGNAT, unique-local: anything that is not the public internet. */
+/**
+ * Loopback, private, link-local, unspecified, CGNAT, unique-local: anything
+ * that is not the public internet. IPv6 is judged by allowing, not by
+ * refusing: only global unicast (2000::/3) passes, so every form that embeds
+ * an IPv4 address (mapped `::ffff:…` however written, compatible, NAT64
+ * `64:ff9b::`) is refused, as are 6to4 (2002::/16) addresses that embed a
+ * private IPv4 one, Teredo (2001::/32) and documentation ranges.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return isPrivateAddress(mapped[1]!);
   if (isIP(address) === 4) {
     const [a, b] = address.split('.').map(Number) as [number, number];
     return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
   }
-  const lower = address.toLowerCase();
-  return lower === '::' || lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower);
+  const words = ipv6Words(address);
+  if (words === null) return true;
+  const [first, second] = words as [number, number];
+  if ((first & 0xe000) !== 0x2000) return true;
+  if (first === 0x2002) return isPrivateAddress(`${second >> 8}.${second & 0xff}.${words[2]! >> 8}.${words[2]! & 0xff}`);
+  return first === 0x2001 && (second === 0 || second === 0x0db8);
+}
+
+/** The eight 16-bit words of an IPv6 address (a dotted IPv4 tail taken as two), or null when it is not one. */
+function ipv6Words(address: string): number[] | null {
+  if (isIP(address) !== 6) return null;
+  let text = address.toLowerCase().replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const parse = (part: string | undefined) => (part === undefined || part === '' ? [] : part.split(':').map((word) => Number.parseInt(word, 16)));
+  const start = parse(head);
+  const end = parse(tail);
+  const words = tail === undefined ? start : [...start, ...Array.from({ length: 8 - start.length - end.length }, () => 0), ...end];
+  return words.length === 8 && words.every((word) => Number.isInteger(word) && word >= 0 && word <= 0xffff) ? words : null;
 }
 
 /** Checks a URL as written; answers Stripe's `url_invalid`-style 400 on `url`. */

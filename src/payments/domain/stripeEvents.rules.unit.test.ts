@@ -97,4 +97,12 @@ describe('webhook targets', () => {
     expect(checkWebhookUrl('http://10.0.0.1/x', 'live', 'all').hostname).toBe('10.0.0.1');
     expect(() => checkWebhookUrl('gopher://example.com', 'test', 'all')).toThrow(expect.objectContaining({ param: 'url' }));
   });
+  it('refuses every IPv6 form of a private IPv4 address in live mode, as the URL parser writes them', () => {
+    for (const url of ['http://[::ffff:127.0.0.1]:43033/', 'http://[::ffff:169.254.169.254]/latest/meta-data', 'http://[::127.0.0.1]/', 'http://[::ffff:0:127.0.0.1]/',
+      'http://[64:ff9b::7f00:1]/', 'http://[2002:7f00:1::]/', 'http://[2001::1]/', 'http://[ff02::1]/']) {
+      expect(() => checkWebhookUrl(url, 'live', 'test'), url).toThrow(expect.objectContaining({ param: 'url' }));
+    }
+    expect(checkWebhookUrl('http://[2606:4700::1111]/', 'live', 'test').hostname).toBe('[2606:4700::1111]');
+    expect(isPrivateAddress('2002:0808:0808::1')).toBe(false);
+  });
 });

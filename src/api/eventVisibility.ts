@@ -95,12 +95,12 @@ export function eventToWire(event: RecordedEvent) {
   };
 }
 
-/** A secret key inside a recorded answer's body (JSON text). */
-const SECRET_IN_BODY = /"secret"\s*:\s*"sk_(?:test|live)_[^"]*"/g;
+/** A secret key, or a webhook signing secret, inside a recorded answer's body (JSON text). */
+const SECRET_IN_BODY = /"secret"\s*:\s*"(?:sk_(?:test|live)_|whsec_)[^"]*"/g;
 
 /**
  * Key hashes stay in the store: peppered as they are, nobody outside needs
- * them. And an API key's secret never leaves in a recorded answer: records
+ * them; a webhook endpoint's signing secret is shown redacted. And an API key's secret never leaves in a recorded answer: records
  * made before answers were stored without it (idempotent `POST
  * /v1/api_keys`) still hold it in the log, and are shown with it redacted.
  */
@@ -110,6 +110,8 @@ function withoutSecrets(event: RecordedEvent): unknown {
     const { secretHash: _secretHash, ...rest } = event.data as Record<string, unknown>;
     return rest;
   }
+  // A webhook endpoint's signing secret is kept in its stream (deliveries sign with it); whoever reads the log must not be able to sign.
+  if (event.type === 'WebhookEndpointCreated') return { ...(event.data as Record<string, unknown>), secret: '[redacted]' };
   const body = (event.data as Record<string, unknown>).body;
   if (event.type === IDEMPOTENCY_RECORD_EVENT && typeof body === 'string' && body.includes('"secret"')) {
     return { ...(event.data as Record<string, unknown>), body: body.replace(SECRET_IN_BODY, '"secret":"[redacted]"') };

@@ -184,13 +184,13 @@ export function recordOf(request: FastifyRequest, context: IdempotencyContext, s
   const recordedAnswer = request.routeOptions.config?.recordedAnswer;
   return {
     keyId: request.auth!.keyId, idempotencyKey: context.key, method: request.method, route: request.routeOptions.url ?? request.url,
-    fingerprint: context.fingerprint, statusCode, contentType, body: recordedAnswer === undefined ? withoutSecret(body) : recordedAnswer.stored(body), recordedAtMs: Date.now(),
+    fingerprint: context.fingerprint, statusCode, contentType, body: withoutSecret(recordedAnswer === undefined ? body : recordedAnswer.stored(body)), recordedAtMs: Date.now(),
   };
 }
 
 /**
- * An answer as it may be stored: the secret of a newly created API key is
- * left out. Records are events, kept for good in a log that auditors read
+ * An answer as it may be stored: the secret of a newly created API key, or
+ * of a webhook endpoint (its signing secret), is left out. Records are events, kept for good in a log that auditors read
  * (`/v1/events`, `/v1/stream`), while a key's secret is stored only peppered
  * and hashed and is shown once, in the answer to its creation; a replay
  * answers the key without it.
@@ -203,7 +203,8 @@ export function withoutSecret(body: string): string {
   } catch {
     return body;
   }
-  if (parsed === null || typeof parsed !== 'object' || (parsed as { object?: unknown }).object !== 'api_key' || !('secret' in parsed)) return body;
+  const object = (parsed as { object?: unknown } | null)?.object;
+  if (parsed === null || typeof parsed !== 'object' || (object !== 'api_key' && object !== 'webhook_endpoint') || !('secret' in parsed)) return body;
   const { secret: _secret, ...rest } = parsed as Record<string, unknown>;
   return JSON.stringify(rest);
 }

@@ -38,4 +38,22 @@ describe('webhook signing secrets', () => {
     expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');
   });
+
+  it('show a support key a customer\'s event without the customer\'s personal data, which only customers:read roles see', async () => {
+    const call = stripeClient(running.url);
+    const customer = await call('POST', '/v1/customers', { name: 'Jane Doe', email: 'jane@example.com', phone: '+15555550100' });
+    expect(customer.status).toBe(200);
+    const support = (await running.server.services.keys.create({ role: 'support', mode: 'test', createdBy: 'test' })).secret;
+    const asSupport = stripeClient(running.url, support);
+    expect((await asSupport('GET', `/v1/customers/${customer.body.id}`)).status).toBe(403);
+    const listed = await asSupport('GET', '/v1/events', { type: 'customer.created' });
+    expect(listed.status).toBe(200);
+    const event = listed.body.data.find((item: { data: { object: { id: string } } }) => item.data.object.id === customer.body.id);
+    expect(event.data.object).toEqual({ id: customer.body.id, object: 'customer', livemode: false });
+    const one = await asSupport('GET', `/v1/events/${event.id}`);
+    expect(JSON.stringify(one.body)).not.toMatch(/Jane|jane@example|5555550100/);
+    // A role that may read customers still sees the whole object.
+    const full = await call('GET', `/v1/events/${event.id}`);
+    expect(full.body.data.object).toMatchObject({ name: 'Jane Doe', email: 'jane@example.com' });
+  });
 });

@@ -18,9 +18,12 @@ export interface TransferPage {
   hasMore: boolean;
   /** False when `startingAfter` names no transfer of the partition. */
   known: boolean;
-  /** Set when the scan budget ended the page: the id to continue after (before, backwards). */
+  /** Set when the scan budget ended the page: the cursor to continue after (before, backwards), `_v<version>`. */
   resumeAfter: string | null;
 }
+
+/** A `next_cursor`: the version of the last event a budget-ended page examined. Ids start with a letter or digit, so none looks like it. */
+export const TRANSFER_LOG_CURSOR = /^_v(\d{1,19})$/;
 
 /** Events read from the log per step of a page. */
 const STEP_EVENTS = 1_000;
@@ -33,18 +36,17 @@ const STEP_EVENTS = 1_000;
  * once posted. A cursor is any transfer of the partition whatever the
  * filter, found through the store's event-id index. Listed pending
  * transfers show where they stand now. A page examines at most the scan
- * budget (LIST_SCAN_MAX) of transfers (and reads the partition's other
- * events between them, which are few: accounts opened, closed, expiries;
- * their reads are paged, STEP_EVENTS at a time): a filter that matches rarely
- * ends the page early, with `hasMore` and `resumeAfter`. Nothing here grows
- * with history.
+ * budget (LIST_SCAN_MAX) of the partition's events, transfers or not (an
+ * account opened costs a read like a transfer): a filter that matches
+ * rarely ends the page early, with `hasMore` and `resumeAfter`, the place in
+ * the log to go on from (`_v<version>`). Nothing here grows with history.
  *
  * @example
  * const directory = new TransferDirectory(engine);
  * const { transfers, hasMore } = await directory.page({ accountId: 'acct_1' }, { param: null }, 10);
  */
 export class TransferDirectory {
-  /** Transfers examined by pages, in all: what the scan budget bounds per request. */
+  /** Events examined by pages, in all: what the scan budget bounds per request. */
   examined = 0;
 
   constructor(private readonly engine: LedgerEngine, private readonly scanMax: number = LIST_SCAN_MAX) {}
@@ -54,7 +56,9 @@ export class TransferDirectory {
     const id = cursor.after ?? cursor.before;
     const backwards = cursor.before !== undefined;
     let from: bigint | null = null;
-    if (id !== undefined) {
+    const logCursor = id === undefined ? null : TRANSFER_LOG_CURSOR.exec(id);
+    if (logCursor !== null) from = BigInt(logCursor[1]!);
+    else if (id !== undefined) {
       const version = await this.engine.transferVersion(id);
       if (version === undefined) return { transfers: [], hasMore: false, known: false, resumeAfter: null };
       from = version;
@@ -62,27 +66,23 @@ export class TransferDirectory {
     const rows: TransferRecord[] = [];
     let examined = 0;
     let hasMore = false;
-    let lastTransferId: string | null = null;
     let resumeAfter: string | null = null;
     scan: for (;;) {
       if (examined >= this.scanMax) {
-        // Events are left but the budget is spent: the next request continues after the last transfer examined.
+        // Events are left but the budget is spent: the next request continues after the last event examined.
         hasMore = true;
-        resumeAfter = lastTransferId;
+        resumeAfter = `_v${from}`;
         break;
       }
-      // At most the budget's rest of events, so no more transfers than the budget are examined.
       const wanted = Math.min(this.scanMax - examined, STEP_EVENTS);
       const step = await this.engine.readTransfers(from, backwards, wanted);
+      examined += step.examined;
       for (const { record } of step.transfers) {
-        examined += 1;
-        lastTransferId = record.transferId;
         if (!matches(record, filter)) continue;
         if (rows.length === limit) { hasMore = true; break scan; }
         rows.push(record);
       }
       if (step.examined < wanted || step.lastVersion === null) break;
-      // A step of the partition's other events (accounts opened, expiries) costs a read but no budget.
       from = step.lastVersion;
     }
     this.examined += examined;

@@ -7,7 +7,7 @@ import { idFor } from '../idempotency.hooks.ts';
 import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
 import { nextCursorWire, SCAN_BUDGET_NOTE } from '../listScan.ts';
-import type { TransferFilter } from '../transferDirectory.ts';
+import { TRANSFER_LOG_CURSOR, type TransferFilter } from '../transferDirectory.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
@@ -76,8 +76,13 @@ const batchWire = z.object({
 }).meta({ id: 'TransferBatch' });
 
 const timeBoundWire = z.string().regex(TIME_QUERY_PATTERN, 'must be an ISO 8601 time with offset or Unix seconds');
+/** A transfer id, or the `next_cursor` a page the scan budget ended gave (`_v<version>`: a place in the partition's log, which no id can be). */
+const transferCursorWire = idWire.or(z.string().regex(TRANSFER_LOG_CURSOR, 'a next_cursor looks like _v123'));
+
 const listTransfersFields = {
   ...listQueryWire.shape,
+  starting_after: transferCursorWire.optional().meta({ description: 'The id of the last transfer of the previous page (or a `next_cursor`): the page after it.' }),
+  ending_before: transferCursorWire.optional().meta({ description: 'The id of the first transfer of the next page (or a `next_cursor`): the page before it. Not with starting_after.' }),
   account_id: idWire.optional().meta({ description: 'Only transfers that debit or credit this account.' }),
   'created[gt]': timeBoundWire.optional().meta({ description: 'Only transfers recorded after this time: ISO 8601 or Unix seconds.' }),
   'created[gte]': timeBoundWire.optional().meta({ description: 'Only transfers recorded at or after this time.' }),

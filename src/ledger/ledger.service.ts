@@ -206,7 +206,8 @@ export class LedgerEngine {
   async transferVersion(transferId: string): Promise<bigint | undefined> {
     if (typeof transferId !== 'string' || transferId.length === 0) return undefined;
     const [found] = (await this.store.readEventsById([ledgerEventId(this.streamId, `t:${transferId}`)])).filter((event) => event.streamId === this.streamId);
-    if (found !== undefined || !this.root.wholeHistory) return found?.version;
+    // A partition kept whole holds every transfer: one it does not hold does not exist, and the walk below is only for those it holds.
+    if (found !== undefined || !this.root.wholeHistory || this.root.transfer(transferId) === undefined) return found?.version;
     for (let from = 1n; ;) {
       const page = await this.store.readStream(this.streamId, { fromVersion: from, limit: READ_BATCH_MAX });
       for (const event of page) if ((event.data as { transferId?: unknown }).transferId === transferId && event.type !== 'PendingTransferExpired') return event.version;

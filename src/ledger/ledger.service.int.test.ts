@@ -106,6 +106,38 @@ function describeLedgerEngine(name: string, factory: StoreFactory): void {
       expect((await store.readStream('answer-again'))[0]!.data).toEqual({ ok: true, aliceCredits: '7' });
     });
 
+    it('refuses only the commands whose attached write expects a version its stream no longer has; the rest of the batch commits without them', async () => {
+      const { store } = await open();
+      const engine = await LedgerEngine.open(store);
+      await openAccounts(engine, ['bank', 'alice']);
+      await store.append({ streamId: 'guarded-1', events: [{ type: 'Taken', data: {} }] });
+      const expecting = (streamId: string, expectedVersion: bigint | 'no_stream'): LedgerAttachment => (outcome) => (outcome.ok
+        ? { streamId, expectedVersion, events: [{ type: 'Guarded', data: {} }] } : undefined);
+      const move = (transferId: string, linked = false): LedgerRequest => ({
+        type: 'CreateTransfer', data: { transferId, debitAccountId: 'bank', creditAccountId: 'alice', amountMinor: 10n, ledger: 'usd', flags: { linked } },
+      });
+      const versionBefore = await store.streamVersion(engine.streamId);
+      // Queued in one turn: one batch. The stale one is a linked chain of two, and a third command of its call is not linked to it.
+      const [fresh, stale, alone] = await Promise.allSettled([
+        engine.execute(move('fresh'), undefined, expecting('guarded-2', 'no_stream')),
+        engine.executeAll([move('stale-a', true), move('stale-b'), move('stale-c')], undefined, expecting('guarded-1', 'no_stream')),
+        engine.execute(move('alone')),
+      ]);
+      expect(fresh.status).toBe('fulfilled');
+      expect(alone.status).toBe('fulfilled');
+      expect(stale.status).toBe('rejected');
+      const reason = (stale as PromiseRejectedResult).reason;
+      expect(isDaybookError(reason, 'stream_version_conflict')).toBe(true);
+      expect(reason.details).toMatchObject({ streamId: 'guarded-1', expected: 'no_stream', actual: '1' });
+      // Nothing of the refused call moved (not even its unlinked third transfer), the others moved once.
+      expect([await engine.lookupTransfer('stale-a'), await engine.lookupTransfer('stale-c')]).toEqual([undefined, undefined]);
+      const events = await store.readStream(engine.streamId, { fromVersion: versionBefore + 1n, limit: 100 });
+      expect(events.map((event) => (event.data as { transferId?: string }).transferId).sort()).toEqual(['alone', 'fresh']);
+      expect(engine.state.account('alice')!.balances.creditsPosted).toBe(20n);
+      expect(await store.streamVersion('guarded-1')).toBe(1n);
+      expect(await store.streamVersion('guarded-2')).toBe(1n);
+    });
+
     it('decides concurrent transfers in batches, each batch one durable append', async () => {
       const { store: raw } = await open();
       const { store, appends } = countingAppends(raw);

@@ -27,8 +27,11 @@ export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type
  * idempotency record of the answer, say), made from the command's outcome and
  * the partition's state right after its batch. Called again if the batch is
  * decided again, so it must be a pure function of its arguments. Its stream
- * must not be a ledger stream, and its expected version `any`: a conflict
- * would fail the whole batch.
+ * must not be a ledger stream. It may expect an exact version: when the
+ * store refuses the batch for a version conflict on an attached stream, the
+ * command that attached it, and every command queued with it by the same
+ * `executeAll`, is refused with that conflict (nothing of them is written),
+ * and the other commands of the batch are decided again without it.
  */
 export type LedgerAttachment = (outcome: LedgerOutcome, state: LedgerView) => StreamWrite | readonly StreamWrite[] | undefined;
 
@@ -39,13 +42,22 @@ interface Waiting {
   attempts?: number;
   /** Order of arrival: the queue is kept in it, whatever goes back to it (a retried batch, a batch whose lookups met a failure). */
   seq: number;
+  /** The commands of one `executeAll`: refused together when one's attachment meets a version conflict. */
+  group?: WaitingGroup;
   resolve(outcome: LedgerOutcome): void;
   reject(error: unknown): void;
+}
+
+interface WaitingGroup {
+  /** Set once a member's attachment met a version conflict: every member still waiting is refused with it. */
+  refused?: unknown;
 }
 
 /** A batch decided and on its way to the store. */
 interface Flight {
   batch: Waiting[];
+  /** The command each attached write came from, by stream id. */
+  attachedBy: Map<string, Waiting>;
   decision: LedgerBatchDecision;
   /** Records read from the log for this batch (the view it was decided on falls back to them). */
   lookedUp: FallbackView;
@@ -288,8 +300,9 @@ export class LedgerEngine {
     const longest = longestChain(requests.map((request) => request as LedgerCommand));
     if (longest > EVENTS_PER_APPEND_MAX) return Promise.reject(chainTooLarge(`${longest} members`, EVENTS_PER_APPEND_MAX, 'events'));
     // Queued together before draining starts: an idle engine would otherwise take the first command of a linked chain alone.
+    const group: WaitingGroup = {};
     const outcomes = requests.map((request, index) => new Promise<LedgerOutcome>((resolve, reject) => {
-      this.queue.push({ command: request as LedgerCommand, metadata, attach: index === 0 ? attach : undefined, seq: this.arrivals++, resolve, reject });
+      this.queue.push({ command: request as LedgerCommand, metadata, attach: index === 0 ? attach : undefined, seq: this.arrivals++, group, resolve, reject });
     }));
     this.schedule();
     return Promise.all(outcomes);
@@ -387,7 +400,8 @@ export class LedgerEngine {
         if (this.flights.length === 0) void this.resync();
         return;
       }
-      this.prepare(this.takeBatch());
+      const batch = this.takeBatch().filter((waiting) => !refusedWithGroup(waiting));
+      if (batch.length > 0) this.prepare(batch);
     }
   }
 
@@ -436,7 +450,7 @@ export class LedgerEngine {
     const expectedVersion = previous ? previous.versionAfter : this.version;
     const commands = batch.map(({ command }) => stamp(command, this.clock.nowMs()));
     const decision = decideLedgerBatch(base, commands);
-    const attached = attachedWrites(batch, decision);
+    const { writes: attached, attachedBy } = attachedWrites(batch, decision);
     const markers = countMarkers(decision.events);
     const eventCount = attached.reduce((count, write) => count + write.events.length, decision.events.length + markers);
     // The partition stream, its index stream when markers are written, and each attached write.
@@ -446,7 +460,7 @@ export class LedgerEngine {
     const written = decision.events.length > 0 || attached.length > 0
       ? this.appendEvents(decision.events, metadataByRecord(batch), expectedVersion, attached)
       : Promise.resolve(null);
-    const flight: Flight = { batch, decision, lookedUp, versionAfter: expectedVersion + BigInt(decision.events.length), settled: Promise.resolve() };
+    const flight: Flight = { batch, attachedBy, decision, lookedUp, versionAfter: expectedVersion + BigInt(decision.events.length), settled: Promise.resolve() };
     // Settle in order: a flight is judged only after the one before it.
     flight.settled = Promise.allSettled([previous?.settled, written]).then(([, outcome]) => this.complete(flight, outcome!));
     this.flights.push(flight);
@@ -512,8 +526,19 @@ export class LedgerEngine {
     this.needsCatchUp = true;
     // An event id taken meanwhile is a transfer or entry another process recorded: catch up and decide again, like a version conflict.
     const retry = flight.invalid || isDaybookError(reason, 'stream_version_conflict') || isDaybookError(reason, 'event_id_conflict');
+    const culprit = flight.invalid ? undefined : attachmentInConflict(flight, reason);
+    if (culprit !== undefined) {
+      if (culprit.group !== undefined) culprit.group.refused = reason;
+      else culprit.group = { refused: reason };
+    }
     const again: Waiting[] = [];
     for (const waiting of flight.batch) {
+      if (refusedWithGroup(waiting)) continue;
+      // The others of a batch refused for one command's attachment were not at fault: decided again, their attempts not counted.
+      if (culprit !== undefined) {
+        again.push(waiting);
+        continue;
+      }
       waiting.attempts = (waiting.attempts ?? 0) + 1;
       if (retry && waiting.attempts < this.conflictRetriesMax) again.push(waiting);
       // An id another process took is a conflict with concurrent writers, not an id the caller reused: it leaves as a version conflict (retryable, never recorded as an answer).
@@ -613,14 +638,33 @@ export class LedgerEngine {
   }
 }
 
-/** The writes the batch's commands attach, from their outcomes and the state after the batch. */
-function attachedWrites(batch: readonly Waiting[], decision: LedgerBatchDecision): StreamWrite[] {
+/** The writes the batch's commands attach, from their outcomes and the state after the batch, and the command each came from. */
+function attachedWrites(batch: readonly Waiting[], decision: LedgerBatchDecision): { writes: StreamWrite[]; attachedBy: Map<string, Waiting> } {
   const writes: StreamWrite[] = [];
+  const attachedBy = new Map<string, Waiting>();
   batch.forEach((waiting, index) => {
     const write = waiting.attach?.(decision.outcomes[index]!, decision.staged);
-    if (write !== undefined) writes.push(...(isWriteList(write) ? write : [write]));
+    if (write === undefined) return;
+    for (const one of isWriteList(write) ? write : [write]) {
+      writes.push(one);
+      attachedBy.set(one.streamId, waiting);
+    }
   });
-  return writes;
+  return { writes, attachedBy };
+}
+
+/** The command whose attached write the store refused for its expected version, if that is why the flight failed. */
+function attachmentInConflict(flight: Flight, reason: unknown): Waiting | undefined {
+  if (!isDaybookError(reason, 'stream_version_conflict')) return undefined;
+  const streamId = (reason.details as { streamId?: unknown } | undefined)?.streamId;
+  return typeof streamId === 'string' ? flight.attachedBy.get(streamId) : undefined;
+}
+
+/** Refuses a command whose group was refused (see WaitingGroup); true when it was. */
+function refusedWithGroup(waiting: Waiting): boolean {
+  if (waiting.group?.refused === undefined) return false;
+  waiting.reject(waiting.group.refused);
+  return true;
 }
 
 function isWriteList(write: StreamWrite | readonly StreamWrite[]): write is readonly StreamWrite[] {

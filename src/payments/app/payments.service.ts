@@ -64,6 +64,10 @@ export interface PaymentsOptions {
   disputeFeeMinor?: bigint;
 }
 
+/** Each payout's balance check, one stream per mode (see createPayout). */
+export const PAYOUT_CHECK_CATEGORY = 'ppayoutcheck';
+export const PAYOUT_CHECKED_EVENT = 'PayoutBalanceChecked';
+
 export const SETTLEMENT_DELAY_MS_DEFAULT = 2 * 24 * 60 * 60 * 1000;
 
 export type BalanceAmounts = { currency: PaymentCurrency; availableMinor: bigint; pendingMinor: bigint };
@@ -362,22 +366,32 @@ export class PaymentsService {
 
   /**
    * Pays out of the available balance. Payouts of one mode are decided one at
-   * a time in this process, each against the ledger's available balance read
-   * after settling what is due, so two payouts cannot both spend the same
-   * money here (refunds and disputes may still take the balance negative, as
-   * on Stripe).
+   * a time, each against the ledger's available balance read after settling
+   * what is due, so two payouts cannot both spend the same money (refunds and
+   * disputes may still take the balance negative, as on Stripe). In this
+   * process a lock orders them; across processes, each payout appends its
+   * check to the mode's `ppayoutcheck-<mode>` stream with the version read
+   * before the balance, in the payout's own append: a payout another process
+   * made meanwhile makes this one a `stream_version_conflict` (409), and its
+   * retry reads the balance again.
    */
   createPayout(ctx: PaymentsContext, readModel: PaymentsReadModel, input: {
     payoutId: string; amount: bigint; currency: string; destination: PayoutDestination; description: string | null; statementDescriptor: string | null; metadata?: MetadataPatch;
   }) {
     return this.locks.run(`payouts:${ctx.mode}`, async () => {
+      const checkStream = `${PAYOUT_CHECK_CATEGORY}-${ctx.mode}`;
+      const checkVersion = await this.store.streamVersion(checkStream);
       const balances = await this.balance(ctx.mode, readModel);
       const availableMinor = balances.find((item) => item.currency === input.currency)?.availableMinor ?? 0n;
       const atMs = this.clock.nowMs();
+      const check: StreamWrite = {
+        streamId: checkStream, expectedVersion: checkVersion === 0n ? 'no_stream' : checkVersion,
+        events: [{ type: PAYOUT_CHECKED_EVENT, data: { payoutId: input.payoutId, currency: input.currency, amount: input.amount.toString(), availableMinor: availableMinor.toString() }, metadata: eventMetadata(ctx) }],
+      };
       return this.runPayout(ctx, input.payoutId, () => ({
         type: 'CreatePayout',
         data: { ...input, availableMinor, balanceTransactionId: balanceTransactionIdOf(input.payoutId), arrivalDateMs: atMs + PAYOUT_ARRIVAL_DELAY_MS, atMs },
-      }));
+      }), check);
     });
   }
 
@@ -402,10 +416,8 @@ export class PaymentsService {
     return (await this.repos.payouts.load(streamId)).state;
   }
 
-  private runPayout(ctx: PaymentsContext, payoutId: string, command: (state: PayoutState) => PayoutCommand) {
-    return this.run(this.repos.payouts, ctx, payoutId, command, async (events) => {
-      (await this.ledgers[ctx.mode].executeAll(payoutLedgerRequests(events), { ...ctx.metadata, mode: ctx.mode })).forEach(requireOk);
-    });
+  private runPayout(ctx: PaymentsContext, payoutId: string, command: (state: PayoutState) => PayoutCommand, extra?: StreamWrite) {
+    return this.run(this.repos.payouts, ctx, payoutId, command, payoutLedgerRequests, extra);
   }
 
   // Connected accounts ----------------------------------------------------------------
@@ -466,24 +478,46 @@ export class PaymentsService {
     return resolved(await this.paymentMethod(ctx.mode, state.paymentMethodId), state.paymentMethodId, 'payment_method');
   }
 
-  /** Decides on a PaymentIntent stream, executes the ledger requests of the new events, then appends them. */
+  /** Decides on a PaymentIntent stream; its events commit with the ledger movements they imply (see run). */
   private runIntent(ctx: PaymentsContext, paymentIntentId: string, command: (state: PaymentIntentState) => PaymentIntentCommand | Promise<PaymentIntentCommand>): Promise<Decided<PaymentIntentState, PaymentIntentEvent>> {
-    return this.run(this.repos.intents, ctx, paymentIntentId, command, async (events) => {
-      const requests = paymentIntentLedgerRequests(events);
-      if (requests.length > 0) (await this.ledgers[ctx.mode].executeAll(requests, { ...ctx.metadata, mode: ctx.mode })).forEach(requireOk);
-    });
+    return this.run(this.repos.intents, ctx, paymentIntentId, command, paymentIntentLedgerRequests);
   }
 
+  /**
+   * Decides on one stream and commits the events with the exact version they
+   * were decided on. When they move money (`movements`), they are attached to
+   * the ledger batch with that exact version: the movements and the events
+   * commit in one append or not at all, so a request that loses a race with
+   * another process (the stream changed since it was loaded) moves no money
+   * and is refused with `stream_version_conflict` (409, retried by Stripe's
+   * clients). `extra` commits with them (a payout's balance check).
+   */
   private run<C, E extends { type: string; data: unknown }, S>(
     repo: AggregateRepository<C, E, S>, ctx: PaymentsContext, id: string, command: (state: S) => C | Promise<C>,
-    effect?: (events: readonly E[]) => Promise<void>,
+    movements?: (events: readonly E[]) => LedgerRequest[], extra?: StreamWrite,
   ): Promise<Decided<S, E>> {
     const streamId = repo.streamId(ctx.mode, id);
     return this.locks.run(streamId, async () => {
       const loaded = await repo.load(streamId);
       const events = repo.decider.decide(await command(loaded.state), loaded.state);
-      if (effect !== undefined && events.length > 0) await effect(events);
-      return repo.append(streamId, loaded, events, { ...ctx.metadata, mode: ctx.mode });
+      const requests = events.length === 0 || movements === undefined ? [] : movements(events);
+      if (requests.length === 0) return repo.append(streamId, loaded, events, eventMetadata(ctx));
+      const staged = repo.staged(streamId, loaded, events, eventMetadata(ctx));
+      let attached = false;
+      try {
+        const outcomes = await this.ledgers[ctx.mode].executeAll(requests, eventMetadata(ctx), (outcome) => {
+          attached = outcome.ok && !outcome.replayed;
+          return attached ? [staged.write('exact'), ...(extra === undefined ? [] : [extra])] : undefined;
+        });
+        outcomes.forEach(requireOk);
+      } catch (error) {
+        staged.failed();
+        throw error;
+      }
+      if (attached) return staged.committed(null);
+      // The movements were already in the ledger: an earlier attempt committed them with its events, which this load had not seen.
+      staged.failed();
+      throw new DaybookError('stream_version_conflict', `stream ${streamId} changed while the request was decided; retry it`, { streamId });
     });
   }
 

@@ -25,6 +25,10 @@ function describeStripeApi(backend: Backend): void {
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     return answer.body;
   };
+  const ok = (answer: { status: number; body: Record<string, any> }) => {
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body;
+  };
 
   describe('wire format', () => {
     it('answers with Request-Id, echoes Stripe-Version, and takes JSON bodies too', async () => {
@@ -84,6 +88,31 @@ function describeStripeApi(backend: Backend): void {
       expect(replay.body).toEqual(created.body);
       const records = await running.server.store.readAll({ category: 'idempotency', limit: 10_000 });
       expect(records.some((event) => JSON.stringify(event.data).includes('grace@example.com'))).toBe(false);
+    });
+  });
+
+  describe('expand', () => {
+    it('refuses a path the answer cannot expand before the route writes anything', async () => {
+      const created = ok(await call('POST', '/v1/payment_intents', { amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' }));
+      const refused = await call('POST', `/v1/payment_intents/${created.id}/capture`, { expand: ['latest_charge.nonsense'] });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ type: 'invalid_request_error', param: 'expand' });
+      // Nothing was captured: the capture, asked again properly, is the first.
+      const intent = ok(await call('GET', `/v1/payment_intents/${created.id}`));
+      expect(intent).toMatchObject({ status: 'requires_capture', amount_received: 0 });
+      const captured = ok(await call('POST', `/v1/payment_intents/${created.id}/capture`, { expand: ['latest_charge.balance_transaction'] }));
+      expect(captured.latest_charge.balance_transaction).toMatchObject({ object: 'balance_transaction', amount: 2000 });
+    });
+
+    it('follows only the fields Stripe expands, never an id written into another field', async () => {
+      const target = ok(await call('POST', '/v1/customers', { name: 'Someone Else' }));
+      const created = await call('POST', '/v1/payment_intents', { amount: 2000, currency: 'usd', description: target.id, expand: ['description'] });
+      expect(created.status).toBe(400);
+      expect(created.body.error).toMatchObject({ param: 'expand', message: expect.stringContaining('description') });
+      expect((await call('GET', '/v1/payment_intents', { expand: ['customer'] })).body.error).toMatchObject({ param: 'expand' });
+      expect((await call('GET', '/v1/payment_intents', { expand: ['data.latest_charge'] })).status).toBe(200);
+      expect((await call('GET', '/v1/balance', { expand: ['available'] })).body.error).toMatchObject({ param: 'expand' });
+      expect((await call('GET', '/v1/charges', { expand: ['data.balance_transaction.source.customer'] })).body.error).toMatchObject({ param: 'expand' });
     });
   });
 

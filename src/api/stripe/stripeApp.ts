@@ -17,6 +17,7 @@
  * const app = await buildStripeApp({ store, security, payments: { payments, readModel } });
  * await app.listen({ port: 12111 });
  */
+import { cannotExpand, checkExpandPaths, expandRootOf } from './stripeExpand.ts';
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -81,6 +82,7 @@ export async function buildStripeApp(options: BuildStripeAppOptions): Promise<Fa
   registerStripeHeaders(app);
   registerStripeErrors(app);
   registerSecurity(app, options.security);
+  registerExpandCheck(app);
   registerIdempotency(app, options.security);
   await registerStripeOpenApi(app, options.version ?? '0.0.0');
   registerStripeAccountRefusal(app);
@@ -108,6 +110,33 @@ function registerBodyParsers(app: FastifyInstance): void {
     if ((request.method === 'POST' || request.method === 'DELETE') && (request.body === null || request.body === undefined)) request.body = {};
     done();
   });
+}
+
+/**
+ * `expand` is checked against what the route answers before the route runs
+ * (and before the Idempotency-Key is claimed): a bad path is a validation
+ * error with nothing written, not a 400 after a committed capture.
+ */
+function registerExpandCheck(app: FastifyInstance): void {
+  app.addHook('preHandler', (request, _reply, done) => {
+    const expand = expandOfRequest(request.body) ?? expandOfRequest(request.query);
+    const root = expand === undefined ? undefined : expandRootOf(request.method, request.routeOptions.url ?? '');
+    try {
+      if (expand !== undefined && expand.length > 0) {
+        if (root === undefined) throw cannotExpand(expand[0]!);
+        checkExpandPaths(root, expand);
+      }
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+}
+
+function expandOfRequest(input: unknown): readonly string[] | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const expand = (input as { expand?: unknown }).expand;
+  return Array.isArray(expand) && expand.every((path) => typeof path === 'string') ? expand : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
  * recorded answers that keep customers' personal data out of idempotency
  * records.
  */
+import { cannotExpand, EXPAND_DEPTH_MAX, isExpandable } from './stripeExpand.ts';
 import type { FastifyRequest } from 'fastify';
 import { hasPermission } from '../../auth/index.ts';
 import { DaybookError } from '../../kernel/index.ts';
@@ -23,7 +24,6 @@ export interface PaymentsApi {
 /** Where a list answers from (Stripe's `url` of a list object). */
 export type ListAnswer = { object: 'list'; data: Wire[]; has_more: boolean; url: string };
 
-const EXPAND_DEPTH_MAX = 4;
 
 const OBJECT_NAMES: Readonly<Record<PaymentObjectType, string>> = {
   customer: 'customer', payment_method: 'PaymentMethod', payment_intent: 'payment_intent', charge: 'charge', refund: 'refund', balance_transaction: 'balance_transaction',
@@ -226,14 +226,15 @@ export class StripeObjects {
   private async expandPath(object: Wire, parts: readonly string[], path: string, depth: number): Promise<void> {
     if (depth >= EXPAND_DEPTH_MAX) throw new DaybookError('validation_failed', `You cannot expand more than ${EXPAND_DEPTH_MAX} levels of a property (${path}).`, {}, 'expand');
     const [field, ...rest] = parts;
-    if (field === undefined || !Object.hasOwn(object, field)) throw new DaybookError('validation_failed', `This property cannot be expanded (${path}).`, {}, 'expand');
+    // Only the fields Stripe expands on this object's type (checked before the route ran, see stripeExpand.ts), never any string that looks like an id.
+    if (field === undefined || !Object.hasOwn(object, field) || !isExpandable(object['object'], field)) throw cannotExpand(path);
     let value = object[field];
     if (value === null) return;
     if (typeof value === 'string') {
       value = await this.byId(value);
       object[field] = value;
     }
-    if (typeof value !== 'object' || value === null) throw new DaybookError('validation_failed', `This property cannot be expanded (${path}).`, {}, 'expand');
+    if (typeof value !== 'object' || value === null) throw cannotExpand(path);
     if (rest.length > 0) await this.expandPath(value as Wire, rest, path, depth + 1);
   }
 }

@@ -221,6 +221,7 @@ export class PaymentsService {
   async confirmPaymentIntent(ctx: PaymentsContext, paymentIntentId: string, input: { paymentMethod?: ResolvedPaymentMethod; chargeId: string }) {
     const decided = await this.runIntent(ctx, paymentIntentId, async (state) => this.confirmCommand(state, input.paymentMethod ?? await this.intentMethod(ctx, state), paymentIntentId, input.chargeId));
     throwIfDeclined(decided.events, paymentIntentId);
+    throwIfReplayedDecline(decided, input.chargeId);
     return decided;
   }
 
@@ -241,6 +242,8 @@ export class PaymentsService {
     const streamId = this.repos.intents.streamId(ctx.mode, paymentIntentId);
     const run = () => this.locks.run(streamId, async () => {
       const loaded = await this.repos.intents.load(streamId);
+      // The id derives from the Idempotency-Key and payload: an existing intent is this request's, committed before its answer was kept.
+      if (loaded.state.status !== 'none') return { ...loaded, events: [], position: null, answered: false };
       const created = this.repos.intents.decider.decide({ type: 'CreatePaymentIntent', data: { ...createData(input), paymentMethodId: method.resolved.paymentMethodId, atMs: this.clock.nowMs() } }, loaded.state);
       const afterCreate = this.repos.intents.fold(loaded.state, created);
       let confirmed: readonly PaymentIntentEvent[];
@@ -259,6 +262,7 @@ export class PaymentsService {
     });
     const decided = await (method.lock === undefined ? run() : this.locks.run(method.lock, run));
     throwIfDeclined(decided.events, paymentIntentId);
+    throwIfReplayedDecline(decided, input.chargeId);
     return decided;
   }
 
@@ -541,6 +545,15 @@ function throwIfDeclined(events: readonly PaymentIntentEvent[], paymentIntentId:
   if (failed === undefined) return;
   const { declineCode, message, chargeId } = failed.data;
   throw new DaybookError('card_declined', message, { declineCode, chargeId, paymentIntentId }, 'payment_method');
+}
+
+/** A confirmation answered again (its charge already in the intent): a declined one is declined again, as it was the first time. */
+function throwIfReplayedDecline(decided: { state: PaymentIntentState; events: readonly PaymentIntentEvent[] }, chargeId: string): void {
+  if (decided.events.length > 0 || decided.state.status === 'none') return;
+  const charge = decided.state.charges.find((item) => item.chargeId === chargeId);
+  if (charge?.failure == null) return;
+  const { declineCode, message } = charge.failure;
+  throw new DaybookError('card_declined', message, { declineCode, chargeId, paymentIntentId: decided.state.paymentIntentId }, 'payment_method');
 }
 
 /** A balance transaction's id, derived from its source's (`ch_X` → `txn_X`): a retry names the same one. */

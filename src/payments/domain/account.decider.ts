@@ -38,7 +38,8 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
       case 'CreateAccount': {
         const { metadata, ...data } = command.data;
         const checked = applyMetadataPatch({}, metadata);
-        if (state.status !== 'none') throw new DaybookError('validation_failed', `Account ${data.accountId} already exists.`, {}, 'id');
+        // Ids of new objects derive from the request's Idempotency-Key and payload: an existing one is this request's, answered again.
+        if (state.status !== 'none') return [];
         const created: AccountCreated = { type: 'AccountCreated', data: { ...data, metadata: checked } };
         return withVerification([created], evolveAccount(state, created), data.atMs);
       }

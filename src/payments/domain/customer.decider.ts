@@ -40,7 +40,8 @@ export const stripeCustomerDecider: Decider<StripeCustomerCommand, StripeCustome
       case 'CreateStripeCustomer': {
         const { customerId, pii, description, metadata, atMs } = command.data;
         const checkedMetadata = applyMetadataPatch({}, metadata);
-        if (state.status !== 'none') throw new DaybookError('validation_failed', `Customer ${customerId} already exists.`, {}, 'id');
+        // Ids of new objects derive from the request's Idempotency-Key and payload: an existing one is this request's, answered again.
+        if (state.status !== 'none') return [];
         return [{ type: 'StripeCustomerCreated', data: { customerId, pii: patched(NO_PII, pii), description: description ?? null, metadata: checkedMetadata, atMs } }];
       }
       case 'UpdateStripeCustomer': {

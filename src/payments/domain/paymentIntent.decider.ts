@@ -58,7 +58,8 @@ function decideCreate(data: Command<'CreatePaymentIntent'>, state: PaymentIntent
   const currency = checkCurrency(data.currency);
   const amount = checkChargeAmount(data.amount, currency);
   const metadata = applyMetadataPatch({}, data.metadata);
-  if (state.status !== 'none') throw new DaybookError('validation_failed', `PaymentIntent ${data.paymentIntentId} already exists.`, {}, 'id');
+  // Ids of new objects derive from the request's Idempotency-Key and payload: an existing one is this request's, answered again.
+  if (state.status !== 'none') return [];
   return [{
     type: 'PaymentIntentCreated',
     data: {
@@ -92,6 +93,8 @@ function decideUpdate(data: Command<'UpdatePaymentIntent'>, state: ExistingPayme
 }
 
 function decideConfirm(data: Command<'ConfirmPaymentIntent'>, state: ExistingPaymentIntent): PaymentIntentEvent[] {
+  // The charge id derives from the request's Idempotency-Key and payload: a charge of this id is this request's attempt, answered again.
+  if (state.charges.some((charge) => charge.chargeId === data.chargeId)) return [];
   if (!BEFORE_CONFIRMATION.includes(state.status)) throw unexpectedState(state, 'confirm');
   const method = data.paymentMethod;
   if (method === null) {
@@ -172,6 +175,8 @@ function decideCancel(data: Command<'CancelPaymentIntent'>, state: ExistingPayme
 }
 
 function decideRefund(data: Command<'CreateRefund'>, state: ExistingPaymentIntent): PaymentIntentEvent[] {
+  // As for charges: a refund of this id is this request's, answered again.
+  if (state.refunds.some((refund) => refund.refundId === data.refundId)) return [];
   const charge = data.chargeId === null ? [...state.charges].reverse().find((item) => item.captured) : state.charges.find((item) => item.chargeId === data.chargeId);
   if (charge === undefined && data.chargeId !== null) throw new DaybookError('resource_missing', `No such charge: '${data.chargeId}'`, {}, 'charge');
   if (charge === undefined || !charge.captured) {

@@ -24,8 +24,8 @@ const create = (overrides: Partial<Extract<PaymentIntentCommand, { type: 'Create
   type: 'CreatePaymentIntent',
   data: { paymentIntentId: PI, amount: 2000n, currency: 'usd', customerId: null, paymentMethodId: null, captureMethod: 'automatic', description: null, atMs: T0, ...overrides },
 });
-const confirm = (token: string, fraud = allow): PaymentIntentCommand => ({
-  type: 'ConfirmPaymentIntent', data: { paymentIntentId: PI, paymentMethod: method(token), chargeId: 'ch_1', balanceTransactionId: 'txn_1', terms, fraud, atMs: T0 + 1 },
+const confirm = (token: string, fraud = allow, chargeId = 'ch_1'): PaymentIntentCommand => ({
+  type: 'ConfirmPaymentIntent', data: { paymentIntentId: PI, paymentMethod: method(token), chargeId, balanceTransactionId: `txn_${chargeId.slice(3)}`, terms, fraud, atMs: T0 + 1 },
 });
 const capture = (amountToCapture: bigint | null): PaymentIntentCommand => ({
   type: 'CapturePaymentIntent', data: { paymentIntentId: PI, amountToCapture, balanceTransactionId: 'txn_1', terms, atMs: T0 + 2 },
@@ -103,5 +103,12 @@ describe('given a captured payment', () => {
     expect(refunded.at(-1)!.data).toMatchObject({ amount: '1500' });
     spec.given(refunded).when(refund(null, 're_3')).thenRejects('charge_already_refunded');
   });
-  it('refuses to confirm again', () => given.when(confirm('pm_card_visa')).thenRejects('payment_intent_unexpected_state'));
+  it('refuses to confirm again', () => given.when(confirm('pm_card_visa', allow, 'ch_2')).thenRejects('payment_intent_unexpected_state'));
+  // Ids of new objects derive from the Idempotency-Key and payload: the same id again is the same request, retried after its answer was lost.
+  it('answers the same confirmation again with nothing new', () => given.when(confirm('pm_card_visa')).then([]));
+  it('answers the same creation again with nothing new', () => given.when(create({ amount: 3000n })).then([]));
+  it('answers the same refund again with nothing new, even once the charge is fully refunded', () => {
+    const refunded = after([captured, refund(null)]);
+    spec.given(refunded).when(refund(null)).then([]);
+  });
 });

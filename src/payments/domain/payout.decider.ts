@@ -72,7 +72,8 @@ function decideCreate(data: Extract<PayoutCommand, { type: 'CreatePayout' }>['da
   if (data.amount < 1n) throw new DaybookError('validation_failed', 'Invalid amount: must be a positive integer', {}, 'amount');
   if (data.amount > PAYMENT_AMOUNT_MINOR_MAX) throw new DaybookError('amount_too_large', `Amount must be no more than ${PAYMENT_AMOUNT_MINOR_MAX.toString()}`, {}, 'amount');
   const metadata = applyMetadataPatch({}, data.metadata);
-  if (state.status !== 'none') throw new DaybookError('validation_failed', `Payout ${data.payoutId} already exists.`, {}, 'id');
+  // Ids of new objects derive from the request's Idempotency-Key and payload: an existing one is this request's, answered again.
+  if (state.status !== 'none') return [];
   if (data.amount > data.availableMinor) {
     throw new DaybookError('balance_insufficient',
       `You have insufficient funds in your Stripe account for this payout: ${data.amount.toString()} ${currency} asked, ${data.availableMinor.toString()} available.`, {}, 'amount');

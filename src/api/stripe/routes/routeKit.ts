@@ -16,9 +16,15 @@ export function listQueryOf(object: PaymentObjectType, params: ListParams, filte
   return { object, limit: params.limit ?? 10, startingAfter: params.starting_after, endingBefore: params.ending_before, created, ...filters };
 }
 
-/** The id of a new object: derived from the Idempotency-Key when there is one, so a retry after a crash names the same object. */
+/**
+ * The id of a new object: derived from the Idempotency-Key and the request's
+ * payload when there is a key, so a retry after a crash (before the key's
+ * record was kept) names the same object, which the domain then answers
+ * again instead of refusing as existing; another payload under the same key
+ * names another object.
+ */
 export function newId(request: FastifyRequest, prefix: string, part = ''): string {
-  return idFor(request, prefix, part);
+  return idFor(request, prefix, `${part}\u0000${request.idempotency?.fingerprint ?? ''}`);
 }
 
 export function objectsOf(api: PaymentsApi, request: FastifyRequest): StripeObjects {

@@ -15,6 +15,7 @@
 import type { Decider } from '../../decider/index.ts';
 import { categoryOf, type EventStore } from '../../eventstore/index.ts';
 import { assert, READ_BATCH_MAX } from '../../kernel/index.ts';
+import { PAYMENT_STATE_CACHE_MAX } from '../../kernel/limits.ts';
 import {
   accountDecider, type ExistingAccount, type ExistingPaymentIntent, type ExistingPayout, type PaymentEventRow, paymentIntentDecider, paymentMethodDecider, payoutDecider,
   stripeCustomerDecider,
@@ -45,7 +46,15 @@ export const EVENT_OBJECT_RENDERERS: Record<string, (state: any, id: string, liv
 };
 
 export class StripeEventRenderer {
-  constructor(private readonly store: EventStore) {}
+  /**
+   * The last state folded per stream (at most `cacheMax` streams, least
+   * recently used first out): events are rendered in log order by the
+   * deliveries, so each render folds only the events since the previous
+   * one of its stream instead of the stream from its start.
+   */
+  private readonly folded = new Map<string, { state: unknown; version: bigint }>();
+
+  constructor(private readonly store: EventStore, private readonly cacheMax = PAYMENT_STATE_CACHE_MAX) {}
 
   /** The event object of a row (see the module's comment). */
   async event(row: PaymentEventRow): Promise<Wire> {
@@ -76,23 +85,36 @@ export class StripeEventRenderer {
    * decided), which time-dependent presenters are given.
    */
   private async stateAt(decider: AnyDecider, streamId: string, version: bigint, before: boolean): Promise<{ state: unknown; atMs: number | undefined }> {
-    let state = decider.initialState();
+    const target = before ? version - 1n : version;
+    const kept = this.folded.get(streamId);
+    let { state, version: reached } = kept !== undefined && kept.version <= target ? kept : { state: decider.initialState(), version: 0n };
     let atMs: number | undefined;
-    let from = 1n;
+    // Reads through `version` (its event carries the time), folds through `target`.
+    let from = reached + 1n;
     while (from <= version) {
-      const page = await this.store.readStream(streamId, { fromVersion: from, limit: READ_BATCH_MAX });
+      const limit = Number(version - from + 1n < BigInt(READ_BATCH_MAX) ? version - from + 1n : BigInt(READ_BATCH_MAX));
+      const page = await this.store.readStream(streamId, { fromVersion: from, limit });
       for (const recorded of page) {
-        if (recorded.version > version) return { state, atMs };
         if (recorded.version === version) {
           const time = (recorded.data as { atMs?: unknown }).atMs;
           atMs = typeof time === 'number' ? time : undefined;
-          if (before) return { state, atMs };
         }
-        state = decider.evolve(state, { type: recorded.type, data: recorded.data });
+        if (recorded.version <= target) {
+          state = decider.evolve(state, { type: recorded.type, data: recorded.data });
+          reached = recorded.version;
+        }
       }
-      if (page.length < READ_BATCH_MAX) break;
+      if (page.length < limit) break;
       from = page.at(-1)!.version + 1n;
     }
+    this.remember(streamId, state, reached);
     return { state, atMs };
+  }
+
+  private remember(streamId: string, state: unknown, version: bigint): void {
+    this.folded.delete(streamId);
+    this.folded.set(streamId, { state, version });
+    // Maps iterate in insertion order: the first key is the least recently used.
+    while (this.folded.size > this.cacheMax) this.folded.delete(this.folded.keys().next().value!);
   }
 }

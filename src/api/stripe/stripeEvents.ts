@@ -89,8 +89,8 @@ export class StripeEventRenderer {
     const kept = this.folded.get(streamId);
     let { state, version: reached } = kept !== undefined && kept.version <= target ? kept : { state: decider.initialState(), version: 0n };
     let atMs: number | undefined;
-    // Reads through `version` (its event carries the time), folds through `target`.
-    let from = reached + 1n;
+    // Reads through `version` (its event carries the time, read even when the state kept is already there), folds through `target`.
+    let from = reached < version ? reached + 1n : version;
     while (from <= version) {
       const limit = Number(version - from + 1n < BigInt(READ_BATCH_MAX) ? version - from + 1n : BigInt(READ_BATCH_MAX));
       const page = await this.store.readStream(streamId, { fromVersion: from, limit });
@@ -99,7 +99,7 @@ export class StripeEventRenderer {
           const time = (recorded.data as { atMs?: unknown }).atMs;
           atMs = typeof time === 'number' ? time : undefined;
         }
-        if (recorded.version <= target) {
+        if (recorded.version > reached && recorded.version <= target) {
           state = decider.evolve(state, { type: recorded.type, data: recorded.data });
           reached = recorded.version;
         }

@@ -60,7 +60,10 @@ export const paymentsProjection = defineProjection({
     await tx.execute(`CREATE INDEX ${t}_unsettled ON ${t} (mode, settled, available_on_ms)`);
   },
   async handle(events, tx) {
-    for (const event of events) await applyPaymentsEvent(event, tx);
+    // New rows are inserted many per statement (one round trip per batch on PostgreSQL, not one per object); an update first flushes them, so order holds.
+    const rows = new RowBuffer(tx);
+    for (const event of events) await applyPaymentsEvent(event, tx, rows);
+    await rows.flush();
   },
 });
 
@@ -75,11 +78,13 @@ export function modeOfStream(streamId: string): string {
   return rest.slice(0, rest.indexOf('.'));
 }
 
-async function applyPaymentsEvent(event: RecordedEvent, tx: ProjectionTx): Promise<void> {
+async function applyPaymentsEvent(event: RecordedEvent, tx: ProjectionTx, rows: RowBuffer): Promise<void> {
   const mode = modeOfStream(event.streamId);
-  const insert = (row: Row) => insertRow(tx, mode, event, row);
-  const update = (id: string, column: 'customer' | 'deleted', value: unknown) =>
-    tx.execute(`UPDATE ${tx.table(PAYMENTS_OBJECTS_TABLE)} SET ${column} = $1 WHERE mode = $2 AND id = $3`, [value, mode, id]);
+  const insert = async (row: Row) => rows.add(mode, event, row);
+  const update = async (id: string, column: 'customer' | 'deleted', value: unknown) => {
+    await rows.flush();
+    await tx.execute(`UPDATE ${tx.table(PAYMENTS_OBJECTS_TABLE)} SET ${column} = $1 WHERE mode = $2 AND id = $3`, [value, mode, id]);
+  };
   switch (categoryOf(event.streamId)) {
     case PAYMENTS_CATEGORIES.customer: {
       const customer = { type: event.type, data: event.data } as StripeCustomerEvent;
@@ -103,6 +108,7 @@ async function applyPaymentsEvent(event: RecordedEvent, tx: ProjectionTx): Promi
       return;
     case PAYMENTS_CATEGORIES.settlement: {
       const { balanceTransactionIds } = (event.data as BalanceTransactionsSettled['data']);
+      await rows.flush();
       for (const id of balanceTransactionIds) await tx.execute(`UPDATE ${tx.table(PAYMENTS_OBJECTS_TABLE)} SET settled = 1 WHERE mode = $1 AND id = $2`, [mode, id]);
       return;
     }
@@ -188,12 +194,35 @@ async function applyPayoutEvent(event: PayoutEvent, insert: (row: Row) => Promis
   }
 }
 
-async function insertRow(tx: ProjectionTx, mode: string, event: RecordedEvent, row: Row): Promise<void> {
-  await tx.execute(`INSERT INTO ${tx.table(PAYMENTS_OBJECTS_TABLE)}
+const ROW_COLUMNS = 15;
+/** Rows per INSERT: 500 × 15 parameters stays far below either backend's bound on parameters per statement. */
+const ROWS_PER_INSERT = 500;
+
+/** New rows of one batch, inserted together (`ON CONFLICT DO NOTHING`: a replayed event inserts nothing twice). */
+class RowBuffer {
+  private params: unknown[] = [];
+
+  constructor(private readonly tx: ProjectionTx) {}
+
+  async add(mode: string, event: RecordedEvent, row: Row): Promise<void> {
+    this.params.push(
+      mode, row.id, row.object, event.streamId, event.position, secondsOf(row.createdAtMs), row.customer ?? null, row.paymentIntent ?? null, row.charge ?? null,
+      row.source ?? null, row.kind ?? null, row.currency ?? null, row.net === undefined || row.net === null ? null : BigInt(row.net), row.availableOnMs ?? null,
+      row.settled === false ? 0 : 1,
+    );
+    if (this.params.length >= ROWS_PER_INSERT * ROW_COLUMNS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.params.length === 0) return;
+    const params = this.params;
+    this.params = [];
+    const values: string[] = [];
+    for (let row = 0; row < params.length / ROW_COLUMNS; row += 1) {
+      values.push(`(${Array.from({ length: ROW_COLUMNS }, (_, column) => `$${row * ROW_COLUMNS + column + 1}`).join(', ')})`);
+    }
+    await this.tx.execute(`INSERT INTO ${this.tx.table(PAYMENTS_OBJECTS_TABLE)}
       (mode, id, object, stream_id, position, created_s, customer, payment_intent, charge, source, kind, currency, net_minor, available_on_ms, settled)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (mode, id) DO NOTHING`, [
-    mode, row.id, row.object, event.streamId, event.position, secondsOf(row.createdAtMs), row.customer ?? null, row.paymentIntent ?? null, row.charge ?? null,
-    row.source ?? null, row.kind ?? null, row.currency ?? null, row.net === undefined || row.net === null ? null : BigInt(row.net), row.availableOnMs ?? null,
-    row.settled === false ? 0 : 1,
-  ]);
+      VALUES ${values.join(', ')} ON CONFLICT (mode, id) DO NOTHING`, params);
+  }
 }

@@ -5,6 +5,7 @@
  * CRUD and refusals, signed deliveries Stripe's algorithm verifies, retries on
  * a short schedule then the dead-letter list, and `daybook webhooks replay`.
  */
+import { WEBHOOK_ENDPOINTS_MAX } from '../../kernel/limits.ts';
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeIfPostgres } from '../../../test/support/postgres.ts';
@@ -168,6 +169,22 @@ function describeWebhooks(backend: Backend): void {
     out.length = 0;
     expect(await runCli(['webhooks', 'replay', delivery.event], io)).toBe(65);
     expect(await runCli(['webhooks', 'replay', 'not-an-event'], io)).toBe(64);
+  });
+
+  it('holds the endpoint bound when creations race: of four concurrent requests for the last place, one gets it', async () => {
+    const existing = ((await call('GET', '/v1/webhook_endpoints', { limit: 100 })).body.data as unknown[]).length;
+    // Disabled endpoints count as well; they receive nothing, so the other tests' deliveries are untouched.
+    const made: string[] = [];
+    for (let i = existing; i < WEBHOOK_ENDPOINTS_MAX - 1; i += 1) {
+      const created = await post('/v1/webhook_endpoints', { url: `https://example.com/fill-${i}`, enabled_events: ['charge.succeeded'] });
+      made.push(created.body.id);
+      await post(`/v1/webhook_endpoints/${created.body.id}`, { disabled: true });
+    }
+    const racing = await Promise.all([0, 1, 2, 3].map((i) => call('POST', '/v1/webhook_endpoints', { url: `https://example.com/race-${i}`, enabled_events: ['charge.succeeded'] })));
+    expect(racing.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const answer of racing.filter((item) => item.status !== 200)) expect(answer.body.error).toMatchObject({ param: 'url', message: expect.stringContaining(String(WEBHOOK_ENDPOINTS_MAX)) });
+    made.push(racing.find((answer) => answer.status === 200)!.body.id);
+    for (const id of made) expect((await call('DELETE', `/v1/webhook_endpoints/${id}`)).status).toBe(200);
   });
 }
 

@@ -34,12 +34,22 @@ export class WebhookEndpointsService {
     this.repo = new AggregateRepository(store, webhookEndpointDecider, WEBHOOK_ENDPOINT_CATEGORY, WEBHOOK_ENDPOINT_EVENT_TYPES);
   }
 
-  /** `activeCount`: the mode's endpoints now (from the read model), bounded by WEBHOOK_ENDPOINTS_MAX. */
-  create(ctx: PaymentsContext, input: WebhookEndpointInput, activeCount: number): Promise<Decided<WebhookEndpointState, WebhookEndpointEvent>> {
-    if (activeCount >= WEBHOOK_ENDPOINTS_MAX) {
-      throw new DaybookError('limit_exceeded', `A mode may have at most ${WEBHOOK_ENDPOINTS_MAX} webhook endpoints.`, { max: WEBHOOK_ENDPOINTS_MAX }, 'url');
-    }
-    return this.run(ctx, input.webhookEndpointId, { type: 'CreateWebhookEndpoint', data: { ...input, secret: newWebhookSecret(), atMs: this.clock.nowMs() } });
+  /**
+   * `activeCount` counts the mode's endpoints (from the read model), bounded
+   * by WEBHOOK_ENDPOINTS_MAX. Creations of one mode are decided one at a
+   * time in this process, each counting after the one before committed, so
+   * concurrent requests cannot pass the bound together (across processes it
+   * may be passed by at most one per process).
+   */
+  create(ctx: PaymentsContext, input: WebhookEndpointInput, activeCount: () => Promise<number>): Promise<Decided<WebhookEndpointState, WebhookEndpointEvent>> {
+    return this.locks.run(`create:${ctx.mode}`, async () => {
+      const existing = await this.endpoint(ctx.mode, input.webhookEndpointId);
+      // An existing id is this request's (derived from its Idempotency-Key and payload): answered again below, whatever the count now.
+      if (existing.status === 'none' && await activeCount() >= WEBHOOK_ENDPOINTS_MAX) {
+        throw new DaybookError('limit_exceeded', `A mode may have at most ${WEBHOOK_ENDPOINTS_MAX} webhook endpoints.`, { max: WEBHOOK_ENDPOINTS_MAX }, 'url');
+      }
+      return this.run(ctx, input.webhookEndpointId, { type: 'CreateWebhookEndpoint', data: { ...input, secret: newWebhookSecret(), atMs: this.clock.nowMs() } });
+    });
   }
 
   update(ctx: PaymentsContext, webhookEndpointId: string, patch: WebhookEndpointPatch) {

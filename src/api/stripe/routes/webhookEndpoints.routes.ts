@@ -39,7 +39,7 @@ export function webhookEndpointRoutes(api: WebhooksApi): FastifyPluginAsync {
       const webhookEndpointId = newId(request, 'we');
       const { state } = await api.endpoints.create(contextOf(request), {
         webhookEndpointId, url: body.url, enabledEvents: body.enabled_events, description: textPatchOf(body.description) ?? null, metadata: metadataPatchOf(body.metadata),
-      }, await api.events.endpointCount(mode));
+      }, () => api.events.endpointCount(mode));
       return endpointToWire(state as ExistingWebhookEndpoint, livemode(request), true);
     });
 

@@ -136,6 +136,8 @@ export class WebhookDispatcher {
 
   private async attempt({ delivery, event }: Claimed): Promise<Outcome> {
     const startedMs = this.clock.nowMs();
+    // One deadline for the whole attempt (endpoint, target check, render and the request), inside the lease taken at the claim: another process may take the delivery over once the lease ends.
+    const deadline = AbortSignal.timeout(this.timeoutMs);
     const result = (ok: boolean, statusCode: number | null, error: string | null, skipped = false): Outcome =>
       ({ ok, skipped, attempt: { atMs: startedMs, statusCode, error, durationMs: this.clock.nowMs() - startedMs } });
     const endpoint = await this.options.endpoint(delivery.mode, delivery.endpointId);
@@ -144,8 +146,9 @@ export class WebhookDispatcher {
       const target = await checkDeliveryTarget(endpoint.url, delivery.mode, this.options.privateTargets ?? 'test');
       const body = await this.options.render(event);
       const signature = signDaybookBody(body, endpoint.secret, Math.floor(this.clock.nowMs() / 1000));
+      deadline.throwIfAborted();
       const response = await fetch(target, {
-        method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs),
+        method: 'POST', body, redirect: 'manual', signal: deadline,
         headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Daybook-Webhooks/1.0', 'stripe-signature': signature },
       });
       await response.body?.cancel().catch(() => {});

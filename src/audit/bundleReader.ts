@@ -59,9 +59,10 @@ export class BundleReader implements LogCursor {
   async open(): Promise<void> {
     const text = await this.readLine();
     if (text === null) this.fail('bundle_truncated', null, '', 'a header line', 'an empty file');
-    const parsed = bundleHeaderSchema.safeParse(this.json(text, null));
+    const parsed = bundleHeaderSchema.safeParse(await this.json(text));
     if (!parsed.success) this.fail('bundle_malformed', null, '', `a ${'daybook.audit-bundle.v1'} header`, describeIssue(parsed.error));
     const header = parsed.data;
+    this.checksum.update(`${text}\n`);
     if (header.fromPosition < 1n || header.toPosition < header.fromPosition || header.eventCount !== header.toPosition - header.fromPosition + 1n) {
       this.fail('bundle_malformed', null, '', `a range with as many events as positions`, `${header.fromPosition}..${header.toPosition} with ${header.eventCount} events`);
     }
@@ -74,7 +75,7 @@ export class BundleReader implements LogCursor {
     if (this.ended) return null;
     const text = await this.readLine();
     if (text === null) this.fail('bundle_truncated', this.nextPosition, '', `event at position ${this.nextPosition}, then the end line`, 'the file ends');
-    const line = this.parseLine(text);
+    const line = await this.parseLine(text);
     if (line.kind === 'end') {
       this.ended = true;
       this.checkEnd(line.eventCount, line.sealCount, line.sha256);
@@ -97,7 +98,7 @@ export class BundleReader implements LogCursor {
   private async readSeal(): Promise<RawEvent> {
     const text = await this.readLine();
     if (text === null) this.fail('bundle_truncated', null, '', `${this.header.sealCount} seal lines`, 'the file ends');
-    const line = this.parseLine(text);
+    const line = await this.parseLine(text);
     if (line.kind !== 'seal') this.fail('bundle_malformed', null, '', `${this.header.sealCount} seal lines`, `a ${line.kind} line`);
     const seal: RawEvent = line.event;
     this.checksum.update(`${text}\n`);
@@ -140,17 +141,21 @@ export class BundleReader implements LogCursor {
     if (computed !== sha256) this.fail('bundle_checksum_mismatch', null, '', `sha256 ${sha256} (end line)`, `sha256 ${computed} of the lines before it`);
   }
 
-  private parseLine(text: string): ReturnType<typeof bundleLineSchema.parse> {
-    const parsed = bundleLineSchema.safeParse(this.json(text, null));
+  private async parseLine(text: string): Promise<ReturnType<typeof bundleLineSchema.parse>> {
+    const parsed = bundleLineSchema.safeParse(await this.json(text));
     if (!parsed.success) this.fail('bundle_malformed', null, '', 'a seal, event or end line', describeIssue(parsed.error));
     return parsed.data;
   }
 
-  private json(text: string, position: bigint | null): unknown {
+  /** A line that is not JSON: the file was cut inside it when it is the last, else edited. */
+  private async json(text: string): Promise<unknown> {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      return this.fail('bundle_malformed', position, '', 'a line of JSON', `${JSON.stringify(text.slice(0, 40))}${text.length > 40 ? '…' : ''}`);
+      const line = this.lineNumber;
+      const shown = `${JSON.stringify(text.slice(0, 40))}${text.length > 40 ? '…' : ''}`;
+      if ((await this.readLine()) === null) this.failAt(line, 'bundle_truncated', 'a whole line, then the end line', `the file ends inside line ${line}: ${shown}`);
+      return this.failAt(line, 'bundle_malformed', 'a line of JSON', shown);
     }
   }
 
@@ -168,5 +173,9 @@ export class BundleReader implements LogCursor {
 
   private fail(reason: BundleBreakReason, position: bigint | null, streamId: string, expected: string, actual: string): never {
     throw new BundleFault({ reason, line: this.lineNumber, position, streamId, expected, actual });
+  }
+
+  private failAt(line: number, reason: BundleBreakReason, expected: string, actual: string): never {
+    throw new BundleFault({ reason, line, position: null, streamId: '', expected, actual });
   }
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaybookError } from '../kernel/index.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../kernel/privateFiles.ts';
@@ -78,13 +78,25 @@ function currentKeyId(dir: string): string | null {
 
 function createFirstKey(dir: string): string {
   const keyId = writeNewKeyPair(dir);
+  // Of two processes starting at once, one names its key current; the other uses that one.
+  writeOnce(join(dir, CURRENT_KEY_FILE), `${keyId}\n`);
+  return currentKeyId(dir)!;
+}
+
+/**
+ * Creates the file with its whole content, unless it exists: written aside,
+ * then hard-linked into place (a link never replaces a file), so that a
+ * process racing this one never reads it half-written.
+ */
+function writeOnce(path: string, content: string): void {
+  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(aside, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   try {
-    // `wx`: of two processes starting at once, one names its key current; the other uses that one.
-    writeFileSync(join(dir, CURRENT_KEY_FILE), `${keyId}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
-    return keyId;
+    linkSync(aside, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return currentKeyId(dir)!;
+  } finally {
+    rmSync(aside, { force: true });
   }
 }
 
@@ -113,11 +125,7 @@ function readPrivateKey(dir: string, keyId: string): KeyObject {
 
 function readOrCreateMasterKey(dir: string): Buffer {
   const path = join(dir, MASTER_KEY_FILE);
-  try {
-    writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  if (!existsSync(path)) writeOnce(path, `${randomBytes(32).toString('hex')}\n`);
   const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
   if (key.length !== 32) throw new DaybookError('audit_key_invalid', `${path} must hold 32 bytes as 64 hex digits`, {});
   return key;

@@ -116,7 +116,10 @@ const sealDataSchema = z.object({
 /** Reads a seal from its event data; a string says what is wrong with it. */
 export function sealFromData(data: unknown): Seal | string {
   const parsed = sealDataSchema.safeParse(data);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { format: _format, ...seal } = parsed.data;
+    return seal;
+  }
   const issue = parsed.error.issues[0]!;
   return `${issue.path.join('.') || 'data'}: ${issue.message}`;
 }

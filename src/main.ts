@@ -17,6 +17,8 @@ import { openEventStore } from './eventstore/open.ts';
 import { builtinProjections } from './projections/builtin/index.ts';
 import { createProjectionEngine, openReadModelStore, type ProjectionEngine, type ReadModelStore } from './projections/index.ts';
 import { type StripeListener, startStripeListener } from './api/stripe/stripeListener.ts';
+import { openLocalKeyProvider, Sealer } from './audit/index.ts';
+import { systemClock } from './kernel/index.ts';
 
 /** How long a graceful shutdown may take before the process gives up on it. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -36,6 +38,8 @@ export interface RunningServer {
   stripe: StripeListener;
   /** The built-in projections, running on the same store (on PostgreSQL as a worker group shared with other server processes). */
   projections: ProjectionEngine;
+  /** Seals the log in the background (DAYBOOK_SEAL_EVERY_EVENTS / DAYBOOK_SEAL_EVERY_MS); null when both are 0. */
+  sealer: Sealer | null;
   /** Stops listening (in-flight requests finish), stops the projections (batches in flight commit), then closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -60,6 +64,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   let readModels: ReadModelStore | undefined;
   let engine: ProjectionEngine | undefined;
   let stripe: StripeListener | undefined;
+  let sealer: Sealer | null = null;
   const detachers: Array<() => unknown> = [];
   try {
     services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache });
@@ -78,7 +83,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     app = await buildApp({ store, logger, registry, security: services.security, plugins: services.plugins, projections: { engine, maxLagSeconds } });
     await app.listen({ port: config.port, host: config.host });
     stripe = await startStripeListener({ config, store, logger, security: services.security, readModels, projections: engine });
+    sealer = startSealer(config, store, logger);
   } catch (error) {
+    await sealer?.stop();
     await stripe?.close();
     await engine?.stop();
     await readModels?.close();
@@ -90,6 +97,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const projections = engine;
   const openedReadModels = readModels;
   const openedStripe = stripe;
+  const openedSealer = sealer;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -99,6 +107,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       try {
         await app.close();
         await openedStripe.close();
+        await openedSealer?.stop();
         // Graceful: each runner lets its batch in flight commit (a group hands its partitions back).
         await projections.stop();
         for (const detach of detachers) detach();
@@ -115,8 +124,26 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   logger.info({ projections: projections.registry.names(), shared: store.backend === 'postgres' }, 'projections started');
   logger.info({ url: `http://${host}:${port}`, stripeUrl: openedStripe.url, store: storeDescription }, 'listening');
   return {
-    app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, stripe: openedStripe, projections, close,
+    app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, stripe: openedStripe, projections, sealer: openedSealer, close,
   };
+}
+
+/**
+ * The background sealer: on PostgreSQL every server process runs one, and
+ * the seal stream's expected version lets one of them win each round. The
+ * signing key comes from DAYBOOK_AUDIT_KEYS_DIR (made on first start):
+ * servers sharing one database must share that folder's keys.
+ */
+function startSealer(config: Config, store: EventStore, logger: Logger): Sealer | null {
+  const { keysDir, sealEveryEvents, sealEveryMs } = config.audit;
+  if (sealEveryEvents === 0 && sealEveryMs === 0) return null;
+  const sealer = new Sealer({
+    store, keys: openLocalKeyProvider({ dir: keysDir }), clock: systemClock, everyEvents: sealEveryEvents, everyMs: sealEveryMs,
+    onError: (error) => logger.error({ err: error }, 'sealing the log failed'),
+    onSealed: (seal, position) => logger.info({ sequence: seal.sequence, fromPosition: seal.fromPosition.toString(), toPosition: seal.toPosition.toString(), position: position.toString(), keyId: seal.keyId }, 'log sealed'),
+  });
+  sealer.start();
+  return sealer;
 }
 
 export interface ServerIo {

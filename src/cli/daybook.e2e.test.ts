@@ -89,7 +89,8 @@ describe('migrate and verify on SQLite', () => {
     const verified = daybook(['verify', '--database-url', url]);
     expect(verified.stderr).toBe('');
     expect(verified.status).toBe(0);
-    expect(verified.stdout.trim()).toBe('ok: 0 events in 0 streams');
+    expect(verified.stdout.trim().split('\n')[0]).toBe('ok: 0 events in 0 streams');
+    expect(verified.stdout).not.toContain('unsealed');
   });
 
   it('finds the store from DAYBOOK_DATA_DIR when no url is given', () => {
@@ -112,7 +113,8 @@ describe('migrate and verify on SQLite', () => {
     await store.close();
     const intact = daybook(['verify', '--database-url', `sqlite:${path}`]);
     expect(intact.status).toBe(0);
-    expect(intact.stdout.trim()).toBe('ok: 2 events in 2 streams');
+    expect(intact.stdout.trim().split('\n')[0]).toBe('ok: 2 events in 2 streams');
+    expect(intact.stdout).toContain('unsealed tail: 2 events');
 
     const db = new Database(path);
     db.prepare(`UPDATE events SET data = '{"x":2}' WHERE position = 1`).run();
@@ -156,7 +158,8 @@ describeIfPostgres('migrate and verify on PostgreSQL', () => {
     expect(migrated.stdout).toContain(`${role}@${url.host}`);
     const verified = daybook(['verify'], { DAYBOOK_DATABASE_URL: url.toString() });
     expect(verified.status).toBe(0);
-    expect(verified.stdout.trim()).toBe('ok: 0 events in 0 streams');
+    expect(verified.stdout.trim().split('\n')[0]).toBe('ok: 0 events in 0 streams');
+    expect(verified.stdout).not.toContain('unsealed');
     expect(verified.stderr).not.toContain(password);
   });
 });

@@ -15,6 +15,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerRebuild } from './commands/rebuild.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerSeal } from './commands/seal.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -39,6 +40,7 @@ export function buildProgram(run: CliRun): Command {
   registerServe(program, run);
   registerMigrate(program, run);
   registerVerify(program, run);
+  registerSeal(program, run);
   registerKeys(program, run);
   registerDlq(program, run);
   registerRebuild(program, run);

@@ -38,6 +38,21 @@ export interface Config {
   ledgerCache: { transfers: number; entries: number };
   /** The Stripe-compatible listener and its money terms (see `loadStripeConfig`). */
   stripe: StripeConfig;
+  /** Seals and their keys (see `loadAuditConfig`). */
+  audit: AuditConfig;
+}
+
+/**
+ * `DAYBOOK_AUDIT_KEYS_DIR` (default `<data>/keys`): the seal signing keys and
+ * the master key; `DAYBOOK_SEAL_EVERY_EVENTS` (default 10000) and
+ * `DAYBOOK_SEAL_EVERY_MS` (default 60000): the server seals the log once that
+ * many events are unsealed, or that long after the last seal when something
+ * was appended; 0 turns a trigger off, both 0 turn sealing off.
+ */
+export interface AuditConfig {
+  keysDir: string;
+  sealEveryEvents: number;
+  sealEveryMs: number;
 }
 
 /**
@@ -125,6 +140,16 @@ export function loadConfig(env: Env = process.env): Config {
       entries: parseVariable(env, 'DAYBOOK_LEDGER_ENTRY_CACHE', positiveCountSchema(LEDGER_ENTRY_CACHE_MAX)),
     },
     stripe: loadStripeConfig(env),
+    audit: loadAuditConfig(env, store.dataDir),
+  };
+}
+
+export function loadAuditConfig(env: Env, dataDir: string): AuditConfig {
+  const keysDir = parseVariable(env, 'DAYBOOK_AUDIT_KEYS_DIR', z.preprocess(unsetIfEmpty, z.string().optional()));
+  return {
+    keysDir: keysDir === undefined ? resolve(dataDir, 'keys') : resolve(keysDir),
+    sealEveryEvents: parseVariable(env, 'DAYBOOK_SEAL_EVERY_EVENTS', countSchema(10_000)),
+    sealEveryMs: parseVariable(env, 'DAYBOOK_SEAL_EVERY_MS', countSchema(60_000)),
   };
 }
 

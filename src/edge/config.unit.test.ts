@@ -19,7 +19,14 @@ describe('loadConfig', () => {
       streamLimits: { perKey: 5, total: 100 },
       ledgerCache: { transfers: 50_000, entries: 10_000 },
       stripe: { port: 12111, settlementDelayMs: 172_800_000, fees: { percentBps: 290n, fixedMinor: 30n }, disputeFeeMinor: 1500n, webhooks: { privateTargets: 'test', retryScheduleMs: undefined, timeoutMs: 10_000 } },
+      audit: { keysDir: resolve('data', 'keys'), sealEveryEvents: 10_000, sealEveryMs: 60_000 },
     });
+  });
+
+  it('reads the sealing thresholds and the key folder', () => {
+    expect(loadConfig({ DAYBOOK_DATA_DIR: '/srv/d', DAYBOOK_SEAL_EVERY_EVENTS: '0', DAYBOOK_SEAL_EVERY_MS: '500' }).audit).toEqual({ keysDir: '/srv/d/keys', sealEveryEvents: 0, sealEveryMs: 500 });
+    expect(loadConfig({ DAYBOOK_AUDIT_KEYS_DIR: '/srv/keys' }).audit.keysDir).toBe('/srv/keys');
+    expect(() => loadConfig({ DAYBOOK_SEAL_EVERY_MS: '-1' })).toThrow(/DAYBOOK_SEAL_EVERY_MS/);
   });
 
   it('reads the Stripe-compatible listener settings; PORT=0 makes its default a free port too', () => {

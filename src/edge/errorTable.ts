@@ -160,6 +160,9 @@ export const ERROR_TABLE = {
   payout_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // A Stripe-Account header (connected-account scoping is not supported), refused before anything runs.
   account_invalid: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+
+  // Audit (src/audit): a key file is missing, unreadable or not the key it claims; the deployment must be fixed.
+  audit_key_invalid: { http: 500, stripeType: 'api_error', exit: EXIT.config, recordable: false },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

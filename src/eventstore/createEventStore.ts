@@ -4,7 +4,7 @@ import { toJsonText } from '../kernel/json.ts';
 import { KeyedLocks } from '../kernel/keyedLocks.ts';
 import { READ_BATCH_MAX, READ_PAGE_SIZE, STREAM_ID_LENGTH_MAX } from '../kernel/limits.ts';
 import type {
-  EventStore, ListStreamsOptions, ReadAllOptions, ReadStreamOptions, RecordedEvent, Snapshot, SnapshotText, StreamWrite, SubscribeOptions, Subscription,
+  EventStore, ListStreamsOptions, ReadAllOptions, ReadRawLogOptions, ReadStreamOptions, RecordedEvent, Snapshot, SnapshotText, StreamWrite, SubscribeOptions, Subscription,
 } from './eventStore.ts';
 import { prepareAppend } from './prepareAppend.ts';
 import type { LogQuery, StorageEngine } from './storageEngine.ts';
@@ -76,6 +76,11 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
       const ids = [...new Set(eventIds.map((id) => (isUuid(id) ? id.toLowerCase() : badEventId(id))))];
       if (ids.length === 0) return [];
       return (await engine.readRowsByEventIds(ids)).map((row) => toRecordedEvent(row, upcasters));
+    },
+    async readRawLog(readOptions: ReadRawLogOptions = {}) {
+      ensureOpen();
+      const query = await logQuery({ after: readOptions.after, asOfPosition: readOptions.asOfPosition, category: readOptions.category }, checkLimit(readOptions.limit ?? READ_PAGE_SIZE));
+      return engine.readAllRows(query);
     },
     async *streamAll(readOptions: Omit<ReadAllOptions, 'limit'> = {}): AsyncGenerator<RecordedEvent> {
       ensureOpen();

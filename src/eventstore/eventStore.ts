@@ -61,6 +61,36 @@ export interface RecordedEvent<Data = unknown> {
   previousHash: string;
 }
 
+/**
+ * An event exactly as stored and hashed: data and metadata as the JSON text
+ * the hash covers, no upcasting. What audits and exports need to recompute
+ * hashes away from the store (see `canonicalEnvelope`).
+ */
+export interface RawEvent {
+  eventId: string;
+  streamId: string;
+  version: bigint;
+  position: bigint;
+  type: string;
+  schemaVersion: number;
+  dataJson: string;
+  metadataJson: string;
+  recordedAtMs: number;
+  hash: string;
+  previousHash: string;
+}
+
+export interface ReadRawLogOptions {
+  /** Events with a position strictly greater than this (default 0n). */
+  after?: bigint;
+  /** At most this many (default READ_PAGE_SIZE, maximum READ_BATCH_MAX). */
+  limit?: number;
+  /** Stop at this global position (inclusive). */
+  asOfPosition?: bigint;
+  /** Only streams of this category. */
+  category?: string;
+}
+
 export interface AppendedEvent {
   eventId: string;
   streamId: string;
@@ -180,6 +210,8 @@ export interface EventStore {
    * itself answers "was this recorded, and how" without a copy in memory.
    */
   readEventsById(eventIds: readonly string[]): Promise<RecordedEvent[]>;
+  /** One page of the global log as stored (JSON text as hashed, not upcast), in position order: for audits and exports. */
+  readRawLog(options?: ReadRawLogOptions): Promise<RawEvent[]>;
   /** The whole (filtered) global log, paged underneath so memory stays flat. */
   streamAll(options?: Omit<ReadAllOptions, 'limit'>): AsyncIterable<RecordedEvent>;
   /** Catch up from `after`, then follow live; never skips, never duplicates. */

@@ -97,6 +97,8 @@ export const ERROR_CODES = [
   'balance_insufficient',
   'payout_unexpected_state',
   'account_invalid',
+  // Audit (src/audit): the keys that sign seals and wrap data keys.
+  'audit_key_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

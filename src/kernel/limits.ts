@@ -72,3 +72,5 @@ export const WEBHOOK_DISPATCH_BATCH_MAX = 32;
 export const WEBHOOK_ATTEMPTS_KEPT_MAX = 20;
 /** Longest wait for an endpoint's answer. */
 export const WEBHOOK_TIMEOUT_MS_MAX = 30_000;
+/** Events one seal covers at most: a backlog larger than this (the first seal of a big store) is sealed in several seals. */
+export const SEAL_RANGE_EVENTS_MAX = 1_000_000;

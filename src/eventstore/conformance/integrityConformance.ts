@@ -1,6 +1,7 @@
 /** Integrity (hash chains and verify), schema evolution (upcasters) and snapshots (DESIGN.md §3). */
 import { describe, expect, it } from 'vitest';
 import { newEventId } from '../../kernel/ids.ts';
+import { eventHash } from '../hashChain.ts';
 import type { Upcaster } from '../upcasters.ts';
 import { type ConformanceFactory, event, events, everything, failure, take, useStore } from './harness.ts';
 
@@ -29,6 +30,19 @@ function describeVerify(factory: ConformanceFactory): void {
 
     it('reports an empty store as ok', async () => {
       expect(await ctx.store.verify()).toEqual({ ok: true, eventsChecked: 0, streamsChecked: 0, headPosition: 0n, firstBreak: null });
+    });
+
+    it('reads the log raw: JSON text exactly as hashed, by category and up to a position, within the read limits', async () => {
+      await seed();
+      const raw = await ctx.store.readRawLog({ after: 1n, asOfPosition: 6n, limit: 100 });
+      expect(raw.map((row) => row.position)).toEqual([2n, 3n, 4n, 5n, 6n]);
+      for (const row of raw) expect(eventHash(row)).toBe(row.hash);
+      expect(typeof raw[3]!.dataJson).toBe('string');
+      expect(JSON.parse(raw[3]!.dataJson)).toEqual({ amount: -12.5, list: [null, true, 'a\n"b"'] });
+      expect(await ctx.store.readRawLog({ category: 'acct', limit: 100 })).toHaveLength(8);
+      expect(await ctx.store.readRawLog({ category: 'other', limit: 100 })).toHaveLength(0);
+      expect((await ctx.store.readRawLog({ limit: 2 })).map((row) => row.position)).toEqual([1n, 2n]);
+      await failure(ctx.store.readRawLog({ limit: 10_001 }), 'limit_exceeded');
     });
 
     it('reports a healthy store as ok, counting every event and stream', async () => {

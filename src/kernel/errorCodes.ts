@@ -97,6 +97,13 @@ export const ERROR_CODES = [
   'balance_insufficient',
   'payout_unexpected_state',
   'account_invalid',
+  // Compliance (src/compliance): fraud models, sanctions lists, screening cases.
+  'fraud_model_invalid',
+  'sanctions_list_invalid',
+  'sanctions_list_not_loaded',
+  'screening_case_not_found',
+  'screening_case_exists',
+  'screening_case_closed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -20,3 +20,4 @@ export * from './sanctions/similarity.ts';
 export * from './sanctions/sanctionsScreener.ts';
 export * from './sanctions/sanctions.events.ts';
 export * from './sanctions/screeningCase.decider.ts';
+export * from './sanctions/sanctionsStore.ts';

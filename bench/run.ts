@@ -20,6 +20,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   projections: () => import('./projections/index.ts'),
   ledgerscale: () => import('./ledgerscale/index.ts'),
   payments: () => import('./payments/index.ts'),
+  compliance: () => import('./compliance/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]

@@ -1,11 +1,14 @@
 /**
  * Screening names against a sanctions list (pure). The list is indexed
  * once: every name and alias normalized, and each token filed under two
- * keys, its first two letters and its phonetic key. A screened name is then
- * scored only against the names sharing a key with one of its tokens, so
- * one name against 10,000 entries scores a few hundred candidates, not all.
- * A name whose every token is misspelled in its first two letters and its
- * sound is missed: the price of not scoring the whole list.
+ * keys, its first three letters and its phonetic key. A screened name is
+ * then scored only against the names sharing a key with one of its tokens,
+ * so one name against 10,000 entries scores tens or hundreds of candidates,
+ * not all. Keys shared by very many names (a word like TRADING, a name like
+ * MOHAMMED) say little: they are consulted only when the screened name has
+ * no other key. A name whose every token is misspelled both in its first
+ * three letters and in its sound is missed: the price of not scoring the
+ * whole list.
  *
  * @example
  * const screener = buildSanctionsScreener(list);
@@ -53,7 +56,7 @@ function keysOf(tokens: readonly string[]): string[] {
   for (const token of tokens) {
     // Initials and one-letter tokens would file a name under nearly everything.
     if (token.length < 2) continue;
-    keys.add(`p${token.slice(0, 2)}`);
+    keys.add(`p${token.slice(0, 3)}`);
     if (token.length >= 3) keys.add(`f${phoneticKey(token)}`);
   }
   return [...keys];
@@ -68,7 +71,14 @@ function indexNames(entries: readonly SanctionsEntry[]): IndexedName[] {
   return names;
 }
 
-function buildBuckets(names: readonly IndexedName[]): Map<string, Int32Array> {
+/** A key filed under more names than this is common: consulted only when the screened name has no other. */
+function commonBucketSize(names: number): number {
+  return Math.max(500, Math.ceil(names / 20));
+}
+
+type Buckets = { readonly specific: Map<string, Int32Array>; readonly common: Map<string, Int32Array> };
+
+function buildBuckets(names: readonly IndexedName[]): Buckets {
   const lists = new Map<string, number[]>();
   names.forEach((name, index) => {
     for (const key of keysOf(name.normalized.tokens)) {
@@ -77,7 +87,17 @@ function buildBuckets(names: readonly IndexedName[]): Map<string, Int32Array> {
       else lists.set(key, [index]);
     }
   });
-  return new Map([...lists].map(([key, list]) => [key, Int32Array.from(list)]));
+  const limit = commonBucketSize(names.length);
+  const buckets: Buckets = { specific: new Map(), common: new Map() };
+  for (const [key, list] of lists) (list.length > limit ? buckets.common : buckets.specific).set(key, Int32Array.from(list));
+  return buckets;
+}
+
+/** The buckets to score for a query: its specific keys, or its common ones when it has no specific key. */
+function bucketsFor(keys: readonly string[], buckets: Buckets): Int32Array[] {
+  const specific = keys.map((key) => buckets.specific.get(key)).filter((bucket) => bucket !== undefined);
+  if (specific.length > 0 || keys.every((key) => !buckets.common.has(key))) return specific;
+  return keys.map((key) => buckets.common.get(key)).filter((bucket) => bucket !== undefined);
 }
 
 function checkedQuery(name: string, threshold: number): NormalizedName {
@@ -101,9 +121,7 @@ export function buildSanctionsScreener(list: SanctionsList): SanctionsScreener {
     const query = checkedQuery(name, threshold);
     stamp = stamp === 0xffffffff ? (seen.fill(0), 1) : stamp + 1;
     const best = new Map<number, { score: number; name: IndexedName }>();
-    for (const key of keysOf(query.tokens)) {
-      const bucket = buckets.get(key);
-      if (bucket === undefined) continue;
+    for (const bucket of bucketsFor(keysOf(query.tokens), buckets)) {
       for (const index of bucket) {
         if (seen[index] === stamp) continue;
         seen[index] = stamp;

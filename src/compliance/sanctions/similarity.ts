@@ -101,9 +101,10 @@ export function tokenSetSimilarity(a: readonly string[], b: readonly string[]): 
   const coverB = weightB / totalLength(b);
   const [high, low] = coverA >= coverB ? [coverA, coverB] : [coverB, coverA];
   const coveredSide = coverA >= coverB ? a : b;
-  // A name inside the other counts when two tokens or more carry it, or when both are one token.
+  // A name inside the other counts when two tokens or more carry it, or when both are one token;
+  // otherwise the less covered side weighs most, so one shared word ("Trading") is no match.
   const subset = coveredSide.length >= 2 ? count >= 2 : a.length === 1 && b.length === 1;
-  return subset ? high * (0.9 + 0.1 * low) : (high + low) / 2;
+  return subset ? high * (0.9 + 0.1 * low) : 0.3 * high + 0.7 * low;
 }
 
 export function nameSimilarity(a: NormalizedName, b: NormalizedName): number {

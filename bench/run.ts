@@ -21,6 +21,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   ledgerscale: () => import('./ledgerscale/index.ts'),
   payments: () => import('./payments/index.ts'),
   verify: () => import('./verify/index.ts'),
+  compliance: () => import('./compliance/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]

@@ -7,11 +7,13 @@ import type { PostgresProvider } from './postgres.ts';
 
 export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
+/** A row's backend: a store's, or `memory` for in-process workloads that touch none (compliance). */
+export type RowBackend = Backend | 'memory';
 
 /** One result row; the same shape for every area (`ops_per_s` where the unit is not events). */
 export interface BenchRow {
   workload: string;
-  backend: Backend;
+  backend: RowBackend;
   events_per_s: number | null;
   ops_per_s?: number | null;
   p50_ms: number | null;

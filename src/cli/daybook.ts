@@ -16,6 +16,7 @@ import { registerMigrate } from './commands/migrate.ts';
 import { registerRebuild } from './commands/rebuild.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerSeal } from './commands/seal.ts';
+import { registerSanctions } from './commands/sanctions.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -48,6 +49,7 @@ export function buildProgram(run: CliRun): Command {
   registerReplay(program, run);
   registerBench(program, run);
   registerWebhooks(program, run);
+  registerSanctions(program, run);
   return program;
 }
 

@@ -163,6 +163,17 @@ export const ERROR_TABLE = {
 
   // Audit (src/audit): a key file is missing, unreadable or not the key it claims; the deployment must be fixed.
   audit_key_invalid: { http: 500, stripeType: 'api_error', exit: EXIT.config, recordable: false },
+  // Compliance (src/compliance). A fraud model file that cannot be read as XGBoost JSON: the deployment must be fixed.
+  fraud_model_invalid: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr, recordable: false },
+  // A sanctions list file (OFAC SDN CSV layout) that does not parse; the message names the line.
+  sanctions_list_invalid: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  // No list was loaded yet (`daybook sanctions load`): screening cannot answer.
+  sanctions_list_not_loaded: { http: 503, stripeType: 'api_error', exit: EXIT.unavailable, recordable: false },
+  screening_case_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // The same case id again with other hits: like a reused idempotency key.
+  screening_case_exists: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
+  // An analyst's decision on a case already cleared or confirmed.
+  screening_case_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

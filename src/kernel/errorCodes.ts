@@ -99,6 +99,13 @@ export const ERROR_CODES = [
   'account_invalid',
   // Audit (src/audit): the keys that sign seals and wrap data keys.
   'audit_key_invalid',
+  // Compliance (src/compliance): fraud models, sanctions lists, screening cases.
+  'fraud_model_invalid',
+  'sanctions_list_invalid',
+  'sanctions_list_not_loaded',
+  'screening_case_not_found',
+  'screening_case_exists',
+  'screening_case_closed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

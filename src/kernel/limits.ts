@@ -74,3 +74,11 @@ export const WEBHOOK_ATTEMPTS_KEPT_MAX = 20;
 export const WEBHOOK_TIMEOUT_MS_MAX = 30_000;
 /** Events one seal covers at most: a backlog larger than this (the first seal of a big store) is sealed in several seals. */
 export const SEAL_RANGE_EVENTS_MAX = 1_000_000;
+/** Entries in one sanctions list (OFAC's SDN list has about 17,000). */
+export const SANCTIONS_ENTRIES_MAX = 200_000;
+/** Longest name or alias in a sanctions list, in characters. */
+export const SANCTIONS_NAME_LENGTH_MAX = 500;
+/** Largest sanctions list file `daybook sanctions load` reads (OFAC's sdn.csv is about 5 MB). */
+export const SANCTIONS_FILE_BYTES_MAX = 100 * 1024 * 1024;
+/** Longest name one screening call takes, in characters. */
+export const SCREENING_NAME_LENGTH_MAX = 500;

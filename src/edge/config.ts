@@ -70,6 +70,13 @@ export interface StripeConfig {
   fees: { percentBps: bigint; fixedMinor: bigint };
   disputeFeeMinor: bigint;
   webhooks: WebhookConfig;
+  /**
+   * `DAYBOOK_FRAUD_ENFORCE`: where the fraud model's blocks decline payments:
+   * `live` (default: test mode declines what Stripe's test cards decline, as
+   * on Stripe), `all`, or `none`. Every attempt is scored and its verdict
+   * recorded whatever this says.
+   */
+  fraudEnforce: 'live' | 'all' | 'none';
 }
 
 /**
@@ -169,6 +176,7 @@ export function loadStripeConfig(env: Env = process.env): StripeConfig {
     },
     disputeFeeMinor: BigInt(parseVariable(env, 'DAYBOOK_STRIPE_DISPUTE_FEE_MINOR', countSchema(1500))),
     webhooks: loadWebhookConfig(env),
+    fraudEnforce: parseVariable(env, 'DAYBOOK_FRAUD_ENFORCE', z.preprocess(unsetIfEmpty, z.enum(['live', 'all', 'none']).optional()).transform((value) => value ?? 'live')),
   };
 }
 

@@ -5,6 +5,7 @@
  * DAYBOOK_STRIPE_PORT with the same host as the native API, and a timer
  * that settles due balance transactions (reads of the balance settle too).
  */
+import { createFraudChecker, createPaymentsFraudScorer, demoFraudModel } from '../../compliance/index.ts';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config, Logger } from '../../edge/index.ts';
@@ -47,7 +48,15 @@ export interface StripeListenerOptions {
 
 export async function startStripeListener(options: StripeListenerOptions): Promise<StripeListener> {
   const { config, store, logger } = options;
-  const payments = await PaymentsService.open(store, { fees: config.stripe.fees, settlementDelayMs: config.stripe.settlementDelayMs, disputeFeeMinor: config.stripe.disputeFeeMinor });
+  const { fraudEnforce } = config.stripe;
+  // Every attempt is scored by the compliance model (its verdict recorded with the charge); blocks decline where DAYBOOK_FRAUD_ENFORCE says.
+  const scorer = createPaymentsFraudScorer({
+    checker: createFraudChecker({ model: demoFraudModel() }),
+    enforces: (input) => fraudEnforce === 'all' || (fraudEnforce === 'live' && input.mode === 'live'),
+  });
+  const payments = await PaymentsService.open(store, {
+    fees: config.stripe.fees, settlementDelayMs: config.stripe.settlementDelayMs, disputeFeeMinor: config.stripe.disputeFeeMinor, scorer,
+  });
   const readModel = new PaymentsReadModel(store, options.readModels, options.projections);
   let app: FastifyInstance;
   const webhooks = startWebhooks({ store, readModels: options.readModels, payments: { payments, readModel }, config: config.stripe.webhooks, logger, projections: options.projections });

@@ -135,3 +135,14 @@ describe('the scorer payments can take', () => {
     expect([0, 0.0999, 0.5, 0.999, 1].map(riskScoreOf)).toEqual([0, 9, 50, 99, 99]);
   });
 });
+
+describe('the payments scorer and its enforcement', () => {
+  const blocking = createFraudChecker({ model: demoFraudModel(), config: { ...FRAUD_CONFIG_DEFAULT, reviewScore: 1e-9, blockScore: 1e-9 } });
+  const input = { amountMinor: 2000n, card: { country: 'US', fingerprint: 'fp_1' }, mode: 'test' };
+  it('declines what the model blocks where enforced, and lets it through (at the highest risk) where not', () => {
+    expect(createPaymentsFraudScorer({ checker: blocking })(input)).toMatchObject({ decision: 'block', riskLevel: 'highest', modelVersion: 'fraud-demo-1' });
+    const liveOnly = createPaymentsFraudScorer({ checker: blocking, enforces: (attempt) => attempt.mode === 'live' });
+    expect(liveOnly(input)).toMatchObject({ decision: 'allow', riskLevel: 'highest', reasons: ['model_score_block'] });
+    expect(liveOnly({ ...input, mode: 'live' })).toMatchObject({ decision: 'block' });
+  });
+});

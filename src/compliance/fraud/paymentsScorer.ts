@@ -24,6 +24,11 @@ import type { FraudCheckVerdict, FraudChecker } from './fraud.verdict.ts';
 export interface PaymentsScorerInput {
   readonly amountMinor: bigint;
   readonly card: { readonly country: string; readonly fingerprint: string };
+  readonly currency?: string;
+  readonly mode?: string;
+  readonly atMs?: number;
+  readonly paymentIntentId?: string;
+  readonly customerId?: string | null;
 }
 
 /** Structurally payments' `FraudVerdict`: score 0 to 99 like Stripe Radar's risk_score. */
@@ -31,6 +36,8 @@ export interface PaymentsScorerVerdict {
   readonly score: number;
   readonly riskLevel: 'normal' | 'elevated' | 'highest';
   readonly decision: 'allow' | 'block';
+  readonly reasons: readonly string[];
+  readonly modelVersion: string;
 }
 
 export type PaymentsSignals = Partial<Pick<FraudCheckInput, 'subjectRef' | 'currencyExponent' | 'atMs' | 'history' | 'newPaymentMethod' | 'customerCountry'>>;
@@ -40,6 +47,12 @@ export interface PaymentsScorerOptions {
   /** What else is known about this payment (a read-model look-up); nothing by default. */
   readonly signals?: (input: PaymentsScorerInput) => PaymentsSignals;
   readonly onVerdict?: (input: PaymentsScorerInput, verdict: FraudCheckVerdict) => void;
+  /**
+   * Whether a block is enforced for this attempt (default: always). The
+   * server enforces in live mode only, so test mode declines exactly what
+   * Stripe's test cards decline; the verdict is recorded either way.
+   */
+  readonly enforces?: (input: PaymentsScorerInput) => boolean;
 }
 
 const RISK_LEVEL: Readonly<Record<FraudDecision, PaymentsScorerVerdict['riskLevel']>> = { allow: 'normal', review: 'elevated', block: 'highest' };
@@ -51,11 +64,15 @@ export function createPaymentsFraudScorer(options: PaymentsScorerOptions): (inpu
   return (input) => {
     const signals = options.signals?.(input) ?? {};
     const verdict = options.checker.check({
-      subjectRef: signals.subjectRef ?? input.card.fingerprint, amountMinor: input.amountMinor, currencyExponent: signals.currencyExponent ?? 2,
-      atMs: signals.atMs ?? null, history: signals.history ?? null, newPaymentMethod: signals.newPaymentMethod ?? null,
+      subjectRef: signals.subjectRef ?? input.paymentIntentId ?? input.card.fingerprint, amountMinor: input.amountMinor, currencyExponent: signals.currencyExponent ?? 2,
+      atMs: signals.atMs ?? input.atMs ?? null, history: signals.history ?? null, newPaymentMethod: signals.newPaymentMethod ?? null,
       cardCountry: input.card.country, customerCountry: signals.customerCountry ?? null,
     });
     options.onVerdict?.(input, verdict);
-    return { score: riskScoreOf(verdict.score), riskLevel: RISK_LEVEL[verdict.decision], decision: verdict.decision === 'block' ? 'block' : 'allow' };
+    const enforced = options.enforces?.(input) ?? true;
+    return {
+      score: riskScoreOf(verdict.score), riskLevel: RISK_LEVEL[verdict.decision], decision: verdict.decision === 'block' && enforced ? 'block' : 'allow',
+      reasons: verdict.reasons.map((reason) => reason.code), modelVersion: verdict.modelVersion,
+    };
   };
 }

@@ -219,7 +219,7 @@ export class PaymentsService {
    * carrying the decline code, the charge and the intent's id.
    */
   async confirmPaymentIntent(ctx: PaymentsContext, paymentIntentId: string, input: { paymentMethod?: ResolvedPaymentMethod; chargeId: string }) {
-    const decided = await this.runIntent(ctx, paymentIntentId, async (state) => this.confirmCommand(state, input.paymentMethod ?? await this.intentMethod(ctx, state), paymentIntentId, input.chargeId));
+    const decided = await this.runIntent(ctx, paymentIntentId, async (state) => this.confirmCommand(ctx, state, input.paymentMethod ?? await this.intentMethod(ctx, state), paymentIntentId, input.chargeId));
     throwIfDeclined(decided.events, paymentIntentId);
     throwIfReplayedDecline(decided, input.chargeId);
     return decided;
@@ -248,7 +248,7 @@ export class PaymentsService {
       const afterCreate = this.repos.intents.fold(loaded.state, created);
       let confirmed: readonly PaymentIntentEvent[];
       try {
-        confirmed = this.repos.intents.decider.decide(this.confirmCommand(afterCreate, method.resolved, paymentIntentId, input.chargeId), afterCreate);
+        confirmed = this.repos.intents.decider.decide(this.confirmCommand(ctx, afterCreate, method.resolved, paymentIntentId, input.chargeId), afterCreate);
       } catch (error) {
         await this.commitNew(ctx, [...method.staged, this.repos.intents.staged(streamId, loaded, created, eventMetadata(ctx))], []);
         throw error;
@@ -267,13 +267,17 @@ export class PaymentsService {
   }
 
   /** The confirm command of an attempt with `method` on `state`: the fraud scorer's verdict taken, ids derived from the charge's. */
-  private confirmCommand(state: PaymentIntentState, method: ResolvedPaymentMethod | null, paymentIntentId: string, chargeId: string): PaymentIntentCommand {
+  private confirmCommand(ctx: PaymentsContext, state: PaymentIntentState, method: ResolvedPaymentMethod | null, paymentIntentId: string, chargeId: string): PaymentIntentCommand {
     const amountMinor = state.status === 'none' ? 0n : state.amount;
     return {
       type: 'ConfirmPaymentIntent',
       data: {
         paymentIntentId, paymentMethod: method, chargeId, balanceTransactionId: balanceTransactionIdOf(chargeId), terms: this.terms,
-        fraud: method === null ? { score: 0, riskLevel: 'normal', decision: 'allow' } : this.scorer({ amountMinor, card: method.card }), atMs: this.clock.nowMs(),
+        fraud: method === null ? { score: 0, riskLevel: 'normal', decision: 'allow' } : this.scorer({
+          amountMinor, card: method.card, currency: state.status === 'none' ? undefined : state.currency, mode: ctx.mode, atMs: this.clock.nowMs(), paymentIntentId,
+          customerId: state.status === 'none' ? null : state.customerId,
+        }),
+        atMs: this.clock.nowMs(),
       },
     };
   }

@@ -13,9 +13,17 @@ export type FraudVerdict = {
   readonly score: number;
   readonly riskLevel: RiskLevel;
   readonly decision: 'allow' | 'block';
+  /** Why (rule and model reasons), and which model scored, when the scorer says (the compliance scorer does). */
+  readonly reasons?: readonly string[];
+  readonly modelVersion?: string;
 };
 
-export type FraudScorer = (input: { amountMinor: bigint; card: CardDetails }) => FraudVerdict;
+/** What a scorer is told about an attempt: the amount and card, and where known the currency, mode, time, intent and customer. */
+export type FraudScoringInput = {
+  amountMinor: bigint; card: CardDetails; currency?: string; mode?: string; atMs?: number; paymentIntentId?: string; customerId?: string | null;
+};
+
+export type FraudScorer = (input: FraudScoringInput) => FraudVerdict;
 
 /** Scores at or above this are blocked. */
 export const FRAUD_BLOCK_SCORE = 90;

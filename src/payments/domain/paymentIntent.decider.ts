@@ -108,7 +108,13 @@ function decideConfirm(data: Command<'ConfirmPaymentIntent'>, state: ExistingPay
       type: 'ChargeRequested',
       data: { ...base, paymentMethodId: method.paymentMethodId, card: method.card, amount: state.amount.toString(), currency: state.currency, customerId: state.customerId },
     },
-    { type: 'FraudCheckCompleted', data: { ...base, score: fraud.score, riskLevel: fraud.riskLevel, decision: fraud.decision } },
+    {
+      type: 'FraudCheckCompleted',
+      data: {
+        ...base, score: fraud.score, riskLevel: fraud.riskLevel, decision: fraud.decision,
+        ...(fraud.reasons === undefined ? {} : { reasons: fraud.reasons }), ...(fraud.modelVersion === undefined ? {} : { modelVersion: fraud.modelVersion }),
+      },
+    },
   ];
   const behavior = method.behavior;
   if (fraud.decision === 'block' || behavior.kind === 'decline') {

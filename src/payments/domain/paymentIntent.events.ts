@@ -33,7 +33,11 @@ export type ChargeRequested = {
 };
 export type FraudCheckCompleted = {
   type: 'FraudCheckCompleted';
-  data: { paymentIntentId: string; chargeId: string; score: number; riskLevel: RiskLevel; decision: 'allow' | 'block'; atMs: number };
+  data: {
+    paymentIntentId: string; chargeId: string; score: number; riskLevel: RiskLevel; decision: 'allow' | 'block'; atMs: number;
+    /** Present when the scorer gives them (the compliance scorer: rule and model reasons, the model's version). */
+    reasons?: readonly string[]; modelVersion?: string;
+  };
 };
 /** The issuer approved: the amount is held (a pending ledger transfer). */
 export type PaymentAuthorized = {

@@ -11,6 +11,8 @@ export const EXIT = {
   dataerr: 65,
   unavailable: 69,
   software: 70,
+  cantcreat: 73,
+  ioerr: 74,
   tempfail: 75,
   config: 78,
 } as const;
@@ -160,6 +162,15 @@ export const ERROR_TABLE = {
   payout_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // A Stripe-Account header (connected-account scoping is not supported), refused before anything runs.
   account_invalid: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+
+  // Operations (src/ops). A backup could not be written (disk full, I/O error): nothing was left behind.
+  backup_failed: { http: 500, stripeType: 'api_error', exit: EXIT.ioerr, recordable: false },
+  // A backup file is truncated, changed since its manifest, not a database, or fails its hash chains.
+  backup_invalid: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  // A drill found the restored backup and the live store disagreeing at the backup's head.
+  backup_mismatch: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr, recordable: false },
+  // A restore writes only into a new (or empty) folder.
+  restore_target_not_empty: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.cantcreat, recordable: false },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

@@ -97,6 +97,11 @@ export const ERROR_CODES = [
   'balance_insufficient',
   'payout_unexpected_state',
   'account_invalid',
+  // Operations (src/ops): backups, restores, drills.
+  'backup_failed',
+  'backup_invalid',
+  'backup_mismatch',
+  'restore_target_not_empty',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

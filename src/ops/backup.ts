@@ -93,13 +93,18 @@ export async function backupSqliteStore(options: BackupOptions): Promise<BackupR
   }
 }
 
-/** Disk full and other I/O failures become `backup_failed` with the reason; our own errors pass as they are. */
+/**
+ * Disk full and other I/O failures become `backup_failed` with the reason; our
+ * own errors pass as they are. SQLite reports a write refused for a file size
+ * limit as a plain I/O error, so the message says what the usual causes are.
+ */
 function asBackupError(error: unknown, file: string): unknown {
   if ((error as { name?: string }).name === 'DaybookError') return error;
   const code = (error as { code?: string | null }).code ?? '';
-  const reason = code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EFBIG' || /disk is full|file too large/i.test((error as Error).message)
-    ? 'no space left for it (disk full or file size limit)'
-    : (error as Error).message;
+  const message = (error as Error).message;
+  let reason = message;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EFBIG') reason = `no space left for it (${message})`;
+  else if (code.startsWith('SQLITE_IOERR')) reason = `could not write the copy (SQLite: ${message}): is the disk full, or a file size limit (ulimit -f) reached?`;
   return new DaybookError('backup_failed', `backup to ${file} failed: ${reason}; nothing was left behind and the live store is untouched`, { file, cause: code });
 }
 

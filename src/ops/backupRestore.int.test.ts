@@ -6,7 +6,7 @@
  * only kept events); and every refusal (non-empty folder, past the head,
  * truncated or tampered file) leaves nothing behind.
  */
-import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -174,7 +174,7 @@ describe('restore', () => {
     it('a truncated backup without a manifest, as not a database', async () => {
       const file = await backedUp();
       writeFileSync(file, readFileSync(file).subarray(0, 50));
-      await import('node:fs').then((fs) => fs.rmSync(manifestPathOf(file)));
+      rmSync(manifestPathOf(file));
       const restore = restoreSqliteBackup({ backupFile: file, dataDir: join(temp!.dir, 'restored'), projections: [] });
       await expect(restore).rejects.toMatchObject({ code: 'backup_invalid', message: expect.stringMatching(/not a SQLite database|damaged/) });
       expect(leftovers()).toEqual([]);
@@ -188,7 +188,7 @@ describe('restore', () => {
       const target = join(temp!.dir, 'restored');
       await expect(restoreSqliteBackup({ backupFile: file, dataDir: target, projections: [] }))
         .rejects.toMatchObject({ code: 'backup_invalid', message: expect.stringMatching(/does not match its manifest/) });
-      await import('node:fs').then((fs) => fs.rmSync(manifestPathOf(file)));
+      rmSync(manifestPathOf(file));
       await expect(restoreSqliteBackup({ backupFile: file, dataDir: target, projections: [] }))
         .rejects.toMatchObject({ code: 'backup_invalid', message: expect.stringMatching(/fails verification.*hash_mismatch at position 42/) });
       expect(leftovers()).toEqual([]);

@@ -78,7 +78,8 @@ export async function shipLog(options: ShipLogOptions): Promise<bigint> {
     let shipped = await resumePosition(options.dir);
     let writer = await SegmentWriter.resume(options.dir, options.segmentEvents ?? 100_000);
     while (!options.signal.aborted) {
-      const rows = select.all(shipped, SHIP_BATCH) as RawRow[];
+      // No more than the newest segment has room for: segments hold exactly `segmentEvents` each.
+      const rows = select.all(shipped, Math.min(SHIP_BATCH, writer.room())) as RawRow[];
       if (rows.length === 0) {
         await sleep(options.pollMs ?? 200, options.signal);
         continue;
@@ -131,6 +132,11 @@ class SegmentWriter {
     fsyncSync(this.fd);
     this.lines += events.length;
     return this;
+  }
+
+  /** Events the newest segment still takes (a full one: a whole new segment). */
+  room(): number {
+    return this.fd === null || this.lines >= this.segmentEvents ? this.segmentEvents : this.segmentEvents - this.lines;
   }
 
   close(): void {

@@ -10,6 +10,8 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, describeIfPostgres } from '../../../test/support/postgres.ts';
+import { openEventStore } from '../../eventstore/open.ts';
 import { openTempStore, type TempStore } from '../../ops/opsTestkit.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/daybook.js', import.meta.url));
@@ -157,5 +159,29 @@ describe('drill', () => {
     const result = await daybook(['drill', '--backup', file]);
     expect(result.status).toBe(65);
     expect(result.stderr).toMatch(/does not match its manifest's sha256 .*\(backup_invalid\)/);
+  });
+});
+
+describeIfPostgres('restore --database-url on PostgreSQL', () => {
+  it('cuts in place only with --yes, and never prints the password', async () => {
+    const db = await createTestDatabase();
+    try {
+      const store = await openEventStore(db.url);
+      for (let i = 0; i < 10; i += 1) await store.append({ streamId: `acct-${i % 3}`, events: [{ type: 'Counted', data: { i } }] });
+      await store.close();
+      const unconfirmed = await daybook(['restore', '--database-url', db.url, '--to-position', '4']);
+      expect(unconfirmed.status).toBe(64);
+      expect(unconfirmed.stderr).toMatch(/deletes every event after the restore point .* run again with --yes/);
+      const cut = await daybook(['restore', '--database-url', db.url, '--to-position', '4', '--yes']);
+      expect(cut.stderr).toBe('');
+      expect(cut.status).toBe(0);
+      expect(cut.stdout).toMatch(/events kept: 4, cut: 6/);
+      const password = new URL(db.url).password;
+      if (password) expect(cut.stdout).not.toContain(password);
+      const verify = await daybook(['verify', '--database-url', db.url]);
+      expect(verify).toMatchObject({ status: 0, stdout: 'ok: 4 events in 3 streams\n' });
+    } finally {
+      await db.drop();
+    }
   });
 });

@@ -20,6 +20,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   projections: () => import('./projections/index.ts'),
   ledgerscale: () => import('./ledgerscale/index.ts'),
   payments: () => import('./payments/index.ts'),
+  ops: () => import('./ops/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]
@@ -28,6 +29,7 @@ const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgr
   --backend <name>   only this backend (repeatable; default: sqlite and postgres)
   --only <text>      only workloads whose name contains <text> (repeatable)
   --transfers <n>    ledgerscale: the largest history (default 10M; --quick 200K)
+  --events <n>       ops: events in the store backed up and restored (default 1M; --quick 20K)
   env: DAYBOOK_BENCH_DATABASE_URL (PostgreSQL to use; default: a private server), TMPDIR (SQLite files)`;
 
 function parseCommandLine(argv: string[]): { area: string; quick: boolean; backends: Backend[]; only: string[] } {
@@ -40,6 +42,8 @@ function parseCommandLine(argv: string[]): { area: string; quick: boolean; backe
       only: { type: 'string', multiple: true },
       // ledgerscale: the largest history measured (read by that area).
       transfers: { type: 'string' },
+      // ops: the store's size (read by that area).
+      events: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

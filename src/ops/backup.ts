@@ -23,7 +23,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DaybookError } from '../kernel/index.ts';
-import { ensurePrivateDir } from '../kernel/privateFiles.ts';
+import { ensurePrivateDir, ensurePrivateFile } from '../kernel/privateFiles.ts';
 import { durableRename, fileSize, fsyncFile, removeQuietly, sha256File } from './files.ts';
 import { checkSqliteFile, leaveWalMode, storeFacts } from './inspect.ts';
 import { type BackupManifest, MANIFEST_FORMAT, manifestPathOf, manifestText } from './manifest.ts';
@@ -64,6 +64,8 @@ export async function backupSqliteStore(options: BackupOptions): Promise<BackupR
   // A partial file of an earlier failed run is garbage by definition.
   await removeQuietly(partial, `${partial}-wal`, `${partial}-shm`, manifestPartial);
   try {
+    // The copy holds everything the store does: 0600 from the start (VACUUM INTO fills an empty file it is given).
+    ensurePrivateFile(partial);
     await vacuumInto(storePath, partial);
     const label = `the backup copy ${partial}`;
     const facts = await storeFacts(partial, label);

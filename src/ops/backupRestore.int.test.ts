@@ -6,7 +6,7 @@
  * only kept events); and every refusal (non-empty folder, past the head,
  * truncated or tampered file) leaves nothing behind.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,8 @@ describe('backup while a writer appends', () => {
     expect(report.headPosition).toBeLessThanOrEqual(after);
     expect(report.eventCount).toBe(Number(report.headPosition));
     expect(readdirSync(join(temp.dir, 'backups')).sort()).toEqual(['b1.db', 'b1.db.manifest.json']);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(manifestPathOf(file)).mode & 0o777).toBe(0o600);
     const manifest = (await readManifest(file))!;
     expect(manifest.sha256).toBe(await sha256File(file));
     expect(manifest.headPosition).toBe(report.headPosition.toString());
@@ -114,6 +116,8 @@ describe('restore', () => {
 
     expect(report).toMatchObject({ headPosition: 1234n, eventsKept: 1234, eventsCut: 3000 - 1234, projectionsRebuilt: ['acct_stats'] });
     expect(await verifyRestored(target)).toEqual({ ok: true, head: 1234n, events: 1234 });
+    expect(statSync(target).mode & 0o777).toBe(0o700);
+    expect(statSync(join(target, 'daybook.db')).mode & 0o777).toBe(0o600);
     expect(await statsOf(target)).toEqual({ counted: 1234, checkpoint: 1234n });
     // Appends continue from the cut, chained onto the kept events.
     const reopened = await openEventStore(`sqlite:${join(target, 'daybook.db')}`);

@@ -11,14 +11,14 @@
  * renamed into place only when all of that succeeded: the target is either
  * absent or complete.
  */
-import { copyFile } from 'node:fs/promises';
+import { chmod, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { openEventStore } from '../eventstore/open.ts';
 import { DaybookError } from '../kernel/index.ts';
-import { ensurePrivateDir } from '../kernel/privateFiles.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../kernel/privateFiles.ts';
 import { createProjectionEngine, openReadModelStore, type ProjectionDefinition, type ReadModelStore } from '../projections/index.ts';
 import { applyShipped } from './applyShipped.ts';
 import { type CutResult, cutLogAfter, positionAtOrBefore, storedHead } from './cutLog.ts';
@@ -76,6 +76,7 @@ export async function restoreSqliteBackup(options: SqliteRestoreOptions): Promis
     ensurePrivateDir(work);
     const storePath = join(work, STORE_FILE);
     await copyFile(options.backupFile, storePath);
+    await chmod(storePath, PRIVATE_FILE_MODE);
     const label = `the backup ${options.backupFile}`;
     checkSqliteFile(storePath, label);
     const backupHead = rawHead(storePath);

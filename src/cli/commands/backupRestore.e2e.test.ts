@@ -3,10 +3,11 @@
  * keeps writing to the store: an online backup, a restore to a position that
  * `daybook verify` accepts, the refusals with their exit codes, a backup that
  * runs out of space (a file size limit) leaving nothing behind and the live
- * store untouched, and drills that pass and fail.
+ * store untouched, drills that pass and fail, `backup --continuous` shipping
+ * until SIGTERM, and `restore --database-url` cutting PostgreSQL only with --yes.
  */
-import { execFile } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,6 +160,30 @@ describe('drill', () => {
     const result = await daybook(['drill', '--backup', file]);
     expect(result.status).toBe(65);
     expect(result.stderr).toMatch(/does not match its manifest's sha256 .*\(backup_invalid\)/);
+  });
+});
+
+describe('backup --continuous', () => {
+  it('ships the log while it is written, and stops on SIGTERM saying how far it shipped', async () => {
+    const dir = join(live.dir, 'ship');
+    const child = spawn(process.execPath, [BIN, 'backup', '--continuous', dir, '--poll-ms', '20'], {
+      cwd: live.dir, env: { ...process.env, DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: join(live.dir, 'live') },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await live.fill(500);
+    const head = await live.store.headPosition();
+    const shippedThrough = (): bigint => {
+      if (!existsSync(dir)) return 0n;
+      const lines = readdirSync(dir).sort().flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean));
+      return lines.length === 0 ? 0n : BigInt((JSON.parse(lines[lines.length - 1]!) as { position: string }).position);
+    };
+    for (let waited = 0; shippedThrough() < head && waited < 60_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(shippedThrough()).toBe(head);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stdout).toBe(`stopped: shipped through position ${head} to ${dir}\n`);
   });
 });
 

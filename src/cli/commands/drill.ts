@@ -21,13 +21,14 @@ export function registerDrill(program: Command, run: CliRun): void {
     .description('restore a backup into a scratch folder, verify it, and compare its head with the live store')
     .option('--backup <file>', 'the backup to drill (default: the newest in --dir)')
     .option('--dir <folder>', 'where backups are (default: DAYBOOK_BACKUP_DIR)')
+    .option('--scratch <folder>', 'where the scratch restore goes (default: the system temp folder); it needs room for the whole store')
     .option('--json', 'print the report as JSON')
     .addOption(databaseUrlOption())
-    .action(async (options: { backup?: string; dir?: string; json?: boolean; databaseUrl?: string }) => {
+    .action(async (options: { backup?: string; dir?: string; scratch?: string; json?: boolean; databaseUrl?: string }) => {
       const liveUrl = storeUrlFrom(options, run.io);
       requireExistingStore(liveUrl);
       const backupFile = await chooseBackup(run, options);
-      const report = await drillBackup({ backupFile, liveUrl, projections: builtinProjections() });
+      const report = await drillBackup({ backupFile, liveUrl, projections: builtinProjections(), scratchParent: options.scratch === undefined ? undefined : resolve(options.scratch) });
       run.io.stdout.write(options.json ? `${toJson(report)}\n` : describeDrill(report));
       if (!report.ok) throw new DaybookError('backup_mismatch', `drill failed: ${report.difference}`);
     });

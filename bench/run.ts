@@ -22,6 +22,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   payments: () => import('./payments/index.ts'),
   verify: () => import('./verify/index.ts'),
   compliance: () => import('./compliance/index.ts'),
+  ops: () => import('./ops/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]
@@ -31,6 +32,7 @@ const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgr
   --only <text>      only workloads whose name contains <text> (repeatable)
   --transfers <n>    ledgerscale: the largest history (default 10M; --quick 200K)
   --events <n>       verify: events in the store (default 1M; --quick 20K)
+  --events <n>       ops: events in the store backed up and restored (default 1M; --quick 20K)
   env: DAYBOOK_BENCH_DATABASE_URL (PostgreSQL to use; default: a private server), TMPDIR (SQLite files)`;
 
 function parseCommandLine(argv: string[]): { area: string; quick: boolean; backends: Backend[]; only: string[] } {
@@ -44,6 +46,7 @@ function parseCommandLine(argv: string[]): { area: string; quick: boolean; backe
       // ledgerscale: the largest history measured (read by that area).
       transfers: { type: 'string' },
       // verify: the size of the store verified and sealed (read by that area).
+      // ops: the store's size (read by that area).
       events: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },

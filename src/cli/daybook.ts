@@ -9,7 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo, CliRun } from './cliIo.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerDrill } from './commands/drill.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
@@ -17,6 +19,7 @@ import { registerRebuild } from './commands/rebuild.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerSeal } from './commands/seal.ts';
 import { registerSanctions } from './commands/sanctions.ts';
+import { registerRestore } from './commands/restore.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -47,6 +50,9 @@ export function buildProgram(run: CliRun): Command {
   registerRebuild(program, run);
   registerStateAt(program, run);
   registerReplay(program, run);
+  registerBackup(program, run);
+  registerRestore(program, run);
+  registerDrill(program, run);
   registerBench(program, run);
   registerWebhooks(program, run);
   registerSanctions(program, run);

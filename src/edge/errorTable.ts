@@ -11,6 +11,8 @@ export const EXIT = {
   dataerr: 65,
   unavailable: 69,
   software: 70,
+  cantcreat: 73,
+  ioerr: 74,
   tempfail: 75,
   config: 78,
 } as const;
@@ -174,6 +176,14 @@ export const ERROR_TABLE = {
   screening_case_exists: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
   // An analyst's decision on a case already cleared or confirmed.
   screening_case_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Operations (src/ops). A backup could not be written (disk full, I/O error): nothing was left behind.
+  backup_failed: { http: 500, stripeType: 'api_error', exit: EXIT.ioerr, recordable: false },
+  // A backup file is truncated, changed since its manifest, not a database, or fails its hash chains.
+  backup_invalid: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  // A drill found the restored backup and the live store disagreeing at the backup's head.
+  backup_mismatch: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr, recordable: false },
+  // A restore writes only into a new (or empty) folder.
+  restore_target_not_empty: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.cantcreat, recordable: false },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

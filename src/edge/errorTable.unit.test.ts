@@ -12,7 +12,7 @@ describe('ERROR_TABLE', () => {
     for (const row of Object.values(ERROR_TABLE)) {
       expect(row.http).toBeGreaterThanOrEqual(400);
       expect(row.http).toBeLessThan(600);
-      expect([64, 65, 69, 70, 75, 78]).toContain(row.exit);
+      expect([64, 65, 69, 70, 73, 74, 75, 78]).toContain(row.exit);
     }
   });
 

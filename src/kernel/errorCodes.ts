@@ -106,6 +106,11 @@ export const ERROR_CODES = [
   'screening_case_not_found',
   'screening_case_exists',
   'screening_case_closed',
+  // Operations (src/ops): backups, restores, drills.
+  'backup_failed',
+  'backup_invalid',
+  'backup_mismatch',
+  'restore_target_not_empty',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

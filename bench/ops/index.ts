@@ -1,0 +1,160 @@
+/**
+ * `npm run bench -- ops [--events N]`: backup and point-in-time restore of the
+ * embedded store (SQLite only: PostgreSQL is backed up with its own tools).
+ * Workloads, on a store of N events (default 1M; `--quick` 20K):
+ * - `append c16`: 16 callers appending 10 events each, for a fixed time,
+ *   with nothing else running: the baseline.
+ * - `append c16 during backup`: the same callers while `daybook backup` runs
+ *   in a child process, as an operator would run it beside the server; the
+ *   ratio to the baseline is the cost of a backup to the writer.
+ * - `backup N`: that backup (copy, integrity check, every hash chain):
+ *   events/s, seconds, MB/s and the file's size.
+ * - `restore N to 90%`: `daybook restore --to-position` of that backup at
+ *   90% of its head (copy, cut, verify, rebuild of the built-in projections).
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openEventStore, type EventStore } from '../../src/index.ts';
+import type { BenchArea, BenchContext, BenchRow, TargetCheck } from '../support/bench.ts';
+import { measure, round } from '../support/measure.ts';
+import { findRow } from '../support/results.ts';
+import { newEvents } from '../eventstore/payload.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/daybook.js', import.meta.url));
+const APPEND = 'append c16';
+const DURING = 'append c16 during backup';
+const CALLERS = 16;
+const PER_APPEND = 10;
+const STREAMS = 1000;
+
+function eventsWanted(ctx: BenchContext): number {
+  const flag = process.argv.indexOf('--events');
+  if (flag !== -1) {
+    const value = Number(process.argv[flag + 1]);
+    if (!Number.isInteger(value) || value < 1000) throw new Error('--events must be an integer of at least 1000');
+    return value;
+  }
+  return ctx.quick ? 20_000 : 1_000_000;
+}
+
+function daybook(args: string[]): Promise<{ stdout: string; stderr: string; seconds: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24, timeout: 3_600_000, env: { ...process.env, DAYBOOK_DATABASE_URL: '' } }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`daybook ${args[0]} failed: ${stderr.trim() || error.message}`));
+      else resolve({ stdout, stderr, seconds: (performance.now() - started) / 1000 });
+    });
+  });
+}
+
+async function fill(store: EventStore, count: number, log: (line: string) => void): Promise<void> {
+  const started = performance.now();
+  let written = 0;
+  let stream = 0;
+  const writer = async () => {
+    while (written < count) {
+      const n = Math.min(100, count - written);
+      written += n;
+      stream = (stream + 1) % STREAMS;
+      await store.append({ streamId: `acct-${stream}`, events: newEvents(n) });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, writer));
+  log(`filled ${count} events in ${round((performance.now() - started) / 1000, 1)} s`);
+}
+
+/** 16 callers append until `stop` says so; resolves with the events appended. */
+async function appendUntil(store: EventStore, stop: () => boolean, record: (ms: number) => void): Promise<number> {
+  let appended = 0;
+  let stream = 0;
+  const caller = async () => {
+    while (!stop()) {
+      stream = (stream + 1) % STREAMS;
+      const started = performance.now();
+      await store.append({ streamId: `acct-${stream}`, events: newEvents(PER_APPEND) });
+      record(performance.now() - started);
+      appended += PER_APPEND;
+    }
+  };
+  await Promise.all(Array.from({ length: CALLERS }, caller));
+  return appended;
+}
+
+const ops: BenchArea = {
+  async run(ctx) {
+    if (!ctx.backends.includes('sqlite')) {
+      ctx.log('ops: SQLite only (PostgreSQL is backed up with pg_basebackup and WAL archiving); nothing to run');
+      return;
+    }
+    const events = eventsWanted(ctx);
+    const dir = await ctx.tempDir('ops');
+    const storePath = path.join(dir.path, 'live', 'daybook.db');
+    const store = await openEventStore(`sqlite:${storePath}`);
+    const backupFile = path.join(dir.path, 'backup.db');
+    try {
+      await ctx.step(`fill ${events}`, () => fill(store, events, ctx.log));
+      const baselineSeconds = ctx.quick ? 2 : 10;
+      if (ctx.wants(APPEND)) {
+        await ctx.step(APPEND, async () => {
+          ctx.record(await measure({ workload: APPEND, backend: 'sqlite', baseline: null }, async ({ latency }) => {
+            const until = performance.now() + baselineSeconds * 1000;
+            return { count: await appendUntil(store, () => performance.now() > until, (ms) => latency.record(ms)) };
+          }));
+        });
+      }
+      await ctx.step(`backup ${events}`, async () => {
+        const head = await store.headPosition();
+        let backupDone = false;
+        let backup: { stdout: string; seconds: number } | null = null;
+        const during = await measure({ workload: DURING, backend: 'sqlite', baseline: APPEND }, async ({ latency }) => {
+          const running = daybook(['backup', backupFile, '--json', '--database-url', `sqlite:${storePath}`]).finally(() => { backupDone = true; });
+          const [appended, result] = await Promise.all([appendUntil(store, () => backupDone, (ms) => latency.record(ms)), running]);
+          backup = result;
+          return { count: appended, extra: { head_at_start: Number(head) } };
+        });
+        ctx.record(during);
+        const report = JSON.parse(backup!.stdout) as { bytes: number; eventCount: number; headPosition: string; seconds: number; mbPerSecond: number };
+        ctx.record(backupRow(events, report, backup!.seconds));
+      });
+      await store.close();
+      await ctx.step(`restore ${events}`, async () => {
+        const manifest = JSON.parse(await readFile(`${backupFile}.manifest.json`, 'utf8')) as { headPosition: string };
+        const toPosition = (BigInt(manifest.headPosition) * 9n) / 10n;
+        const result = await daybook(['restore', backupFile, '--data', path.join(dir.path, 'restored'), '--to-position', toPosition.toString(), '--json']);
+        const report = JSON.parse(result.stdout) as { eventsKept: number; eventsCut: number; seconds: number };
+        ctx.record({
+          workload: `restore ${label(events)} to 90%`, backend: 'sqlite', events_per_s: Math.round(report.eventsKept / report.seconds),
+          p50_ms: null, p99_ms: null, p999_ms: null, peak_rss_mb: null, baseline: null, ratio: null,
+          count: report.eventsKept, seconds: round(report.seconds, 3), events_cut: report.eventsCut, process_seconds: round(result.seconds, 3),
+        });
+      });
+    } finally {
+      await store.close().catch(() => {});
+      await dir.remove();
+    }
+  },
+  targets(rows) {
+    const checks: TargetCheck[] = [];
+    const during = findRow(rows, 'sqlite', DURING);
+    if (during) checks.push({ label: 'append rate during a backup, to without', pass: null, info: true, actual: `${during.ratio ?? '-'}x (the backup runs as a child process on the same cores)` });
+    const backup = rows.find((row) => row.workload.startsWith('backup '));
+    if (backup) checks.push({ label: 'backup throughput', pass: null, info: true, actual: `${backup.mb_per_s} MB/s, ${backup.seconds} s` });
+    return checks;
+  },
+};
+
+function label(events: number): string {
+  return events >= 1_000_000 && events % 1_000_000 === 0 ? `${events / 1_000_000}M` : events >= 1000 && events % 1000 === 0 ? `${events / 1000}K` : String(events);
+}
+
+function backupRow(events: number, report: { bytes: number; eventCount: number; seconds: number; mbPerSecond: number }, processSeconds: number): BenchRow {
+  return {
+    workload: `backup ${label(events)}`, backend: 'sqlite', events_per_s: Math.round(report.eventCount / report.seconds),
+    p50_ms: null, p99_ms: null, p999_ms: null, peak_rss_mb: null, baseline: null, ratio: null,
+    count: report.eventCount, seconds: round(report.seconds, 3), mb_per_s: round(report.mbPerSecond, 1), bytes: report.bytes, process_seconds: round(processSeconds, 3),
+  };
+}
+
+export default ops;

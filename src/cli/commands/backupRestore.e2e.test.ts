@@ -77,7 +77,8 @@ describe('backup and restore beside a writer', () => {
     expect(result.stdout).toContain('head: position 12345');
     expect(result.stdout).toMatch(/projections rebuilt: banking_read_model, ledger_balances, payments_objects, payments_events/);
     const verify = await daybook(['verify', '--database-url', `sqlite:${join(target, 'daybook.db')}`]);
-    expect(verify).toMatchObject({ status: 0, stdout: 'ok: 12345 events in 7 streams\n' });
+    expect(verify.status).toBe(0);
+    expect(verify.stdout.split('\n')[0]).toBe('ok: 12345 events in 7 streams');
   });
 
   it('refuses a folder that is not empty (exit 73), a position past the head (65), and a truncated backup (65)', async () => {
@@ -204,7 +205,8 @@ describeIfPostgres('restore --database-url on PostgreSQL', () => {
       const password = new URL(db.url).password;
       if (password) expect(cut.stdout).not.toContain(password);
       const verify = await daybook(['verify', '--database-url', db.url]);
-      expect(verify).toMatchObject({ status: 0, stdout: 'ok: 4 events in 3 streams\n' });
+      expect(verify.status).toBe(0);
+      expect(verify.stdout.split('\n')[0]).toBe('ok: 4 events in 3 streams');
     } finally {
       await db.drop();
     }

@@ -16,10 +16,10 @@
  * const ctx = { mode: 'test', metadata: { actor: 'key_1' } };
  * await payments.createPaymentIntent(ctx, { paymentIntentId: 'pi_1', amount: 2000n, currency: 'usd', captureMethod: 'automatic', … });
  */
-import type { EventMetadata, EventStore, StreamWrite } from '../../eventstore/index.ts';
-import { type Clock, DaybookError, KeyedLocks, systemClock } from '../../kernel/index.ts';
+import type { EventStore, StreamWrite } from '../../eventstore/index.ts';
+import { type Clock, type KeyedLocks, systemClock } from '../../kernel/index.ts';
 import { PAYMENT_SETTLEMENT_BATCH_MAX } from '../../kernel/limits.ts';
-import { LedgerEngine, type LedgerOutcome, type LedgerRequest, toDaybookError } from '../../ledger/index.ts';
+import { LedgerEngine, type LedgerRequest } from '../../ledger/index.ts';
 import { cardOfDigits, testCardOfToken, type TestCard } from '../domain/cards.rules.ts';
 import type { PiiPatch } from '../domain/customer.commands.ts';
 import { stripeCustomerDecider, type StripeCustomerState } from '../domain/customer.decider.ts';
@@ -45,14 +45,14 @@ import {
   paymentIntentLedgerRequests, payoutLedgerRequests, paymentsLedgerAccountId, paymentsLedgerAccounts, paymentsLedgerPartition, settlementRequest,
 } from './payments.ledgerPlan.ts';
 import { BALANCE_SETTLED_EVENT, PAYMENTS_CATEGORIES } from './payments.projection.ts';
+import { balanceTransactionIdOf, createData, latestChargeId, resolved, throwIfDeclined, throwIfReplayedDecline } from './payments.answers.ts';
 import { AggregateRepository, type Decided, type PaymentsDomainEvent, type StagedWrite } from './payments.repository.ts';
+import { eventMetadata, type PaymentMode, type PaymentsContext, PaymentsRunner, requireOk } from './payments.runner.ts';
 import type { PaymentsReadModel } from './payments.readModel.ts';
 
-export const PAYMENT_MODES = ['test', 'live'] as const;
-export type PaymentMode = (typeof PAYMENT_MODES)[number];
-
-/** Who asks, in which mode; the metadata goes on every event the call appends. */
-export type PaymentsContext = { readonly mode: PaymentMode; readonly metadata: EventMetadata };
+export const PAYMENT_MODES = ['test', 'live'] as const satisfies readonly PaymentMode[];
+export type { PaymentMode, PaymentsContext };
+export { balanceTransactionIdOf };
 
 export interface PaymentsOptions {
   clock?: Clock;
@@ -89,7 +89,8 @@ type Repos = {
 };
 
 export class PaymentsService {
-  private readonly locks = new KeyedLocks();
+  private readonly runner: PaymentsRunner;
+  private readonly locks: KeyedLocks;
   readonly terms: SettlementTerms;
   private readonly scorer: FraudScorer;
 
@@ -105,6 +106,8 @@ export class PaymentsService {
       disputeFeeMinor: options.disputeFeeMinor ?? DISPUTE_FEE_MINOR_DEFAULT,
     };
     this.scorer = options.scorer ?? defaultFraudScorer;
+    this.runner = new PaymentsRunner(store, ledgers);
+    this.locks = this.runner.locks;
   }
 
   static async open(store: EventStore, options: PaymentsOptions = {}): Promise<PaymentsService> {
@@ -137,15 +140,15 @@ export class PaymentsService {
   // Customers ---------------------------------------------------------------
 
   createCustomer(ctx: PaymentsContext, input: { customerId: string; pii: PiiPatch; description?: string | null; metadata?: MetadataPatch }) {
-    return this.run(this.repos.customers, ctx, input.customerId, () => ({ type: 'CreateStripeCustomer' as const, data: { ...input, atMs: this.clock.nowMs() } }));
+    return this.runner.run(this.repos.customers, ctx, input.customerId, () => ({ type: 'CreateStripeCustomer' as const, data: { ...input, atMs: this.clock.nowMs() } }));
   }
 
   updateCustomer(ctx: PaymentsContext, customerId: string, patch: { pii: PiiPatch; description?: string | null; metadata?: MetadataPatch }) {
-    return this.run(this.repos.customers, ctx, customerId, () => ({ type: 'UpdateStripeCustomer' as const, data: { customerId, ...patch, atMs: this.clock.nowMs() } }));
+    return this.runner.run(this.repos.customers, ctx, customerId, () => ({ type: 'UpdateStripeCustomer' as const, data: { customerId, ...patch, atMs: this.clock.nowMs() } }));
   }
 
   deleteCustomer(ctx: PaymentsContext, customerId: string) {
-    return this.run(this.repos.customers, ctx, customerId, () => ({ type: 'DeleteStripeCustomer' as const, data: { customerId, atMs: this.clock.nowMs() } }));
+    return this.runner.run(this.repos.customers, ctx, customerId, () => ({ type: 'DeleteStripeCustomer' as const, data: { customerId, atMs: this.clock.nowMs() } }));
   }
 
   async customer(mode: PaymentMode, customerId: string): Promise<StripeCustomerState> {
@@ -156,24 +159,24 @@ export class PaymentsService {
 
   /** A card PaymentMethod from a test token (`tok_visa`, `pm_card_visa`) or a raw number. */
   createPaymentMethod(ctx: PaymentsContext, input: { paymentMethodId: string; card: TestCard; customerId?: string | null; metadata?: MetadataPatch }) {
-    return this.run(this.repos.methods, ctx, input.paymentMethodId, () => ({
+    return this.runner.run(this.repos.methods, ctx, input.paymentMethodId, () => ({
       type: 'CreatePaymentMethod' as const, data: { paymentMethodId: input.paymentMethodId, card: input.card.card, behavior: input.card.behavior, customerId: input.customerId, metadata: input.metadata, atMs: this.clock.nowMs() },
     }));
   }
 
   async attachPaymentMethod(ctx: PaymentsContext, paymentMethodId: string, customerId: string) {
     const customer = await this.customer(ctx.mode, customerId);
-    return this.run(this.repos.methods, ctx, paymentMethodId, () => ({
+    return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({
       type: 'AttachPaymentMethod' as const, data: { paymentMethodId, customerId, customerExists: customer.status === 'active', atMs: this.clock.nowMs() },
     }));
   }
 
   detachPaymentMethod(ctx: PaymentsContext, paymentMethodId: string) {
-    return this.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'DetachPaymentMethod' as const, data: { paymentMethodId, atMs: this.clock.nowMs() } }));
+    return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'DetachPaymentMethod' as const, data: { paymentMethodId, atMs: this.clock.nowMs() } }));
   }
 
   updatePaymentMethod(ctx: PaymentsContext, paymentMethodId: string, metadata: MetadataPatch | undefined) {
-    return this.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'UpdatePaymentMethod' as const, data: { paymentMethodId, metadata, atMs: this.clock.nowMs() } }));
+    return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'UpdatePaymentMethod' as const, data: { paymentMethodId, metadata, atMs: this.clock.nowMs() } }));
   }
 
   async paymentMethod(mode: PaymentMode, paymentMethodId: string): Promise<PaymentMethodState> {
@@ -250,13 +253,13 @@ export class PaymentsService {
       try {
         confirmed = this.repos.intents.decider.decide(this.confirmCommand(ctx, afterCreate, method.resolved, paymentIntentId, input.chargeId), afterCreate);
       } catch (error) {
-        await this.commitNew(ctx, [...method.staged, this.repos.intents.staged(streamId, loaded, created, eventMetadata(ctx))], []);
+        await this.runner.commitNew(ctx, [...method.staged, this.repos.intents.staged(streamId, loaded, created, eventMetadata(ctx))], []);
         throw error;
       }
       const intent = this.repos.intents.staged(streamId, loaded, [...created, ...confirmed], eventMetadata(ctx));
       const declined = confirmed.some((event) => event.type === 'PaymentFailed');
       const answerWrite = declined || intent.state.status === 'none' ? undefined : answer?.(intent.state);
-      const committed = await this.commitNew(ctx, [...method.staged, intent], paymentIntentLedgerRequests(confirmed), answerWrite);
+      const committed = await this.runner.commitNew(ctx, [...method.staged, intent], paymentIntentLedgerRequests(confirmed), answerWrite);
       const decided = committed ? intent.committed(null) : { ...await this.repos.intents.load(streamId), events: [], position: null };
       return { ...decided, answered: committed && answerWrite !== undefined };
     });
@@ -291,39 +294,6 @@ export class PaymentsService {
     const command: PaymentMethodCommand = { type: 'CreatePaymentMethod', data: { paymentMethodId: newId, card: test.card, behavior: test.behavior, atMs: this.clock.nowMs() } };
     const staged = this.repos.methods.staged(streamId, loaded, this.repos.methods.decider.decide(command, loaded.state), eventMetadata(ctx));
     return { resolved: resolved(staged.state, newId, 'payment_method'), staged: [staged as StagedWrite<unknown, PaymentsDomainEvent>], lock: streamId };
-  }
-
-  /**
-   * Commits the decided events of new objects (streams whose ids no other
-   * request names: derived from this request's Idempotency-Key, or random)
-   * and `extra`, in one durable append. With ledger movements, they are
-   * attached to the ledger batch (expected version `any`, as attachments
-   * must be): nothing else writes these streams, in this process (the
-   * locks) or another, except a retry of this same request, whose transfer
-   * ids are these ones: the ledger then answers it as a replay, and a
-   * replay attaches nothing. Returns false for a replay: these events were
-   * not written (the first attempt's are in their streams), nor `extra`.
-   * Without movements, one plain append with the exact versions.
-   */
-  private async commitNew(ctx: PaymentsContext, staged: readonly StagedWrite<unknown, PaymentsDomainEvent>[], requests: LedgerRequest[], extra?: StreamWrite): Promise<boolean> {
-    const extras = extra === undefined ? [] : [extra];
-    try {
-      if (requests.length === 0) {
-        await this.store.append([...staged.map((item) => item.write('exact')), ...extras]);
-        return true;
-      }
-      let attached = false;
-      const outcomes = await this.ledgers[ctx.mode].executeAll(requests, eventMetadata(ctx), (outcome) => {
-        attached = outcome.ok && !outcome.replayed;
-        return attached ? [...staged.map((item) => item.write('any')), ...extras] : undefined;
-      });
-      outcomes.forEach(requireOk);
-      if (!attached) staged.forEach((item) => item.failed());
-      return attached;
-    } catch (error) {
-      staged.forEach((item) => item.failed());
-      throw error;
-    }
   }
 
   /** Captures; a charge of a dispute test card (its payment method's behaviour) is disputed right after, as on automatic capture. */
@@ -425,17 +395,17 @@ export class PaymentsService {
   }
 
   private runPayout(ctx: PaymentsContext, payoutId: string, command: (state: PayoutState) => PayoutCommand, extra?: StreamWrite) {
-    return this.run(this.repos.payouts, ctx, payoutId, command, payoutLedgerRequests, extra);
+    return this.runner.run(this.repos.payouts, ctx, payoutId, command, payoutLedgerRequests, extra);
   }
 
   // Connected accounts ----------------------------------------------------------------
 
   createAccount(ctx: PaymentsContext, data: Omit<Extract<AccountCommand, { type: 'CreateAccount' }>['data'], 'atMs'>) {
-    return this.run(this.repos.accounts, ctx, data.accountId, () => ({ type: 'CreateAccount' as const, data: { ...data, atMs: this.clock.nowMs() } }));
+    return this.runner.run(this.repos.accounts, ctx, data.accountId, () => ({ type: 'CreateAccount' as const, data: { ...data, atMs: this.clock.nowMs() } }));
   }
 
   updateAccount(ctx: PaymentsContext, data: Omit<Extract<AccountCommand, { type: 'UpdateAccount' }>['data'], 'atMs'>) {
-    return this.run(this.repos.accounts, ctx, data.accountId, () => ({ type: 'UpdateAccount' as const, data: { ...data, atMs: this.clock.nowMs() } }));
+    return this.runner.run(this.repos.accounts, ctx, data.accountId, () => ({ type: 'UpdateAccount' as const, data: { ...data, atMs: this.clock.nowMs() } }));
   }
 
   async account(mode: PaymentMode, accountId: string): Promise<AccountState> {
@@ -488,45 +458,7 @@ export class PaymentsService {
 
   /** Decides on a PaymentIntent stream; its events commit with the ledger movements they imply (see run). */
   private runIntent(ctx: PaymentsContext, paymentIntentId: string, command: (state: PaymentIntentState) => PaymentIntentCommand | Promise<PaymentIntentCommand>): Promise<Decided<PaymentIntentState, PaymentIntentEvent>> {
-    return this.run(this.repos.intents, ctx, paymentIntentId, command, paymentIntentLedgerRequests);
-  }
-
-  /**
-   * Decides on one stream and commits the events with the exact version they
-   * were decided on. When they move money (`movements`), they are attached to
-   * the ledger batch with that exact version: the movements and the events
-   * commit in one append or not at all, so a request that loses a race with
-   * another process (the stream changed since it was loaded) moves no money
-   * and is refused with `stream_version_conflict` (409, retried by Stripe's
-   * clients). `extra` commits with them (a payout's balance check).
-   */
-  private run<C, E extends { type: string; data: unknown }, S>(
-    repo: AggregateRepository<C, E, S>, ctx: PaymentsContext, id: string, command: (state: S) => C | Promise<C>,
-    movements?: (events: readonly E[]) => LedgerRequest[], extra?: StreamWrite,
-  ): Promise<Decided<S, E>> {
-    const streamId = repo.streamId(ctx.mode, id);
-    return this.locks.run(streamId, async () => {
-      const loaded = await repo.load(streamId);
-      const events = repo.decider.decide(await command(loaded.state), loaded.state);
-      const requests = events.length === 0 || movements === undefined ? [] : movements(events);
-      if (requests.length === 0) return repo.append(streamId, loaded, events, eventMetadata(ctx));
-      const staged = repo.staged(streamId, loaded, events, eventMetadata(ctx));
-      let attached = false;
-      try {
-        const outcomes = await this.ledgers[ctx.mode].executeAll(requests, eventMetadata(ctx), (outcome) => {
-          attached = outcome.ok && !outcome.replayed;
-          return attached ? [staged.write('exact'), ...(extra === undefined ? [] : [extra])] : undefined;
-        });
-        outcomes.forEach(requireOk);
-      } catch (error) {
-        staged.failed();
-        throw error;
-      }
-      if (attached) return staged.committed(null);
-      // The movements were already in the ledger: an earlier attempt committed them with its events, which this load had not seen.
-      staged.failed();
-      throw new DaybookError('stream_version_conflict', `stream ${streamId} changed while the request was decided; retry it`, { streamId });
-    });
+    return this.runner.run(this.repos.intents, ctx, paymentIntentId, command, paymentIntentLedgerRequests);
   }
 
   private defaultExpiryYear(): number {
@@ -534,50 +466,3 @@ export class PaymentsService {
   }
 }
 
-function createData(input: CreateIntentInput): Omit<Extract<PaymentIntentCommand, { type: 'CreatePaymentIntent' }>['data'], 'atMs'> {
-  const { paymentIntentId, amount, currency, customerId, paymentMethodId, captureMethod, description, metadata } = input;
-  return { paymentIntentId, amount, currency, customerId, paymentMethodId, captureMethod, description, metadata };
-}
-
-function eventMetadata(ctx: PaymentsContext): EventMetadata {
-  return { ...ctx.metadata, mode: ctx.mode };
-}
-
-/** A decline is recorded (its events appended), then answered with `card_declined`, the decline code, the charge and the intent's id. */
-function throwIfDeclined(events: readonly PaymentIntentEvent[], paymentIntentId: string): void {
-  const failed = events.find((event) => event.type === 'PaymentFailed');
-  if (failed === undefined) return;
-  const { declineCode, message, chargeId } = failed.data;
-  throw new DaybookError('card_declined', message, { declineCode, chargeId, paymentIntentId }, 'payment_method');
-}
-
-/** A confirmation answered again (its charge already in the intent): a declined one is declined again, as it was the first time. */
-function throwIfReplayedDecline(decided: { state: PaymentIntentState; events: readonly PaymentIntentEvent[] }, chargeId: string): void {
-  if (decided.events.length > 0 || decided.state.status === 'none') return;
-  const charge = decided.state.charges.find((item) => item.chargeId === chargeId);
-  if (charge?.failure == null) return;
-  const { declineCode, message } = charge.failure;
-  throw new DaybookError('card_declined', message, { declineCode, chargeId, paymentIntentId: decided.state.paymentIntentId }, 'payment_method');
-}
-
-/** A balance transaction's id, derived from its source's (`ch_X` → `txn_X`): a retry names the same one. */
-export function balanceTransactionIdOf(sourceId: string): string {
-  return `txn_${sourceId.slice(sourceId.indexOf('_') + 1)}`;
-}
-
-function latestChargeId(state: PaymentIntentState): string | undefined {
-  return state.status === 'none' ? undefined : (state as ExistingPaymentIntent).charges.at(-1)?.chargeId;
-}
-
-function resolved(state: PaymentMethodState, paymentMethodId: string, param: string): ResolvedPaymentMethod {
-  if (state.status === 'none') throw new DaybookError('resource_missing', `No such PaymentMethod: '${paymentMethodId}'`, { paymentMethodId }, param);
-  return { paymentMethodId: state.paymentMethodId, card: state.card, behavior: state.behavior };
-}
-
-/** The payment ledger plan never breaks a ledger rule: a refusal is a bug, not an answer. */
-function requireOk(outcome: LedgerOutcome): void {
-  if (!outcome.ok) {
-    const error = toDaybookError(outcome.rejection);
-    throw new Error(`payments ledger refused a movement: ${error.code}: ${error.message}`);
-  }
-}

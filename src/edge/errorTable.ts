@@ -160,6 +160,9 @@ export const ERROR_TABLE = {
   payout_unexpected_state: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // A Stripe-Account header (connected-account scoping is not supported), refused before anything runs.
   account_invalid: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+
+  // AML cases (src/compliance/aml): well-formed, but the case's status refuses the step.
+  aml_case_unexpected_state: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

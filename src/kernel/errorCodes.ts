@@ -97,6 +97,8 @@ export const ERROR_CODES = [
   'balance_insufficient',
   'payout_unexpected_state',
   'account_invalid',
+  // AML (src/compliance/aml): an alert case's step from the wrong status (open twice, close before investigating, any step on a closed case).
+  'aml_case_unexpected_state',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

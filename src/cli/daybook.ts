@@ -15,6 +15,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerRebuild } from './commands/rebuild.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerReport } from './commands/report.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -46,6 +47,7 @@ export function buildProgram(run: CliRun): Command {
   registerReplay(program, run);
   registerBench(program, run);
   registerWebhooks(program, run);
+  registerReport(program, run);
   return program;
 }
 

@@ -72,3 +72,6 @@ export const WEBHOOK_DISPATCH_BATCH_MAX = 32;
 export const WEBHOOK_ATTEMPTS_KEPT_MAX = 20;
 /** Longest wait for an endpoint's answer. */
 export const WEBHOOK_TIMEOUT_MS_MAX = 30_000;
+
+/** Rows one report answered over HTTP (`GET /v1/reports/…`) may hold; past it, `limit_exceeded` (narrow the period, or run `daybook report`, which has no bound). */
+export const REPORT_ROWS_MAX = 50_000;

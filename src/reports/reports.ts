@@ -53,9 +53,9 @@ export function reportDocument(report: Report) {
     name: report.name,
     as_of_position: report.asOfPosition.toString(),
     params: report.params,
-    summary: report.summary,
-    columns: report.columns,
-    data: report.rows,
+    summary: { ...report.summary },
+    columns: [...report.columns],
+    data: [...report.rows],
   };
 }
 

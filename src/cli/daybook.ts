@@ -20,6 +20,7 @@ import { registerReplay } from './commands/replay.ts';
 import { registerSeal } from './commands/seal.ts';
 import { registerSanctions } from './commands/sanctions.ts';
 import { registerRestore } from './commands/restore.ts';
+import { registerReport } from './commands/report.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -56,6 +57,7 @@ export function buildProgram(run: CliRun): Command {
   registerBench(program, run);
   registerWebhooks(program, run);
   registerSanctions(program, run);
+  registerReport(program, run);
   return program;
 }
 

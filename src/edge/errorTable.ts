@@ -184,6 +184,8 @@ export const ERROR_TABLE = {
   backup_mismatch: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr, recordable: false },
   // A restore writes only into a new (or empty) folder.
   restore_target_not_empty: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.cantcreat, recordable: false },
+  // AML cases (src/compliance/aml): well-formed, but the case's status refuses the step.
+  aml_case_unexpected_state: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

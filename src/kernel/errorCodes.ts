@@ -111,6 +111,8 @@ export const ERROR_CODES = [
   'backup_invalid',
   'backup_mismatch',
   'restore_target_not_empty',
+  // AML (src/compliance/aml): an alert case's step from the wrong status (open twice, close before investigating, any step on a closed case).
+  'aml_case_unexpected_state',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

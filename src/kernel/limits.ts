@@ -82,3 +82,6 @@ export const SANCTIONS_NAME_LENGTH_MAX = 500;
 export const SANCTIONS_FILE_BYTES_MAX = 100 * 1024 * 1024;
 /** Longest name one screening call takes, in characters. */
 export const SCREENING_NAME_LENGTH_MAX = 500;
+
+/** Rows one report answered over HTTP (`GET /v1/reports/…`) may hold; past it, `limit_exceeded` (narrow the period, or run `daybook report`, which has no bound). */
+export const REPORT_ROWS_MAX = 50_000;

@@ -12,7 +12,6 @@ import { useProjectedReadModel } from './api/bankingApi.ts';
 import { registerProjectionMetrics } from './api/projectionMetrics.ts';
 import { type Config, createLogger, describeStoreUrl, EXIT, type Logger } from './edge/index.ts';
 import { SqlBankingReadModel } from './banking/index.ts';
-import { amlMonitorProjection } from './compliance/aml/index.ts';
 import type { EventStore } from './eventstore/index.ts';
 import { openEventStore } from './eventstore/open.ts';
 import { builtinProjections } from './projections/builtin/index.ts';
@@ -71,7 +70,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache });
     readModels = await openReadModelStore(config.storeUrl);
     // The AML monitor reads earlier events of the streams it watches, so it is made on this store.
-    engine = createProjectionEngine({ store, readModels, projections: [...builtinProjections(), amlMonitorProjection(store)], group: store.backend === 'postgres' ? {} : undefined });
+    engine = createProjectionEngine({ store, readModels, projections: builtinProjections(store), group: store.backend === 'postgres' ? {} : undefined });
     detachers.push(engine.onPoison((info) => {
       logger.error({ projection: info.projection, position: info.event.position.toString(), eventId: info.event.eventId, type: info.event.type, attempts: info.attempts, error: info.error },
         info.policy === 'park' ? 'projection parked a poison event' : 'projection stopped on a poison event');

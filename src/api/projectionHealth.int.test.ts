@@ -86,7 +86,7 @@ function sample(text: string, series: string): number | undefined {
 
 describe('/metrics', () => {
   it('shows each projection\'s checkpoint, distance to the head, lag histogram and dead letters', async () => {
-    const { app, engine } = await appWith(builtinProjections());
+    const { app, engine } = await appWith(builtinProjections(store));
     const bank = await BankingService.open(store, { ids: counterIds() });
     cleanups.push(() => bank.ledger.close());
     await bank.registerCustomer({ customerId: 'cus-1', pii: { fullName: 'Ada Lovelace', email: 'ada@example.com' } });

@@ -57,7 +57,7 @@ export async function withProjections<T>(run: CliRun, options: { databaseUrl?: s
   try {
     const readModels = await openReadModelStore(url);
     try {
-      const engine = createProjectionEngine({ store, readModels, projections: builtinProjections() });
+      const engine = createProjectionEngine({ store, readModels, projections: builtinProjections(store) });
       return await action({ store, readModels, engine });
     } finally {
       await readModels.close();

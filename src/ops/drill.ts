@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEventStore } from '../eventstore/open.ts';
 import { DaybookError } from '../kernel/index.ts';
+import type { EventStore } from '../eventstore/index.ts';
 import type { ProjectionDefinition } from '../projections/index.ts';
 import { removeQuietly } from './files.ts';
 import type { BackupManifest } from './manifest.ts';
@@ -21,7 +22,7 @@ export interface DrillOptions {
   backupFile: string;
   /** The live store to compare with (any backend; opened read-only). */
   liveUrl: string;
-  projections: readonly ProjectionDefinition[];
+  projections: readonly ProjectionDefinition[] | ((store: EventStore) => readonly ProjectionDefinition[]);
   /** Where the scratch folder goes (default the system's temp folder). */
   scratchParent?: string;
   nowMs?: () => number;

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { openEventStore } from '../eventstore/open.ts';
+import type { EventStore } from '../eventstore/index.ts';
 import { DaybookError } from '../kernel/index.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../kernel/privateFiles.ts';
 import { createProjectionEngine, openReadModelStore, type ProjectionDefinition, type ReadModelStore } from '../projections/index.ts';
@@ -56,7 +57,8 @@ export interface SqliteRestoreOptions extends RestorePoint {
   dataDir: string;
   /** A folder of shipped log segments to replay after the backup's head. */
   segmentsDir?: string;
-  projections: readonly ProjectionDefinition[];
+  /** The projections to rebuild (a function: made for the restored store). */
+  projections: readonly ProjectionDefinition[] | ((store: EventStore) => readonly ProjectionDefinition[]);
   nowMs?: () => number;
 }
 
@@ -123,7 +125,7 @@ function rawHead(path: string): bigint {
 type CutAndRebuild = Omit<RestoreReport, 'target' | 'availableHead' | 'shippedApplied' | 'seconds'>;
 
 /** Resolves the restore point, cuts the log there, verifies every chain, then rebuilds every projection. */
-export async function cutAndRebuild(url: string, options: RestorePoint & { projections: readonly ProjectionDefinition[] }, label: string): Promise<CutAndRebuild> {
+export async function cutAndRebuild(url: string, options: RestorePoint & { projections: readonly ProjectionDefinition[] | ((store: EventStore) => readonly ProjectionDefinition[]) }, label: string): Promise<CutAndRebuild> {
   const readModels = await openReadModelStore(url, { durableCommits: true });
   try {
     const position = await resolvePoint(readModels, options);
@@ -136,7 +138,7 @@ export async function cutAndRebuild(url: string, options: RestorePoint & { proje
         throw new DaybookError('backup_invalid', `${label} fails verification after the cut: ${at.reason} at position ${at.position}${at.streamId ? ` (stream ${at.streamId} version ${at.version})` : ''}`, { position: at.position.toString() });
       }
       const [last] = position === 0n ? [] : await store.readAll({ after: position - 1n, limit: 1 });
-      const engine = createProjectionEngine({ store, readModels, projections: [...options.projections] });
+      const engine = createProjectionEngine({ store, readModels, projections: [...(typeof options.projections === 'function' ? options.projections(store) : options.projections)] });
       const projectionsRebuilt: string[] = [];
       for (const name of engine.registry.names()) {
         await engine.rebuild(name);
@@ -171,7 +173,8 @@ export interface PostgresCutOptions extends RestorePoint {
   url: string;
   /** Printable form of the url (no password). */
   description: string;
-  projections: readonly ProjectionDefinition[];
+  /** The projections to rebuild (a function: made for the restored store). */
+  projections: readonly ProjectionDefinition[] | ((store: EventStore) => readonly ProjectionDefinition[]);
   nowMs?: () => number;
 }
 

@@ -21,7 +21,7 @@ let projected: SqlBankingReadModel;
 beforeAll(async () => {
   api = await openApiHarness();
   readModels = await openReadModelStore(`sqlite:${api.dir}/daybook.db`);
-  engine = createProjectionEngine({ store: api.store, readModels, projections: builtinProjections() });
+  engine = createProjectionEngine({ store: api.store, readModels, projections: builtinProjections(api.store) });
   await engine.start();
   projected = new SqlBankingReadModel(readModels, engine);
   useProjectedReadModel(api.services.banking, projected);

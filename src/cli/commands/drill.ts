@@ -28,7 +28,7 @@ export function registerDrill(program: Command, run: CliRun): void {
       const liveUrl = storeUrlFrom(options, run.io);
       requireExistingStore(liveUrl);
       const backupFile = await chooseBackup(run, options);
-      const report = await drillBackup({ backupFile, liveUrl, projections: builtinProjections(), scratchParent: options.scratch === undefined ? undefined : resolve(options.scratch) });
+      const report = await drillBackup({ backupFile, liveUrl, projections: builtinProjections, scratchParent: options.scratch === undefined ? undefined : resolve(options.scratch) });
       run.io.stdout.write(options.json ? `${toJson(report)}\n` : describeDrill(report));
       if (!report.ok) throw new DaybookError('backup_mismatch', `drill failed: ${report.difference}`);
     });

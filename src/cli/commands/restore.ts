@@ -66,7 +66,7 @@ async function restoreSqlite(file: string | undefined, point: RestorePoint, opti
   if (options.yes) throw new CliError('--yes is for cutting a PostgreSQL store in place; an embedded restore writes only into a new folder', EXIT.usage);
   return restoreSqliteBackup({
     backupFile: resolve(file), dataDir: resolve(options.data), segmentsDir: options.segments === undefined ? undefined : resolve(options.segments),
-    projections: builtinProjections(), ...point,
+    projections: builtinProjections, ...point,
   });
 }
 
@@ -78,7 +78,7 @@ async function cutPostgres(url: string, file: string | undefined, point: Restore
   if (!options.yes) {
     throw new CliError(`this deletes every event after the restore point from ${describeStoreUrl(url)}, in place: stop every server on it, then run again with --yes`, EXIT.usage);
   }
-  return cutPostgresStore({ url, description: describeStoreUrl(url), projections: builtinProjections(), ...point });
+  return cutPostgresStore({ url, description: describeStoreUrl(url), projections: builtinProjections, ...point });
 }
 
 function describeRestore(report: RestoreReport, embedded: boolean): string {

@@ -29,7 +29,7 @@ function describeBuiltins(backend: string, openUrl: () => Promise<{ url: string;
       const { url, cleanup } = await openUrl();
       const store = await openEventStore(url, { subscriptionPollMs: 50 });
       const readModels = await openReadModelStore(url);
-      const engine = createProjectionEngine({ store, readModels, projections: builtinProjections(), maxAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 2 });
+      const engine = createProjectionEngine({ store, readModels, projections: builtinProjections(store), maxAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 2 });
       const clock = fixedClock(T0);
       const bank = await BankingService.open(store, { clock, ids: counterIds() });
       const scratch = mkdtempSync(join(tmpdir(), 'daybook-builtin-replay-'));
@@ -69,7 +69,7 @@ function describeBuiltins(backend: string, openUrl: () => Promise<{ url: string;
         expect(letters.map((letter) => [letter.position, letter.status])).toEqual([[bogus.position, 'parked']]);
         expect(letters[0]!.error).toContain('unknown account bogus/nobody');
 
-        for (const definition of builtinProjections()) {
+        for (const definition of builtinProjections(store)) {
           const replayed = await replayProjection(store, definition, { toPosition: head, into: join(scratch, `${definition.name}.db`) });
           const scratchModels = await openReadModelStore(`sqlite:${replayed.path}`);
           try {

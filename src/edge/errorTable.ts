@@ -174,6 +174,10 @@ export const ERROR_TABLE = {
   screening_case_exists: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
   // An analyst's decision on a case already cleared or confirmed.
   screening_case_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Privacy (src/privacy). No data key for this subject: unknown, or its personal data predates encryption.
+  subject_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Erasing again, or writing personal data for a subject already erased: the key is gone for good.
+  subject_already_erased: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

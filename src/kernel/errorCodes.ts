@@ -106,6 +106,9 @@ export const ERROR_CODES = [
   'screening_case_not_found',
   'screening_case_exists',
   'screening_case_closed',
+  // Privacy (src/privacy): crypto-shredding of data subjects.
+  'subject_not_found',
+  'subject_already_erased',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -82,3 +82,5 @@ export const SANCTIONS_NAME_LENGTH_MAX = 500;
 export const SANCTIONS_FILE_BYTES_MAX = 100 * 1024 * 1024;
 /** Longest name one screening call takes, in characters. */
 export const SCREENING_NAME_LENGTH_MAX = 500;
+/** Unwrapped per-subject data keys (crypto-shredding) one process keeps in memory, least recently used dropped. */
+export const SUBJECT_KEY_CACHE_MAX = 10_000;

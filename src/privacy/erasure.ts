@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import type { EventStore, RecordedEvent } from '../eventstore/index.ts';
+import type { EventMetadata, EventStore, RecordedEvent } from '../eventstore/index.ts';
 import { type Clock, DaybookError } from '../kernel/index.ts';
 import type { ShreddingEventStore } from './shreddingEventStore.ts';
 import type { SubjectKeyStore, Tombstone } from './subjectKeyStore.ts';
@@ -10,6 +10,14 @@ export const PRIVACY_ERASURES_STREAM = 'privacy-erasures';
 export const DATA_SUBJECT_ERASED = 'DataSubjectErased';
 
 export type DataSubjectErasedData = { subject: string; erasedAt: string; actor: string | null };
+
+export interface ErasureInput {
+  subject: unknown;
+  /** Who asked (an API key id, `cli:<user>`); recorded in the event. */
+  actor?: string | null;
+  /** Correlation and causation ids for the event's metadata. */
+  metadata?: EventMetadata;
+}
 
 export interface ErasureResult {
   subject: string;
@@ -42,8 +50,9 @@ export function erasureEventId(subject: string): string {
  * @example
  * await eraseSubject(store, { subject: 'pcustomer:test:cus_123', actor: 'key_…' }, systemClock);
  */
-export async function eraseSubject(store: ShreddingEventStore, input: { subject: unknown; actor?: string | null }, clock: Clock): Promise<ErasureResult> {
+export async function eraseSubject(store: ShreddingEventStore, input: ErasureInput, clock: Clock): Promise<ErasureResult> {
   const subject = parseSubject(input.subject);
+  const metadata = input.metadata ?? {};
   const atMs = clock.nowMs();
   const outcome = await store.keyring.keyStore.erase(subject.id, atMs);
   store.keyring.forget(subject.id);
@@ -54,25 +63,25 @@ export async function eraseSubject(store: ShreddingEventStore, input: { subject:
   if (outcome === 'already_erased') {
     const row = await store.keyring.keyStore.read(subject.id);
     const erasedAtMs = row?.erasedAtMs ?? atMs;
-    const recorded = await recordErasure(store, subject, erasedAtMs, input.actor ?? null);
+    const recorded = await recordErasure(store, subject, erasedAtMs, input.actor ?? null, metadata);
     if (!recorded.appended) {
       throw new DaybookError('subject_already_erased', `${subject.id} was erased at ${new Date(erasedAtMs).toISOString()}`, { subject: subject.id, erasedAt: new Date(erasedAtMs).toISOString() }, 'subject');
     }
     return { subject: subject.id, erasedAt: new Date(erasedAtMs).toISOString(), position: recorded.position };
   }
-  const recorded = await recordErasure(store, subject, atMs, input.actor ?? null);
+  const recorded = await recordErasure(store, subject, atMs, input.actor ?? null, metadata);
   return { subject: subject.id, erasedAt: new Date(atMs).toISOString(), position: recorded.position };
 }
 
 /** Appends the erasure event unless it is there (its id is the subject's); says whether this call wrote it. */
-async function recordErasure(store: EventStore, subject: Subject, erasedAtMs: number, actor: string | null): Promise<{ appended: boolean; position: bigint }> {
+async function recordErasure(store: EventStore, subject: Subject, erasedAtMs: number, actor: string | null, metadata: EventMetadata = {}): Promise<{ appended: boolean; position: bigint }> {
   const eventId = erasureEventId(subject.id);
   const [existing] = await store.readEventsById([eventId]);
   if (existing !== undefined) return { appended: false, position: existing.position };
   const data: DataSubjectErasedData = { subject: subject.id, erasedAt: new Date(erasedAtMs).toISOString(), actor };
   const result = await store.append({
     streamId: PRIVACY_ERASURES_STREAM, expectedVersion: 'any',
-    events: [{ id: eventId, type: DATA_SUBJECT_ERASED, data, metadata: actor === null ? {} : { actor } }],
+    events: [{ id: eventId, type: DATA_SUBJECT_ERASED, data, metadata: actor === null ? metadata : { ...metadata, actor } }],
   });
   return { appended: !result.duplicate, position: result.position };
 }

@@ -16,8 +16,9 @@ export {
 export { SubjectKeyring } from './subjectKeyring.ts';
 export { ShreddingEventStore, withPiiEncryption } from './shreddingEventStore.ts';
 export { openShreddingStore } from './openPrivacy.ts';
+export { followErasures } from './erasureFollower.ts';
 export {
-  DATA_SUBJECT_ERASED, type DataSubjectErasedData, eraseSubject, erasureEventId, type ErasureResult, PRIVACY_ERASURES_STREAM, readTombstones,
+  DATA_SUBJECT_ERASED, type DataSubjectErasedData, eraseSubject, erasureEventId, type ErasureInput, type ErasureResult, PRIVACY_ERASURES_STREAM, readTombstones,
   reapplyErasures, recordMissingErasures,
 } from './erasure.ts';
 export { type ExportedEvent, exportSubject, type SubjectExport } from './subjectExport.ts';

@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import type { CliIo, CliRun } from './cliIo.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerDlq } from './commands/dlq.ts';
+import { registerErase } from './commands/erase.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerRebuild } from './commands/rebuild.ts';
@@ -19,6 +20,7 @@ import { registerSeal } from './commands/seal.ts';
 import { registerSanctions } from './commands/sanctions.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
+import { registerSubject } from './commands/subject.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerWebhooks } from './commands/webhooks.ts';
 import { reportFailure } from './failure.ts';
@@ -50,6 +52,8 @@ export function buildProgram(run: CliRun): Command {
   registerBench(program, run);
   registerWebhooks(program, run);
   registerSanctions(program, run);
+  registerErase(program, run);
+  registerSubject(program, run);
   return program;
 }
 

@@ -22,6 +22,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   payments: () => import('./payments/index.ts'),
   verify: () => import('./verify/index.ts'),
   compliance: () => import('./compliance/index.ts'),
+  erasure: () => import('./erasure/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]

@@ -9,7 +9,7 @@ type Row = { subject: string; wrapped_key: Buffer | null; created_at_ms: string;
 
 /** The PostgreSQL key store (see SubjectKeyStore): one table, created if missing. */
 export async function openPostgresSubjectKeyStore(url: string): Promise<SubjectKeyStore> {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => {});
   try {
     await pool.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (
@@ -28,12 +28,35 @@ export async function openPostgresSubjectKeyStore(url: string): Promise<SubjectK
     // MVCC keeps the old row version (with the key) until a vacuum; best effort, the key is unreachable already.
     try { await pool.query(`VACUUM ${TABLE}`); } catch { /* autovacuum gets to it */ }
   };
+  // The inserts asked for in one turn of the event loop go as one statement (one commit), then one read of what is stored.
+  let pending: Array<{ subject: string; wrappedKey: Buffer; atMs: number; resolve(row: SubjectKeyRow): void; reject(error: unknown): void }> = [];
+  const flush = async (): Promise<void> => {
+    const batch = pending;
+    pending = [];
+    try {
+      const inserted = await pool.query<Row>(
+        `INSERT INTO ${TABLE} (subject, wrapped_key, created_at_ms) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[]) ON CONFLICT (subject) DO NOTHING
+         RETURNING subject, wrapped_key, created_at_ms, erased_at_ms`,
+        [batch.map((item) => item.subject), batch.map((item) => item.wrappedKey), batch.map((item) => item.atMs)],
+      );
+      const bySubject = new Map(inserted.rows.map((row) => [row.subject, rowOf(row)!]));
+      // A subject that had a row already (another process's key, or a tombstone): the stored row is the answer.
+      const others = batch.map((item) => item.subject).filter((subject) => !bySubject.has(subject));
+      if (others.length > 0) {
+        const { rows } = await pool.query<Row>(`SELECT subject, wrapped_key, created_at_ms, erased_at_ms FROM ${TABLE} WHERE subject = ANY($1::text[])`, [others]);
+        for (const row of rows) bySubject.set(row.subject, rowOf(row)!);
+      }
+      for (const item of batch) item.resolve(bySubject.get(item.subject)!);
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  };
   return {
     location: `${TABLE} (PostgreSQL)`,
-    insertKey: async (subject, wrappedKey, atMs) => {
-      await pool.query(`INSERT INTO ${TABLE} (subject, wrapped_key, created_at_ms) VALUES ($1, $2, $3) ON CONFLICT (subject) DO NOTHING`, [subject, wrappedKey, atMs]);
-      return (await read(subject))!;
-    },
+    insertKey: (subject, wrappedKey, atMs) => new Promise<SubjectKeyRow>((resolve, reject) => {
+      if (pending.length === 0) setImmediate(() => { void flush(); });
+      pending.push({ subject, wrappedKey, atMs, resolve, reject });
+    }),
     read,
     erase: async (subject, atMs) => {
       const updated = await pool.query(`UPDATE ${TABLE} SET wrapped_key = NULL, erased_at_ms = $2 WHERE subject = $1 AND erased_at_ms IS NULL`, [subject, atMs]);
@@ -51,6 +74,9 @@ export async function openPostgresSubjectKeyStore(url: string): Promise<SubjectK
     tombstones: async () => (await pool.query<{ subject: string; erased_at_ms: string }>(
       `SELECT subject, erased_at_ms FROM ${TABLE} WHERE erased_at_ms IS NOT NULL ORDER BY erased_at_ms, subject`,
     )).rows.map((row) => ({ subject: row.subject, erasedAtMs: Number(row.erased_at_ms) })),
-    close: async () => { await pool.end(); },
+    close: async () => {
+      if (pending.length > 0) await flush();
+      await pool.end();
+    },
   };
 }

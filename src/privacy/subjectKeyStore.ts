@@ -87,12 +87,25 @@ export function openSqliteSubjectKeyStore(path: string): SubjectKeyStore {
     // The WAL still holds the page with the key until a checkpoint copies it back and truncates the log.
     try { db.pragma('wal_checkpoint(TRUNCATE)'); } catch { /* a reader holds the WAL: the next checkpoint does it */ }
   };
+  // Group commit: the inserts asked for in one turn of the event loop share one transaction (one fsync).
+  let pending: Array<{ subject: string; wrappedKey: Buffer; atMs: number; resolve(row: SubjectKeyRow): void; reject(error: unknown): void }> = [];
+  const flush = (): void => {
+    const batch = pending;
+    pending = [];
+    try {
+      db.transaction(() => { for (const item of batch) insert.run(item.subject, item.wrappedKey, item.atMs); }).immediate();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const item of batch) item.resolve(rowOf(item.subject)!);
+  };
   return {
     location: path,
-    insertKey: async (subject, wrappedKey, atMs) => {
-      insert.run(subject, wrappedKey, atMs);
-      return rowOf(subject)!;
-    },
+    insertKey: (subject, wrappedKey, atMs) => new Promise<SubjectKeyRow>((resolve, reject) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({ subject, wrappedKey, atMs, resolve, reject });
+    }),
     read: async (subject) => rowOf(subject),
     erase: async (subject, atMs) => {
       const outcome = db.transaction(() => {
@@ -106,6 +119,9 @@ export function openSqliteSubjectKeyStore(path: string): SubjectKeyStore {
       if (tombstone.run(subject, erasedAtMs, erasedAtMs).changes === 1) checkpoint();
     },
     tombstones: async () => tombstones.all().map((row) => ({ subject: row.subject, erasedAtMs: row.erased_at_ms })),
-    close: async () => { db.close(); },
+    close: async () => {
+      if (pending.length > 0) flush();
+      db.close();
+    },
   };
 }

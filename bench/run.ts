@@ -23,6 +23,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   verify: () => import('./verify/index.ts'),
   compliance: () => import('./compliance/index.ts'),
   ops: () => import('./ops/index.ts'),
+  erasure: () => import('./erasure/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]

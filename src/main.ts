@@ -19,6 +19,7 @@ import { createProjectionEngine, openReadModelStore, type ProjectionEngine, type
 import { type StripeListener, startStripeListener } from './api/stripe/stripeListener.ts';
 import { openLocalKeyProvider, Sealer } from './audit/index.ts';
 import { systemClock } from './kernel/index.ts';
+import { followErasures, openShreddingStore } from './privacy/index.ts';
 
 /** How long a graceful shutdown may take before the process gives up on it. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -58,7 +59,7 @@ export interface RunningServer {
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const storeDescription = describeStoreUrl(config.storeUrl);
-  const store = await openEventStore(config.storeUrl);
+  const store = await openStore(config);
   let app: FastifyInstance;
   let services: ApiServices | undefined;
   let readModels: ReadModelStore | undefined;
@@ -75,6 +76,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       logger.error({ projection: info.projection, position: info.event.position.toString(), eventId: info.event.eventId, type: info.event.type, attempts: info.attempts, error: info.error },
         info.policy === 'park' ? 'projection parked a poison event' : 'projection stopped on a poison event');
     }));
+    // Other processes' erasures (PostgreSQL): their subjects' kept keys and states are dropped here too.
+    if (store.backend === 'postgres') detachers.push(followErasures(store));
     await engine.start();
     // Banking queries read the projection from now on, waiting for it to reach the head (read-your-writes).
     useProjectedReadModel(services.banking, new SqlBankingReadModel(readModels, engine));
@@ -127,6 +130,21 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   return {
     app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, stripe: openedStripe, projections, sealer: openedSealer, close,
   };
+}
+
+/**
+ * The event store with crypto-shredding around it: personal data sealed per
+ * subject, the keys in the key store beside it (see src/privacy), wrapped by
+ * the master key of DAYBOOK_AUDIT_KEYS_DIR.
+ */
+async function openStore(config: Config) {
+  const raw = await openEventStore(config.storeUrl);
+  try {
+    return await openShreddingStore(raw, { storeUrl: config.storeUrl, keysDir: config.audit.keysDir });
+  } catch (error) {
+    await raw.close();
+    throw error;
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ import { bankMovementRoutes } from './routes/bankMovements.routes.ts';
 import { eventRoutes } from './routes/events.routes.ts';
 import { journalEntryRoutes } from './routes/journalEntries.routes.ts';
 import { reportRoutes } from './routes/reports.routes.ts';
+import { privacyRoutes } from './routes/privacy.routes.ts';
 import { streamRoutes } from './routes/stream.routes.ts';
 import { transferRoutes } from './routes/transfers.routes.ts';
 import type { ApiSecurity } from './security.ts';
@@ -89,7 +90,7 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
     const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency };
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), bankAccountRoutes(banking), bankMovementRoutes(banking),
-      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store),
+      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store), privacyRoutes(store, clock),
     ];
     const openedBanking = banking;
     return {

@@ -10,6 +10,7 @@ import { type ApiKeyMode, type Role, ROLES } from '../auth/index.ts';
 import type { Logger } from '../edge/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
+import { openShreddingStore } from '../privacy/index.ts';
 import { type ApiServices, type ApiServicesOptions, openApiServices } from './apiServices.ts';
 import { buildApp } from './buildApp.ts';
 import type { RateLimitSettings } from './rateLimiter.ts';
@@ -30,7 +31,9 @@ export const TEST_PEPPER = 'test-pepper-'.repeat(4);
 
 export async function openApiHarness(options: { rateLimit?: RateLimitSettings; dir?: string; logger?: Logger; ledgerCache?: ApiServicesOptions['ledgerCache'] } = {}): Promise<ApiHarness> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'daybook-api-'));
-  const store = await openEventStore(`sqlite:${join(dir, 'daybook.db')}`);
+  const storeUrl = `sqlite:${join(dir, 'daybook.db')}`;
+  // As main.ts wires it: personal data sealed per subject (crypto-shredding), keys beside the store.
+  const store = await openShreddingStore(await openEventStore(storeUrl), { storeUrl, keysDir: join(dir, 'keys') });
   const services = await openApiServices(store, { dataDir: dir, pepper: TEST_PEPPER, seedApiKey: undefined, rateLimit: options.rateLimit ?? { perSecond: 0, burst: 0 }, ledgerCache: options.ledgerCache });
   const secrets = { test: {}, live: {} } as Record<ApiKeyMode, Record<Role, string>>;
   for (const mode of ['test', 'live'] as const) {

@@ -27,6 +27,10 @@ export const PERMISSIONS = [
   'payments:write',
   /** Regulatory and audit reports (`GET /v1/reports/…`): settlement, CTR/SAR candidates, statements, trial balance, audit trail. */
   'reports:read',
+  /** Erase a data subject (crypto-shredding: its data key is destroyed for good). */
+  'privacy:erase',
+  /** Export everything held about a data subject (subject access request). */
+  'privacy:export',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -34,7 +38,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
   operator: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write'],
-  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read', 'payments:read', 'reports:read'],
+  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read', 'payments:read', 'reports:read', 'privacy:export'],
   support: ['ledger:read', 'banking:read', 'stream:read', 'payments:read'],
   service: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write'],
 };

@@ -13,6 +13,7 @@ import { registerBackup } from './commands/backup.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerDrill } from './commands/drill.ts';
 import { registerDlq } from './commands/dlq.ts';
+import { registerErase } from './commands/erase.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerRebuild } from './commands/rebuild.ts';
@@ -23,6 +24,7 @@ import { registerRestore } from './commands/restore.ts';
 import { registerReport } from './commands/report.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
+import { registerSubject } from './commands/subject.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerWebhooks } from './commands/webhooks.ts';
 import { reportFailure } from './failure.ts';
@@ -58,6 +60,8 @@ export function buildProgram(run: CliRun): Command {
   registerWebhooks(program, run);
   registerSanctions(program, run);
   registerReport(program, run);
+  registerErase(program, run);
+  registerSubject(program, run);
   return program;
 }
 

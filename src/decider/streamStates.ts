@@ -25,7 +25,10 @@ export class StreamStates<Event, State> {
     private readonly evolve: (state: State, event: Event) => State,
     private readonly decode: (recorded: RecordedEvent) => Event,
     private readonly cacheMax: number,
-  ) {}
+  ) {
+    // A state folded from reads the store has since invalidated (an erased subject's personal data) is read afresh.
+    store.onStreamInvalidated?.((streamId) => this.forget(streamId));
+  }
 
   async load(streamId: string): Promise<Loaded<State>> {
     let { state, version } = this.cache.get(streamId) ?? { state: this.initialState(), version: 0n };

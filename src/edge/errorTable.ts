@@ -186,6 +186,10 @@ export const ERROR_TABLE = {
   restore_target_not_empty: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.cantcreat, recordable: false },
   // AML cases (src/compliance/aml): well-formed, but the case's status refuses the step.
   aml_case_unexpected_state: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Privacy (src/privacy). No data key for this subject: unknown, or its personal data predates encryption.
+  subject_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Erasing again, or writing personal data for a subject already erased: the key is gone for good.
+  subject_already_erased: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

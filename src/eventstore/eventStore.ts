@@ -246,6 +246,13 @@ export interface EventStore {
   loadSnapshot<State = unknown>(streamId: string, schemaVersion: number): Promise<Snapshot<State> | null>;
   /** The same, with the state as the JSON text that was saved (to check it against a digest, say). */
   loadSnapshotText(streamId: string, schemaVersion: number): Promise<SnapshotText | null>;
+  /**
+   * Optional: a store that changes what reads of a stream return after the
+   * fact (crypto-shredding: an erased subject's personal data reads as
+   * placeholders) calls `listener` with the stream id, so that holders of
+   * states folded from earlier reads drop them. Backends leave it out.
+   */
+  onStreamInvalidated?(listener: (streamId: string) => void): () => void;
   /** Observers for metrics: called after each durable batch. */
   onAppended(listener: (info: { events: number; durationMs: number }) => void): () => void;
   close(): Promise<void>;

@@ -113,6 +113,9 @@ export const ERROR_CODES = [
   'restore_target_not_empty',
   // AML (src/compliance/aml): an alert case's step from the wrong status (open twice, close before investigating, any step on a closed case).
   'aml_case_unexpected_state',
+  // Privacy (src/privacy): crypto-shredding of data subjects.
+  'subject_not_found',
+  'subject_already_erased',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -85,3 +85,5 @@ export const SCREENING_NAME_LENGTH_MAX = 500;
 
 /** Rows one report answered over HTTP (`GET /v1/reports/…`) may hold; past it, `limit_exceeded` (narrow the period, or run `daybook report`, which has no bound). */
 export const REPORT_ROWS_MAX = 50_000;
+/** Unwrapped per-subject data keys (crypto-shredding) one process keeps in memory, least recently used dropped. */
+export const SUBJECT_KEY_CACHE_MAX = 10_000;

@@ -1,0 +1,99 @@
+/** The cipher envelope of one personal-data value, and the field walker that seals and opens the PII groups of events. */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ERASED_TEXT, openValue, sealValue } from './piiEnvelope.ts';
+import { hasSealedFields, openFields, piiTarget, sealFields } from './piiFields.ts';
+import { parseSubject, subjectOfStream } from './subjects.ts';
+
+const KEY = randomBytes(32);
+const SUBJECT = 'bankcustomer:test.c1';
+
+function failureCode(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('the cipher envelope', () => {
+  it('gives back each value it sealed, with its type', () => {
+    for (const value of ['Ada Lovelace', '', 'ünïcødé ✓', 1815, 0, true, false]) expect(openValue(KEY, SUBJECT, sealValue(KEY, SUBJECT, value))).toEqual(value);
+  });
+
+  it('seals the same value differently each time (random nonce) and shows none of it', () => {
+    const first = sealValue(KEY, SUBJECT, 'ada@example.com');
+    const second = sealValue(KEY, SUBJECT, 'ada@example.com');
+    expect(first.n).not.toBe(second.n);
+    expect(first.c).not.toBe(second.c);
+    expect(JSON.stringify(first)).not.toContain('ada');
+    expect(Buffer.from(first.n, 'base64url')).toHaveLength(12);
+  });
+
+  it('refuses another subject as associated data, even with a forged subject field', () => {
+    const sealed = sealValue(KEY, SUBJECT, 'Ada');
+    expect(failureCode(() => openValue(KEY, 'bankcustomer:test.c2', sealed))).toBe('integrity_violation');
+    expect(failureCode(() => openValue(KEY, 'bankcustomer:test.c2', { ...sealed, s: 'bankcustomer:test.c2' }))).toBe('integrity_violation');
+  });
+
+  it('refuses a tampered ciphertext, nonce or type, and another key', () => {
+    const sealed = sealValue(KEY, SUBJECT, 'Ada Lovelace');
+    const body = Buffer.from(sealed.c, 'base64url');
+    body[0] = body[0]! ^ 1;
+    expect(failureCode(() => openValue(KEY, SUBJECT, { ...sealed, c: body.toString('base64url') }))).toBe('integrity_violation');
+    const nonce = Buffer.from(sealed.n, 'base64url');
+    nonce[11] = nonce[11]! ^ 1;
+    expect(failureCode(() => openValue(KEY, SUBJECT, { ...sealed, n: nonce.toString('base64url') }))).toBe('integrity_violation');
+    expect(failureCode(() => openValue(KEY, SUBJECT, { ...sealed, t: 'n' }))).toBe('integrity_violation');
+    expect(failureCode(() => openValue(randomBytes(32), SUBJECT, sealed))).toBe('integrity_violation');
+    expect(failureCode(() => openValue(KEY, SUBJECT, { ...sealed, c: 'AAAA' }))).toBe('integrity_violation');
+  });
+});
+
+describe('sealing the fields of an event', () => {
+  const data = {
+    customerId: 'test.c1', kind: 'individual',
+    pii: { fullName: 'Ada Lovelace', email: 'ada@example.com', phone: null, dateOfBirth: '1815-12-10', address: null },
+  };
+
+  it('seals every value of the group, leaves nulls and other fields, and opens it back', () => {
+    const sealed = sealFields(data, ['pii'], SUBJECT, KEY) as typeof data;
+    expect(sealed.customerId).toBe('test.c1');
+    expect(sealed.pii.phone).toBeNull();
+    expect(JSON.stringify(sealed)).not.toMatch(/Ada|ada@|1815/);
+    expect(hasSealedFields(sealed, ['pii'])).toBe(true);
+    expect(hasSealedFields(data, ['pii'])).toBe(false);
+    expect(openFields(sealed, ['pii'], SUBJECT, KEY)).toEqual(data);
+  });
+
+  it('reads an erased group as placeholders of the same shape: strings "[erased]", numbers null, nulls null', () => {
+    const account = { pii: { email: 'a@b.c', individual: { firstName: 'Ada', lastName: null, dob: { day: 10, month: 12, year: 1815 } } }, profile: { tosAcceptance: { ip: '10.0.0.1', dateS: 5 } } };
+    const sealed = sealFields(account, ['pii', 'profile.tosAcceptance.ip'], 'paccount:test:acct_1', KEY);
+    expect(openFields(sealed, ['pii', 'profile.tosAcceptance.ip'], 'paccount:test:acct_1', null)).toEqual({
+      pii: { email: ERASED_TEXT, individual: { firstName: ERASED_TEXT, lastName: null, dob: { day: null, month: null, year: null } } },
+      profile: { tosAcceptance: { ip: ERASED_TEXT, dateS: 5 } },
+    });
+  });
+
+  it('reads plaintext written before encryption as it is', () => {
+    expect(openFields(data, ['pii'], SUBJECT, null)).toEqual(data);
+  });
+});
+
+describe('subjects', () => {
+  it('names the subject of each stream that holds personal data, and no other', () => {
+    expect(subjectOfStream('customer-test.0190')).toBe('bankcustomer:test.0190');
+    expect(subjectOfStream('pcustomer-live.cus_9')).toBe('pcustomer:live:cus_9');
+    expect(subjectOfStream('paccount-test.acct_1')).toBe('paccount:test:acct_1');
+    expect(subjectOfStream('bankaccount-test.a1')).toBeNull();
+    expect(piiTarget('customer-test.c1', 'CustomerRegistered')?.subject).toBe('bankcustomer:test.c1');
+    expect(piiTarget('customer-test.c1', 'Other')).toBeNull();
+  });
+
+  it('parses subject ids back to their streams and refuses anything else', () => {
+    expect(parseSubject('pcustomer:test:cus_9').streamId).toBe('pcustomer-test.cus_9');
+    expect(parseSubject('bankcustomer:live.c1')).toMatchObject({ streamId: 'customer-live.c1', mode: 'live' });
+    for (const bad of ['', 'cus_9', 'pcustomer:prod:cus_9', 'pcustomer:test:cus-9', 'bankcustomer:', 42]) expect(failureCode(() => parseSubject(bad))).toBe('validation_failed');
+  });
+});

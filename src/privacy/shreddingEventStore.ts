@@ -1,0 +1,125 @@
+import type {
+  AppendResult, EventStore, ListStreamsOptions, NewEvent, RawEvent, ReadAllOptions, ReadRawLogOptions, ReadStreamOptions, RecordedEvent, Snapshot,
+  SnapshotText, StreamWrite, SubscribeOptions, Subscription, VerifyReport,
+} from '../eventstore/index.ts';
+import { hasSealedFields, openFields, piiTarget, sealFields } from './piiFields.ts';
+import type { SubjectKeyring } from './subjectKeyring.ts';
+
+/**
+ * Crypto-shredding around any event store: personal-data fields (see
+ * PII_FIELDS) are sealed under their subject's data key before `append`, so
+ * the log, its hashes and its seals hold only ciphertext; every read
+ * (`readStream`, `readAll`, `readEventsById`, `streamAll`, `subscribe`)
+ * opens them again, or reads an erased subject's values as placeholders.
+ * `readRawLog` gives the stored text, ciphertext and all: what audits hash.
+ * Events written before encryption (no `$enc` envelope) read as they are.
+ *
+ * Services keep folded states in memory (StreamStates); after an erasure
+ * `invalidate(streamId)` tells them, through `onStreamInvalidated`, to read
+ * the stream afresh.
+ *
+ * @example
+ * const store = withPiiEncryption(await openEventStore(url), new SubjectKeyring(keyStore, keyProvider, systemClock));
+ */
+export class ShreddingEventStore implements EventStore {
+  private readonly invalidationListeners = new Set<(streamId: string) => void>();
+
+  constructor(readonly inner: EventStore, readonly keyring: SubjectKeyring) {}
+
+  get backend(): EventStore['backend'] {
+    return this.inner.backend;
+  }
+
+  async append(writes: StreamWrite | readonly StreamWrite[]): Promise<AppendResult> {
+    const list: readonly StreamWrite[] = Array.isArray(writes) ? writes : [writes as StreamWrite];
+    if (!list.some((write) => write.events.some((event) => piiTarget(write.streamId, event.type) !== null))) return this.inner.append(writes);
+    const sealed: StreamWrite[] = [];
+    for (const write of list) sealed.push({ ...write, events: await this.sealEvents(write.streamId, write.events) });
+    return this.inner.append(Array.isArray(writes) ? sealed : sealed[0]!);
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return this.openAll(await this.inner.readStream(streamId, options));
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.openAll(await this.inner.readAll(options));
+  }
+
+  async readEventsById(eventIds: readonly string[]): Promise<RecordedEvent[]> {
+    return this.openAll(await this.inner.readEventsById(eventIds));
+  }
+
+  readRawLog(options?: ReadRawLogOptions): Promise<RawEvent[]> {
+    return this.inner.readRawLog(options);
+  }
+
+  async *streamAll(options?: Omit<ReadAllOptions, 'limit'>): AsyncIterable<RecordedEvent> {
+    for await (const event of this.inner.streamAll(options)) yield await this.openEvent(event);
+  }
+
+  subscribe(options?: SubscribeOptions): Subscription {
+    const inner = this.inner.subscribe(options);
+    const open = (event: RecordedEvent): Promise<RecordedEvent> => this.openEvent(event);
+    return {
+      close: () => inner.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const event of inner) yield await open(event);
+      },
+    };
+  }
+
+  headPosition(): Promise<bigint> { return this.inner.headPosition(); }
+  streamVersion(streamId: string): Promise<bigint> { return this.inner.streamVersion(streamId); }
+  listStreams(options: ListStreamsOptions): Promise<string[]> { return this.inner.listStreams(options); }
+  verify(): Promise<VerifyReport> { return this.inner.verify(); }
+  lock<T>(name: string, run: () => Promise<T>): Promise<T> { return this.inner.lock(name, run); }
+  saveSnapshot(snapshot: Snapshot | SnapshotText): Promise<void> { return this.inner.saveSnapshot(snapshot); }
+  loadSnapshot<State = unknown>(streamId: string, schemaVersion: number): Promise<Snapshot<State> | null> { return this.inner.loadSnapshot(streamId, schemaVersion); }
+  loadSnapshotText(streamId: string, schemaVersion: number): Promise<SnapshotText | null> { return this.inner.loadSnapshotText(streamId, schemaVersion); }
+  onAppended(listener: (info: { events: number; durationMs: number }) => void): () => void { return this.inner.onAppended(listener); }
+  close(): Promise<void> { return this.inner.close(); }
+
+  onStreamInvalidated(listener: (streamId: string) => void): () => void {
+    this.invalidationListeners.add(listener);
+    return () => { this.invalidationListeners.delete(listener); };
+  }
+
+  /** Tells every holder of folded states that what they read of this stream is stale (its subject was erased). */
+  invalidate(streamId: string): void {
+    for (const listener of this.invalidationListeners) listener(streamId);
+  }
+
+  private async sealEvents(streamId: string, events: readonly NewEvent[]): Promise<NewEvent[]> {
+    const sealed: NewEvent[] = [];
+    for (const event of events) {
+      const target = piiTarget(streamId, event.type);
+      if (target === null) {
+        sealed.push(event);
+        continue;
+      }
+      const key = await this.keyring.keyForWrite(target.subject);
+      sealed.push({ ...event, data: sealFields(event.data, target.paths, target.subject, key) });
+    }
+    return sealed;
+  }
+
+  private async openAll(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+    const opened: RecordedEvent[] = [];
+    for (const event of events) opened.push(await this.openEvent(event));
+    return opened;
+  }
+
+  private async openEvent(event: RecordedEvent): Promise<RecordedEvent> {
+    const target = piiTarget(event.streamId, event.type);
+    if (target === null || !hasSealedFields(event.data, target.paths)) return event;
+    // A subject without a row (a key store lost or replaced) reads as erased: the ciphertext cannot be opened either way.
+    const key = (await this.keyring.keyForRead(target.subject)) ?? null;
+    return { ...event, data: openFields(event.data, target.paths, target.subject, key) };
+  }
+}
+
+/** Wraps a store so that personal data is sealed on the way in and opened on the way out (see ShreddingEventStore). */
+export function withPiiEncryption(store: EventStore, keyring: SubjectKeyring): ShreddingEventStore {
+  return new ShreddingEventStore(store, keyring);
+}

@@ -1,0 +1,118 @@
+import type { EventStore, RecordedEvent } from '../eventstore/index.ts';
+import { type Clock, DaybookError, READ_BATCH_MAX } from '../kernel/index.ts';
+import { erasureEventOf } from './erasure.ts';
+import { PII_FIELDS } from './piiFields.ts';
+import type { ShreddingEventStore } from './shreddingEventStore.ts';
+import { parseSubject, type Subject } from './subjects.ts';
+
+/** One event of the subject's stream, opened: where it is in the log, what and when. */
+export interface ExportedEvent {
+  position: string;
+  streamId: string;
+  version: string;
+  type: string;
+  recordedAt: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+/** A subject access request's answer: everything held about one subject. */
+export interface SubjectExport {
+  object: 'subject_export';
+  subject: string;
+  generatedAt: string;
+  /** `active` (a key), `erased` (a tombstone), `unencrypted` (events written before encryption, no key). */
+  status: 'active' | 'erased' | 'unencrypted';
+  keyCreatedAt: string | null;
+  erasedAt: string | null;
+  /** The personal data as it reads now (the last event that carried it); placeholders once erased. */
+  personalData: unknown;
+  events: ExportedEvent[];
+  /** Ids of the objects that name the subject (its accounts, their transactions; payment methods, payment intents). */
+  related: Record<string, string[]>;
+  /** The `DataSubjectErased` event, when erased. */
+  erasure: ExportedEvent | null;
+}
+
+/**
+ * Everything held about a subject (GDPR art. 15): its stream's events,
+ * opened (personal data decrypted), with positions, types and times; its
+ * personal data as it reads now; the ids of related objects; its key's
+ * status. Related objects are found by scanning their categories' creation
+ * events (a rare, admin-only request; no index is kept for it).
+ * `subject_not_found` when nothing is held.
+ *
+ * @example
+ * const report = await exportSubject(store, 'bankcustomer:test.0190…', systemClock);
+ */
+export async function exportSubject(store: ShreddingEventStore, subjectId: unknown, clock: Clock): Promise<SubjectExport> {
+  const subject = parseSubject(subjectId);
+  const row = await store.keyring.keyStore.read(subject.id);
+  const events = await readWholeStream(store, subject.streamId);
+  if (row === null && events.length === 0) throw new DaybookError('subject_not_found', `nothing is held about ${subject.id}`, { subject: subject.id }, 'subject');
+  const withPii = events.filter((event) => PII_FIELDS[event.type] !== undefined && typeof event.data === 'object' && event.data !== null && 'pii' in event.data);
+  const last = withPii.at(-1);
+  const erasure = await erasureEventOf(store, subject.id);
+  return {
+    object: 'subject_export',
+    subject: subject.id,
+    generatedAt: new Date(clock.nowMs()).toISOString(),
+    status: row === null ? 'unencrypted' : row.wrappedKey === null ? 'erased' : 'active',
+    keyCreatedAt: row === null ? null : new Date(row.createdAtMs).toISOString(),
+    erasedAt: row?.erasedAtMs == null ? null : new Date(row.erasedAtMs).toISOString(),
+    personalData: last === undefined ? null : (last.data as { pii: unknown }).pii,
+    events: events.map(exported),
+    related: await relatedIds(store, subject),
+    erasure: erasure === null ? null : exported(erasure),
+  };
+}
+
+async function readWholeStream(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for (;;) {
+    const page = await store.readStream(streamId, { fromVersion: BigInt(events.length + 1), limit: READ_BATCH_MAX });
+    events.push(...page);
+    if (page.length < READ_BATCH_MAX) return events;
+  }
+}
+
+function exported(event: RecordedEvent): ExportedEvent {
+  return {
+    position: event.position.toString(), streamId: event.streamId, version: event.version.toString(), type: event.type,
+    recordedAt: event.recordedAt.toISOString(), data: event.data, metadata: event.metadata,
+  };
+}
+
+async function relatedIds(store: EventStore, subject: Subject): Promise<Record<string, string[]>> {
+  const localId = subject.streamId.slice(subject.streamId.indexOf('-') + 1);
+  if (subject.kind === 'bankcustomer') {
+    const accounts = await idsNaming(store, 'bankaccount', ['AccountOpened'], (data) => (data.customerId === localId ? data.accountId : null));
+    const owned = new Set(accounts);
+    const transactions = await idsNaming(store, 'banktxn', ['TransactionInitiated'], (data) =>
+      (owned.has(data.fromAccountId as string) || owned.has(data.toAccountId as string) ? data.transactionId : null));
+    return { bankAccounts: accounts, bankTransactions: transactions };
+  }
+  if (subject.kind === 'pcustomer') {
+    const customerId = localId.slice(localId.indexOf('.') + 1);
+    const prefix = `${subject.mode}.`;
+    const ofCustomer = (idField: string) => (data: Record<string, unknown>, event: RecordedEvent) =>
+      (data.customerId === customerId && event.streamId.includes(`-${prefix}`) ? data[idField] : null);
+    return {
+      paymentMethods: await idsNaming(store, 'pmethod', ['PaymentMethodCreated', 'PaymentMethodAttached'], ofCustomer('paymentMethodId')),
+      paymentIntents: await idsNaming(store, 'pintent', ['PaymentIntentCreated', 'PaymentIntentUpdated'], ofCustomer('paymentIntentId')),
+    };
+  }
+  return {};
+}
+
+/** Distinct ids, in log order, that `pick` finds in a category's events of these types. */
+async function idsNaming(
+  store: EventStore, category: string, types: readonly string[], pick: (data: Record<string, unknown>, event: RecordedEvent) => unknown,
+): Promise<string[]> {
+  const ids = new Set<string>();
+  for await (const event of store.streamAll({ category, types })) {
+    const id = typeof event.data === 'object' && event.data !== null ? pick(event.data as Record<string, unknown>, event) : null;
+    if (typeof id === 'string') ids.add(id);
+  }
+  return [...ids];
+}

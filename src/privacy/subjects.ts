@@ -1,0 +1,61 @@
+import { DaybookError } from '../kernel/index.ts';
+
+/**
+ * Data subjects: whose personal data a stream holds, named so that the name
+ * alone says which stream it is and in which mode.
+ *
+ * | subject | stream |
+ * |---|---|
+ * | `bankcustomer:<id>` (id with its mode prefix, `test.…`) | `customer-<id>` |
+ * | `pcustomer:<mode>:<cus_id>` | `pcustomer-<mode>.<cus_id>` |
+ * | `paccount:<mode>:<acct_id>` | `paccount-<mode>.<acct_id>` |
+ *
+ * Subject ids carry no personal data: they are the ids the API hands out.
+ */
+export type SubjectKind = 'bankcustomer' | 'pcustomer' | 'paccount';
+export type Subject = { readonly id: string; readonly kind: SubjectKind; readonly mode: 'test' | 'live' | null; readonly streamId: string };
+
+export const SUBJECT_LENGTH_MAX = 140;
+const BANK_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$/;
+const STRIPE_ID = /^[A-Za-z0-9_]{1,100}$/;
+const BANK_MODE = /^(test|live)\./;
+
+/** The subject whose data a stream holds, or null for a stream without personal data. */
+export function subjectOfStream(streamId: string): string | null {
+  const dash = streamId.indexOf('-');
+  if (dash <= 0) return null;
+  const category = streamId.slice(0, dash);
+  const rest = streamId.slice(dash + 1);
+  if (category === 'customer') return `bankcustomer:${rest}`;
+  if (category === 'pcustomer' || category === 'paccount') {
+    const dot = rest.indexOf('.');
+    return dot <= 0 ? null : `${category}:${rest.slice(0, dot)}:${rest.slice(dot + 1)}`;
+  }
+  return null;
+}
+
+/** Parses a subject id; anything else is `validation_failed` naming the accepted forms. */
+export function parseSubject(value: unknown): Subject {
+  const text = typeof value === 'string' ? value : '';
+  const invalid = (): never => {
+    throw new DaybookError(
+      'validation_failed',
+      `${JSON.stringify(value)} is not a data subject: expected bankcustomer:<customer id>, pcustomer:<test|live>:<cus_…> or paccount:<test|live>:<acct_…>`,
+      {}, 'subject',
+    );
+  };
+  if (text.length === 0 || text.length > SUBJECT_LENGTH_MAX) return invalid();
+  const [kind, ...parts] = text.split(':');
+  if (kind === 'bankcustomer') {
+    const id = parts.join(':');
+    if (!BANK_ID.test(id)) return invalid();
+    const mode = BANK_MODE.exec(id)?.[1] as 'test' | 'live' | undefined;
+    return { id: text, kind, mode: mode ?? null, streamId: `customer-${id}` };
+  }
+  if (kind === 'pcustomer' || kind === 'paccount') {
+    const [mode, id] = parts;
+    if (parts.length !== 2 || (mode !== 'test' && mode !== 'live') || !STRIPE_ID.test(id!)) return invalid();
+    return { id: text, kind, mode, streamId: `${kind}-${mode}.${id}` };
+  }
+  return invalid();
+}

@@ -18,9 +18,10 @@
  * const report = await backupSqliteStore({ storePath: '/srv/daybook/data/daybook.db', file: '/backups/2024-06-01.db' });
  * // { file, bytes, eventCount, headPosition, headHash, sha256, seconds, mbPerSecond }
  */
+import { SUBJECT_KEYS_FILE } from '../privacy/index.ts';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DaybookError } from '../kernel/index.ts';
 import { ensurePrivateDir, ensurePrivateFile } from '../kernel/privateFiles.ts';
@@ -82,6 +83,7 @@ export async function backupSqliteStore(options: BackupOptions): Promise<BackupR
     await fsyncFile(manifestPartial);
     // The manifest first: a manifest without its backup is plainly incomplete, a backup without one would not be.
     await durableRename(manifestPartial, manifestFile);
+    await backupSubjectKeys(storePath, file);
     await durableRename(partial, file);
     const seconds = (now() - startedMs) / 1000;
     return {
@@ -90,8 +92,39 @@ export async function backupSqliteStore(options: BackupOptions): Promise<BackupR
     };
   } catch (error) {
     await removeQuietly(partial, `${partial}-wal`, `${partial}-shm`, `${partial}-journal`, manifestPartial);
-    if (!existsSync(file)) await removeQuietly(manifestFile);
+    if (!existsSync(file)) await removeQuietly(manifestFile, subjectKeysBackupPath(file));
     throw asBackupError(error, file);
+  }
+}
+
+/** The key store's copy beside a backup (`<backup>.subject-keys.db`): the wrapped data keys of the personal data the backup holds. */
+export function subjectKeysBackupPath(file: string): string {
+  return `${file}.subject-keys.db`;
+}
+
+/**
+ * Copies the subject key store beside the store (crypto-shredding, see
+ * src/privacy) next to the backup, if there is one: without it the backup's
+ * personal data could never be read again. The keys are wrapped by the
+ * master key, which stays in the key folder, never in a backup; erasures
+ * made after the backup are applied again on restore from the key folder's
+ * erasure journal.
+ */
+async function backupSubjectKeys(storePath: string, file: string): Promise<void> {
+  const source = join(dirname(storePath), SUBJECT_KEYS_FILE);
+  if (!existsSync(source)) return;
+  const target = subjectKeysBackupPath(file);
+  const partial = `${target}.partial`;
+  await removeQuietly(partial, target);
+  try {
+    ensurePrivateFile(partial);
+    await vacuumInto(source, partial);
+    leaveWalMode(partial);
+    await fsyncFile(partial);
+    await durableRename(partial, target);
+  } catch (error) {
+    await removeQuietly(partial, `${partial}-wal`, `${partial}-shm`);
+    throw error;
   }
 }
 

@@ -11,6 +11,8 @@
  * renamed into place only when all of that succeeded: the target is either
  * absent or complete.
  */
+import { openSubjectKeyStore, readErasureJournal, reapplyErasures, recordMissingErasures, SUBJECT_KEYS_FILE } from '../privacy/index.ts';
+import { subjectKeysBackupPath } from './backup.ts';
 import { chmod, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -88,6 +90,12 @@ export async function restoreSqliteBackup(options: SqliteRestoreOptions): Promis
     if (options.toPosition !== undefined && options.toPosition > availableHead) {
       const what = options.segmentsDir === undefined ? `the backup's head ${availableHead} (${options.backupFile})` : `the last shipped position ${availableHead} (backup head ${backupHead}, ${options.segmentsDir})`;
       throw new DaybookError('validation_failed', `position ${options.toPosition} is past ${what}`, { toPosition: options.toPosition.toString(), head: availableHead.toString() }, 'to_position');
+    }
+    // The backup's subject keys (crypto-shredding) come with it; erasures made since are applied again by the caller (restoreErasures).
+    const keysCopy = subjectKeysBackupPath(options.backupFile);
+    if (existsSync(keysCopy)) {
+      await copyFile(keysCopy, join(work, SUBJECT_KEYS_FILE));
+      await chmod(join(work, SUBJECT_KEYS_FILE), PRIVATE_FILE_MODE);
     }
     const result = await cutAndRebuild(`sqlite:${storePath}`, options, label);
     await fsyncFile(storePath);
@@ -190,4 +198,29 @@ export async function cutPostgresStore(options: PostgresCutOptions): Promise<Res
   }
   const result = await cutAndRebuild(options.url, options, `the store ${options.description}`);
   return { ...result, target: options.description, availableHead: result.headPosition + BigInt(result.eventsCut), shippedApplied: 0, seconds: (now() - startedMs) / 1000 };
+}
+
+/**
+ * Carries every erasure of the erasure journal (in the key folder, apart
+ * from any backup) over a restore: the restored key store's key of each
+ * erased subject is destroyed again, and the restored log gets the
+ * `DataSubjectErased` events it lacks. Returns the subjects whose keys were
+ * destroyed again and the events appended.
+ */
+export async function restoreErasures(storeUrl: string, keysDir: string): Promise<{ reapplied: string[]; recorded: number }> {
+  const tombstones = readErasureJournal(keysDir);
+  if (tombstones.length === 0) return { reapplied: [], recorded: 0 };
+  const keyStore = await openSubjectKeyStore(storeUrl);
+  let reapplied: string[];
+  try {
+    reapplied = await reapplyErasures(keyStore, tombstones);
+  } finally {
+    await keyStore.close();
+  }
+  const store = await openEventStore(storeUrl);
+  try {
+    return { reapplied, recorded: await recordMissingErasures(store, tombstones) };
+  } finally {
+    await store.close();
+  }
 }

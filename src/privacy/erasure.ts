@@ -1,3 +1,4 @@
+import { appendErasureJournal } from './erasureJournal.ts';
 import { v5 as uuidv5 } from 'uuid';
 import type { EventMetadata, EventStore, RecordedEvent } from '../eventstore/index.ts';
 import { type Clock, DaybookError } from '../kernel/index.ts';
@@ -54,6 +55,9 @@ export async function eraseSubject(store: ShreddingEventStore, input: ErasureInp
   const subject = parseSubject(input.subject);
   const metadata = input.metadata ?? {};
   const atMs = clock.nowMs();
+  // The journal first: a restore of an older backup destroys the key again from it, even if this erasure stops before the key store.
+  const known = await store.keyring.keyStore.read(subject.id);
+  if (known !== null && known.wrappedKey !== null && store.keyring.journalDir !== undefined) appendErasureJournal(store.keyring.journalDir, { subject: subject.id, erasedAtMs: atMs });
   const outcome = await store.keyring.keyStore.erase(subject.id, atMs);
   store.keyring.forget(subject.id);
   store.invalidate(subject.streamId);

@@ -22,3 +22,4 @@ export {
   reapplyErasures, recordMissingErasures,
 } from './erasure.ts';
 export { type ExportedEvent, exportSubject, type SubjectExport } from './subjectExport.ts';
+export { appendErasureJournal, ERASURE_JOURNAL_FILE, erasureJournalPath, readErasureJournal } from './erasureJournal.ts';

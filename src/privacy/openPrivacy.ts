@@ -17,7 +17,7 @@ import { openSubjectKeyStore } from './subjectKeyStore.ts';
 export async function openShreddingStore(store: EventStore, options: { storeUrl: string; keysDir: string; clock?: Clock }): Promise<ShreddingEventStore> {
   const keyProvider = openLocalKeyProvider({ dir: options.keysDir });
   const keyStore = await openSubjectKeyStore(options.storeUrl);
-  const shredding = withPiiEncryption(store, new SubjectKeyring(keyStore, keyProvider, options.clock ?? systemClock));
+  const shredding = withPiiEncryption(store, new SubjectKeyring(keyStore, keyProvider, options.clock ?? systemClock, undefined, options.keysDir));
   const close = shredding.close.bind(shredding);
   shredding.close = async () => {
     try {

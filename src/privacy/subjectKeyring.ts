@@ -26,6 +26,8 @@ export class SubjectKeyring {
     private readonly keyProvider: KeyProvider,
     private readonly clock: Clock,
     private readonly cacheMax = SUBJECT_KEY_CACHE_MAX,
+    /** The key folder whose erasure journal records each erasure (see erasureJournal.ts); none in tests that need none. */
+    readonly journalDir?: string,
   ) {}
 
   /** The subject's key, made on first use; an erased subject takes no new personal data (`subject_already_erased`). */

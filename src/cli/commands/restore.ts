@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { describeStoreUrl, EXIT, sqlitePathOf } from '../../edge/index.ts';
-import { cutPostgresStore, type RestorePoint, type RestoreReport, restoreSqliteBackup } from '../../ops/index.ts';
+import { join } from 'node:path';
+import { describeStoreUrl, EXIT, loadAuditConfig, loadStoreConfig, sqlitePathOf } from '../../edge/index.ts';
+import { cutPostgresStore, type RestorePoint, type RestoreReport, restoreErasures, restoreSqliteBackup, STORE_FILE } from '../../ops/index.ts';
 import type { CliRun } from '../cliIo.ts';
 import { CliError } from '../failure.ts';
 import { builtinProjections, toJson } from '../projectionContext.ts';
@@ -15,6 +16,7 @@ interface RestoreOptions {
   databaseUrl?: string;
   yes?: boolean;
   json?: boolean;
+  keys?: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export function registerRestore(program: Command, run: CliRun): void {
     .option('--to-time <iso>', 'keep events recorded at or before this time (ISO 8601)')
     .option('--segments <folder>', 'shipped log segments (daybook backup --continuous) to replay after the backup')
     .option('--yes', 'PostgreSQL: confirm cutting the log of the database in place')
+    .option('--keys <folder>', 'the key folder whose erasure journal is applied to what is restored (default DAYBOOK_AUDIT_KEYS_DIR, or <DAYBOOK_DATA_DIR>/keys)')
     .option('--json', 'print the report as JSON')
     .addOption(databaseUrlOption())
     .action(async (file: string | undefined, options: RestoreOptions) => {
@@ -42,7 +45,12 @@ export function registerRestore(program: Command, run: CliRun): void {
       const report = postgresUrl !== null
         ? await cutPostgres(postgresUrl, file, point, options)
         : await restoreSqlite(file, point, options);
-      run.io.stdout.write(options.json ? `${toJson(report)}\n` : describeRestore(report, postgresUrl === null));
+      // Erasures made after the backup (crypto-shredding) stay made: the key folder's journal destroys those keys again.
+      const keysDir = options.keys === undefined ? loadAuditConfig(run.io.env, loadStoreConfig(run.io.env).dataDir).keysDir : resolve(options.keys);
+      const restoredUrl = postgresUrl ?? `sqlite:${join(report.target, STORE_FILE)}`;
+      const erasures = await restoreErasures(restoredUrl, keysDir);
+      const full = { ...report, erasuresReapplied: erasures.reapplied, erasuresRecorded: erasures.recorded };
+      run.io.stdout.write(options.json ? `${toJson(full)}\n` : `${describeRestore(report, postgresUrl === null)}  erasures applied again: ${erasures.reapplied.length} key(s) destroyed, ${erasures.recorded} erasure event(s) recorded (journal ${keysDir})\n`);
     });
 }
 

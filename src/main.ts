@@ -21,7 +21,7 @@ import type { Sealer } from './audit/index.ts';
 import { assert, systemClock } from './kernel/index.ts';
 import { registerOpsMetrics } from './api/opsMetrics.ts';
 import { createServerProjections, listeningUrl, startSealer, startWorker } from './mainWorker.ts';
-import { openReplicaReadModels, type ReplicaMonitor, type ReplicaReadModels } from './projections/replica.ts';
+import { openReplicaReadModels, type ReplicaMonitor, type ReplicaReadModels } from './projections/index.ts';
 
 /** How long a graceful shutdown may take before the process gives up on it. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;

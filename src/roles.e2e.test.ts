@@ -112,7 +112,7 @@ describeIfConcurrentPostgres('two api and two projections processes on one Postg
       const ready = (await call(url, 'GET', '/readyz')).body;
       expect(ready.projections.map((p: { name: string }) => p.name).sort()).toEqual(builtinProjections().map((p) => p.name).sort());
     }
-    const [a, b] = apis as [{ url: string }, { url: string }];
+    const [a, b] = [apis[0]!, apis[1]!];
     expect((await call(a.url, 'POST', '/v1/customers', { id: 'ada', full_name: 'Ada Lovelace', email: 'ada@example.com' })).status).toBe(200);
     expect((await call(b.url, 'POST', '/v1/bank_accounts', { id: 'chk', customer_id: 'ada', type: 'checking', currency: 'USD', regulatory_tier: 'retail' })).status).toBe(200);
     let expected = 0;

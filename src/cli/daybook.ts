@@ -22,6 +22,7 @@ import { registerSanctions } from './commands/sanctions.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
+import { registerStatus } from './commands/status.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerWebhooks } from './commands/webhooks.ts';
 import { reportFailure } from './failure.ts';
@@ -56,6 +57,7 @@ export function buildProgram(run: CliRun): Command {
   registerBench(program, run);
   registerWebhooks(program, run);
   registerSanctions(program, run);
+  registerStatus(program, run);
   return program;
 }
 

@@ -7,7 +7,9 @@
  * use the primary; a read-model query (`ReadModelStore.read`) goes to the
  * replica when it has replayed everything the primary had once the query
  * began, else to the primary. The rule, per query: read the primary's WAL
- * position (`pg_current_wal_lsn()`, fetched after the query began, so after
+ * position (`pg_current_wal_insert_lsn()`: the insert position, since read
+ * models commit with `synchronous_commit=off` and their commit records may
+ * still sit in the WAL buffers; fetched after the query began, so after
  * any write its caller saw acknowledged and after the checkpoint wait that
  * preceded it), then open the replica's REPEATABLE READ snapshot with
  * `pg_last_wal_replay_lsn() >= that` as its first statement: the snapshot
@@ -122,7 +124,7 @@ export class ReplicaMonitor {
   }
 
   private async fetchPrimaryLsn(): Promise<bigint> {
-    const { rows } = await this.primaryPool.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    const { rows } = await this.primaryPool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     return parseLsn(rows[0]!.lsn);
   }
 

@@ -113,7 +113,7 @@ const ops: BenchArea = {
       await ctx.step(FAILOVER, async () => ctx.record(await failoverRow(ctx)));
     }
     if (!ctx.backends.includes('sqlite')) {
-      ctx.log('ops: SQLite only (PostgreSQL is backed up with pg_basebackup and WAL archiving); nothing to run');
+      ctx.log('ops: backup and restore are SQLite only (PostgreSQL is backed up with pg_basebackup and WAL archiving)');
       return;
     }
     const events = eventsWanted(ctx);

@@ -10,16 +10,19 @@ import { buildApp } from './api/index.ts';
 import { type ApiServices, openApiServices } from './api/apiServices.ts';
 import { useProjectedReadModel } from './api/bankingApi.ts';
 import { registerProjectionMetrics } from './api/projectionMetrics.ts';
-import { type Config, createLogger, describeStoreUrl, EXIT, type Logger } from './edge/index.ts';
+import { checkRoleFitsStore, type Config, createLogger, describeStoreUrl, EXIT, type Logger } from './edge/index.ts';
 import { SqlBankingReadModel } from './banking/index.ts';
 import type { EventStore } from './eventstore/index.ts';
 import { openEventStore } from './eventstore/open.ts';
 import { builtinProjections } from './projections/builtin/index.ts';
-import { createProjectionEngine, openReadModelStore, type ProjectionEngine, type ReadModelStore } from './projections/index.ts';
+import { type HealthOptions, openReadModelStore, type ProjectionEngine, type ReadModelStore, sharedProjectionHealth } from './projections/index.ts';
 import { type StripeListener, startStripeListener } from './api/stripe/stripeListener.ts';
-import { openLocalKeyProvider, Sealer } from './audit/index.ts';
-import { systemClock } from './kernel/index.ts';
-import { followErasures, openShreddingStore } from './privacy/index.ts';
+import type { Sealer } from './audit/index.ts';
+import { assert, systemClock } from './kernel/index.ts';
+import { registerOpsMetrics } from './api/opsMetrics.ts';
+import { createServerProjections, listeningUrl, openStore, startSealer, startWorker } from './mainWorker.ts';
+import { followErasures } from './privacy/index.ts';
+import { openReplicaReadModels, type ReplicaMonitor, type ReplicaReadModels } from './projections/index.ts';
 
 /** How long a graceful shutdown may take before the process gives up on it. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -37,19 +40,28 @@ export interface RunningServer {
   services: ApiServices;
   /** The Stripe-compatible listener (DAYBOOK_STRIPE_PORT): its app, url and payments service. */
   stripe: StripeListener;
-  /** The built-in projections, running on the same store (on PostgreSQL as a worker group shared with other server processes). */
+  /**
+   * The built-in projections on the same store (on PostgreSQL as a worker
+   * group shared with other server processes). In the `api` role it is not
+   * started: reads wait on the checkpoints other processes write.
+   */
   projections: ProjectionEngine;
-  /** Seals the log in the background (DAYBOOK_SEAL_EVERY_EVENTS / DAYBOOK_SEAL_EVERY_MS); null when both are 0. */
+  /** Seals the log in the background (DAYBOOK_SEAL_EVERY_EVENTS / DAYBOOK_SEAL_EVERY_MS); null when both are 0, and in the `api` role. */
   sealer: Sealer | null;
+  /** DAYBOOK_READ_DATABASE_URL's lag monitor, or null. */
+  replica: ReplicaMonitor | null;
   /** Stops listening (in-flight requests finish), stops the projections (batches in flight commit), then closes the store. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the store and the API's services, starts the built-in projections on
- * the same store, builds the app and listens. On SQLite this one process runs
- * every projection; on PostgreSQL each projection runs as a worker group, so
- * several server processes share its partitions through leases.
+ * Opens the store and the API's services, builds the app and listens. Role
+ * `all` (the default) also starts the built-in projections, webhook delivery
+ * and the sealer on the same store: on SQLite this one process runs every
+ * projection; on PostgreSQL each projection runs as a worker group, so
+ * several server processes share its partitions through leases. Role `api`
+ * starts none of those: `projections` processes run them, and `/readyz`
+ * reports the projections' state from the database.
  *
  * @example
  * const server = await startServer({ ...loadConfig(), port: 0 });
@@ -57,12 +69,16 @@ export interface RunningServer {
  * await server.close();
  */
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  assert(config.role !== 'projections', 'startServer runs the api and all roles; startWorker runs projections');
+  checkRoleFitsStore(config.role, config.databaseUrl, 'DAYBOOK_ROLE');
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const runsBackground = config.role === 'all';
   const storeDescription = describeStoreUrl(config.storeUrl);
   const store = await openStore(config);
   let app: FastifyInstance;
   let services: ApiServices | undefined;
   let readModels: ReadModelStore | undefined;
+  let replica: ReplicaReadModels | null = null;
   let engine: ProjectionEngine | undefined;
   let stripe: StripeListener | undefined;
   let sealer: Sealer | null = null;
@@ -70,28 +86,29 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   try {
     services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache });
     readModels = await openReadModelStore(config.storeUrl);
-    // The AML monitor reads earlier events of the streams it watches, so it is made on this store.
-    engine = createProjectionEngine({ store, readModels, projections: builtinProjections(store), group: store.backend === 'postgres' ? {} : undefined });
-    detachers.push(engine.onPoison((info) => {
-      logger.error({ projection: info.projection, position: info.event.position.toString(), eventId: info.event.eventId, type: info.event.type, attempts: info.attempts, error: info.error },
-        info.policy === 'park' ? 'projection parked a poison event' : 'projection stopped on a poison event');
-    }));
+    if (config.readDatabaseUrl !== undefined) replica = await openReplicaReadModels({ primaryUrl: config.storeUrl, replicaUrl: config.readDatabaseUrl, primary: readModels, logger });
+    // Queries may go to the replica; the projections, the dispatcher and every write use the primary.
+    const queryModels = replica?.readModels ?? readModels;
+    engine = createServerProjections(store, readModels, logger);
     // Other processes' erasures (PostgreSQL): their subjects' kept keys and states are dropped here too.
     if (store.backend === 'postgres') detachers.push(followErasures(store));
-    await engine.start();
+    if (runsBackground) await engine.start();
     // Banking queries read the projection from now on, waiting for it to reach the head (read-your-writes).
-    useProjectedReadModel(services.banking, new SqlBankingReadModel(readModels, engine));
+    useProjectedReadModel(services.banking, new SqlBankingReadModel(queryModels, engine));
     const maxLagSeconds = config.projectionMaxLagSeconds;
     const registry = new Registry();
-    detachers.push(registerProjectionMetrics(engine, registry, { maxLagSeconds }));
-    app = await buildApp({ store, logger, registry, security: services.security, plugins: services.plugins, projections: { engine, maxLagSeconds } });
+    const health = runsBackground ? engine : sharedHealthSource(store, readModels);
+    detachers.push(registerProjectionMetrics(health, registry, { maxLagSeconds }));
+    app = await buildApp({ store, logger, registry, security: services.security, plugins: services.plugins, projections: { engine: health, maxLagSeconds } });
     await app.listen({ port: config.port, host: config.host });
-    stripe = await startStripeListener({ config, store, logger, security: services.security, readModels, projections: engine });
-    sealer = startSealer(config, store, logger);
+    stripe = await startStripeListener({ config, store, logger, security: services.security, readModels: queryModels, projections: engine, deliverWebhooks: runsBackground });
+    if (runsBackground) sealer = startSealer(config, store, logger);
+    registerOpsMetrics(registry, { store, readModels, sealer, replica: replica?.monitor });
   } catch (error) {
     await sealer?.stop();
     await stripe?.close();
     await engine?.stop();
+    await replica?.close();
     await readModels?.close();
     await services?.close();
     await store.close();
@@ -102,9 +119,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const openedReadModels = readModels;
   const openedStripe = stripe;
   const openedSealer = sealer;
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const openedReplica = replica;
+  const url = listeningUrl(app, config.host, config.port);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -116,6 +132,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
         await projections.stop();
         for (const detach of detachers) detach();
         await opened.close();
+        await openedReplica?.close();
         await openedReadModels.close();
       } finally {
         await store.close();
@@ -125,44 +142,20 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   };
   const { created } = opened.bootstrap;
   if (created !== undefined) logger.info({ keyId: created.keyId, role: created.role, mode: created.mode }, 'bootstrap API key registered');
-  logger.info({ projections: projections.registry.names(), shared: store.backend === 'postgres' }, 'projections started');
-  logger.info({ url: `http://${host}:${port}`, stripeUrl: openedStripe.url, store: storeDescription }, 'listening');
+  if (runsBackground) logger.info({ projections: projections.registry.names(), shared: store.backend === 'postgres' }, 'projections started');
+  logger.info({ url, stripeUrl: openedStripe.url, store: storeDescription, role: config.role, replica: config.readDatabaseUrl === undefined ? undefined : describeStoreUrl(config.readDatabaseUrl) }, 'listening');
   return {
-    app, store, logger, url: `http://${host}:${port}`, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, stripe: openedStripe, projections, sealer: openedSealer, close,
+    app, store, logger, url, storeDescription, bootstrapSecret: opened.bootstrap.secretToPrint, services: opened, stripe: openedStripe, projections, sealer: openedSealer,
+    replica: openedReplica?.monitor ?? null, close,
   };
 }
 
-/**
- * The event store with crypto-shredding around it: personal data sealed per
- * subject, the keys in the key store beside it (see src/privacy), wrapped by
- * the master key of DAYBOOK_AUDIT_KEYS_DIR.
- */
-async function openStore(config: Config) {
-  const raw = await openEventStore(config.storeUrl);
-  try {
-    return await openShreddingStore(raw, { storeUrl: config.storeUrl, keysDir: config.audit.keysDir });
-  } catch (error) {
-    await raw.close();
-    throw error;
-  }
-}
-
-/**
- * The background sealer: on PostgreSQL every server process runs one, and
- * the seal stream's expected version lets one of them win each round. The
- * signing key comes from DAYBOOK_AUDIT_KEYS_DIR (made on first start):
- * servers sharing one database must share that folder's keys.
- */
-function startSealer(config: Config, store: EventStore, logger: Logger): Sealer | null {
-  const { keysDir, sealEveryEvents, sealEveryMs } = config.audit;
-  if (sealEveryEvents === 0 && sealEveryMs === 0) return null;
-  const sealer = new Sealer({
-    store, keys: openLocalKeyProvider({ dir: keysDir }), clock: systemClock, everyEvents: sealEveryEvents, everyMs: sealEveryMs,
-    onError: (error) => logger.error({ err: error }, 'sealing the log failed'),
-    onSealed: (seal, position) => logger.info({ sequence: seal.sequence, fromPosition: seal.fromPosition.toString(), toPosition: seal.toPosition.toString(), position: position.toString(), keyId: seal.keyId }, 'log sealed'),
-  });
-  sealer.start();
-  return sealer;
+/** The `api` role's view of the projections: their state in the database, whichever processes run them. */
+function sharedHealthSource(store: EventStore, readModels: ReadModelStore) {
+  return {
+    health: (options?: HealthOptions) => sharedProjectionHealth({ store, readModels, projections: builtinProjections(), clock: systemClock, leased: store.backend === 'postgres' }, options),
+    onBatchCommitted: () => () => {},
+  };
 }
 
 export interface ServerIo {
@@ -181,14 +174,19 @@ export interface ServerIo {
  * shutdown longer than SHUTDOWN_TIMEOUT_MS, gives up and exits non-zero.
  */
 export async function runServer(config: Config, io: ServerIo = process): Promise<number> {
-  const server = await startServer(config);
-  if (server.bootstrapSecret !== undefined) {
-    // Printed here, once, and never logged: only its hash is stored, so this is the one chance to copy it.
-    // On stderr, the terminal's, never on stdout, where the JSON logs go and log shippers collect them.
-    io.stderr.write(`Admin API key (test mode), shown once, store it now: ${server.bootstrapSecret}\n`);
+  const server = config.role === 'projections' ? await startWorker(config) : await startServer(config);
+  if ('app' in server) {
+    if (server.bootstrapSecret !== undefined) {
+      // Printed here, once, and never logged: only its hash is stored, so this is the one chance to copy it.
+      // On stderr, the terminal's, never on stdout, where the JSON logs go and log shippers collect them.
+      io.stderr.write(`Admin API key (test mode), shown once, store it now: ${server.bootstrapSecret}\n`);
+    }
+    io.stdout.write(`Daybook listening on ${server.url} (store: ${server.storeDescription}${config.role === 'api' ? ', role: api' : ''})\n`);
+    io.stdout.write(`Stripe-compatible API listening on ${server.stripe.url}\n`);
+  } else {
+    io.stdout.write(`Daybook projections worker running (store: ${server.storeDescription})\n`);
+    if (server.healthUrl !== null) io.stdout.write(`Health and metrics on ${server.healthUrl}\n`);
   }
-  io.stdout.write(`Daybook listening on ${server.url} (store: ${server.storeDescription})\n`);
-  io.stdout.write(`Stripe-compatible API listening on ${server.stripe.url}\n`);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {

@@ -11,6 +11,11 @@
  *   events/s, seconds, MB/s and the file's size.
  * - `restore N to 90%`: `daybook restore --to-position` of that backup at
  *   90% of its head (copy, cut, verify, rebuild of the built-in projections).
+ * - `failover` (PostgreSQL; needs its binaries): the failover drill of
+ *   test/support/failoverDrill.ts (primary + synchronous standby, a server
+ *   under 8 writing clients, kill -9 of the primary, `pg_ctl promote`, a new
+ *   server on the standby): seconds from the kill to the first write
+ *   accepted, with every acknowledged write checked present.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -82,10 +87,33 @@ async function appendUntil(store: EventStore, stop: () => boolean, record: (ms: 
   return appended;
 }
 
+const FAILOVER = 'failover';
+
+/** The drill once; the row's `seconds` is kill -9 of the primary → first accepted write. */
+async function failoverRow(ctx: BenchContext): Promise<BenchRow> {
+  const { runFailoverDrill } = await import('../../test/support/failoverDrill.ts');
+  const drill = await runFailoverDrill({ clients: 8, acksBeforeKill: ctx.quick ? 200 : 2000 });
+  try {
+    let missing = 0;
+    for (const n of drill.acknowledged) if ((await fetch(`${drill.serverUrl}/v1/transfers/t-${n}`, { headers: drill.headers })).status !== 200) missing++;
+    if (missing > 0) throw new Error(`${missing} acknowledged transfers missing after the failover`);
+    ctx.log(`failover: ${drill.acknowledged.size} acknowledged writes kept; kill → first accepted write ${round(drill.killToFirstWriteMs / 1000, 2)} s`);
+    return {
+      workload: FAILOVER, backend: 'postgres', events_per_s: null, p50_ms: null, p99_ms: null, p999_ms: null, peak_rss_mb: null, baseline: null, ratio: null,
+      seconds: round(drill.killToFirstWriteMs / 1000, 3), promote_seconds: round(drill.promoteMs / 1000, 3), acknowledged: drill.acknowledged.size, lost: 0,
+    };
+  } finally {
+    await drill.stop();
+  }
+}
+
 const ops: BenchArea = {
   async run(ctx) {
+    if (ctx.backends.includes('postgres') && ctx.wants(FAILOVER)) {
+      await ctx.step(FAILOVER, async () => ctx.record(await failoverRow(ctx)));
+    }
     if (!ctx.backends.includes('sqlite')) {
-      ctx.log('ops: SQLite only (PostgreSQL is backed up with pg_basebackup and WAL archiving); nothing to run');
+      ctx.log('ops: backup and restore are SQLite only (PostgreSQL is backed up with pg_basebackup and WAL archiving)');
       return;
     }
     const events = eventsWanted(ctx);
@@ -139,6 +167,8 @@ const ops: BenchArea = {
     const checks: TargetCheck[] = [];
     const during = findRow(rows, 'sqlite', DURING);
     if (during) checks.push({ label: 'append rate during a backup, to without', pass: null, info: true, actual: `${during.ratio ?? '-'}x (the backup runs as a child process on the same cores)` });
+    const failover = findRow(rows, 'postgres', FAILOVER);
+    if (failover) checks.push({ label: 'failover: kill -9 of the primary to the first accepted write', pass: null, info: true, actual: `${failover.seconds} s (promote ${failover.promote_seconds} s), ${failover.acknowledged} acknowledged writes, none lost` });
     const backup = rows.find((row) => row.workload.startsWith('backup '));
     if (backup) checks.push({ label: 'backup throughput', pass: null, info: true, actual: `${backup.mb_per_s} MB/s, ${backup.seconds} s` });
     return checks;

@@ -9,7 +9,7 @@ export { readRevokedFile, trustedKeysFromFiles, withRevoked } from './trustedKey
 export {
   canonicalSealText, GENESIS_DIGEST, RangeDigest, type Seal, SEAL_EVENT_TYPE, SEAL_FORMAT, SEAL_STREAM, type SealFields, sealFromData, sealSignatureValid, sealToData,
 } from './seal.ts';
-export { SEAL_EVERY_EVENTS_DEFAULT, SEAL_EVERY_MS_DEFAULT, Sealer, type SealerOptions, type SealOutcome } from './sealer.ts';
+export { readLastSeal, SEAL_EVERY_EVENTS_DEFAULT, SEAL_EVERY_MS_DEFAULT, Sealer, type SealerHealth, type SealerOptions, type SealOutcome } from './sealer.ts';
 export { type SealBreak, type SealBreakReason, type SealReport } from './sealCheck.ts';
 export { type AuditReport, verifyStoreAudit } from './verifyStore.ts';
 export { BUNDLE_FORMAT } from './bundleFormat.ts';

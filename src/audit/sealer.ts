@@ -23,6 +23,20 @@ export interface SealerOptions {
   onSealed?: (seal: Seal, position: bigint) => void;
 }
 
+export interface SealerHealth {
+  ok: boolean;
+  /** When the last round ended (null before the first). */
+  atMs: number | null;
+  /** Why it failed. */
+  error: string | null;
+}
+
+/** The newest seal in the store and its position, or null when the log was never sealed. */
+export async function readLastSeal(store: EventStore): Promise<{ seal: Seal; position: bigint } | null> {
+  const [last] = await store.readStream(SEAL_STREAM, { direction: 'backwards', limit: 1 });
+  return last === undefined ? null : { seal: readSeal(last.data, last.position), position: last.position };
+}
+
 export type SealOutcome =
   | { sealed: true; seal: Seal; position: bigint }
   | { sealed: false; reason: 'nothing_new' | 'not_due' | 'lost_race' };
@@ -49,6 +63,7 @@ export class Sealer {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private health: SealerHealth = { ok: true, atMs: null, error: null };
 
   constructor(private readonly options: SealerOptions) {
     this.everyEvents = options.everyEvents ?? SEAL_EVERY_EVENTS_DEFAULT;
@@ -71,11 +86,26 @@ export class Sealer {
     this.stopped = false;
     const intervalMs = this.options.checkIntervalMs ?? Math.min(1000, this.everyMs === 0 ? 1000 : this.everyMs);
     const tick = (): void => {
-      this.sealIfDue().catch((error: unknown) => this.options.onError?.(error)).finally(() => {
+      this.sealIfDue().then(() => {
+        this.health = { ok: true, atMs: this.options.clock.nowMs(), error: null };
+      }, (error: unknown) => {
+        this.health = { ok: false, atMs: this.options.clock.nowMs(), error: error instanceof Error ? error.message : String(error) };
+        this.options.onError?.(error);
+      }).finally(() => {
         if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
       });
     };
     this.timer = setTimeout(tick, intervalMs);
+  }
+
+  /**
+   * How the background loop's last round went: `ok` false when it failed
+   * (an event failing its hash or a missing position is an
+   * `integrity_violation`; the store not answering fails it too), true before
+   * the first round. `/metrics` shows it as `daybook_audit_last_seal_ok`.
+   */
+  lastRound(): SealerHealth {
+    return this.health;
   }
 
   /** Stops the loop; a seal in flight completes first. */

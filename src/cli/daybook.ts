@@ -25,6 +25,7 @@ import { registerReport } from './commands/report.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
 import { registerSubject } from './commands/subject.ts';
+import { registerStatus } from './commands/status.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerWebhooks } from './commands/webhooks.ts';
 import { reportFailure } from './failure.ts';
@@ -62,6 +63,7 @@ export function buildProgram(run: CliRun): Command {
   registerReport(program, run);
   registerErase(program, run);
   registerSubject(program, run);
+  registerStatus(program, run);
   return program;
 }
 

@@ -40,7 +40,25 @@ export interface Config {
   stripe: StripeConfig;
   /** Seals and their keys (see `loadAuditConfig`). */
   audit: AuditConfig;
+  /**
+   * `DAYBOOK_ROLE` (or `daybook serve --role`; default `all`): `api` serves
+   * HTTP and runs no projection worker, webhook delivery or sealer;
+   * `projections` runs those and no API listener; `all` runs everything.
+   * `api` and `projections` need PostgreSQL (see `checkRoleFitsStore`).
+   */
+  role: ServerRole;
+  /** `DAYBOOK_HEALTH_PORT`: the `projections` role's `/healthz`, `/readyz` and `/metrics` listener (same host); unset: none. */
+  healthPort: number | undefined;
+  /**
+   * `DAYBOOK_READ_DATABASE_URL`: a PostgreSQL read replica (hot standby) of
+   * `DAYBOOK_DATABASE_URL`. Read-model queries go there when it has replayed
+   * everything the primary had when the query began, else to the primary.
+   */
+  readDatabaseUrl: string | undefined;
 }
+
+export const SERVER_ROLES = ['all', 'api', 'projections'] as const;
+export type ServerRole = (typeof SERVER_ROLES)[number];
 
 /**
  * `DAYBOOK_AUDIT_KEYS_DIR` (default `<data>/keys`): the seal signing keys and
@@ -148,7 +166,33 @@ export function loadConfig(env: Env = process.env): Config {
     },
     stripe: loadStripeConfig(env),
     audit: loadAuditConfig(env, store.dataDir),
+    ...loadRoleConfig(env, store.databaseUrl),
   };
+}
+
+const roleSchema = z.preprocess(unsetIfEmpty, z.enum(SERVER_ROLES, `must be one of ${SERVER_ROLES.join(', ')}`).default('all'));
+const optionalPortSchema = z.preprocess(unsetIfEmpty, z.string().regex(/^\d{1,5}$/, 'must be an integer from 0 to 65535').optional())
+  .transform((value) => (value === undefined ? undefined : Number(value)))
+  .refine((port) => port === undefined || port <= 65_535, 'must be an integer from 0 to 65535');
+
+function loadRoleConfig(env: Env, databaseUrl: string | undefined): Pick<Config, 'role' | 'healthPort' | 'readDatabaseUrl'> {
+  // Whether the role fits the store is checked where it is used (`daybook serve --role` may override it).
+  const role = parseVariable(env, 'DAYBOOK_ROLE', roleSchema);
+  const readDatabaseUrl = parseVariable(env, 'DAYBOOK_READ_DATABASE_URL', databaseUrlSchema);
+  if (readDatabaseUrl !== undefined && databaseUrl === undefined) {
+    throw new ConfigError('DAYBOOK_READ_DATABASE_URL', 'DAYBOOK_READ_DATABASE_URL is a replica of DAYBOOK_DATABASE_URL, which is not set (the embedded store has no replicas)');
+  }
+  return { role, healthPort: parseVariable(env, 'DAYBOOK_HEALTH_PORT', optionalPortSchema), readDatabaseUrl };
+}
+
+/**
+ * The `api` and `projections` roles split one server into processes that
+ * share the store; the embedded store admits one process, so they need
+ * PostgreSQL. Throws a `ConfigError` naming `variable` otherwise.
+ */
+export function checkRoleFitsStore(role: ServerRole, databaseUrl: string | undefined, variable: string): void {
+  if (role === 'all' || databaseUrl !== undefined) return;
+  throw new ConfigError(variable, `${variable} ${role} needs PostgreSQL (DAYBOOK_DATABASE_URL): the embedded SQLite store admits one process, which must run every role (use all)`);
 }
 
 export function loadAuditConfig(env: Env, dataDir: string): AuditConfig {
@@ -237,7 +281,7 @@ function parseVariable<T>(env: Env, name: string, schema: z.ZodType<T>): T {
  * what is safe (a url without its password and query string).
  */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DAYBOOK_API_KEY', 'DAYBOOK_API_KEY_PEPPER']);
-const URL_VARIABLES: ReadonlySet<string> = new Set(['DAYBOOK_DATABASE_URL']);
+const URL_VARIABLES: ReadonlySet<string> = new Set(['DAYBOOK_DATABASE_URL', 'DAYBOOK_READ_DATABASE_URL']);
 
 function shownValue(name: string, value: string | undefined): string {
   if (SECRET_VARIABLES.has(name)) return 'the value is not shown: it is a secret';

@@ -1,7 +1,7 @@
 /** Configuration from the environment: defaults, the store url, and one-line errors naming the bad variable. */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeStoreUrl, isStoreUrl, loadConfig } from './config.ts';
+import { checkRoleFitsStore, ConfigError, describeStoreUrl, isStoreUrl, loadConfig } from './config.ts';
 
 describe('loadConfig', () => {
   it('uses the defaults of DESIGN.md §5 on an empty environment', () => {
@@ -20,6 +20,9 @@ describe('loadConfig', () => {
       ledgerCache: { transfers: 50_000, entries: 10_000 },
       stripe: { port: 12111, settlementDelayMs: 172_800_000, fees: { percentBps: 290n, fixedMinor: 30n }, disputeFeeMinor: 1500n, webhooks: { privateTargets: 'test', retryScheduleMs: undefined, timeoutMs: 10_000 }, fraudEnforce: 'live' },
       audit: { keysDir: resolve('data', 'keys'), sealEveryEvents: 10_000, sealEveryMs: 60_000 },
+      role: 'all',
+      healthPort: undefined,
+      readDatabaseUrl: undefined,
     });
   });
 
@@ -50,6 +53,19 @@ describe('loadConfig', () => {
   it('reads the caps on open live streams', () => {
     expect(loadConfig({ DAYBOOK_STREAM_MAX_PER_KEY: '2', DAYBOOK_STREAM_MAX_TOTAL: '7' }).streamLimits).toEqual({ perKey: 2, total: 7 });
     expect(loadConfig({ DAYBOOK_LEDGER_TRANSFER_CACHE: '4000', DAYBOOK_LEDGER_ENTRY_CACHE: '3000' }).ledgerCache).toEqual({ transfers: 4000, entries: 3000 });
+  });
+
+  it('reads the role, the health port and the read replica; refuses a replica without PostgreSQL and a split role on SQLite', () => {
+    const pg = 'postgres://app:pw@db:5432/daybook';
+    expect(loadConfig({ DAYBOOK_DATABASE_URL: pg, DAYBOOK_ROLE: 'api', DAYBOOK_HEALTH_PORT: '9464', DAYBOOK_READ_DATABASE_URL: 'postgres://app:pw@replica:5432/daybook' }))
+      .toMatchObject({ role: 'api', healthPort: 9464, readDatabaseUrl: 'postgres://app:pw@replica:5432/daybook' });
+    expect(() => loadConfig({ DAYBOOK_ROLE: 'worker' })).toThrow(/DAYBOOK_ROLE must be one of all, api, projections/);
+    expect(() => loadConfig({ DAYBOOK_HEALTH_PORT: '99999' })).toThrow(/DAYBOOK_HEALTH_PORT/);
+    expect(() => loadConfig({ DAYBOOK_READ_DATABASE_URL: pg })).toThrow(/DAYBOOK_READ_DATABASE_URL .*not set/);
+    expect(() => loadConfig({ DAYBOOK_DATABASE_URL: pg, DAYBOOK_READ_DATABASE_URL: 'mysql://x:secret@h/d' })).toThrow(/must be a postgres.*\*\*\*/);
+    expect(() => checkRoleFitsStore('api', undefined, '--role')).toThrow(/--role api needs PostgreSQL/);
+    expect(() => checkRoleFitsStore('all', undefined, '--role')).not.toThrow();
+    expect(() => checkRoleFitsStore('projections', pg, '--role')).not.toThrow();
   });
 
   it('treats empty variables as unset', () => {

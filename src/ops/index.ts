@@ -11,3 +11,4 @@ export { listSegments, readShipped, shipLog, type ShipLogOptions, type ShippedEv
 export {
   cutPostgresStore, type PostgresCutOptions, type RestorePoint, type RestoreReport, restoreErasures, restoreSqliteBackup, type SqliteRestoreOptions, STORE_FILE,
 } from './restore.ts';
+export { collectStatus, describeStatus, type StatusContext, type StatusReport } from './status.ts';

@@ -25,3 +25,7 @@ export {
   createHttpDeliverer, relayEventBody, signDaybookBody, verifyDaybookSignature, type HttpDelivererOptions, type RelayEventBody, type VerifyOptions,
 } from './relayHttp.ts';
 export { type LogReader, sharedLog, SharedLog } from './sharedLog.ts';
+export {
+  readSharedProjectionStatus, sharedProjectionHealth, type SharedPartitionStatus, type SharedStatusContext,
+} from './sharedStatus.ts';
+export { formatLsn, openReplicaReadModels, parseLsn, REPLICA_POLL_MS, ReplicaMonitor, type ReplicaReadModels, type ReplicaStatus } from './replica.ts';

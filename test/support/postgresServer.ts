@@ -39,6 +39,26 @@ export type PostgresServer = {
   stop(): Promise<void>;
   /** Starts again on the same port and data; after a crash, waits for the old backends first. */
   restart(): Promise<void>;
+  /** A standby leaves recovery and takes writes (`pg_ctl promote -w`). */
+  promote(): Promise<void>;
+  /** The folder of the PostgreSQL binaries it runs. */
+  binDir: string;
+};
+
+export type StartPostgresOptions = {
+  port?: number;
+  /** More `name=value` settings, after (so overriding) the defaults: e.g. `synchronous_commit=remote_apply`. */
+  settings?: readonly string[];
+  /**
+   * Make this server a streaming standby of `standbyOf` instead of a new
+   * cluster: `pg_basebackup -R` (which writes `standby.signal` and
+   * `primary_conninfo`) from it, then a hot standby. `name` becomes its
+   * `cluster_name`, the application name the primary's
+   * `synchronous_standby_names` lists.
+   */
+  standbyOf?: { server: PostgresServer; name: string };
+  /** Outlive this process (scripts/cluster): its own process group, no stop at exit, temp folder kept. */
+  detached?: boolean;
 };
 
 /** Who runs the binaries: PostgreSQL refuses to run as root, and CI runs as root. */
@@ -47,6 +67,8 @@ type RunAs = { uid: number; gid: number } | null;
 type Running = { child: ChildProcess; exited: Promise<void>; hasExited(): boolean };
 
 type ServerConfig = {
+  settings: readonly string[];
+  detached: boolean;
   binDir: string;
   tempRoot: string;
   dataDir: string;
@@ -95,19 +117,22 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-export async function startPostgresServer(options: { port?: number } = {}): Promise<PostgresServer> {
+export async function startPostgresServer(options: StartPostgresOptions = {}): Promise<PostgresServer> {
   const binDir = findPostgresBinDir();
   if (binDir === null) throw new Error(`no PostgreSQL binaries under ${POSTGRES_INSTALL_ROOT}/*/bin`);
   const runAs = postgresOsUser();
   const tempRoot = await mkdtemp(path.join(os.tmpdir(), 'daybook-pg-'));
   try {
     const dataDir = await createDataDir(tempRoot, runAs);
+    const standby = options.standbyOf;
+    const settings = [...(options.settings ?? []), ...(standby ? ['hot_standby=on', `cluster_name=${standby.name}`] : [])];
     const config = (port: number): ServerConfig => ({
-      binDir, tempRoot, dataDir, port, runAs,
+      binDir, tempRoot, dataDir, port, runAs, settings, detached: options.detached === true,
       logPath: path.join(tempRoot, 'postgres.log'),
       url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     });
-    await initDataDir(binDir, dataDir, runAs);
+    if (standby) await baseBackup(binDir, dataDir, standby.server, runAs);
+    else await initDataDir(binDir, dataDir, runAs);
     if (options.port !== undefined) return await startOn(config(options.port));
     return await startOnFreePort(config);
   } catch (error) {
@@ -166,6 +191,17 @@ async function initDataDir(binDir: string, dataDir: string, runAs: RunAs): Promi
   }
 }
 
+/** A copy of a running primary, set up to stream from it (`-R`); WAL streamed alongside (`-X stream`). */
+async function baseBackup(binDir: string, dataDir: string, primary: PostgresServer, runAs: RunAs): Promise<void> {
+  const args = ['-D', dataDir, '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-R', '-X', 'stream', '-c', 'fast', '--no-sync'];
+  try {
+    await promisify(execFile)(path.join(binDir, 'pg_basebackup'), args, { ...(runAs ?? {}), env: childEnv() });
+  } catch (error) {
+    const output = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`pg_basebackup failed: ${output.message}\n${output.stderr ?? ''}${output.stdout ?? ''}`);
+  }
+}
+
 function childEnv(): NodeJS.ProcessEnv {
   // A PG* variable from the caller's shell would point the server or initdb elsewhere.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PG')));
@@ -176,11 +212,20 @@ function controlServer(config: ServerConfig, first: Running): PostgresServer {
   let running = first;
   // If the test process dies without stop(), do not leave a server running behind it.
   const onExit = () => signalPostmaster(config, 'SIGQUIT');
-  process.once('exit', onExit);
+  if (!config.detached) process.once('exit', onExit);
   return {
     url: config.url,
     dataDir: config.dataDir,
     port: config.port,
+    binDir: config.binDir,
+    promote: async () => {
+      try {
+        await promisify(execFile)(path.join(config.binDir, 'pg_ctl'), ['promote', '-w', '-t', '60', '-D', config.dataDir], { ...(config.runAs ?? {}), env: childEnv() });
+      } catch (error) {
+        const output = error as { stdout?: string; stderr?: string; message: string };
+        throw new Error(`pg_ctl promote failed: ${output.message}\n${output.stderr ?? ''}${output.stdout ?? ''}`);
+      }
+    },
     pid: () => postmasterPid(config.dataDir),
     kill: (signal) => process.kill(postmasterPid(config.dataDir), signal),
     restart: async () => {
@@ -281,6 +326,7 @@ function spawnPostmaster(config: ServerConfig): Running {
     'synchronous_commit=on',
     'max_connections=300',
     'shared_buffers=256MB',
+    ...config.settings,
   ];
   const args = ['-D', config.dataDir, '-p', String(config.port), ...settings.flatMap((s) => ['-c', s])];
   // The log goes to a file, not a pipe: a pipe nobody reads would block the server once full.
@@ -289,8 +335,10 @@ function spawnPostmaster(config: ServerConfig): Running {
     ...(config.runAs ?? {}),
     env: childEnv(),
     stdio: ['ignore', logFd, logFd],
+    detached: config.detached,
   });
   closeSync(logFd);
+  if (config.detached) child.unref();
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => {
     const markExited = () => { exited = true; resolve(); };

@@ -44,6 +44,8 @@ export interface StripeListenerOptions {
     /** Wakes the webhook dispatcher when the events projection committed a batch. */
     onBatchCommitted?(listener: (batch: { projection: string; events: number }) => void): () => void;
   };
+  /** Deliver webhooks from this process (default true; false in the `api` role, where `projections` processes deliver). */
+  deliverWebhooks?: boolean;
 }
 
 export async function startStripeListener(options: StripeListenerOptions): Promise<StripeListener> {
@@ -59,7 +61,7 @@ export async function startStripeListener(options: StripeListenerOptions): Promi
   });
   const readModel = new PaymentsReadModel(store, options.readModels, options.projections);
   let app: FastifyInstance;
-  const webhooks = startWebhooks({ store, readModels: options.readModels, payments: { payments, readModel }, config: config.stripe.webhooks, logger, projections: options.projections });
+  const webhooks = startWebhooks({ store, readModels: options.readModels, payments: { payments, readModel }, config: config.stripe.webhooks, logger, projections: options.projections, deliver: options.deliverWebhooks });
   try {
     app = await buildStripeApp({ store, logger, security: options.security, payments: { payments, readModel }, webhooks: webhooks.api, version: PACKAGE_VERSION });
     await app.listen({ port: config.stripe.port, host: config.host });

@@ -8,6 +8,7 @@
 import type { WebhookConfig } from '../../edge/index.ts';
 import type { EventStore } from '../../eventstore/index.ts';
 import type { Logger } from '../../edge/index.ts';
+import type { Clock } from '../../kernel/index.ts';
 import {
   type ExistingWebhookEndpoint, PAYMENT_EVENTS_PROJECTION_NAME, PaymentEventsReadModel, type PositionWaiter, secondsOf, WebhookDispatcher, type WebhookDeliveryRow,
   WebhookEndpointsService, type PrivateTargets,
@@ -38,32 +39,58 @@ export interface StartWebhooksOptions {
   config: WebhookConfig;
   logger: Logger;
   projections: PositionWaiter & { onBatchCommitted?(listener: (batch: { projection: string; events: number }) => void): () => void };
+  /** Start the dispatcher (default true); false in the `api` role, where other processes deliver. */
+  deliver?: boolean;
 }
 
-/** Builds the webhooks' services and starts the dispatcher. */
-export function startWebhooks(options: StartWebhooksOptions): StartedWebhooks {
+export interface StartWebhookDeliveryOptions {
+  store: EventStore;
+  readModels: ReadModelStore;
+  config: WebhookConfig;
+  logger: Logger;
+  clock: Clock;
+  projections: { onBatchCommitted?(listener: (batch: { projection: string; events: number }) => void): () => void };
+  /** Start the dispatcher now (default true); with false it is built but idle (the `api` role: other processes deliver). */
+  deliver?: boolean;
+}
+
+/**
+ * The delivery side alone (the `projections` role runs it without any HTTP
+ * listener): the dispatcher, woken by each committed batch of the
+ * `payments_events` projection in this process, polling otherwise.
+ */
+export function startWebhookDelivery(options: StartWebhookDeliveryOptions): { dispatcher: WebhookDispatcher; endpoints: WebhookEndpointsService; renderer: StripeEventRenderer; close(): Promise<void> } {
   const { store, readModels, config, logger } = options;
-  const endpoints = new WebhookEndpointsService(store, options.payments.payments.clock);
+  const endpoints = new WebhookEndpointsService(store, options.clock);
   const renderer = new StripeEventRenderer(store);
   const dispatcher = new WebhookDispatcher({
     readModels, endpoint: (mode, id) => endpoints.endpoint(mode, id), render: (row) => renderer.body(row),
     schedule: config.retryScheduleMs, timeoutMs: config.timeoutMs, privateTargets: config.privateTargets,
     onError: (error) => logger.warn({ err: error }, 'webhook dispatch failed'),
   });
+  if (options.deliver === false) return { dispatcher, endpoints, renderer, close: async () => {} };
   const detach = options.projections.onBatchCommitted?.((batch) => {
     if (batch.projection === PAYMENT_EVENTS_PROJECTION_NAME && batch.events > 0) dispatcher.nudge();
   });
   dispatcher.start();
-  const api: WebhooksApi = {
-    payments: options.payments, endpoints, events: new PaymentEventsReadModel(store, readModels, options.projections), renderer, privateTargets: config.privateTargets,
-  };
   return {
-    api, dispatcher,
+    dispatcher, endpoints, renderer,
     close: async () => {
       detach?.();
       await dispatcher.stop();
     },
   };
+}
+
+/** Builds the webhooks' services and starts the dispatcher (unless `deliver` is false). */
+export function startWebhooks(options: StartWebhooksOptions): StartedWebhooks {
+  const { store, readModels, config } = options;
+  const delivery = startWebhookDelivery({ ...options, clock: options.payments.payments.clock });
+  const api: WebhooksApi = {
+    payments: options.payments, endpoints: delivery.endpoints, events: new PaymentEventsReadModel(store, readModels, options.projections), renderer: delivery.renderer,
+    privateTargets: config.privateTargets,
+  };
+  return { api, dispatcher: delivery.dispatcher, close: () => delivery.close() };
 }
 
 /** A WebhookEndpoint object; the secret only when asked (the creation's answer). */

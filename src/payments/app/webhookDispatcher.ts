@@ -24,8 +24,8 @@
  * dispatcher.start();
  * engine.onBatchCommitted((batch) => { if (batch.projection === PAYMENT_EVENTS_PROJECTION_NAME) dispatcher.nudge(); });
  */
-import { type Clock, systemClock, WEBHOOK_ATTEMPTS_KEPT_MAX, WEBHOOK_DISPATCH_BATCH_MAX } from '../../kernel/index.ts';
-import { mutateProjection, type ReadModelStore, signDaybookBody } from '../../projections/index.ts';
+import { type Clock, isDaybookError, systemClock, WEBHOOK_ATTEMPTS_KEPT_MAX, WEBHOOK_DISPATCH_BATCH_MAX } from '../../kernel/index.ts';
+import { mutateProjection, queryProjection, type ReadModelStore, signDaybookBody } from '../../projections/index.ts';
 import type { WebhookEndpointState } from '../domain/webhookEndpoint.decider.ts';
 import { PAY_EVENTS_TABLE, PAYMENT_EVENTS_PROJECTION_NAME, WEBHOOK_DELIVERIES_TABLE } from './paymentEvents.projection.ts';
 import { type PaymentEventRow, toDelivery, toEvent, type WebhookAttempt, type WebhookDeliveryRow } from './paymentEvents.readModel.ts';
@@ -189,6 +189,30 @@ export function requeueDeliveries(readModels: ReadModelStore, eventId: string, o
     }
     return tx.execute(sql, params);
   });
+}
+
+/** Deliveries waiting for an attempt (pending) and dead letters (failed). */
+export interface WebhookBacklog {
+  pending: number;
+  failed: number;
+}
+
+/**
+ * The webhook backlog, all processes: what `/metrics` and `daybook status`
+ * report. Zero before the events projection has a read model.
+ */
+export async function webhookBacklog(readModels: ReadModelStore): Promise<WebhookBacklog> {
+  try {
+    return await queryProjection(readModels, PAYMENT_EVENTS_PROJECTION_NAME, async (tx) => {
+      const rows = await tx.query<{ status: string; count: bigint }>(
+        `SELECT status, count(*) AS count FROM ${tx.table(WEBHOOK_DELIVERIES_TABLE)} WHERE status IN ('pending', 'failed') GROUP BY status`);
+      const count = (status: string): number => Number(rows.find((row) => row.status === status)?.count ?? 0);
+      return { pending: count('pending'), failed: count('failed') };
+    });
+  } catch (error) {
+    if (isDaybookError(error, 'projection_not_found')) return { pending: 0, failed: 0 };
+    throw error;
+  }
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {

@@ -206,7 +206,8 @@ export async function webhookBacklog(readModels: ReadModelStore): Promise<Webhoo
     return await queryProjection(readModels, PAYMENT_EVENTS_PROJECTION_NAME, async (tx) => {
       const rows = await tx.query<{ status: string; count: bigint }>(
         `SELECT status, count(*) AS count FROM ${tx.table(WEBHOOK_DELIVERIES_TABLE)} WHERE status IN ('pending', 'failed') GROUP BY status`);
-      const count = (status: string): number => Number(rows.find((row) => row.status === status)?.count ?? 0);
+      // A count of rows, never an amount.
+      const count = (status: string): number => Number.parseInt(String(rows.find((row) => row.status === status)?.count ?? 0), 10);
       return { pending: count('pending'), failed: count('failed') };
     });
   } catch (error) {

@@ -67,7 +67,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   let sealer: Sealer | null = null;
   const detachers: Array<() => unknown> = [];
   try {
-    services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache });
+    services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache,
+      approvals: { makerChecker: config.sox.makerChecker, transferThresholdMinor: config.sox.transferThresholdMinor, expiresAfterMs: config.sox.approvalExpiryMs, approvalsRequired: config.sox.approvalsRequired },
+    });
     readModels = await openReadModelStore(config.storeUrl);
     engine = createProjectionEngine({ store, readModels, projections: builtinProjections(), group: store.backend === 'postgres' ? {} : undefined });
     detachers.push(engine.onPoison((info) => {

@@ -13,6 +13,10 @@ import { TransferDirectory } from './transferDirectory.ts';
 import { createRateLimiter, type RateLimitSettings } from './rateLimiter.ts';
 import { accountRoutes } from './routes/accounts.routes.ts';
 import { apiKeyRoutes } from './routes/apiKeys.routes.ts';
+import { approvalRequestRoutes } from './routes/approvalRequests.routes.ts';
+import { approvalExecutors } from './approvalExecutors.ts';
+import { type ApprovalPolicy, type ApprovalsApi, APPROVALS_OFF } from './approvalsApi.ts';
+import { ApprovalService } from '../compliance/approvals/index.ts';
 import { bankAccountRoutes } from './routes/bankAccounts.routes.ts';
 import { bankMovementRoutes } from './routes/bankMovements.routes.ts';
 import { eventRoutes } from './routes/events.routes.ts';
@@ -35,6 +39,8 @@ export interface ApiServicesOptions {
   streamLimits?: StreamLimits;
   /** Records each ledger engine holds besides accounts and open pending transfers (LedgerEngineOptions); the engine's defaults when absent. */
   ledgerCache?: { transfers: number; entries: number };
+  /** What waits for a second person (maker-checker); nothing when absent (`APPROVALS_OFF`): the server passes its configuration. */
+  approvals?: ApprovalPolicy;
 }
 
 /** Everything the `/v1` routes run on, opened on one store. */
@@ -43,6 +49,7 @@ export interface ApiServices {
   security: ApiSecurity;
   ledger: LedgerApi;
   banking: BankingApi;
+  approvals: ApprovalsApi;
   /** The key made at start, if any; its secret is printed once by the caller. */
   bootstrap: BootstrapResult;
   /** The route modules, for `buildApp({ plugins })`. */
@@ -86,13 +93,18 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
     banking = await openBankingApi(store, clock, cache);
     const idempotency = await IdempotencyStore.open(store, clock);
     const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency };
+    const policy = options.approvals ?? APPROVALS_OFF;
+    const approvals: ApprovalsApi = {
+      policy, keys,
+      service: new ApprovalService(store, clock, { expiresAfterMs: policy.expiresAfterMs, approvalsRequired: policy.approvalsRequired }, approvalExecutors(ledger, banking)),
+    };
     const plugins = [
-      accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), bankAccountRoutes(banking), bankMovementRoutes(banking),
-      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys),
+      accountRoutes(ledger), transferRoutes(ledger, approvals), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals), bankMovementRoutes(banking),
+      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), approvalRequestRoutes(approvals),
     ];
     const openedBanking = banking;
     return {
-      keys, security, ledger, banking: openedBanking, bootstrap, plugins,
+      keys, security, ledger, banking: openedBanking, approvals, bootstrap, plugins,
       close: async () => {
         await Promise.all([test.close(), live.close(), closeBankingApi(openedBanking)]);
         await keys.close();

@@ -7,7 +7,7 @@
  */
 
 /** What needs a second person. */
-export const APPROVAL_ACTIONS = ['journal_entry', 'bank_account_unfreeze', 'transfer'] as const;
+export const APPROVAL_ACTIONS = ['journal_entry', 'journal_entry_reversal', 'bank_account_unfreeze', 'transfer'] as const;
 export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
 
 /** Who acted: the API key, its role, and the owner the key belongs to (two keys of one owner are one person). */

@@ -69,6 +69,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   try {
     services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache,
       approvals: { makerChecker: config.sox.makerChecker, transferThresholdMinor: config.sox.transferThresholdMinor, expiresAfterMs: config.sox.approvalExpiryMs, approvalsRequired: config.sox.approvalsRequired },
+      accessAudit: { requirePurpose: config.sox.requirePurpose, write: config.sox.accessAuditWrite },
     });
     readModels = await openReadModelStore(config.storeUrl);
     engine = createProjectionEngine({ store, readModels, projections: builtinProjections(), group: store.backend === 'postgres' ? {} : undefined });

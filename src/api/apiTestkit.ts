@@ -36,13 +36,14 @@ export interface ApiHarnessOptions {
   /** Maker-checker policy; off when absent, as in `openApiServices`. */
   approvals?: ApiServicesOptions['approvals'];
   clock?: ApiServicesOptions['clock'];
+  accessAudit?: ApiServicesOptions['accessAudit'];
 }
 
 export async function openApiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'daybook-api-'));
   const store = await openEventStore(`sqlite:${join(dir, 'daybook.db')}`);
   const services = await openApiServices(store, { dataDir: dir, pepper: TEST_PEPPER, seedApiKey: undefined, rateLimit: options.rateLimit ?? { perSecond: 0, burst: 0 }, ledgerCache: options.ledgerCache,
-    approvals: options.approvals, clock: options.clock,
+    approvals: options.approvals, clock: options.clock, accessAudit: options.accessAudit,
   });
   const secrets = { test: {}, live: {} } as Record<ApiKeyMode, Record<Role, string>>;
   for (const mode of ['test', 'live'] as const) {

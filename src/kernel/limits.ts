@@ -82,3 +82,13 @@ export const SANCTIONS_NAME_LENGTH_MAX = 500;
 export const SANCTIONS_FILE_BYTES_MAX = 100 * 1024 * 1024;
 /** Longest name one screening call takes, in characters. */
 export const SCREENING_NAME_LENGTH_MAX = 500;
+/** Access-audit records a server holds before appending them (DAYBOOK_ACCESS_AUDIT_WRITE=buffered); past it, a read of personal data waits for the flush. */
+export const ACCESS_AUDIT_BUFFER_MAX = 10_000;
+/** How long a buffered access-audit record waits at most before it is appended. */
+export const ACCESS_AUDIT_FLUSH_MS = 100;
+/** Most days one access-audit query spans (one stream per day). */
+export const ACCESS_AUDIT_QUERY_DAYS_MAX = 366;
+/** Subjects one access-audit record names (a page of a list holds at most PAGE_SIZE_MAX objects, expansions included). */
+export const ACCESS_AUDIT_SUBJECTS_MAX = 1000;
+/** Longest `Daybook-Purpose` header kept. */
+export const ACCESS_PURPOSE_LENGTH_MAX = 200;

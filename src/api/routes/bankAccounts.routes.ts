@@ -106,7 +106,7 @@ export function bankAccountRoutes(banking: BankingApi, approvals: ApprovalsApi):
     });
 
     app.get('/v1/customers/:id', {
-      config: { permission: 'customers:read' },
+      config: { permission: 'customers:read', pii: 'answer' },
       schema: { tags: ['Customers'], summary: 'Retrieve a customer (personal data)', params: bankIdParams, response: { 200: customerWire, ...errorResponses } },
     }, async (request) => {
       const state = await runBanking(() => bankingOf(banking, request).customer(internalId(request, request.params.id)));

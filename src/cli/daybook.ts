@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo, CliRun } from './cliIo.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerDrill } from './commands/drill.ts';
@@ -56,6 +57,7 @@ export function buildProgram(run: CliRun): Command {
   registerBench(program, run);
   registerWebhooks(program, run);
   registerSanctions(program, run);
+  registerAudit(program, run);
   return program;
 }
 

@@ -18,9 +18,21 @@ describe('loadConfig', () => {
       projectionMaxLagSeconds: 30,
       streamLimits: { perKey: 5, total: 100 },
       ledgerCache: { transfers: 50_000, entries: 10_000 },
-      stripe: { port: 12111, settlementDelayMs: 172_800_000, fees: { percentBps: 290n, fixedMinor: 30n }, disputeFeeMinor: 1500n, webhooks: { privateTargets: 'test', retryScheduleMs: undefined, timeoutMs: 10_000 } },
+      stripe: { port: 12111, settlementDelayMs: 172_800_000, fees: { percentBps: 290n, fixedMinor: 30n }, disputeFeeMinor: 1500n, webhooks: { privateTargets: 'test', retryScheduleMs: undefined, timeoutMs: 10_000 }, fraudEnforce: 'live' },
       audit: { keysDir: resolve('data', 'keys'), sealEveryEvents: 10_000, sealEveryMs: 60_000 },
+      sox: { makerChecker: true, transferThresholdMinor: 1_000_000n, approvalExpiryMs: 86_400_000, approvalsRequired: 1, requirePurpose: false, accessAuditWrite: 'sync' },
     });
+  });
+
+  it('reads maker-checker and access-audit settings, refusing bad values by name', () => {
+    expect(loadConfig({
+      DAYBOOK_MAKER_CHECKER: 'false', DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR: '0', DAYBOOK_APPROVAL_EXPIRY_SECONDS: '60', DAYBOOK_APPROVALS_REQUIRED: '2',
+      DAYBOOK_REQUIRE_PURPOSE: 'true', DAYBOOK_ACCESS_AUDIT_WRITE: 'buffered',
+    }).sox).toEqual({ makerChecker: false, transferThresholdMinor: 0n, approvalExpiryMs: 60_000, approvalsRequired: 2, requirePurpose: true, accessAuditWrite: 'buffered' });
+    expect(() => loadConfig({ DAYBOOK_REQUIRE_PURPOSE: 'yes' })).toThrow(/DAYBOOK_REQUIRE_PURPOSE must be true or false/);
+    expect(() => loadConfig({ DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR: '10.5' })).toThrow(/DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR/);
+    expect(() => loadConfig({ DAYBOOK_APPROVALS_REQUIRED: '0' })).toThrow(/DAYBOOK_APPROVALS_REQUIRED/);
+    expect(() => loadConfig({ DAYBOOK_ACCESS_AUDIT_WRITE: 'async' })).toThrow(/DAYBOOK_ACCESS_AUDIT_WRITE/);
   });
 
   it('reads the sealing thresholds and the key folder', () => {
@@ -31,7 +43,7 @@ describe('loadConfig', () => {
 
   it('reads the Stripe-compatible listener settings; PORT=0 makes its default a free port too', () => {
     expect(loadConfig({ DAYBOOK_STRIPE_PORT: '0', DAYBOOK_STRIPE_SETTLEMENT_DELAY_SECONDS: '0', DAYBOOK_STRIPE_FEE_PERCENT_BPS: '0', DAYBOOK_STRIPE_DISPUTE_FEE_MINOR: '2000' }).stripe)
-      .toEqual({ port: 0, settlementDelayMs: 0, fees: { percentBps: 0n, fixedMinor: 30n }, disputeFeeMinor: 2000n, webhooks: { privateTargets: 'test', retryScheduleMs: undefined, timeoutMs: 10_000 } });
+      .toEqual({ port: 0, settlementDelayMs: 0, fees: { percentBps: 0n, fixedMinor: 30n }, disputeFeeMinor: 2000n, webhooks: { privateTargets: 'test', retryScheduleMs: undefined, timeoutMs: 10_000 }, fraudEnforce: 'live' });
     expect(loadConfig({ PORT: '0' }).stripe.port).toBe(0);
     expect(loadConfig({ PORT: '0', DAYBOOK_STRIPE_PORT: '12112' }).stripe.port).toBe(12112);
     expect(() => loadConfig({ DAYBOOK_STRIPE_PORT: '70000' })).toThrow(/DAYBOOK_STRIPE_PORT/);

@@ -13,6 +13,12 @@ import { TransferDirectory } from './transferDirectory.ts';
 import { createRateLimiter, type RateLimitSettings } from './rateLimiter.ts';
 import { accountRoutes } from './routes/accounts.routes.ts';
 import { apiKeyRoutes } from './routes/apiKeys.routes.ts';
+import { approvalRequestRoutes } from './routes/approvalRequests.routes.ts';
+import { approvalExecutors } from './approvalExecutors.ts';
+import { type ApprovalPolicy, type ApprovalsApi, APPROVALS_OFF } from './approvalsApi.ts';
+import { ApprovalService } from '../compliance/approvals/index.ts';
+import { AccessAuditLog, type AccessAuditWrite } from '../compliance/accessAudit/index.ts';
+import { accessAuditRoutes } from './routes/accessAudit.routes.ts';
 import { bankAccountRoutes } from './routes/bankAccounts.routes.ts';
 import { bankMovementRoutes } from './routes/bankMovements.routes.ts';
 import { eventRoutes } from './routes/events.routes.ts';
@@ -37,6 +43,10 @@ export interface ApiServicesOptions {
   streamLimits?: StreamLimits;
   /** Records each ledger engine holds besides accounts and open pending transfers (LedgerEngineOptions); the engine's defaults when absent. */
   ledgerCache?: { transfers: number; entries: number };
+  /** What waits for a second person (maker-checker); nothing when absent (`APPROVALS_OFF`): the server passes its configuration. */
+  approvals?: ApprovalPolicy;
+  /** DAYBOOK_REQUIRE_PURPOSE and DAYBOOK_ACCESS_AUDIT_WRITE; no purpose required, records durable before the answer, when absent. */
+  accessAudit?: { requirePurpose: boolean; write: AccessAuditWrite };
 }
 
 /** Everything the `/v1` routes run on, opened on one store. */
@@ -45,6 +55,7 @@ export interface ApiServices {
   security: ApiSecurity;
   ledger: LedgerApi;
   banking: BankingApi;
+  approvals: ApprovalsApi;
   /** The key made at start, if any; its secret is printed once by the caller. */
   bootstrap: BootstrapResult;
   /** The route modules, for `buildApp({ plugins })`. */
@@ -72,6 +83,7 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
   const keys = await ApiKeyRegistry.open(store, { hasher, clock, follow: store.backend === 'postgres' });
   const opened: LedgerEngine[] = [];
   let banking: BankingApi | undefined;
+  let accessLog: AccessAuditLog | undefined;
   try {
     const bootstrap = await ensureBootstrapKey(keys, options.seedApiKey);
     const cache = { transferCacheMax: options.ledgerCache?.transfers, entryCacheMax: options.ledgerCache?.entries };
@@ -87,20 +99,32 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
     };
     banking = await openBankingApi(store, clock, cache);
     const idempotency = await IdempotencyStore.open(store, clock);
-    const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency };
+    accessLog = new AccessAuditLog(store, options.accessAudit?.write ?? 'sync');
+    const accessAudit = { log: accessLog, requirePurpose: options.accessAudit?.requirePurpose ?? false, clock };
+    const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency, accessAudit };
+    const policy = options.approvals ?? APPROVALS_OFF;
+    const approvals: ApprovalsApi = {
+      policy, keys,
+      service: new ApprovalService(store, clock, { expiresAfterMs: policy.expiresAfterMs, approvalsRequired: policy.approvalsRequired }, approvalExecutors(ledger, banking)),
+    };
     const plugins = [
-      accountRoutes(ledger), transferRoutes(ledger), journalEntryRoutes(ledger), bankAccountRoutes(banking), bankMovementRoutes(banking),
-      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store), privacyRoutes(store, clock),
+      accountRoutes(ledger), transferRoutes(ledger, approvals), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals), bankMovementRoutes(banking),
+      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store), privacyRoutes(store, clock), approvalRequestRoutes(approvals),
+      accessAuditRoutes(store, clock),
     ];
     const openedBanking = banking;
+    const openedLog = accessLog;
     return {
-      keys, security, ledger, banking: openedBanking, bootstrap, plugins,
+      keys, security, ledger, banking: openedBanking, approvals, bootstrap, plugins,
       close: async () => {
+        // Buffered access records are appended before the store may close.
+        await openedLog.close();
         await Promise.all([test.close(), live.close(), closeBankingApi(openedBanking)]);
         await keys.close();
       },
     };
   } catch (error) {
+    await accessLog?.close();
     await Promise.all([...opened.map((engine) => engine.close()), ...(banking === undefined ? [] : [closeBankingApi(banking)])]);
     await keys.close();
     throw error;

@@ -29,12 +29,25 @@ export interface ApiHarness {
 
 export const TEST_PEPPER = 'test-pepper-'.repeat(4);
 
-export async function openApiHarness(options: { rateLimit?: RateLimitSettings; dir?: string; logger?: Logger; ledgerCache?: ApiServicesOptions['ledgerCache'] } = {}): Promise<ApiHarness> {
+export interface ApiHarnessOptions {
+  rateLimit?: RateLimitSettings;
+  dir?: string;
+  logger?: Logger;
+  ledgerCache?: ApiServicesOptions['ledgerCache'];
+  /** Maker-checker policy; off when absent, as in `openApiServices`. */
+  approvals?: ApiServicesOptions['approvals'];
+  clock?: ApiServicesOptions['clock'];
+  accessAudit?: ApiServicesOptions['accessAudit'];
+}
+
+export async function openApiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'daybook-api-'));
   const storeUrl = `sqlite:${join(dir, 'daybook.db')}`;
   // As main.ts wires it: personal data sealed per subject (crypto-shredding), keys beside the store.
   const store = await openShreddingStore(await openEventStore(storeUrl), { storeUrl, keysDir: join(dir, 'keys') });
-  const services = await openApiServices(store, { dataDir: dir, pepper: TEST_PEPPER, seedApiKey: undefined, rateLimit: options.rateLimit ?? { perSecond: 0, burst: 0 }, ledgerCache: options.ledgerCache });
+  const services = await openApiServices(store, { dataDir: dir, pepper: TEST_PEPPER, seedApiKey: undefined, rateLimit: options.rateLimit ?? { perSecond: 0, burst: 0 }, ledgerCache: options.ledgerCache,
+    approvals: options.approvals, clock: options.clock, accessAudit: options.accessAudit,
+  });
   const secrets = { test: {}, live: {} } as Record<ApiKeyMode, Record<Role, string>>;
   for (const mode of ['test', 'live'] as const) {
     for (const role of ROLES) secrets[mode][role] = (await services.keys.create({ role, mode, createdBy: 'test' })).secret;

@@ -8,6 +8,7 @@ import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from
 import { type ProjectionReadiness, registerHealthRoutes } from './health.routes.ts';
 import { createAppMetrics } from './metrics.ts';
 import { registerIdempotency } from './idempotency.hooks.ts';
+import { registerAccessAudit } from './accessAudit.hooks.ts';
 import { registerOpenApi, registerOpenApiRoutes } from './openapi.ts';
 import { correlationIdOf, registerRequestContext, requestIdOf } from './requestContext.ts';
 import { type ApiSecurity, registerSecurity, type RoutePermission } from './security.ts';
@@ -114,6 +115,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerErrorHandling(app);
   registerSecurity(app, options.security);
   registerIdempotency(app, options.security);
+  registerAccessAudit(app, options.security?.accessAudit, 'api');
   await registerOpenApi(app, PACKAGE_VERSION);
   await registerHealthRoutes(app, options.store, metrics.registry, options.projections);
   for (const plugin of options.plugins ?? []) await app.register(plugin);

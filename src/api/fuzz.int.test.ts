@@ -50,6 +50,7 @@ const EXISTING: Record<string, string[]> = {
   bank_accounts: ['ba', 'bb'],
   bank_transactions: [],
   api_keys: [],
+  approval_requests: [],
 };
 const UNKNOWN_IDS = ['ghost', 'key_nope', 'x'.repeat(129), 'a b', '..', 'ä', '%00', '%E0%A4%A', '__proto__', 'constructor', '0', '-1', 'a%2Fb'];
 
@@ -78,7 +79,19 @@ beforeAll(async () => {
   const spare = await setup('/v1/api_keys', { role: 'support' });
   spareKeyId = String(spare.id);
   EXISTING.api_keys!.push(spareKeyId);
+  for (const approvalId of ['apr_f1', 'apr_f2']) {
+    await askApproval(approvalId);
+    EXISTING.approval_requests!.push(approvalId);
+  }
 });
+
+/** An approval request of another person's (so the admin key may approve it): a journal entry on the fuzzer's accounts. */
+async function askApproval(approvalId: string): Promise<void> {
+  await api.services.approvals.service.request({
+    approvalId, action: 'journal_entry', requestedBy: { keyId: 'key_maker', role: 'operator', owner: 'maker' }, mode: 'test',
+    payload: { id: `e-${approvalId}`, postings: [{ account_id: 'a', side: 'debit', amount: '1', currency: 'USD' }, { account_id: 'b', side: 'credit', amount: '1', currency: 'USD' }] },
+  }, {});
+}
 
 afterAll(async () => {
   await api?.close();
@@ -109,6 +122,8 @@ const TEMPLATES: Record<string, () => Record<string, unknown>> = {
   '/v1/bank_payments': () => ({ from_account_id: 'ba', beneficiary: 'DE00 1234', amount: '1', fee: '0', reference: 'r' }),
   '/v1/api_keys': () => ({ role: 'support', livemode: false, name: 'fuzz' }),
   '/v1/api_keys/:id/revoke': () => ({}),
+  '/v1/approval_requests/:id/approve': () => ({}),
+  '/v1/approval_requests/:id/reject': () => ({ reason: 'not justified' }),
 };
 
 /** Query parameters each GET route knows, for the query fuzzer to start from. */
@@ -127,6 +142,9 @@ const QUERY_KEYS: Record<string, string[]> = {
   '/v1/events': ['stream', 'after_version', 'limit'],
   '/v1/stream': ['category', 'types', 'after'],
   '/v1/api_keys': ['limit', 'starting_after'],
+  '/v1/approval_requests': ['status', 'limit', 'starting_after'],
+  '/v1/approval_requests/:id': [],
+  '/v1/access_audit': ['subject', 'actor', 'from', 'to', 'limit', 'cursor'],
 };
 
 // ---------------------------------------------------------------------------
@@ -724,7 +742,10 @@ describe('the fuzzer\'s starting points', () => {
       ['/v1/customers'], ['/v1/customers/:id', 't-cus'], ['/v1/bank_accounts'], ['/v1/deposits'], ['/v1/withdrawals'], ['/v1/bank_transfers'], ['/v1/bank_payments'],
       ['/v1/bank_accounts/:id/freeze', 't-ba'], ['/v1/bank_accounts/:id/unfreeze', 't-ba'], ['/v1/bank_accounts/:id/close', 't-ba'],
       ['/v1/api_keys'], ['/v1/api_keys/:id/revoke', key.json().id],
+      ['/v1/approval_requests/:id/approve', 'apr_t1'], ['/v1/approval_requests/:id/reject', 'apr_t2'],
     ];
+    await askApproval('apr_t1');
+    await askApproval('apr_t2');
     expect(sequence.map(([route]) => route).sort()).toEqual(Object.keys(TEMPLATES).sort());
     const rename = (text: string) => text.replace(/"(a|b|c|ba|bb|cus)"/g, '"t-$1"');
     for (const [route, id] of sequence) {

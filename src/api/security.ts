@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiKeyMode, type ApiKeyRecord, hasPermission, type Permission, redactSecret, type Role } from '../auth/index.ts';
 import { DaybookError } from '../kernel/index.ts';
+import type { AccessAuditSettings } from './accessAudit.hooks.ts';
 import type { IdempotencyStore } from './idempotencyStore.ts';
 import type { RateLimiter } from './rateLimiter.ts';
 
@@ -28,6 +29,8 @@ export interface ApiSecurity {
   keys: { authenticate(secret: string): ApiKeyRecord | undefined; get(keyId: string): ApiKeyRecord | undefined };
   rateLimiter: RateLimiter;
   idempotency: IdempotencyStore;
+  /** Where reads of personal data are recorded (accessAudit.hooks.ts); nothing is recorded when absent. */
+  accessAudit?: AccessAuditSettings;
 }
 
 /** The key from `Authorization: Bearer sk_…`, or from Basic auth with the key as user (what Stripe's clients send). */

@@ -1,7 +1,7 @@
 import type { EventMetadata, EventStore, RecordedEvent, Subscription } from '../eventstore/index.ts';
 import { type Clock, DaybookError, systemClock } from '../kernel/index.ts';
 import {
-  type ApiKeyMode, generateApiKeyId, generateApiKeySecret, isApiKeyMode, isRole, parseApiKeySecret, type Role,
+  type ApiKeyMode, generateApiKeyId, generateApiKeySecret, ROLES, isApiKeyMode, isRole, parseApiKeySecret, type Role,
 } from './apiKey.ts';
 import type { ApiKeyHasher } from './apiKeyHasher.ts';
 
@@ -29,6 +29,12 @@ export interface ApiKeyRecord {
   hint: string;
   createdAtMs: number;
   createdBy: string;
+  /**
+   * The person (or system) the key belongs to: two keys of one owner are one
+   * identity for segregation of duties (maker-checker). Keys made without one,
+   * and keys made before owners existed, are their own owner (the key id).
+   */
+  owner: string;
   revokedAtMs: number | null;
 }
 
@@ -38,6 +44,8 @@ export interface CreateApiKey {
   role: Role;
   mode: ApiKeyMode;
   name?: string;
+  /** Whose key it is (see ApiKeyRecord.owner); the new key's own id when absent. */
+  owner?: string;
   /** Who asked: a key id, `cli` or `bootstrap`. */
   createdBy: string;
   /** A known secret to register (DAYBOOK_API_KEY); a random one when absent. */
@@ -112,10 +120,13 @@ export class ApiKeyRegistry {
 
   /** Registers a key and returns its secret: the only time anyone sees it. */
   async create(request: CreateApiKey): Promise<{ key: ApiKeyRecord; secret: string }> {
-    if (!isRole(request.role)) throw new DaybookError('validation_failed', `role must be one of admin, operator, auditor, support, service`, {}, 'role');
+    if (!isRole(request.role)) throw new DaybookError('validation_failed', `role must be one of ${ROLES.join(', ')}`, {}, 'role');
     if (!isApiKeyMode(request.mode)) throw new DaybookError('validation_failed', 'mode must be test or live', {}, 'mode');
     const name = request.name ?? '';
     if (name.length > NAME_LENGTH_MAX) throw new DaybookError('limit_exceeded', `name is longer than ${NAME_LENGTH_MAX} characters`, { limit: NAME_LENGTH_MAX }, 'name');
+    if (request.owner !== undefined && (request.owner.trim() === '' || request.owner.length > NAME_LENGTH_MAX)) {
+      throw new DaybookError('validation_failed', `owner must be 1 to ${NAME_LENGTH_MAX} characters`, {}, 'owner');
+    }
     const secret = request.secret ?? generateApiKeySecret(request.mode);
     const parsed = parseApiKeySecret(secret);
     if (parsed === null) throw new DaybookError('validation_failed', 'an API key is sk_test_ or sk_live_ and 16 to 128 letters and digits', {}, 'secret');
@@ -125,6 +136,7 @@ export class ApiKeyRegistry {
     const data = {
       keyId, role: request.role, mode: request.mode, name, hint: `sk_${request.mode}_****${secret.slice(-4)}`,
       secretHash: this.hasher.hash(secret), createdAtMs: this.clock.nowMs(), createdBy: request.createdBy,
+      ...(request.owner === undefined ? {} : { owner: request.owner }),
     };
     await this.store.append({
       streamId: `${API_KEY_CATEGORY}-${keyId}`,
@@ -169,16 +181,16 @@ export class ApiKeyRegistry {
 
   private apply(event: RecordedEvent): void {
     const data = event.data as Record<string, unknown>;
-    if (event.type === 'ApiKeyCreated') this.applyCreated(data as unknown as Omit<StoredKey, 'revokedAtMs'>);
+    if (event.type === 'ApiKeyCreated') this.applyCreated(data as unknown as Omit<StoredKey, 'revokedAtMs' | 'owner'> & { owner?: string });
     else if (event.type === 'ApiKeyRevoked') {
       const key = this.keys.get(String(data.keyId));
       if (key !== undefined && key.revokedAtMs === null) key.revokedAtMs = Number(data.revokedAtMs);
     }
   }
 
-  private applyCreated(data: Omit<StoredKey, 'revokedAtMs'>): void {
+  private applyCreated(data: Omit<StoredKey, 'revokedAtMs' | 'owner'> & { owner?: string }): void {
     if (this.keys.has(data.keyId)) return;
-    const key: StoredKey = { ...data, revokedAtMs: null };
+    const key: StoredKey = { ...data, owner: data.owner ?? data.keyId, revokedAtMs: null };
     this.keys.set(key.keyId, key);
     const prefix = key.secretHash.slice(0, INDEX_CHARS);
     const bucket = this.byHashPrefix.get(prefix);
@@ -190,6 +202,6 @@ export class ApiKeyRegistry {
 function publicRecord(key: StoredKey): ApiKeyRecord {
   return {
     keyId: key.keyId, role: key.role, mode: key.mode, name: key.name, hint: key.hint,
-    createdAtMs: key.createdAtMs, createdBy: key.createdBy, revokedAtMs: key.revokedAtMs,
+    createdAtMs: key.createdAtMs, createdBy: key.createdBy, owner: key.owner, revokedAtMs: key.revokedAtMs,
   };
 }

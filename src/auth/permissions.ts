@@ -31,16 +31,24 @@ export const PERMISSIONS = [
   'privacy:erase',
   /** Export everything held about a data subject (subject access request). */
   'privacy:export',
+  /** Approval requests (maker-checker): list and read them. Makers see what waits on their actions. */
+  'approvals:read',
+  /** Approve or reject another key's approval request (never one's own). */
+  'approvals:approve',
+  /** The access audit: who read which personal data, when and why. */
+  'audit:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The one table: which role may do what. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
-  operator: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write'],
-  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read', 'payments:read', 'reports:read', 'privacy:export'],
+  operator: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write', 'approvals:read'],
+  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read', 'payments:read', 'reports:read', 'privacy:export', 'approvals:read', 'audit:read'],
   support: ['ledger:read', 'banking:read', 'stream:read', 'payments:read'],
-  service: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write'],
+  service: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write', 'approvals:read'],
+  // The checker: no write of its own, so that approving is never also doing.
+  approver: ['ledger:read', 'banking:read', 'approvals:read', 'approvals:approve'],
 };
 
 export function hasPermission(role: Role, permission: Permission): boolean {
@@ -49,10 +57,11 @@ export function hasPermission(role: Role, permission: Permission): boolean {
 
 /**
  * Which event categories (stream-id prefixes) a role sees on the live feed.
- * Support sees no category holding personal data; only admins and auditors
- * see the system categories (`apikey`, `idempotency`).
+ * Support and approvers see no category holding personal data; only admins
+ * and auditors see the system categories (`apikey`, `idempotency`,
+ * `accessaudit`).
  */
-export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn', 'pmethod', 'pintent', 'psettlement'];
+export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn', 'pmethod', 'pintent', 'psettlement', 'approval'];
 export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer', 'pcustomer'];
 
 export const ROLE_STREAM_CATEGORIES: Readonly<Record<Role, 'all' | readonly string[]>> = {
@@ -61,6 +70,7 @@ export const ROLE_STREAM_CATEGORIES: Readonly<Record<Role, 'all' | readonly stri
   operator: [...BUSINESS_CATEGORIES_WITHOUT_PII, ...BUSINESS_CATEGORIES_WITH_PII],
   service: [...BUSINESS_CATEGORIES_WITHOUT_PII, ...BUSINESS_CATEGORIES_WITH_PII],
   support: BUSINESS_CATEGORIES_WITHOUT_PII,
+  approver: BUSINESS_CATEGORIES_WITHOUT_PII,
 };
 
 export function mayStreamCategory(role: Role, category: string): boolean {

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo, CliRun } from './cliIo.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerDrill } from './commands/drill.ts';
@@ -64,6 +65,7 @@ export function buildProgram(run: CliRun): Command {
   registerErase(program, run);
   registerSubject(program, run);
   registerStatus(program, run);
+  registerAudit(program, run);
   return program;
 }
 

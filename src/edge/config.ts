@@ -55,6 +55,30 @@ export interface Config {
    * everything the primary had when the query began, else to the primary.
    */
   readDatabaseUrl: string | undefined;
+  /** Maker-checker and the access audit (see `loadSoxConfig`). */
+  sox: SoxConfig;
+}
+
+/**
+ * Segregation of duties and access audit:
+ * `DAYBOOK_MAKER_CHECKER` (default true): journal entries and unfreezes made
+ * through the API wait for a second person's approval;
+ * `DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR` (default 1000000; 0 turns it
+ * off): ledger transfers of at least this many minor units of their currency
+ * wait too; `DAYBOOK_APPROVAL_EXPIRY_SECONDS` (default 86400);
+ * `DAYBOOK_APPROVALS_REQUIRED` (default 1): distinct checkers per request;
+ * `DAYBOOK_REQUIRE_PURPOSE` (default false): reads of personal data without a
+ * `Daybook-Purpose` header are refused; `DAYBOOK_ACCESS_AUDIT_WRITE`
+ * (`sync`, the default: the access record is durable before the answer
+ * leaves; `buffered`: appended in batches within 100 ms, lost on a crash).
+ */
+export interface SoxConfig {
+  makerChecker: boolean;
+  transferThresholdMinor: bigint;
+  approvalExpiryMs: number;
+  approvalsRequired: number;
+  requirePurpose: boolean;
+  accessAuditWrite: 'sync' | 'buffered';
 }
 
 export const SERVER_ROLES = ['all', 'api', 'projections'] as const;
@@ -167,6 +191,21 @@ export function loadConfig(env: Env = process.env): Config {
     stripe: loadStripeConfig(env),
     audit: loadAuditConfig(env, store.dataDir),
     ...loadRoleConfig(env, store.databaseUrl),
+    sox: loadSoxConfig(env),
+  };
+}
+
+const booleanSchema = (fallback: boolean) => z.preprocess(unsetIfEmpty, z.enum(['true', 'false'], 'must be true or false').optional()).transform((value) => (value === undefined ? fallback : value === 'true'));
+
+export function loadSoxConfig(env: Env = process.env): SoxConfig {
+  return {
+    makerChecker: parseVariable(env, 'DAYBOOK_MAKER_CHECKER', booleanSchema(true)),
+    transferThresholdMinor: BigInt(parseVariable(env, 'DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR',
+      z.preprocess(unsetIfEmpty, z.string().regex(/^\d{1,18}$/, 'must be a non-negative integer of minor units').optional()).transform((value) => value ?? '1000000'))),
+    approvalExpiryMs: parseVariable(env, 'DAYBOOK_APPROVAL_EXPIRY_SECONDS', positiveCountSchema(86_400)) * 1000,
+    approvalsRequired: parseVariable(env, 'DAYBOOK_APPROVALS_REQUIRED', positiveCountSchema(1)),
+    requirePurpose: parseVariable(env, 'DAYBOOK_REQUIRE_PURPOSE', booleanSchema(false)),
+    accessAuditWrite: parseVariable(env, 'DAYBOOK_ACCESS_AUDIT_WRITE', z.preprocess(unsetIfEmpty, z.enum(['sync', 'buffered'], 'must be sync or buffered').optional()).transform((value) => value ?? 'sync')),
   };
 }
 

@@ -23,7 +23,19 @@ describe('loadConfig', () => {
       role: 'all',
       healthPort: undefined,
       readDatabaseUrl: undefined,
+      sox: { makerChecker: true, transferThresholdMinor: 1_000_000n, approvalExpiryMs: 86_400_000, approvalsRequired: 1, requirePurpose: false, accessAuditWrite: 'sync' },
     });
+  });
+
+  it('reads maker-checker and access-audit settings, refusing bad values by name', () => {
+    expect(loadConfig({
+      DAYBOOK_MAKER_CHECKER: 'false', DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR: '0', DAYBOOK_APPROVAL_EXPIRY_SECONDS: '60', DAYBOOK_APPROVALS_REQUIRED: '2',
+      DAYBOOK_REQUIRE_PURPOSE: 'true', DAYBOOK_ACCESS_AUDIT_WRITE: 'buffered',
+    }).sox).toEqual({ makerChecker: false, transferThresholdMinor: 0n, approvalExpiryMs: 60_000, approvalsRequired: 2, requirePurpose: true, accessAuditWrite: 'buffered' });
+    expect(() => loadConfig({ DAYBOOK_REQUIRE_PURPOSE: 'yes' })).toThrow(/DAYBOOK_REQUIRE_PURPOSE must be true or false/);
+    expect(() => loadConfig({ DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR: '10.5' })).toThrow(/DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR/);
+    expect(() => loadConfig({ DAYBOOK_APPROVALS_REQUIRED: '0' })).toThrow(/DAYBOOK_APPROVALS_REQUIRED/);
+    expect(() => loadConfig({ DAYBOOK_ACCESS_AUDIT_WRITE: 'async' })).toThrow(/DAYBOOK_ACCESS_AUDIT_WRITE/);
   });
 
   it('reads the sealing thresholds and the key folder', () => {

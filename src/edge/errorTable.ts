@@ -190,6 +190,20 @@ export const ERROR_TABLE = {
   subject_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
   // Erasing again, or writing personal data for a subject already erased: the key is gone for good.
   subject_already_erased: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Maker-checker (src/compliance/approvals). An approval request of another mode is as absent as one that never was.
+  approval_request_not_found: { http: 404, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // The maker (same API key, or a key of the same owner) may not approve their own request: segregation of duties.
+  approval_self_approval: { http: 403, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  // This checker approved the request already; a second approval needs a second person.
+  approval_already_granted: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Rejected, executed or failed already: nothing is left to decide.
+  approval_not_pending: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // Past its expiry (DAYBOOK_APPROVAL_EXPIRY_SECONDS): the maker asks again.
+  approval_expired: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // The same approval id again with another action or payload: like a reused idempotency key.
+  approval_request_exists: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
+  // DAYBOOK_REQUIRE_PURPOSE=true and no Daybook-Purpose (or X-Purpose) header on a read of personal data.
+  access_purpose_required: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.usage, recordable: false },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 /** The Stripe wire format of an error (`{"error":{"type","code","message","param"}}`). */

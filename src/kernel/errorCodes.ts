@@ -116,6 +116,15 @@ export const ERROR_CODES = [
   // Privacy (src/privacy): crypto-shredding of data subjects.
   'subject_not_found',
   'subject_already_erased',
+  // Maker-checker (src/compliance/approvals): actions that wait for a second person.
+  'approval_request_not_found',
+  'approval_self_approval',
+  'approval_already_granted',
+  'approval_not_pending',
+  'approval_expired',
+  'approval_request_exists',
+  // Access audit: a read of personal data without the purpose the deployment requires.
+  'access_purpose_required',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

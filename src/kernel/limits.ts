@@ -87,3 +87,13 @@ export const SCREENING_NAME_LENGTH_MAX = 500;
 export const REPORT_ROWS_MAX = 50_000;
 /** Unwrapped per-subject data keys (crypto-shredding) one process keeps in memory, least recently used dropped. */
 export const SUBJECT_KEY_CACHE_MAX = 10_000;
+/** Access-audit records a server holds before appending them (DAYBOOK_ACCESS_AUDIT_WRITE=buffered); past it, a read of personal data waits for the flush. */
+export const ACCESS_AUDIT_BUFFER_MAX = 10_000;
+/** How long a buffered access-audit record waits at most before it is appended. */
+export const ACCESS_AUDIT_FLUSH_MS = 100;
+/** Most days one access-audit query spans (one stream per day). */
+export const ACCESS_AUDIT_QUERY_DAYS_MAX = 366;
+/** Subjects one access-audit record names (a page of a list holds at most PAGE_SIZE_MAX objects, expansions included). */
+export const ACCESS_AUDIT_SUBJECTS_MAX = 1000;
+/** Longest `Daybook-Purpose` header kept. */
+export const ACCESS_PURPOSE_LENGTH_MAX = 200;

@@ -18,6 +18,7 @@ export const apiKeyWire = z.object({
   hint: z.string().meta({ description: 'The prefix and last four characters; the secret itself is shown only when the key is created.' }),
   created: z.string(),
   created_by: z.string(),
+  owner: z.string().meta({ description: 'Whose key it is: keys of one owner are one person for maker-checker (the key id when none was given).' }),
   revoked_at: z.string().nullable(),
   secret: z.string().optional().meta({ description: 'Only in the answer to the creation, never again.' }),
 }).meta({ id: 'ApiKey' });
@@ -25,7 +26,7 @@ export const apiKeyWire = z.object({
 function keyToWire(key: ApiKeyRecord, secret?: string) {
   return {
     object: 'api_key' as const, id: key.keyId, role: key.role, livemode: key.mode === 'live', name: key.name, hint: key.hint,
-    created: isoTime(key.createdAtMs)!, created_by: key.createdBy, revoked_at: isoTime(key.revokedAtMs), ...(secret === undefined ? {} : { secret }),
+    created: isoTime(key.createdAtMs)!, created_by: key.createdBy, owner: key.owner, revoked_at: isoTime(key.revokedAtMs), ...(secret === undefined ? {} : { secret }),
   };
 }
 
@@ -71,13 +72,14 @@ export function apiKeyRoutes(keys: ApiKeyRegistry): FastifyPluginAsync {
           role: z.enum(ROLES),
           livemode: z.boolean().optional().meta({ description: "The calling key's mode, the default; the other mode is refused (403 permission_denied)." }),
           name: z.string().optional(),
+          owner: z.string().min(1).max(200).optional().meta({ description: 'The person or system the key belongs to (segregation of duties); the key id when absent.' }),
         }),
         response: { 200: apiKeyWire, ...errorResponses },
       },
     }, async (request) => {
       const auth = authOf(request);
       const mode = refuseOtherMode(auth, request.body.livemode);
-      const { key, secret } = await keys.create({ role: request.body.role, mode, name: request.body.name, createdBy: auth.keyId, metadata: eventMetadataOf(request) });
+      const { key, secret } = await keys.create({ role: request.body.role, mode, name: request.body.name, owner: request.body.owner, createdBy: auth.keyId, metadata: eventMetadataOf(request) });
       return keyToWire(key, secret);
     });
 

@@ -7,6 +7,7 @@ import {
   BANKING_WIRE_ID_LENGTH_MAX, type BankingApi, bankAccountToWire, bankingOf, balanceToWire, freshReadModel, historyItemToWire, internalId,
   operationContext, runBanking, transactionToWire, wireId,
 } from '../bankingApi.ts';
+import { approvalRequestWire, type ApprovalsApi, askApproval } from '../approvalsApi.ts';
 import { idFor, type RecordedAnswer } from '../idempotency.hooks.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
@@ -55,7 +56,7 @@ const historyQuery = z.strictObject({
 });
 
 /** Customers (personal data) and bank accounts: open, get, freeze, unfreeze, close, balances, transaction history. */
-export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
+export function bankAccountRoutes(banking: BankingApi, approvals: ApprovalsApi): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
@@ -105,7 +106,7 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
     });
 
     app.get('/v1/customers/:id', {
-      config: { permission: 'customers:read' },
+      config: { permission: 'customers:read', pii: 'answer' },
       schema: { tags: ['Customers'], summary: 'Retrieve a customer (personal data)', params: bankIdParams, response: { 200: customerWire, ...errorResponses } },
     }, async (request) => {
       const state = await runBanking(() => bankingOf(banking, request).customer(internalId(request, request.params.id)));
@@ -165,9 +166,15 @@ export function bankAccountRoutes(banking: BankingApi): FastifyPluginAsync {
 
     app.post('/v1/bank_accounts/:id/unfreeze', {
       config: { permission: 'banking:write' },
-      schema: { tags: ['Bank accounts'], summary: 'Unfreeze an account', headers: idempotencyHeaderWire, params: bankIdParams, body: z.strictObject({}).optional(), response: { 200: bankAccountWire, ...errorResponses } },
-    }, async (request) => {
-      await existingAccount(banking, request, request.params.id);
+      schema: {
+        tags: ['Bank accounts'], summary: 'Unfreeze an account',
+        description: 'With maker-checker on (DAYBOOK_MAKER_CHECKER), a frozen account is unfrozen once a checker approves: the answer is 202 with the approval request.',
+        headers: idempotencyHeaderWire, params: bankIdParams, body: z.strictObject({}).optional(), response: { 200: bankAccountWire, 202: approvalRequestWire, ...errorResponses },
+      },
+    }, async (request, reply) => {
+      const existing = await existingAccount(banking, request, request.params.id);
+      // Only a frozen open account waits for a checker; anything else is refused now, as without maker-checker.
+      if (approvals.policy.makerChecker && existing.status === 'open' && existing.frozen) return askApproval(approvals, request, reply, 'bank_account_unfreeze', { account_id: request.params.id });
       const account = await runBanking(() => bankingOf(banking, request).unfreeze({ accountId: internalId(request, request.params.id) }, operationContext(request)));
       return accountAnswer(request, account);
     });

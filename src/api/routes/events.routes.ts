@@ -30,6 +30,15 @@ const eventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(PAGE_SIZE_MAX),
 });
 
+const PII_STREAM = /^(?:customer|pcustomer|paccount)-(?:test|live)\.(.+)$/;
+
+/** The data subject whose stream a page of events comes from, when that stream holds personal data. */
+function piiSubjectOfStream(answer: unknown): string[] {
+  const first = (answer as { data?: Array<{ stream_id?: unknown }> } | null)?.data?.[0];
+  const match = typeof first?.stream_id === 'string' ? PII_STREAM.exec(first.stream_id) : null;
+  return match === null ? [] : [match[1]!];
+}
+
 /** The raw, hash-chained history of any aggregate, for auditors. */
 export function eventRoutes(store: EventStore): FastifyPluginAsync {
   return async (plain) => {
@@ -37,7 +46,8 @@ export function eventRoutes(store: EventStore): FastifyPluginAsync {
     const app = plain.withTypeProvider<ZodTypeProvider>();
     const visibility = new EventVisibility(store);
     app.get('/v1/events', {
-      config: { permission: 'events:read' },
+      // A customer's (or connected account's) stream holds personal data: its subject is recorded by the access audit.
+      config: { permission: 'events:read', pii: (_request, answer) => piiSubjectOfStream(answer) },
       schema: {
         tags: ['Audit'], summary: 'Raw event history of one stream, oldest first', querystring: eventsQuery,
         response: { 200: z.object({ object: z.literal('list'), data: z.array(eventWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },

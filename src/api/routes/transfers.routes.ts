@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assert, DaybookError } from '../../kernel/index.ts';
 import type { LedgerEngine, LedgerRequest, TransferRecord } from '../../ledger/index.ts';
+import { approvalRequestWire, type ApprovalsApi, askApproval, transferNeedsApproval } from '../approvalsApi.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
 import { transferToWire } from '../ledger.presenters.ts';
@@ -34,7 +35,7 @@ const createTransferFields = {
   metadata: metadataWire.optional(),
 };
 const createTransferBody = z.strictObject(createTransferFields);
-type CreateTransferBody = z.infer<typeof createTransferBody>;
+export type CreateTransferBody = z.infer<typeof createTransferBody>;
 
 export const transferWire = z.object({
   object: z.literal('transfer'),
@@ -95,18 +96,26 @@ const listTransfersQuery = listQueryWithMetadataWire(listTransfersFields);
 type ListTransfersQuery = z.infer<typeof listTransfersQuery>;
 
 /** Transfers: single, two-phase (pending, then post or void), linked batches, and the list. */
-export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
+export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
 
     app.post('/v1/transfers', {
       config: { permission: 'ledger:write' },
-      schema: { tags: TAGS, summary: 'Create a transfer', headers: idempotencyHeaderWire, body: createTransferBody, response: { 200: transferWire, ...errorResponses } },
+      schema: {
+        tags: TAGS, summary: 'Create a transfer',
+        description: 'A transfer of at least DAYBOOK_APPROVAL_TRANSFER_THRESHOLD_MINOR minor units waits for a checker: the answer is then 202 with the approval request.',
+        headers: idempotencyHeaderWire, body: createTransferBody, response: { 200: transferWire, 202: approvalRequestWire, ...errorResponses },
+      },
     }, async (request, reply) => {
       const transferId = request.body.id ?? idFor(request, 'tr');
       const command = await createTransferCommand(ledger, request, request.body, transferId, false);
       const { mode } = authOf(request);
+      // A transfer recorded already (an approved one, asked for again) is answered by the ledger as any repeated id.
+      if (transferNeedsApproval(approvals.policy, command.data.amountMinor) && (await engineOf(ledger, request).lookupTransfer(transferId)) === undefined) {
+        return askApproval(approvals, request, reply, 'transfer', { ...request.body, id: transferId, ledger: command.data.ledger });
+      }
       // The hot path: with an Idempotency-Key, the answer's record commits with the transfer (executeAndAnswer).
       return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode));
     });
@@ -121,6 +130,7 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
       }
       const commands = await Promise.all(transfers.map((item, index) =>
         createTransferCommand(ledger, request, item, item.id ?? idFor(request, 'tr', String(index)), atomic && index < transfers.length - 1, `transfers.${index}.`)));
+      refuseLargeInBatch(approvals, commands);
       let outcomes;
       try {
         outcomes = await engineOf(ledger, request).executeAll(commands, eventMetadataOf(request));
@@ -202,6 +212,19 @@ export function transferRoutes(ledger: LedgerApi): FastifyPluginAsync {
   };
 }
 
+/**
+ * A batch does not wait for approval as a whole: one whose transfer reaches
+ * the threshold is refused, nothing written, and that transfer goes alone
+ * through `POST /v1/transfers` (which waits for a checker).
+ */
+function refuseLargeInBatch(approvals: ApprovalsApi, commands: ReadonlyArray<LedgerRequest & { type: 'CreateTransfer' }>): void {
+  const index = commands.findIndex((command) => transferNeedsApproval(approvals.policy, command.data.amountMinor));
+  if (index === -1) return;
+  throw new DaybookError('validation_failed',
+    `transfers.${index}: ${commands[index]!.data.amountMinor} reaches the approval threshold (${approvals.policy.transferThresholdMinor} minor units); a batch cannot wait for approval: create it alone with POST /v1/transfers`,
+    { limit: approvals.policy.transferThresholdMinor.toString() }, `transfers.${index}.amount`);
+}
+
 /** A transfer just recorded (or answered): held by the engine, or read back from the log if its cache dropped it meanwhile. */
 async function transferNow(engine: LedgerEngine, transferId: string): Promise<TransferRecord> {
   const record = engine.state.transfer(transferId) ?? await engine.lookupTransfer(transferId);
@@ -242,11 +265,16 @@ async function createTransferCommand(ledger: LedgerApi, request: FastifyRequest,
     if (debit === undefined) throw new DaybookError('debit_account_not_found', `No such account: '${body.debit_account_id}'`, {}, `${paramPrefix}debit_account_id`);
     if (credit === undefined) throw new DaybookError('credit_account_not_found', `No such account: '${body.credit_account_id}'`, {}, `${paramPrefix}credit_account_id`);
   }
+  return transferCommandOf(body, transferId, body.ledger ?? debit?.ledger ?? credit?.ledger ?? 'unknown', linked);
+}
+
+/** The ledger command of one transfer as the wire states it (the ledger resolved by the caller). */
+export function transferCommandOf(body: CreateTransferBody, transferId: string, ledgerName: string, linked: boolean): LedgerRequest & { type: 'CreateTransfer' } {
   return {
     type: 'CreateTransfer',
     data: {
       transferId, debitAccountId: body.debit_account_id, creditAccountId: body.credit_account_id, amountMinor: parseAmount(body.amount),
-      ledger: body.ledger ?? debit?.ledger ?? credit?.ledger ?? 'unknown', code: body.code,
+      ledger: ledgerName, code: body.code,
       flags: { pending: body.pending, linked, balancingDebit: body.balancing_debit, balancingCredit: body.balancing_credit },
       timeoutMs: body.timeout_ms, userData: body.user_data, metadata: body.metadata,
     },

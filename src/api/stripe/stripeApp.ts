@@ -29,6 +29,7 @@ import type { EventStore } from '../../eventstore/index.ts';
 import { DaybookError, isDaybookError, REQUEST_BODY_BYTES_MAX } from '../../kernel/index.ts';
 import { answerFor, clientErrorHandler, frameworkErrorHandler } from '../errorHandler.ts';
 import { registerIdempotency } from '../idempotency.hooks.ts';
+import { registerAccessAudit } from '../accessAudit.hooks.ts';
 import { registerRequestContext } from '../requestContext.ts';
 import { type ApiSecurity, registerSecurity } from '../security.ts';
 import type { PaymentsApi } from './stripeObjects.ts';
@@ -84,6 +85,7 @@ export async function buildStripeApp(options: BuildStripeAppOptions): Promise<Fa
   registerSecurity(app, options.security);
   registerExpandCheck(app);
   registerIdempotency(app, options.security);
+  registerAccessAudit(app, options.security.accessAudit, 'stripe');
   await registerStripeOpenApi(app, options.version ?? '0.0.0');
   registerStripeAccountRefusal(app);
   for (const routes of [customerRoutes, paymentMethodRoutes, paymentIntentRoutes, chargeRoutes, refundRoutes, balanceRoutes, disputeRoutes, payoutRoutes, accountRoutes]) {

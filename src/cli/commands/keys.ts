@@ -27,11 +27,12 @@ export function registerKeys(program: Command, run: CliRun): void {
     }))
     .addOption(new Option('--mode <mode>', 'test or live').choices(['test', 'live']).default('test'))
     .option('--name <text>', 'what the key is for')
+    .option('--owner <who>', 'whose key it is: keys of one owner are one person for maker-checker (default: the key itself)')
     .option('--json', 'print the key as JSON')
     .addOption(databaseUrlOption())
-    .action(async (options: { role: ApiKeyRecord['role']; mode: 'test' | 'live'; name?: string; json?: boolean; databaseUrl?: string }) => {
+    .action(async (options: { role: ApiKeyRecord['role']; mode: 'test' | 'live'; name?: string; owner?: string; json?: boolean; databaseUrl?: string }) => {
       await withRegistry(run, options, async (registry) => {
-        const { key, secret } = await registry.create({ role: options.role, mode: options.mode, name: options.name, createdBy: 'cli' });
+        const { key, secret } = await registry.create({ role: options.role, mode: options.mode, name: options.name, owner: options.owner, createdBy: 'cli' });
         run.io.stdout.write(options.json ? `${JSON.stringify({ ...key, secret })}\n` : `${key.keyId} ${key.role} ${key.mode}\n${secret}\n(the secret is shown this once; only its hash is stored)\n`);
       });
     });

@@ -109,7 +109,7 @@ export function accountRoutes(api: PaymentsApi): FastifyPluginAsync {
       return objects.expand(await objects.account(accountId), body.expand);
     });
 
-    app.get('/v1/accounts/:id', { config: { permission: 'customers:read' }, schema: { tags, summary: 'Retrieve a connected account', params: idParams, querystring: retrieveQuery } }, async (request) => {
+    app.get('/v1/accounts/:id', { config: { permission: 'customers:read', pii: 'answer' }, schema: { tags, summary: 'Retrieve a connected account', params: idParams, querystring: retrieveQuery } }, async (request) => {
       const objects = objectsOf(api, request);
       return objects.expand(await objects.account(request.params.id), request.query.expand);
     });
@@ -121,7 +121,7 @@ export function accountRoutes(api: PaymentsApi): FastifyPluginAsync {
       return objects.expand(await objects.account(request.params.id), body.expand);
     });
 
-    app.get('/v1/accounts', { config: { permission: 'customers:read' }, schema: { tags, summary: 'List connected accounts, newest first', querystring: z.strictObject(listParams) } }, async (request) =>
+    app.get('/v1/accounts', { config: { permission: 'customers:read', pii: 'answer' }, schema: { tags, summary: 'List connected accounts, newest first', querystring: z.strictObject(listParams) } }, async (request) =>
       objectsOf(api, request).list(listQueryOf('account', request.query), '/v1/accounts', request.query.expand));
   };
 }

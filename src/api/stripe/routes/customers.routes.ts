@@ -46,7 +46,7 @@ export function customerRoutes(api: PaymentsApi): FastifyPluginAsync {
       return objects.expand(await objects.customer(customerId), body.expand);
     });
 
-    app.get('/v1/customers/:id', { config: { permission: 'customers:read' }, schema: { tags, summary: 'Retrieve a customer', params: idParams, querystring: retrieveQuery } }, async (request) => {
+    app.get('/v1/customers/:id', { config: { permission: 'customers:read', pii: 'answer' }, schema: { tags, summary: 'Retrieve a customer', params: idParams, querystring: retrieveQuery } }, async (request) => {
       const objects = objectsOf(api, request);
       return objects.expand(await objects.customer(request.params.id), request.query.expand);
     });
@@ -63,11 +63,12 @@ export function customerRoutes(api: PaymentsApi): FastifyPluginAsync {
       return { id: request.params.id, object: 'customer', deleted: true };
     });
 
-    app.get('/v1/customers', { config: { permission: 'customers:read' }, schema: { tags, summary: 'List customers, newest first', querystring: z.strictObject(listParams) } }, async (request) =>
+    app.get('/v1/customers', { config: { permission: 'customers:read', pii: 'answer' }, schema: { tags, summary: 'List customers, newest first', querystring: z.strictObject(listParams) } }, async (request) =>
       objectsOf(api, request).list(listQueryOf('customer', request.query), '/v1/customers', request.query.expand));
 
     app.get('/v1/customers/:id/payment_methods', {
-      config: { permission: 'customers:read' },
+      // The customer's cards (billing details): the customer is the subject, whatever the page holds.
+      config: { permission: 'customers:read', pii: (request) => [(request.params as { id: string }).id] },
       schema: { tags, summary: "List a customer's payment methods", params: idParams, querystring: z.strictObject({ ...listParams, type: z.enum(['card']).optional() }) },
     }, async (request) => {
       const objects = objectsOf(api, request);

@@ -39,13 +39,13 @@ export function eventRoutes(api: WebhooksApi): FastifyPluginAsync {
     const app = typed(plain);
     const tags = ['Events'];
 
-    app.get('/v1/events/:id', { config: { permission: 'payments:read' }, schema: { tags, summary: 'Retrieve an event', params: idParams } }, async (request) => {
+    app.get('/v1/events/:id', { config: { permission: 'payments:read', pii: 'answer' }, schema: { tags, summary: 'Retrieve an event', params: idParams } }, async (request) => {
       const row = await api.events.event(modeOf(request), request.params.id);
       if (row === undefined) throw new DaybookError('resource_missing', `No such event: '${request.params.id}'`, { id: request.params.id }, 'id');
       return forRole(request, await api.renderer.event(row));
     });
 
-    app.get('/v1/events', { config: { permission: 'payments:read' }, schema: { tags, summary: 'List events, newest first', querystring: listQuery } }, async (request) => {
+    app.get('/v1/events', { config: { permission: 'payments:read', pii: 'answer' }, schema: { tags, summary: 'List events, newest first', querystring: listQuery } }, async (request) => {
       const { query } = request;
       if (query.type !== undefined && query.types !== undefined) {
         throw new DaybookError('validation_failed', 'You may pass either type or types, but not both.', {}, 'types');

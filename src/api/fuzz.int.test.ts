@@ -51,6 +51,8 @@ const EXISTING: Record<string, string[]> = {
   bank_transactions: [],
   api_keys: [],
   approval_requests: [],
+  reports: ['trial-balance', 'settlement', 'audit-trail', 'ctr-candidates'],
+  admin: ['bankcustomer:test.cus'],
 };
 const UNKNOWN_IDS = ['ghost', 'key_nope', 'x'.repeat(129), 'a b', '..', 'ä', '%00', '%E0%A4%A', '__proto__', 'constructor', '0', '-1', 'a%2Fb'];
 
@@ -124,6 +126,7 @@ const TEMPLATES: Record<string, () => Record<string, unknown>> = {
   '/v1/api_keys/:id/revoke': () => ({}),
   '/v1/approval_requests/:id/approve': () => ({}),
   '/v1/approval_requests/:id/reject': () => ({ reason: 'not justified' }),
+  '/v1/admin/erasures': () => ({ subject: 'bankcustomer:test.cus' }),
 };
 
 /** Query parameters each GET route knows, for the query fuzzer to start from. */
@@ -145,6 +148,8 @@ const QUERY_KEYS: Record<string, string[]> = {
   '/v1/approval_requests': ['status', 'limit', 'starting_after'],
   '/v1/approval_requests/:id': [],
   '/v1/access_audit': ['subject', 'actor', 'from', 'to', 'limit', 'cursor'],
+  '/v1/reports/:name': ['format', 'from', 'to', 'account_id'],
+  '/v1/admin/subjects/:subject/export': [],
 };
 
 // ---------------------------------------------------------------------------
@@ -528,7 +533,7 @@ const pathIds = (route: string): fc.Arbitrary<string> => {
   );
 };
 
-const fillPath = (route: string, id: string): string => route.replace(':id', () => (/%/.test(id) ? id : encodeURIComponent(id)));
+const fillPath = (route: string, id: string): string => route.replace(/:[a-z]+/, () => (/%/.test(id) ? id : encodeURIComponent(id)));
 
 function requestArb(route: RouteInfo): fc.Arbitrary<Sent> {
   const template = TEMPLATES[route.url];
@@ -742,12 +747,12 @@ describe('the fuzzer\'s starting points', () => {
       ['/v1/customers'], ['/v1/customers/:id', 't-cus'], ['/v1/bank_accounts'], ['/v1/deposits'], ['/v1/withdrawals'], ['/v1/bank_transfers'], ['/v1/bank_payments'],
       ['/v1/bank_accounts/:id/freeze', 't-ba'], ['/v1/bank_accounts/:id/unfreeze', 't-ba'], ['/v1/bank_accounts/:id/close', 't-ba'],
       ['/v1/api_keys'], ['/v1/api_keys/:id/revoke', key.json().id],
-      ['/v1/approval_requests/:id/approve', 'apr_t1'], ['/v1/approval_requests/:id/reject', 'apr_t2'],
+      ['/v1/approval_requests/:id/approve', 'apr_t1'], ['/v1/approval_requests/:id/reject', 'apr_t2'], ['/v1/admin/erasures'],
     ];
     await askApproval('apr_t1');
     await askApproval('apr_t2');
     expect(sequence.map(([route]) => route).sort()).toEqual(Object.keys(TEMPLATES).sort());
-    const rename = (text: string) => text.replace(/"(a|b|c|ba|bb|cus)"/g, '"t-$1"');
+    const rename = (text: string) => text.replace(/"(a|b|c|ba|bb|cus)"/g, '"t-$1"').replace('bankcustomer:test.cus"', 'bankcustomer:test.t-cus"');
     for (const [route, id] of sequence) {
       const url = route.replace(':id', id ?? '');
       const payload = rename(JSON.stringify(TEMPLATES[route]!()));

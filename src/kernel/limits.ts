@@ -97,3 +97,6 @@ export const ACCESS_AUDIT_QUERY_DAYS_MAX = 366;
 export const ACCESS_AUDIT_SUBJECTS_MAX = 1000;
 /** Longest `Daybook-Purpose` header kept. */
 export const ACCESS_PURPOSE_LENGTH_MAX = 200;
+
+/** Activities the AML monitor keeps per subject (the newest of its longest window): bounds the state and the work per activity of a hot subject. */
+export const AML_RECENT_ACTIVITY_MAX = 2_000;

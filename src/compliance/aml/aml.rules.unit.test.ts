@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { amlConfig, DEFAULT_AML_CONFIG } from './aml.config.ts';
 import type { Activity, ActivityKind, AlertDraft } from './aml.rules.ts';
 import { isJustUnderThreshold } from './aml.rules.ts';
+import { AML_RECENT_ACTIVITY_MAX } from '../../kernel/limits.ts';
 import { applyActivity, decodeSubjectState, EMPTY_SUBJECT_STATE, encodeSubjectState } from './aml.window.ts';
 
 const T0 = Date.UTC(2024, 4, 1, 9, 0, 0);
@@ -195,5 +196,18 @@ describe('the configuration', () => {
   it('applies a lower threshold', () => {
     const at = history();
     expect(rules(alertsOf([at('cash_in', 5_001n, T0)], amlConfig({ ctrThresholdMinor: 5_000n })))).toEqual(['ctr']);
+  });
+});
+
+describe('a hot subject', () => {
+  it('keeps at most AML_RECENT_ACTIVITY_MAX activities, the newest, and its CTR totals whole', () => {
+    const at = history();
+    let state = EMPTY_SUBJECT_STATE;
+    const count = AML_RECENT_ACTIVITY_MAX + 500;
+    for (let i = 0; i < count; i += 1) state = applyActivity(state, at('card_payment', 100n, T0 + i), config).state;
+    expect(state.recent).toHaveLength(AML_RECENT_ACTIVITY_MAX);
+    expect(state.recent.at(-1)!.position).toBe(BigInt(count));
+    const cash = applyActivity(state, at('cash_in', 1n, T0 + count), config).state;
+    expect(Object.values(cash.cashDays)).toEqual([1n]);
   });
 });

@@ -1,4 +1,5 @@
 import { assert } from '../../kernel/index.ts';
+import { AML_RECENT_ACTIVITY_MAX } from '../../kernel/limits.ts';
 import { type AmlConfig, longestWindowMs } from './aml.config.ts';
 import type { AmlSubjectKind } from './aml.events.ts';
 import {
@@ -62,10 +63,19 @@ export function applyActivity(state: SubjectState, activity: Activity, config: A
   return { state: prune({ recent, cashDays, consumedStructuring, consumedVelocity, consumedRapid }, activity.atMs, config), alerts };
 }
 
-/** Drops what no rule can look at any more: activity older than the longest window, days before yesterday. */
+/**
+ * Drops what no rule can look at any more: activity older than the longest
+ * window, days before yesterday. A subject keeps at most
+ * AML_RECENT_ACTIVITY_MAX activities (the newest): a hot subject (a
+ * platform account, a shared test card) would otherwise make every
+ * activity cost time and state in proportion to a whole day of its
+ * activity. Past that bound the windowed rules (structuring, rapid
+ * movement) see only the newest activities; the CTR totals are kept apart
+ * and stay whole.
+ */
 function prune(state: SubjectState, nowMs: number, config: AmlConfig): SubjectState {
   const horizonMs = nowMs - longestWindowMs(config);
-  const recent = state.recent.filter((activity) => activity.atMs > horizonMs);
+  const recent = state.recent.filter((activity) => activity.atMs > horizonMs).slice(-AML_RECENT_ACTIVITY_MAX);
   const oldestDay = utcDayOf(nowMs - 24 * 3_600_000);
   const cashDays = Object.fromEntries(Object.entries(state.cashDays).filter(([key]) => key.slice(0, 10) >= oldestDay));
   const accounts = new Set(recent.map((activity) => activity.accountId));

@@ -47,6 +47,12 @@ describe('categories per role', () => {
     expect(mayStreamCategory('support', 'customer')).toBe(false);
     expect(mayStreamCategory('support', 'banktxn')).toBe(true);
     expect(mayStreamCategory('operator', 'customer')).toBe(true);
+    // Connected accounts hold personal data (an individual's name, birth date, address): like customers.
+    expect(mayStreamCategory('support', 'paccount')).toBe(false);
+    expect(mayStreamCategory('operator', 'paccount')).toBe(true);
+    expect(mayStreamCategory('support', 'ppayout')).toBe(true);
+    // Webhook endpoints hold signing secrets: never on the business feed.
+    expect(mayStreamCategory('operator', 'pwebhook')).toBe(false);
     expect(mayStreamCategory('operator', 'apikey')).toBe(false);
     expect(mayStreamCategory('auditor', 'apikey')).toBe(true);
   });

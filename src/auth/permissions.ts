@@ -61,8 +61,8 @@ export function hasPermission(role: Role, permission: Permission): boolean {
  * and auditors see the system categories (`apikey`, `idempotency`,
  * `accessaudit`).
  */
-export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn', 'pmethod', 'pintent', 'psettlement', 'approval'];
-export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer', 'pcustomer'];
+export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn', 'pmethod', 'pintent', 'psettlement', 'ppayout', 'approval'];
+export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer', 'pcustomer', 'paccount'];
 
 export const ROLE_STREAM_CATEGORIES: Readonly<Record<Role, 'all' | readonly string[]>> = {
   admin: 'all',

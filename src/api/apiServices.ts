@@ -1,3 +1,4 @@
+import { amlCaseRoutes } from './routes/amlCases.routes.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import {
   type ApiKeyMode, ApiKeyRegistry, type BootstrapResult, createApiKeyHasher, ensureBootstrapKey, loadPepper,
@@ -110,7 +111,7 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger, approvals), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals), bankMovementRoutes(banking),
       eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store), privacyRoutes(store, clock), approvalRequestRoutes(approvals),
-      accessAuditRoutes(store, clock),
+      accessAuditRoutes(store, clock), amlCaseRoutes(store, clock),
     ];
     const openedBanking = banking;
     const openedLog = accessLog;

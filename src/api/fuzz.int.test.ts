@@ -53,6 +53,8 @@ const EXISTING: Record<string, string[]> = {
   approval_requests: [],
   reports: ['trial-balance', 'settlement', 'audit-trail', 'ctr-candidates'],
   admin: ['bankcustomer:test.cus'],
+  aml_alerts: ['al_f'],
+  aml_cases: ['al_f'],
 };
 const UNKNOWN_IDS = ['ghost', 'key_nope', 'x'.repeat(129), 'a b', '..', 'ä', '%00', '%E0%A4%A', '__proto__', 'constructor', '0', '-1', 'a%2Fb'];
 
@@ -81,11 +83,20 @@ beforeAll(async () => {
   const spare = await setup('/v1/api_keys', { role: 'support' });
   spareKeyId = String(spare.id);
   EXISTING.api_keys!.push(spareKeyId);
+  await raiseAlert('al_f');
   for (const approvalId of ['apr_f1', 'apr_f2']) {
     await askApproval(approvalId);
     EXISTING.approval_requests!.push(approvalId);
   }
 });
+
+/** An AML alert as the monitor appends it. */
+async function raiseAlert(alertId: string): Promise<void> {
+  await api.store.append({
+    streamId: `amlalert-${alertId}`, expectedVersion: 'no_stream',
+    events: [{ type: 'AmlAlertRaised', data: { alertId, rule: 'velocity', subjectKind: 'bank_customer', customerId: 'cus', mode: null, amountMinor: '1', currency: 'USD' } }],
+  });
+}
 
 /** An approval request of another person's (so the admin key may approve it): a journal entry on the fuzzer's accounts. */
 async function askApproval(approvalId: string): Promise<void> {
@@ -127,6 +138,8 @@ const TEMPLATES: Record<string, () => Record<string, unknown>> = {
   '/v1/approval_requests/:id/approve': () => ({}),
   '/v1/approval_requests/:id/reject': () => ({ reason: 'not justified' }),
   '/v1/admin/erasures': () => ({ subject: 'bankcustomer:test.cus' }),
+  '/v1/aml_alerts/:id/case': () => ({}),
+  '/v1/aml_cases/:id/:step': () => ({ note: 'looked at the statements' }),
 };
 
 /** Query parameters each GET route knows, for the query fuzzer to start from. */
@@ -149,6 +162,8 @@ const QUERY_KEYS: Record<string, string[]> = {
   '/v1/approval_requests/:id': [],
   '/v1/access_audit': ['subject', 'actor', 'from', 'to', 'limit', 'cursor'],
   '/v1/reports/:name': ['format', 'from', 'to', 'account_id'],
+  '/v1/aml_alerts': ['limit', 'after'],
+  '/v1/aml_alerts/:id': [],
   '/v1/admin/subjects/:subject/export': [],
 };
 
@@ -533,7 +548,7 @@ const pathIds = (route: string): fc.Arbitrary<string> => {
   );
 };
 
-const fillPath = (route: string, id: string): string => route.replace(/:[a-z]+/, () => (/%/.test(id) ? id : encodeURIComponent(id)));
+const fillPath = (route: string, id: string): string => route.replace(':step', 'note').replace(/:[a-z]+/, () => (/%/.test(id) ? id : encodeURIComponent(id)));
 
 function requestArb(route: RouteInfo): fc.Arbitrary<Sent> {
   const template = TEMPLATES[route.url];
@@ -748,13 +763,15 @@ describe('the fuzzer\'s starting points', () => {
       ['/v1/bank_accounts/:id/freeze', 't-ba'], ['/v1/bank_accounts/:id/unfreeze', 't-ba'], ['/v1/bank_accounts/:id/close', 't-ba'],
       ['/v1/api_keys'], ['/v1/api_keys/:id/revoke', key.json().id],
       ['/v1/approval_requests/:id/approve', 'apr_t1'], ['/v1/approval_requests/:id/reject', 'apr_t2'], ['/v1/admin/erasures'],
+      ['/v1/aml_alerts/:id/case', 'al_t'], ['/v1/aml_cases/:id/:step', 'al_t'],
     ];
+    await raiseAlert('al_t');
     await askApproval('apr_t1');
     await askApproval('apr_t2');
     expect(sequence.map(([route]) => route).sort()).toEqual(Object.keys(TEMPLATES).sort());
     const rename = (text: string) => text.replace(/"(a|b|c|ba|bb|cus)"/g, '"t-$1"').replace('bankcustomer:test.cus"', 'bankcustomer:test.t-cus"');
     for (const [route, id] of sequence) {
-      const url = route.replace(':id', id ?? '');
+      const url = route.replace(':step', 'note').replace(':id', id ?? '');
       const payload = rename(JSON.stringify(TEMPLATES[route]!()));
       const response = await api.app.inject({ method: 'POST', url, payload, headers: { ...api.as('admin'), 'content-type': 'application/json' } });
       expect({ route, status: response.statusCode, body: response.body.slice(0, 300) }).toMatchObject({ route, status: 200 });

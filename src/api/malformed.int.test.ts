@@ -50,7 +50,7 @@ const POST_ROUTES = [
   '/v1/accounts', '/v1/accounts/a/close', '/v1/accounts/a/reopen', '/v1/transfers', '/v1/transfers/batch', '/v1/transfers/p/post', '/v1/transfers/p/void',
   '/v1/journal_entries', '/v1/journal_entries/e/reverse', '/v1/api_keys', '/v1/api_keys/key_nope/revoke',
   '/v1/customers', '/v1/customers/cus', '/v1/bank_accounts', '/v1/bank_accounts/ba/freeze', '/v1/bank_accounts/ba/unfreeze', '/v1/bank_accounts/ba/close',
-  '/v1/deposits', '/v1/withdrawals', '/v1/bank_transfers', '/v1/bank_payments', '/v1/approval_requests/apr_x/approve', '/v1/approval_requests/apr_x/reject', '/v1/admin/erasures',
+  '/v1/deposits', '/v1/withdrawals', '/v1/bank_transfers', '/v1/bank_payments', '/v1/approval_requests/apr_x/approve', '/v1/approval_requests/apr_x/reject', '/v1/admin/erasures', '/v1/aml_alerts/al_x/case', '/v1/aml_cases/al_x/note',
 ];
 
 describe('every POST route', () => {

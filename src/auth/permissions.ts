@@ -37,6 +37,10 @@ export const PERMISSIONS = [
   'approvals:approve',
   /** The access audit: who read which personal data, when and why. */
   'audit:read',
+  /** AML alerts and their cases: read. */
+  'aml:read',
+  /** Open an AML case and take its steps (investigate, note, close, escalate as a SAR). */
+  'aml:review',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -44,7 +48,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
   operator: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write', 'approvals:read'],
-  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read', 'payments:read', 'reports:read', 'privacy:export', 'approvals:read', 'audit:read'],
+  auditor: ['ledger:read', 'customers:read', 'banking:read', 'events:read', 'stream:read', 'payments:read', 'reports:read', 'privacy:export', 'approvals:read', 'audit:read', 'aml:read'],
   support: ['ledger:read', 'banking:read', 'stream:read', 'payments:read'],
   service: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write', 'approvals:read'],
   // The checker: no write of its own, so that approving is never also doing.

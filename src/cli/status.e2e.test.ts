@@ -88,9 +88,11 @@ describeIfConcurrentPostgres('daybook status on PostgreSQL', () => {
 
   it('reports the projections the server runs, then the ones no worker holds after kill -9', async () => {
     await write(server.match[1]!);
+    // Healthy with a seal, every projection live (under load a projection may still be catching up at first).
     await until('healthy with a seal', async () => {
       const result = await runDaybook(['status', '--json'], env);
-      return result.code === 0 && (JSON.parse(result.stdout) as Report).lastSeal !== null;
+      const report = JSON.parse(result.stdout) as Report;
+      return result.code === 0 && report.lastSeal !== null && report.projections.every((p) => p.state === 'live');
     });
     const healthy = JSON.parse((await runDaybook(['status', '--json'], env)).stdout) as Report;
     expect(healthy).toMatchObject({ backend: 'postgres', healthy: true });
@@ -98,9 +100,10 @@ describeIfConcurrentPostgres('daybook status on PostgreSQL', () => {
     server.child.kill('SIGKILL');
     await server.exited;
     let result = { code: 0 as number | null, stdout: '', stderr: '' };
+    // Unhealthy may come first for another reason (lag): wait until every lease has lapsed.
     await until('the leases to lapse', async () => {
       result = await runDaybook(['status'], env);
-      return result.code === 69;
+      return result.code === 69 && NAMES.every((name) => result.stdout.includes(`projection ${name} (partition 0): no worker holds this partition`));
     });
     expect(result.stdout).toMatch(/^status: UNHEALTHY$/m);
     for (const name of NAMES) expect(result.stdout).toContain(`projection ${name} (partition 0): no worker holds this partition`);

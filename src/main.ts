@@ -87,6 +87,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache,
       approvals: { makerChecker: config.sox.makerChecker, transferThresholdMinor: config.sox.transferThresholdMinor, expiresAfterMs: config.sox.approvalExpiryMs, approvalsRequired: config.sox.approvalsRequired },
       accessAudit: { requirePurpose: config.sox.requirePurpose, write: config.sox.accessAuditWrite },
+      fraudEnforce: config.stripe.fraudEnforce, logger,
     });
     readModels = await openReadModelStore(config.storeUrl);
     if (config.readDatabaseUrl !== undefined) replica = await openReplicaReadModels({ primaryUrl: config.storeUrl, replicaUrl: config.readDatabaseUrl, primary: readModels, logger });

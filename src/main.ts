@@ -105,7 +105,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     detachers.push(registerProjectionMetrics(health, registry, { maxLagSeconds }));
     app = await buildApp({ store, logger, registry, security: services.security, plugins: services.plugins, projections: { engine: health, maxLagSeconds } });
     await app.listen({ port: config.port, host: config.host });
-    stripe = await startStripeListener({ config, store, logger, security: services.security, readModels: queryModels, projections: engine, deliverWebhooks: runsBackground });
+    stripe = await startStripeListener({ config, store, logger, security: services.security, readModels: queryModels, projections: engine, deliverWebhooks: runsBackground, compliance: services.compliance });
     if (runsBackground) sealer = startSealer(config, store, logger);
     registerOpsMetrics(registry, { store, readModels, sealer, replica: replica?.monitor });
   } catch (error) {

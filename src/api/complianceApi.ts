@@ -27,11 +27,6 @@ export function bankCustomerSubject(internalCustomerId: string): string {
   return internalCustomerId.replace(/^(test|live)\./, '$1.customer.');
 }
 
-/** A Stripe listener customer as a screening subject: `test.stripe_customer.cus_…`. */
-export function stripeCustomerSubject(mode: 'test' | 'live', customerId: string): string {
-  return `${mode}.stripe_customer.${customerId}`;
-}
-
 export type FraudEnforce = 'live' | 'all' | 'none';
 
 export interface ComplianceOptions {

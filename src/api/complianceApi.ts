@@ -46,8 +46,14 @@ export interface ComplianceApi {
   screen(subjectRef: string, name: string | null, actor: string): Promise<ScreeningCaseView | null>;
   /** Refuses with `compliance_review_pending` while the subject has an open or confirmed case. */
   assertNotHeld(subjectRef: string, what: string): Promise<void>;
-  /** Scores a payment out, records `FraudCheckCompleted` on `fraudcheck-<ref>`, refuses a block with `fraud_blocked` where enforced. */
-  checkFraud(input: { ref: string; amountMinor: bigint; currency: string | null; mode: 'test' | 'live'; actor: string }): Promise<void>;
+  /**
+   * Scores a payment out before it executes. A block where enforced is
+   * recorded (`FraudCheckCompleted` on `fraudcheck-<ref>`) and refused with
+   * `fraud_blocked`; any other verdict is recorded by `record()` once the
+   * payment was executed, so a request refused for another reason (an
+   * unknown account, a zero amount) writes nothing.
+   */
+  checkFraud(input: { ref: string; amountMinor: bigint; currency: string | null; mode: 'test' | 'live'; actor: string }): Promise<{ record(): Promise<void> }>;
 }
 
 function fileStamp(path: string): string | null {
@@ -123,12 +129,16 @@ export function openComplianceApi(store: EventStore, clock: Clock, options: Comp
         subjectRef: ref, amountMinor, currencyExponent: exponent, atMs, history: null, newPaymentMethod: null, cardCountry: null, customerCountry: null,
       });
       const event = fraudCheckCompleted(ref, verdict, atMs);
-      await store.append({ streamId: fraudCheckStreamId(ref), expectedVersion: 'any', events: [{ type: event.type, data: event.data, metadata: { actor } }] });
+      const record = async () => {
+        await store.append({ streamId: fraudCheckStreamId(ref), expectedVersion: 'any', events: [{ type: event.type, data: event.data, metadata: { actor } }] });
+      };
       const enforced = enforce === 'all' || (enforce === 'live' && mode === 'live');
       if (verdict.decision === 'block' && enforced) {
+        await record();
         const reasons = verdict.reasons.map((reason) => reason.code).join(', ');
         throw new DaybookError('fraud_blocked', `the fraud check blocked this payment (${reasons}; model ${verdict.modelVersion})`, { ref, score: verdict.score });
       }
+      return { record };
     },
   };
 }

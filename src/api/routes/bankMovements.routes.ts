@@ -34,12 +34,21 @@ const movementFields = {
  * DAYBOOK_FRAUD_ENFORCE enforces). The ref is the movement's idempotency
  * key when it has one, so a retry's check lands on the same stream.
  */
-async function checkMoneyOut(banking: BankingApi, compliance: ComplianceApi, request: FastifyRequest, wireAccountId: string, param: string, amount: Parameters<typeof parseAmount>[0]): Promise<void> {
+async function checkMoneyOut(
+  banking: BankingApi, compliance: ComplianceApi, request: FastifyRequest, wireAccountId: string, param: string, amount: Parameters<typeof parseAmount>[0],
+): Promise<{ record(): Promise<void> }> {
   const account = await existingAccount(banking, request, wireAccountId, param);
   await compliance.assertNotHeld(bankCustomerSubject(account.opened.customerId), `bank account '${wireAccountId}'`);
   const { mode, keyId } = authOf(request);
   const ref = `bank.${mode}.${movementKey(request) ?? uuidv7()}`;
-  await compliance.checkFraud({ ref, amountMinor: parseAmount(amount), currency: account.opened.currency, mode, actor: keyId });
+  return compliance.checkFraud({ ref, amountMinor: parseAmount(amount), currency: account.opened.currency, mode, actor: keyId });
+}
+
+/** Executes a movement, then records its fraud verdict. */
+async function recorded<T>(fraud: { record(): Promise<void> }, run: () => Promise<T>): Promise<T> {
+  const result = await run();
+  await fraud.record();
+  return result;
 }
 
 export function bankMovementRoutes(banking: BankingApi, compliance: ComplianceApi): FastifyPluginAsync {
@@ -68,11 +77,11 @@ export function bankMovementRoutes(banking: BankingApi, compliance: ComplianceAp
       schema: { tags: TAGS, summary: 'Pay money out of an account', headers: idempotencyHeaderWire, body: z.strictObject({ account_id: bankIdWire, fee: amountInputWire.optional(), ...movementFields }), response },
     }, async (request) => {
       const body = request.body;
-      await checkMoneyOut(banking, compliance, request, body.account_id, 'account_id', body.amount);
-      return answer(request, await runBanking(() => bankingOf(banking, request).withdraw({
+      const fraud = await checkMoneyOut(banking, compliance, request, body.account_id, 'account_id', body.amount);
+      return answer(request, await recorded(fraud, () => runBanking(() => bankingOf(banking, request).withdraw({
         ...common(request, body), accountId: internalId(request, body.account_id), amountMinor: parseAmount(body.amount),
         feeMinor: body.fee === undefined ? undefined : parseAmount(body.fee),
-      }, operationContext(request))));
+      }, operationContext(request)))));
     });
 
     app.post('/v1/bank_transfers', {
@@ -90,16 +99,16 @@ export function bankMovementRoutes(banking: BankingApi, compliance: ComplianceAp
     }, async (request) => {
       const body = request.body;
       await existingAccount(banking, request, body.to_account_id, 'to_account_id');
-      await checkMoneyOut(banking, compliance, request, body.from_account_id, 'from_account_id', body.amount);
+      const fraud = await checkMoneyOut(banking, compliance, request, body.from_account_id, 'from_account_id', body.amount);
       const input = {
         ...common(request, body), fromAccountId: internalId(request, body.from_account_id), toAccountId: internalId(request, body.to_account_id),
         amountMinor: parseAmount(body.amount), feeMinor: body.fee === undefined ? undefined : parseAmount(body.fee),
       };
       const bank = bankingOf(banking, request);
       const exchangeRate = body.exchange_rate;
-      return answer(request, await runBanking(() => (exchangeRate === undefined
+      return answer(request, await recorded(fraud, () => runBanking(() => (exchangeRate === undefined
         ? bank.transfer(input, operationContext(request))
-        : bank.transferCrossCurrency({ ...input, exchangeRate }, operationContext(request)))));
+        : bank.transferCrossCurrency({ ...input, exchangeRate }, operationContext(request))))));
     });
 
     app.post('/v1/bank_payments', {
@@ -110,11 +119,11 @@ export function bankMovementRoutes(banking: BankingApi, compliance: ComplianceAp
       },
     }, async (request) => {
       const body = request.body;
-      await checkMoneyOut(banking, compliance, request, body.from_account_id, 'from_account_id', body.amount);
-      return answer(request, await runBanking(() => bankingOf(banking, request).pay({
+      const fraud = await checkMoneyOut(banking, compliance, request, body.from_account_id, 'from_account_id', body.amount);
+      return answer(request, await recorded(fraud, () => runBanking(() => bankingOf(banking, request).pay({
         ...common(request, body), fromAccountId: internalId(request, body.from_account_id), beneficiary: body.beneficiary,
         amountMinor: parseAmount(body.amount), feeMinor: body.fee === undefined ? undefined : parseAmount(body.fee),
-      }, operationContext(request))));
+      }, operationContext(request)))));
     });
 
     app.get('/v1/bank_transactions/:id', {

@@ -118,11 +118,13 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
         return askApproval(approvals, request, reply, 'transfer', { ...request.body, id: transferId, ledger: command.data.ledger });
       }
       // Scored before it executes (a transfer recorded already is a repeat: the ledger answers it, nothing is scored again).
-      if ((await engineOf(ledger, request).lookupTransfer(transferId)) === undefined) {
-        await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId });
-      }
+      const fraud = (await engineOf(ledger, request).lookupTransfer(transferId)) === undefined
+        ? await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId })
+        : null;
       // The hot path: with an Idempotency-Key, the answer's record commits with the transfer (executeAndAnswer).
-      return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode));
+      const answered = await executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode));
+      await fraud?.record();
+      return answered;
     });
 
     app.post('/v1/transfers/batch', {

@@ -129,8 +129,13 @@ export function openComplianceApi(store: EventStore, clock: Clock, options: Comp
         subjectRef: ref, amountMinor, currencyExponent: exponent, atMs, history: null, newPaymentMethod: null, cardCountry: null, customerCountry: null,
       });
       const event = fraudCheckCompleted(ref, verdict, atMs);
+      // One verdict per payment: a retry (the same Idempotency-Key, so the same ref) finds the first recorded and writes nothing.
       const record = async () => {
-        await store.append({ streamId: fraudCheckStreamId(ref), expectedVersion: 'any', events: [{ type: event.type, data: event.data, metadata: { actor } }] });
+        try {
+          await store.append({ streamId: fraudCheckStreamId(ref), expectedVersion: 'no_stream', events: [{ type: event.type, data: event.data, metadata: { actor } }] });
+        } catch (error) {
+          if (!isDaybookError(error, 'stream_version_conflict')) throw error;
+        }
       };
       const enforced = enforce === 'all' || (enforce === 'live' && mode === 'live');
       if (verdict.decision === 'block' && enforced) {

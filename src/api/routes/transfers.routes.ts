@@ -122,9 +122,7 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
         ? await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId })
         : null;
       // The hot path: with an Idempotency-Key, the answer's record commits with the transfer (executeAndAnswer).
-      const answered = await executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode));
-      await fraud?.record();
-      return answered;
+      return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode), fraud?.record);
     });
 
     app.post('/v1/transfers/batch', {

@@ -87,6 +87,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     services = await openApiServices(store, { dataDir: config.dataDir, pepper: config.apiKeyPepper, seedApiKey: config.apiKey, rateLimit: config.rateLimit, streamLimits: config.streamLimits, ledgerCache: config.ledgerCache,
       approvals: { makerChecker: config.sox.makerChecker, transferThresholdMinor: config.sox.transferThresholdMinor, expiresAfterMs: config.sox.approvalExpiryMs, approvalsRequired: config.sox.approvalsRequired },
       accessAudit: { requirePurpose: config.sox.requirePurpose, write: config.sox.accessAuditWrite },
+      fraudEnforce: config.stripe.fraudEnforce, logger,
     });
     readModels = await openReadModelStore(config.storeUrl);
     if (config.readDatabaseUrl !== undefined) replica = await openReplicaReadModels({ primaryUrl: config.storeUrl, replicaUrl: config.readDatabaseUrl, primary: readModels, logger });
@@ -104,7 +105,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     detachers.push(registerProjectionMetrics(health, registry, { maxLagSeconds }));
     app = await buildApp({ store, logger, registry, security: services.security, plugins: services.plugins, projections: { engine: health, maxLagSeconds } });
     await app.listen({ port: config.port, host: config.host });
-    stripe = await startStripeListener({ config, store, logger, security: services.security, readModels: queryModels, projections: engine, deliverWebhooks: runsBackground });
+    stripe = await startStripeListener({ config, store, logger, security: services.security, readModels: queryModels, projections: engine, deliverWebhooks: runsBackground, compliance: services.compliance });
     if (runsBackground) sealer = startSealer(config, store, logger);
     registerOpsMetrics(registry, { store, readModels, sealer, replica: replica?.monitor });
   } catch (error) {

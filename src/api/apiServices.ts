@@ -22,6 +22,9 @@ import { AccessAuditLog, type AccessAuditWrite } from '../compliance/accessAudit
 import { accessAuditRoutes } from './routes/accessAudit.routes.ts';
 import { bankAccountRoutes } from './routes/bankAccounts.routes.ts';
 import { bankMovementRoutes } from './routes/bankMovements.routes.ts';
+import { type ComplianceApi, type FraudEnforce, openComplianceApi } from './complianceApi.ts';
+import { screeningCaseRoutes } from './routes/screeningCases.routes.ts';
+import type { Logger } from '../edge/index.ts';
 import { eventRoutes } from './routes/events.routes.ts';
 import { journalEntryRoutes } from './routes/journalEntries.routes.ts';
 import { reportRoutes } from './routes/reports.routes.ts';
@@ -48,6 +51,10 @@ export interface ApiServicesOptions {
   approvals?: ApprovalPolicy;
   /** DAYBOOK_REQUIRE_PURPOSE and DAYBOOK_ACCESS_AUDIT_WRITE; no purpose required, records durable before the answer, when absent. */
   accessAudit?: { requirePurpose: boolean; write: AccessAuditWrite };
+  /** DAYBOOK_FRAUD_ENFORCE for native transfers and bank movements (`live` when absent). */
+  fraudEnforce?: FraudEnforce;
+  /** Where the sanctions list's loading is logged. */
+  logger?: Logger;
 }
 
 /** Everything the `/v1` routes run on, opened on one store. */
@@ -57,6 +64,8 @@ export interface ApiServices {
   ledger: LedgerApi;
   banking: BankingApi;
   approvals: ApprovalsApi;
+  /** Sanctions screening, holds and fraud scoring in the request path. */
+  compliance: ComplianceApi;
   /** The key made at start, if any; its secret is printed once by the caller. */
   bootstrap: BootstrapResult;
   /** The route modules, for `buildApp({ plugins })`. */
@@ -108,15 +117,17 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
       policy, keys,
       service: new ApprovalService(store, clock, { expiresAfterMs: policy.expiresAfterMs, approvalsRequired: policy.approvalsRequired }, approvalExecutors(ledger, banking)),
     };
+    const compliance = openComplianceApi(store, clock, { dataDir: options.dataDir, fraudEnforce: options.fraudEnforce, logger: options.logger });
     const plugins = [
-      accountRoutes(ledger), transferRoutes(ledger, approvals), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals), bankMovementRoutes(banking),
+      accountRoutes(ledger), transferRoutes(ledger, approvals, compliance), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals, compliance),
+      bankMovementRoutes(banking, compliance), screeningCaseRoutes(compliance),
       eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store), privacyRoutes(store, clock), approvalRequestRoutes(approvals),
       accessAuditRoutes(store, clock), amlCaseRoutes(store, clock),
     ];
     const openedBanking = banking;
     const openedLog = accessLog;
     return {
-      keys, security, ledger, banking: openedBanking, approvals, bootstrap, plugins,
+      keys, security, ledger, banking: openedBanking, approvals, compliance, bootstrap, plugins,
       close: async () => {
         // Buffered access records are appended before the store may close.
         await openedLog.close();

@@ -51,6 +51,7 @@ const EXISTING: Record<string, string[]> = {
   bank_transactions: [],
   api_keys: [],
   approval_requests: [],
+  screening_cases: [],
   reports: ['trial-balance', 'settlement', 'audit-trail', 'ctr-candidates'],
   admin: ['bankcustomer:test.cus'],
   aml_alerts: ['al_f'],
@@ -88,6 +89,8 @@ beforeAll(async () => {
     await askApproval(approvalId);
     EXISTING.approval_requests!.push(approvalId);
   }
+  // Screening cases of a customer no other route touches (a case holds its customer's money out).
+  for (const name of ['Boris Fakename', 'Olga Zanzibarova']) EXISTING.screening_cases!.push(await openScreeningCase(name));
 });
 
 /** An AML alert as the monitor appends it. */
@@ -96,6 +99,15 @@ async function raiseAlert(alertId: string): Promise<void> {
     streamId: `amlalert-${alertId}`, expectedVersion: 'no_stream',
     events: [{ type: 'AmlAlertRaised', data: { alertId, rule: 'velocity', subjectKind: 'bank_customer', customerId: 'cus', mode: null, amountMinor: '1', currency: 'USD' } }],
   });
+}
+
+/** A screening case opened directly (the fuzzer runs without a sanctions list), its wire id. */
+async function openScreeningCase(name: string): Promise<string> {
+  const view = await api.services.compliance.cases.open({
+    subjectRef: 'test.customer.fuzz-held', screenedName: name, listVersion: 'fuzz', actor: 'key_fuzz',
+    hits: [{ entNum: 9001, name: 'FAKENAME, Boris Testovich', score: 0.95, matchedOn: 'name', matchedName: 'FAKENAME, Boris Testovich' }],
+  });
+  return view.caseId.replace(/^test\./, '');
 }
 
 /** An approval request of another person's (so the admin key may approve it): a journal entry on the fuzzer's accounts. */
@@ -140,6 +152,8 @@ const TEMPLATES: Record<string, () => Record<string, unknown>> = {
   '/v1/admin/erasures': () => ({ subject: 'bankcustomer:test.cus' }),
   '/v1/aml_alerts/:id/case': () => ({}),
   '/v1/aml_cases/:id/:step': () => ({ note: 'looked at the statements' }),
+  '/v1/screening_cases/:id/clear': () => ({ note: 'not the listed person' }),
+  '/v1/screening_cases/:id/confirm': () => ({ note: 'the listed person' }),
 };
 
 /** Query parameters each GET route knows, for the query fuzzer to start from. */
@@ -161,6 +175,8 @@ const QUERY_KEYS: Record<string, string[]> = {
   '/v1/approval_requests': ['status', 'limit', 'starting_after'],
   '/v1/approval_requests/:id': [],
   '/v1/access_audit': ['subject', 'actor', 'from', 'to', 'limit', 'cursor'],
+  '/v1/screening_cases': ['status'],
+  '/v1/screening_cases/:id': [],
   '/v1/reports/:name': ['format', 'from', 'to', 'account_id'],
   '/v1/aml_alerts': ['limit', 'after'],
   '/v1/aml_alerts/:id': [],
@@ -764,6 +780,7 @@ describe('the fuzzer\'s starting points', () => {
       ['/v1/api_keys'], ['/v1/api_keys/:id/revoke', key.json().id],
       ['/v1/approval_requests/:id/approve', 'apr_t1'], ['/v1/approval_requests/:id/reject', 'apr_t2'], ['/v1/admin/erasures'],
       ['/v1/aml_alerts/:id/case', 'al_t'], ['/v1/aml_cases/:id/:step', 'al_t'],
+      ['/v1/screening_cases/:id/clear', await openScreeningCase('Clear Me')], ['/v1/screening_cases/:id/confirm', await openScreeningCase('Confirm Me')],
     ];
     await raiseAlert('al_t');
     await askApproval('apr_t1');

@@ -50,6 +50,8 @@ export async function executeLedger(ledger: LedgerApi, request: FastifyRequest, 
  */
 export async function executeAndAnswer<Answer>(
   ledger: LedgerApi, request: FastifyRequest, reply: FastifyReply, command: LedgerRequest, present: (state: LedgerView) => Answer,
+  /** Runs once the command was executed successfully, before the answer leaves (the fraud check's verdict is recorded so). */
+  onExecuted?: () => Promise<void>,
 ): Promise<Answer | FastifyReply> {
   const record = new AttachedRecord(request);
   // The state the command was decided in: it holds what the answer names, even a record the engine read back from the log for it.
@@ -68,6 +70,7 @@ export async function executeAndAnswer<Answer>(
   } catch (error) {
     throw withWireParam(error);
   }
+  if (outcome.ok && !outcome.replayed) await onExecuted?.();
   if (record.attached) {
     // The error handler logs the refusals it answers; this one answers without it.
     if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: record.statusCode }, outcome.rejection.message);

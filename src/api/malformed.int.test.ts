@@ -51,6 +51,7 @@ const POST_ROUTES = [
   '/v1/journal_entries', '/v1/journal_entries/e/reverse', '/v1/api_keys', '/v1/api_keys/key_nope/revoke',
   '/v1/customers', '/v1/customers/cus', '/v1/bank_accounts', '/v1/bank_accounts/ba/freeze', '/v1/bank_accounts/ba/unfreeze', '/v1/bank_accounts/ba/close',
   '/v1/deposits', '/v1/withdrawals', '/v1/bank_transfers', '/v1/bank_payments', '/v1/approval_requests/apr_x/approve', '/v1/approval_requests/apr_x/reject', '/v1/admin/erasures', '/v1/aml_alerts/al_x/case', '/v1/aml_cases/al_x/note',
+  '/v1/screening_cases/x/clear', '/v1/screening_cases/x/confirm',
 ];
 
 describe('every POST route', () => {

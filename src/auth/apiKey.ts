@@ -13,14 +13,16 @@ import { randomBytes } from 'node:crypto';
 export const API_KEY_MODES = ['test', 'live'] as const;
 export type ApiKeyMode = (typeof API_KEY_MODES)[number];
 
-export const ROLES = ['admin', 'operator', 'auditor', 'support', 'service', 'approver'] as const;
+export const ROLES = ['admin', 'operator', 'auditor', 'support', 'service', 'approver', 'analyst'] as const;
 /**
  * `admin`: everything, keys included. `operator`: moves money. `auditor`:
  * read-only, the audit log included. `support`: read-only without personal
  * data. `service`: machine clients (moves money, reads, no audit log).
  * `approver`: the checker of maker-checker: approves or rejects what a
  * maker asked for (journal entries, unfreezes, large transfers), reads
- * what it approves, moves no money itself.
+ * what it approves, moves no money itself. `analyst`: compliance review:
+ * clears or confirms sanctions screening cases, reads customers, moves no
+ * money.
  */
 export type Role = (typeof ROLES)[number];
 

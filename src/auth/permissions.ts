@@ -41,6 +41,8 @@ export const PERMISSIONS = [
   'aml:read',
   /** Open an AML case and take its steps (investigate, note, close, escalate as a SAR). */
   'aml:review',
+  /** Sanctions screening cases: list, read, clear or confirm them (the analyst's queue). */
+  'compliance:review',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -53,6 +55,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   service: ['ledger:read', 'ledger:write', 'customers:read', 'customers:write', 'banking:read', 'banking:write', 'stream:read', 'payments:read', 'payments:write', 'approvals:read'],
   // The checker: no write of its own, so that approving is never also doing.
   approver: ['ledger:read', 'banking:read', 'approvals:read', 'approvals:approve'],
+  // The compliance analyst: decides screening cases, reads the customers and accounts behind them, moves no money.
+  analyst: ['customers:read', 'banking:read', 'payments:read', 'compliance:review', 'aml:read', 'aml:review'],
 };
 
 export function hasPermission(role: Role, permission: Permission): boolean {
@@ -75,6 +79,7 @@ export const ROLE_STREAM_CATEGORIES: Readonly<Record<Role, 'all' | readonly stri
   service: [...BUSINESS_CATEGORIES_WITHOUT_PII, ...BUSINESS_CATEGORIES_WITH_PII],
   support: BUSINESS_CATEGORIES_WITHOUT_PII,
   approver: BUSINESS_CATEGORIES_WITHOUT_PII,
+  analyst: [...BUSINESS_CATEGORIES_WITHOUT_PII, ...BUSINESS_CATEGORIES_WITH_PII],
 };
 
 export function mayStreamCategory(role: Role, category: string): boolean {

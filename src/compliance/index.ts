@@ -21,3 +21,4 @@ export * from './sanctions/sanctionsScreener.ts';
 export * from './sanctions/sanctions.events.ts';
 export * from './sanctions/screeningCase.decider.ts';
 export * from './sanctions/sanctionsStore.ts';
+export * from './sanctions/screeningCase.service.ts';

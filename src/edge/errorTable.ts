@@ -176,6 +176,10 @@ export const ERROR_TABLE = {
   screening_case_exists: { http: 409, stripeType: 'idempotency_error', exit: EXIT.dataerr, recordable: true },
   // An analyst's decision on a case already cleared or confirmed.
   screening_case_closed: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: true },
+  // A customer with an open or confirmed screening case: money out is held until an analyst clears the case. Not recorded: a retry after clearing goes through.
+  compliance_review_pending: { http: 403, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
+  // The fraud check blocked a native transfer or movement (where DAYBOOK_FRAUD_ENFORCE enforces); its FraudCheckCompleted is recorded.
+  fraud_blocked: { http: 402, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
   // Operations (src/ops). A backup could not be written (disk full, I/O error): nothing was left behind.
   backup_failed: { http: 500, stripeType: 'api_error', exit: EXIT.ioerr, recordable: false },
   // A backup file is truncated, changed since its manifest, not a database, or fails its hash chains.

@@ -106,6 +106,8 @@ export const ERROR_CODES = [
   'screening_case_not_found',
   'screening_case_exists',
   'screening_case_closed',
+  'compliance_review_pending',
+  'fraud_blocked',
   // Operations (src/ops): backups, restores, drills.
   'backup_failed',
   'backup_invalid',

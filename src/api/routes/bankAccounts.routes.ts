@@ -8,6 +8,7 @@ import {
   operationContext, runBanking, transactionToWire, wireId,
 } from '../bankingApi.ts';
 import { approvalRequestWire, type ApprovalsApi, askApproval } from '../approvalsApi.ts';
+import { bankCustomerSubject, type ComplianceApi } from '../complianceApi.ts';
 import { idFor, type RecordedAnswer } from '../idempotency.hooks.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
@@ -56,7 +57,7 @@ const historyQuery = z.strictObject({
 });
 
 /** Customers (personal data) and bank accounts: open, get, freeze, unfreeze, close, balances, transaction history. */
-export function bankAccountRoutes(banking: BankingApi, approvals: ApprovalsApi): FastifyPluginAsync {
+export function bankAccountRoutes(banking: BankingApi, approvals: ApprovalsApi, compliance: ComplianceApi): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
@@ -102,6 +103,8 @@ export function bankAccountRoutes(banking: BankingApi, approvals: ApprovalsApi):
         customerId: internalId(request, body.id ?? idFor(request, 'cus')), kind: body.kind,
         pii: { fullName: body.full_name, email: body.email, phone: body.phone, dateOfBirth: body.date_of_birth, address: body.address },
       }, operationContext(request)));
+      // Screened after the customer is registered and before the answer: a hit's case exists when the caller learns the id.
+      await compliance.screen(bankCustomerSubject(result.customerId), result.pii.fullName, authOf(request).keyId);
       return customerToWire(request, result);
     });
 
@@ -122,6 +125,7 @@ export function bankAccountRoutes(banking: BankingApi, approvals: ApprovalsApi):
       const result = await runBanking(() => bankingOf(banking, request).updateCustomerPii(internalId(request, request.params.id), {
         fullName: body.full_name, email: body.email, phone: body.phone, dateOfBirth: body.date_of_birth, address: body.address,
       }, operationContext(request)));
+      await compliance.screen(bankCustomerSubject(result.customerId), result.pii.fullName, authOf(request).keyId);
       return customerToWire(request, result);
     });
 

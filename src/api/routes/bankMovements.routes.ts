@@ -8,6 +8,8 @@ import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import { amountInputWire, amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount } from '../wire.ts';
 import { bankTransactionWire, existingAccount } from './bankAccounts.routes.ts';
+import { bankCustomerSubject, type ComplianceApi } from '../complianceApi.ts';
+import { uuidv7 } from '../../kernel/index.ts';
 
 const TAGS = ['Money movements'];
 const bankIdWire = idWire.max(95);
@@ -25,7 +27,31 @@ const movementFields = {
  * `failed` with the ledger's code (the refusal is recorded, so a retry with
  * the same Idempotency-Key answers the same).
  */
-export function bankMovementRoutes(banking: BankingApi): FastifyPluginAsync {
+/**
+ * Money out of an account passes compliance first: refused while the
+ * account's customer has an unresolved screening case, then scored for
+ * fraud (the verdict recorded as `fraudcheck-<ref>`, a block refused where
+ * DAYBOOK_FRAUD_ENFORCE enforces). The ref is the movement's idempotency
+ * key when it has one, so a retry's check lands on the same stream.
+ */
+async function checkMoneyOut(
+  banking: BankingApi, compliance: ComplianceApi, request: FastifyRequest, wireAccountId: string, param: string, amount: Parameters<typeof parseAmount>[0],
+): Promise<{ record(): Promise<void> }> {
+  const account = await existingAccount(banking, request, wireAccountId, param);
+  await compliance.assertNotHeld(bankCustomerSubject(account.opened.customerId), `bank account '${wireAccountId}'`);
+  const { mode, keyId } = authOf(request);
+  const ref = `bank.${mode}.${movementKey(request) ?? uuidv7()}`;
+  return compliance.checkFraud({ ref, amountMinor: parseAmount(amount), currency: account.opened.currency, mode, actor: keyId });
+}
+
+/** Executes a movement, then records its fraud verdict. */
+async function recorded<T>(fraud: { record(): Promise<void> }, run: () => Promise<T>): Promise<T> {
+  const result = await run();
+  await fraud.record();
+  return result;
+}
+
+export function bankMovementRoutes(banking: BankingApi, compliance: ComplianceApi): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
@@ -51,11 +77,11 @@ export function bankMovementRoutes(banking: BankingApi): FastifyPluginAsync {
       schema: { tags: TAGS, summary: 'Pay money out of an account', headers: idempotencyHeaderWire, body: z.strictObject({ account_id: bankIdWire, fee: amountInputWire.optional(), ...movementFields }), response },
     }, async (request) => {
       const body = request.body;
-      await existingAccount(banking, request, body.account_id, 'account_id');
-      return answer(request, await runBanking(() => bankingOf(banking, request).withdraw({
+      const fraud = await checkMoneyOut(banking, compliance, request, body.account_id, 'account_id', body.amount);
+      return answer(request, await recorded(fraud, () => runBanking(() => bankingOf(banking, request).withdraw({
         ...common(request, body), accountId: internalId(request, body.account_id), amountMinor: parseAmount(body.amount),
         feeMinor: body.fee === undefined ? undefined : parseAmount(body.fee),
-      }, operationContext(request))));
+      }, operationContext(request)))));
     });
 
     app.post('/v1/bank_transfers', {
@@ -72,17 +98,17 @@ export function bankMovementRoutes(banking: BankingApi): FastifyPluginAsync {
       },
     }, async (request) => {
       const body = request.body;
-      await existingAccount(banking, request, body.from_account_id, 'from_account_id');
       await existingAccount(banking, request, body.to_account_id, 'to_account_id');
+      const fraud = await checkMoneyOut(banking, compliance, request, body.from_account_id, 'from_account_id', body.amount);
       const input = {
         ...common(request, body), fromAccountId: internalId(request, body.from_account_id), toAccountId: internalId(request, body.to_account_id),
         amountMinor: parseAmount(body.amount), feeMinor: body.fee === undefined ? undefined : parseAmount(body.fee),
       };
       const bank = bankingOf(banking, request);
       const exchangeRate = body.exchange_rate;
-      return answer(request, await runBanking(() => (exchangeRate === undefined
+      return answer(request, await recorded(fraud, () => runBanking(() => (exchangeRate === undefined
         ? bank.transfer(input, operationContext(request))
-        : bank.transferCrossCurrency({ ...input, exchangeRate }, operationContext(request)))));
+        : bank.transferCrossCurrency({ ...input, exchangeRate }, operationContext(request))))));
     });
 
     app.post('/v1/bank_payments', {
@@ -93,11 +119,11 @@ export function bankMovementRoutes(banking: BankingApi): FastifyPluginAsync {
       },
     }, async (request) => {
       const body = request.body;
-      await existingAccount(banking, request, body.from_account_id, 'from_account_id');
-      return answer(request, await runBanking(() => bankingOf(banking, request).pay({
+      const fraud = await checkMoneyOut(banking, compliance, request, body.from_account_id, 'from_account_id', body.amount);
+      return answer(request, await recorded(fraud, () => runBanking(() => bankingOf(banking, request).pay({
         ...common(request, body), fromAccountId: internalId(request, body.from_account_id), beneficiary: body.beneficiary,
         amountMinor: parseAmount(body.amount), feeMinor: body.fee === undefined ? undefined : parseAmount(body.fee),
-      }, operationContext(request))));
+      }, operationContext(request)))));
     });
 
     app.get('/v1/bank_transactions/:id', {

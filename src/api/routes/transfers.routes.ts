@@ -9,6 +9,7 @@ import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type Led
 import { transferToWire } from '../ledger.presenters.ts';
 import { nextCursorWire, SCAN_BUDGET_NOTE } from '../listScan.ts';
 import { TRANSFER_LOG_CURSOR, type TransferFilter } from '../transferDirectory.ts';
+import type { ComplianceApi } from '../complianceApi.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
@@ -96,7 +97,7 @@ const listTransfersQuery = listQueryWithMetadataWire(listTransfersFields);
 type ListTransfersQuery = z.infer<typeof listTransfersQuery>;
 
 /** Transfers: single, two-phase (pending, then post or void), linked batches, and the list. */
-export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi): FastifyPluginAsync {
+export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compliance: ComplianceApi): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
@@ -116,8 +117,12 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi): Fast
       if (transferNeedsApproval(approvals.policy, command.data.amountMinor) && (await engineOf(ledger, request).lookupTransfer(transferId)) === undefined) {
         return askApproval(approvals, request, reply, 'transfer', { ...request.body, id: transferId, ledger: command.data.ledger });
       }
+      // Scored before it executes (a transfer recorded already is a repeat: the ledger answers it, nothing is scored again).
+      const fraud = (await engineOf(ledger, request).lookupTransfer(transferId)) === undefined
+        ? await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId })
+        : null;
       // The hot path: with an Idempotency-Key, the answer's record commits with the transfer (executeAndAnswer).
-      return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode));
+      return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode), fraud?.record);
     });
 
     app.post('/v1/transfers/batch', {

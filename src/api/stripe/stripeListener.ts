@@ -14,6 +14,7 @@ import { PAYMENT_MODES, PaymentsReadModel, PaymentsService } from '../../payment
 import type { ReadModelStore } from '../../projections/index.ts';
 import type { ApiSecurity } from '../security.ts';
 import { buildStripeApp } from './stripeApp.ts';
+import type { StripeCompliance } from './stripeObjects.ts';
 import { type StartedWebhooks, startWebhooks } from './stripeWebhooks.ts';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -44,6 +45,8 @@ export interface StripeListenerOptions {
     /** Wakes the webhook dispatcher when the events projection committed a batch. */
     onBatchCommitted?(listener: (batch: { projection: string; events: number }) => void): () => void;
   };
+  /** Sanctions screening and holds of the native API (its ComplianceApi); none when absent. */
+  compliance?: StripeCompliance;
   /** Deliver webhooks from this process (default true; false in the `api` role, where `projections` processes deliver). */
   deliverWebhooks?: boolean;
 }
@@ -63,7 +66,7 @@ export async function startStripeListener(options: StripeListenerOptions): Promi
   let app: FastifyInstance;
   const webhooks = startWebhooks({ store, readModels: options.readModels, payments: { payments, readModel }, config: config.stripe.webhooks, logger, projections: options.projections, deliver: options.deliverWebhooks });
   try {
-    app = await buildStripeApp({ store, logger, security: options.security, payments: { payments, readModel }, webhooks: webhooks.api, version: PACKAGE_VERSION });
+    app = await buildStripeApp({ store, logger, security: options.security, payments: { payments, readModel, compliance: options.compliance }, webhooks: webhooks.api, version: PACKAGE_VERSION });
     await app.listen({ port: config.stripe.port, host: config.host });
   } catch (error) {
     await webhooks.close();

@@ -19,6 +19,19 @@ import { balanceTransactionToWire, chargeToWire, customerToWire, paymentIntentTo
 export interface PaymentsApi {
   payments: PaymentsService;
   readModel: PaymentsReadModel;
+  /** Sanctions screening of customers and the hold on their payments (the native API's ComplianceApi); none when absent. */
+  compliance?: StripeCompliance;
+}
+
+/** What the Stripe routes need of compliance (structurally the native API's ComplianceApi). */
+export interface StripeCompliance {
+  screen(subjectRef: string, name: string | null, actor: string): Promise<unknown>;
+  assertNotHeld(subjectRef: string, what: string): Promise<void>;
+}
+
+/** A Stripe customer as a screening subject: `test.stripe_customer.cus_…`, the mode first as for banking customers. */
+export function stripeCustomerSubject(mode: 'test' | 'live', customerId: string): string {
+  return `${mode}.stripe_customer.${customerId}`;
 }
 
 /** Where a list answers from (Stripe's `url` of a list object). */

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { PiiPatch } from '../../../payments/index.ts';
 import { PAYMENT_TEXT_LENGTH_MAX } from '../../../kernel/index.ts';
 import type { PaymentsApi } from '../stripeObjects.ts';
-import { contextOf } from '../stripeObjects.ts';
+import { contextOf, stripeCustomerSubject } from '../stripeObjects.ts';
+import { authOf } from '../../security.ts';
+import type { FastifyRequest } from 'fastify';
 import { expandParam, idParams, listParams, metadataParam, metadataPatchOf, retrieveQuery, textPatchOf } from '../stripeParams.ts';
 import { listQueryOf, newId, objectsOf, typed, writeConfig } from './routeKit.ts';
 
@@ -31,6 +33,13 @@ function piiPatchOf(body: CustomerBody): PiiPatch {
   };
 }
 
+/** Screens a customer's name when it was given (created or renamed), after the write, before the answer. */
+async function screenName(api: PaymentsApi, request: FastifyRequest, customerId: string, name: string | null | undefined): Promise<void> {
+  if (api.compliance === undefined || typeof name !== 'string' || name === '') return;
+  const { mode, keyId } = authOf(request);
+  await api.compliance.screen(stripeCustomerSubject(mode, customerId), name, keyId);
+}
+
 export function customerRoutes(api: PaymentsApi): FastifyPluginAsync {
   return async (plain) => {
     const app = typed(plain);
@@ -42,6 +51,7 @@ export function customerRoutes(api: PaymentsApi): FastifyPluginAsync {
       await api.payments.createCustomer(contextOf(request), {
         customerId, pii: piiPatchOf(body), description: textPatchOf(body.description), metadata: metadataPatchOf(body.metadata),
       });
+      await screenName(api, request, customerId, body.name);
       const objects = objectsOf(api, request);
       return objects.expand(await objects.customer(customerId), body.expand);
     });
@@ -54,6 +64,7 @@ export function customerRoutes(api: PaymentsApi): FastifyPluginAsync {
     app.post('/v1/customers/:id', { config: writeConfig(api, 'customers:write'), schema: { tags, summary: 'Update a customer', params: idParams, body: customerBody } }, async (request) => {
       const body = request.body;
       await api.payments.updateCustomer(contextOf(request), request.params.id, { pii: piiPatchOf(body), description: textPatchOf(body.description), metadata: metadataPatchOf(body.metadata) });
+      await screenName(api, request, request.params.id, body.name);
       const objects = objectsOf(api, request);
       return objects.expand(await objects.customer(request.params.id), body.expand);
     });

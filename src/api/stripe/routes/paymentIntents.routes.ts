@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { DaybookError, isDaybookError, PAYMENT_TEXT_LENGTH_MAX } from '../../../kernel/index.ts';
 import type { CaptureMethod, CreateIntentInput, ExistingPaymentIntent, ResolvedPaymentMethod } from '../../../payments/index.ts';
 import { AttachedRecord } from '../../attachedRecord.ts';
-import { contextOf, type PaymentsApi, StripeObjects } from '../stripeObjects.ts';
+import { contextOf, type PaymentsApi, StripeObjects, stripeCustomerSubject } from '../stripeObjects.ts';
+import { authOf } from '../../security.ts';
 import { amountParam, expandParam, idParams, listParams, metadataParam, metadataPatchOf, retrieveQuery, textPatchOf } from '../stripeParams.ts';
 import { paymentMethodIdOf } from './paymentMethods.routes.ts';
 import { listQueryOf, newId, objectsOf, typed, writeConfig } from './routeKit.ts';
@@ -51,6 +52,12 @@ async function requireCustomer(api: PaymentsApi, request: FastifyRequest, custom
   await objectsOf(api, request).customer(customerId, 'customer');
 }
 
+/** A customer with an open or confirmed screening case pays nothing until an analyst clears it: `compliance_review_pending`. */
+async function requireNotHeld(api: PaymentsApi, request: FastifyRequest, customerId: string | null | undefined): Promise<void> {
+  if (api.compliance === undefined || customerId === undefined || customerId === null) return;
+  await api.compliance.assertNotHeld(stripeCustomerSubject(authOf(request).mode, customerId), `customer '${customerId}'`);
+}
+
 async function confirm(api: PaymentsApi, request: FastifyRequest, paymentIntentId: string, paymentMethod: string | undefined): Promise<void> {
   const ctx = contextOf(request);
   const method: ResolvedPaymentMethod | undefined = paymentMethod === undefined
@@ -92,6 +99,7 @@ export function paymentIntentRoutes(api: PaymentsApi): FastifyPluginAsync {
     app.post('/v1/payment_intents', { config: writeConfig(api, 'payments:write'), schema: { tags, summary: 'Create a PaymentIntent (confirm=true confirms it too)', body: createBody } }, async (request, reply) => {
       const { body } = request;
       await requireCustomer(api, request, body.customer);
+      if (body.confirm === true) await requireNotHeld(api, request, body.customer);
       const paymentIntentId = newId(request, 'pi');
       const input = {
         paymentIntentId, amount: BigInt(body.amount), currency: body.currency.toLowerCase(), customerId: body.customer ?? null, paymentMethodId: null,
@@ -119,6 +127,8 @@ export function paymentIntentRoutes(api: PaymentsApi): FastifyPluginAsync {
     });
 
     app.post('/v1/payment_intents/:id/confirm', { config: writeConfig(api, 'payments:write'), schema: { tags, summary: 'Confirm a PaymentIntent', params: idParams, body: confirmBody } }, async (request) => {
+      const intent = await objectsOf(api, request).paymentIntent(request.params.id) as { customer?: unknown };
+      await requireNotHeld(api, request, typeof intent.customer === 'string' ? intent.customer : null);
       await confirm(api, request, request.params.id, request.body.payment_method);
       return answer(request, request.params.id, request.body.expand);
     });

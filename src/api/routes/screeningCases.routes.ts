@@ -1,0 +1,82 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ScreeningCaseView } from '../../compliance/index.ts';
+import { DaybookError } from '../../kernel/index.ts';
+import type { ComplianceApi } from '../complianceApi.ts';
+import { useZod } from '../openapi.ts';
+import { authOf } from '../security.ts';
+import { errorResponses, idempotencyHeaderWire, idWire } from '../wire.ts';
+
+const TAGS = ['Screening cases'];
+const STATUSES = ['open', 'cleared', 'confirmed'] as const;
+
+export const screeningCaseWire = z.object({
+  object: z.literal('screening_case'), id: z.string(), livemode: z.boolean(), status: z.enum(STATUSES),
+  subject: z.string().meta({ description: 'customer.<id> (a banking customer) or stripe_customer.<id>.' }),
+  screened_name: z.string(), list_version: z.string(),
+  hits: z.array(z.object({ ent_num: z.number(), name: z.string(), score: z.number(), matched_on: z.enum(['name', 'alias']), matched_name: z.string() })),
+  created: z.string(), decided_by: z.string().nullable(),
+}).meta({ id: 'ScreeningCase' });
+
+const MODE_PREFIX = /^(test|live)\./;
+
+function caseToWire(view: ScreeningCaseView, mode: 'test' | 'live') {
+  return {
+    object: 'screening_case' as const, id: view.caseId.replace(MODE_PREFIX, ''), livemode: mode === 'live', status: view.status,
+    subject: view.opened.subjectRef.replace(MODE_PREFIX, ''), screened_name: view.opened.screenedName, list_version: view.opened.listVersion,
+    hits: view.opened.hits.map((hit) => ({ ent_num: hit.entNum, name: hit.name, score: hit.score, matched_on: hit.matchedOn, matched_name: hit.matchedName })),
+    created: new Date(view.opened.atMs).toISOString(), decided_by: view.decidedBy,
+  };
+}
+
+/**
+ * The analyst's queue of sanctions screening cases: list, read, clear (a
+ * false positive: the customer's money moves again) or confirm (a true
+ * match: it stays held). The deciding key's id is recorded as the analyst.
+ */
+export function screeningCaseRoutes(compliance: ComplianceApi): FastifyPluginAsync {
+  return async (plain) => {
+    useZod(plain);
+    const app = plain.withTypeProvider<ZodTypeProvider>();
+    const params = z.strictObject({ id: idWire });
+    const internal = (request: FastifyRequest, id: string) => `${authOf(request).mode}.${id}`;
+
+    app.get('/v1/screening_cases', {
+      config: { permission: 'compliance:review' },
+      schema: {
+        tags: TAGS, summary: 'List screening cases (at most 1,000), oldest subject first', querystring: z.strictObject({ status: z.enum(STATUSES).optional() }),
+        response: { 200: z.object({ object: z.literal('list'), data: z.array(screeningCaseWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
+      },
+    }, async (request) => {
+      const { mode } = authOf(request);
+      const views = await compliance.cases.list(`${mode}.`, request.query.status);
+      return { object: 'list' as const, data: views.map((view) => caseToWire(view, mode)), has_more: false, url: '/v1/screening_cases' };
+    });
+
+    app.get('/v1/screening_cases/:id', {
+      config: { permission: 'compliance:review' },
+      schema: { tags: TAGS, summary: 'Retrieve a screening case', params, response: { 200: screeningCaseWire, ...errorResponses } },
+    }, async (request) => {
+      const view = await compliance.cases.get(internal(request, request.params.id));
+      if (view === null) throw new DaybookError('screening_case_not_found', `No such screening case: '${request.params.id}'`, {}, 'id');
+      return caseToWire(view, authOf(request).mode);
+    });
+
+    for (const decision of ['clear', 'confirm'] as const) {
+      app.post(`/v1/screening_cases/:id/${decision}`, {
+        config: { permission: 'compliance:review' },
+        schema: {
+          tags: TAGS, summary: decision === 'clear' ? 'Clear a case (a false positive): the customer is released' : 'Confirm a case (a true match): the customer stays held',
+          headers: idempotencyHeaderWire, params, body: z.strictObject({ note: z.string().max(1000).optional() }).optional(), response: { 200: screeningCaseWire, ...errorResponses },
+        },
+      }, async (request) => {
+        const { mode, keyId } = authOf(request);
+        const id = internal(request, request.params.id);
+        if (await compliance.cases.get(id) === null) throw new DaybookError('screening_case_not_found', `No such screening case: '${request.params.id}'`, {}, 'id');
+        const view = await compliance.cases.decideCase(id, decision, keyId, request.body?.note ?? '');
+        return caseToWire(view, mode);
+      });
+    }
+  };
+}

@@ -126,11 +126,13 @@ async function checkContent(file: string, manifest: ArchiveManifest, report: Arc
   source.on('data', (chunk) => digest.update(chunk as Buffer));
   source.on('error', (error) => gunzip.destroy(error));
   source.pipe(gunzip);
+  // Decoded by the stream, not per chunk: a character's bytes may straddle two chunks.
+  gunzip.setEncoding('utf8');
   const checker = new LineChecker(manifest, report);
   let rest = '';
   try {
     for await (const chunk of gunzip) {
-      const text = rest + (chunk as Buffer).toString('utf8');
+      const text = rest + (chunk as string);
       const lines = text.split('\n');
       rest = lines.pop()!;
       for (const line of lines) checker.line(line);

@@ -11,6 +11,9 @@
  *   events/s, seconds, MB/s and the file's size.
  * - `restore N to 90%`: `daybook restore --to-position` of that backup at
  *   90% of its head (copy, cut, verify, rebuild of the built-in projections).
+ * - `archive write` / `archive verify`: `archiveStore` of that store (one
+ *   month file: its clock is set past the month's end) and `verifyArchive`
+ *   of each file written (gunzip, every hash, chains, signature): events/s.
  * - `failover` (PostgreSQL; needs its binaries): the failover drill of
  *   test/support/failoverDrill.ts (primary + synchronous standby, a server
  *   under 8 writing clients, kill -9 of the primary, `pg_ctl promote`, a new
@@ -21,7 +24,9 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openLocalKeyProvider } from '../../src/audit/index.ts';
 import { openEventStore, type EventStore } from '../../src/index.ts';
+import { archiveStore, verifyArchive } from '../../src/ops/index.ts';
 import type { BenchArea, BenchContext, BenchRow, TargetCheck } from '../support/bench.ts';
 import { measure, round } from '../support/measure.ts';
 import { findRow } from '../support/results.ts';
@@ -30,6 +35,8 @@ import { newEvents } from '../eventstore/payload.ts';
 const BIN = fileURLToPath(new URL('../../bin/daybook.js', import.meta.url));
 const APPEND = 'append c16';
 const DURING = 'append c16 during backup';
+const ARCHIVE_WRITE = 'archive write';
+const ARCHIVE_VERIFY = 'archive verify';
 const CALLERS = 16;
 const PER_APPEND = 10;
 const STREAMS = 1000;
@@ -146,6 +153,7 @@ const ops: BenchArea = {
         const report = JSON.parse(backup!.stdout) as { bytes: number; eventCount: number; headPosition: string; seconds: number; mbPerSecond: number };
         ctx.record(backupRow(events, report, backup!.seconds));
       });
+      if (ctx.wants(ARCHIVE_WRITE) || ctx.wants(ARCHIVE_VERIFY)) await ctx.step('archive', () => archiveRows(ctx, store, dir.path));
       await store.close();
       await ctx.step(`restore ${events}`, async () => {
         const manifest = JSON.parse(await readFile(`${backupFile}.manifest.json`, 'utf8')) as { headPosition: string };
@@ -174,6 +182,30 @@ const ops: BenchArea = {
     return checks;
   },
 };
+
+/** Archives the whole store (the clock moved two months on, so its months are closed), then verifies each file. */
+async function archiveRows(ctx: BenchContext, store: EventStore, dir: string): Promise<void> {
+  const later = Date.now() + 62 * 86_400_000;
+  const keys = openLocalKeyProvider({ dir: path.join(dir, 'keys') });
+  const outDir = path.join(dir, 'archive');
+  let started = performance.now();
+  const report = await archiveStore(store, { beforeMs: later, outDir, keys, clock: { nowMs: () => later } });
+  const writeSeconds = (performance.now() - started) / 1000;
+  const row = (workload: string, count: number, seconds: number): BenchRow => ({
+    workload, backend: 'sqlite', events_per_s: Math.round(count / seconds), p50_ms: null, p99_ms: null, p999_ms: null, peak_rss_mb: null, baseline: null, ratio: null,
+    count, seconds: round(seconds, 3), files: report.periods.length,
+  });
+  ctx.record(row(ARCHIVE_WRITE, report.eventsWritten, writeSeconds));
+  started = performance.now();
+  let checked = 0;
+  for (const period of report.periods) {
+    const verified = await verifyArchive(period.file, { keys: keys.trustedKeys() });
+    if (!verified.ok) throw new Error(`archive verify: ${verified.problem}`);
+    checked += verified.eventsChecked;
+  }
+  ctx.record(row(ARCHIVE_VERIFY, checked, (performance.now() - started) / 1000));
+  ctx.log(`archive: ${report.eventsWritten} events in ${report.periods.length} file(s), written in ${round(writeSeconds, 2)} s`);
+}
 
 function label(events: number): string {
   return events >= 1_000_000 && events % 1_000_000 === 0 ? `${events / 1_000_000}M` : events >= 1000 && events % 1000 === 0 ? `${events / 1000}K` : String(events);

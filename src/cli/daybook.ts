@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo, CliRun } from './cliIo.ts';
+import { registerArchive } from './commands/archive.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerBench } from './commands/bench.ts';
@@ -23,6 +24,7 @@ import { registerSeal } from './commands/seal.ts';
 import { registerSanctions } from './commands/sanctions.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerReport } from './commands/report.ts';
+import { registerRetention } from './commands/retention.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStateAt } from './commands/stateAt.ts';
 import { registerSubject } from './commands/subject.ts';
@@ -58,6 +60,8 @@ export function buildProgram(run: CliRun): Command {
   registerBackup(program, run);
   registerRestore(program, run);
   registerDrill(program, run);
+  registerArchive(program, run);
+  registerRetention(program, run);
   registerBench(program, run);
   registerWebhooks(program, run);
   registerSanctions(program, run);

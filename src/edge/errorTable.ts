@@ -186,6 +186,8 @@ export const ERROR_TABLE = {
   backup_invalid: { http: 400, stripeType: 'invalid_request_error', exit: EXIT.dataerr, recordable: false },
   // A drill found the restored backup and the live store disagreeing at the backup's head.
   backup_mismatch: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr, recordable: false },
+  // An archive file already in the archive folder is truncated, changed, or no longer matches the store: it is never overwritten.
+  archive_invalid: { http: 500, stripeType: 'api_error', exit: EXIT.dataerr, recordable: false },
   // A restore writes only into a new (or empty) folder.
   restore_target_not_empty: { http: 409, stripeType: 'invalid_request_error', exit: EXIT.cantcreat, recordable: false },
   // AML cases (src/compliance/aml): well-formed, but the case's status refuses the step.

@@ -112,6 +112,8 @@ export const ERROR_CODES = [
   'backup_failed',
   'backup_invalid',
   'backup_mismatch',
+  // An archive file (src/ops/archive.ts) already written no longer matches its signed manifest.
+  'archive_invalid',
   'restore_target_not_empty',
   // AML (src/compliance/aml): an alert case's step from the wrong status (open twice, close before investigating, any step on a closed case).
   'aml_case_unexpected_state',

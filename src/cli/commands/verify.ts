@@ -5,11 +5,12 @@ import {
 } from '../../audit/index.ts';
 import { EXIT, loadAuditConfig, loadStoreConfig, sqlitePathOf } from '../../edge/index.ts';
 import { openEventStore } from '../../eventstore/open.ts';
+import { verifyArchive } from '../../ops/index.ts';
 import { systemClock } from '../../kernel/index.ts';
 import type { CliRun } from '../cliIo.ts';
 import { CliError } from '../failure.ts';
 import { databaseUrlOption, storeUrlFrom } from '../storeUrlOption.ts';
-import { describeAuditReport, describeBundleReport, toJson } from './verifyReport.ts';
+import { describeArchiveReport, describeAuditReport, describeBundleReport, toJson } from './verifyReport.ts';
 
 interface VerifyOptions {
   databaseUrl?: string;
@@ -20,6 +21,7 @@ interface VerifyOptions {
   fromPosition?: bigint;
   toPosition?: bigint;
   bundle?: string;
+  archive?: string;
 }
 
 /**
@@ -28,7 +30,8 @@ interface VerifyOptions {
  * each; events after the last seal are reported as the unsealed tail (not a
  * failure). SQLite is opened read-only (no writer lock), so it runs beside a
  * live server; nothing is migrated. `--export <file>` then writes an audit
- * bundle; `--bundle <file>` verifies one, with no database. Exit 0 when
+ * bundle; `--bundle <file>` verifies one, and `--archive <file>` an archive
+ * file (`daybook archive`), with no database. Exit 0 when
  * intact, 65 (EX_DATAERR) when broken.
  */
 export function registerVerify(program: Command, run: CliRun): void {
@@ -43,7 +46,9 @@ export function registerVerify(program: Command, run: CliRun): void {
     .addOption(new Option('--from-position <n>', 'first position to export (default 1)').argParser(positionArgument('--from-position')))
     .addOption(new Option('--to-position <n>', 'last position to export (default: the head)').argParser(positionArgument('--to-position')))
     .option('--bundle <file>', 'verify an audit bundle instead of a store (no database needed)')
+    .option('--archive <file>', 'verify an archive file (daybook archive) and its signed manifest instead of a store (no database needed)')
     .action(async (options: VerifyOptions) => {
+      if (options.archive !== undefined) return verifyArchiveFile(run, options, options.archive);
       if (options.bundle !== undefined) return verifyBundleFile(run, options, options.bundle);
       if ((options.fromPosition !== undefined || options.toPosition !== undefined) && options.export === undefined) {
         throw new CliError('--from-position and --to-position go with --export (see daybook --help)', EXIT.usage);
@@ -85,6 +90,17 @@ async function verifyBundleFile(run: CliRun, options: VerifyOptions, file: strin
   const keys = options.publicKey === undefined ? undefined : trustedKeysFromFiles(options.publicKey, options.revokedKeys);
   const report: BundleReport = await verifyBundle(file, { keys, revoked });
   run.io.stdout.write(options.json ? `${toJson(report)}\n` : describeBundleReport(report));
+  if (!report.ok) run.exitCode = EXIT.dataerr;
+}
+
+async function verifyArchiveFile(run: CliRun, options: VerifyOptions, file: string): Promise<void> {
+  if (options.bundle !== undefined || options.export !== undefined || options.databaseUrl !== undefined || options.fromPosition !== undefined || options.toPosition !== undefined) {
+    throw new CliError('--archive verifies a file alone: it takes no --bundle, --export, --database-url or positions (see daybook --help)', EXIT.usage);
+  }
+  if (!existsSync(file)) throw new CliError(`no archive at ${file}`, EXIT.unavailable);
+  const keys = options.publicKey === undefined ? undefined : trustedKeysFromFiles(options.publicKey, options.revokedKeys);
+  const report = await verifyArchive(file, { keys });
+  run.io.stdout.write(options.json ? `${toJson(report)}\n` : describeArchiveReport(report));
   if (!report.ok) run.exitCode = EXIT.dataerr;
 }
 

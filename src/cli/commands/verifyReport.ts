@@ -1,5 +1,6 @@
 import type { AuditReport, BundleBreak, BundleReport, SealBreak, SealReport } from '../../audit/index.ts';
 import type { ChainBreak } from '../../eventstore/index.ts';
+import type { ArchiveVerifyReport } from '../../ops/index.ts';
 
 /** The human text of `daybook verify`'s reports: a first line that says ok or broken, then the details. */
 export function describeAuditReport(report: AuditReport): string {
@@ -48,4 +49,15 @@ function describeSealBreak(at: SealBreak): string[] {
 function describeBundleBreak(at: BundleBreak): string[] {
   const where = at.position === null ? '' : ` (position ${at.position}${at.streamId === '' ? '' : `, stream ${at.streamId}`})`;
   return [`broken: bundle line ${at.line}${where}: ${at.reason}`, `  expected: ${at.expected}`, `  actual:   ${at.actual}`];
+}
+
+export function describeArchiveReport(report: ArchiveVerifyReport): string {
+  const range = report.fromPosition === null ? '' : ` (${report.period}: positions ${report.fromPosition}..${report.toPosition})`;
+  if (!report.ok) return `archive ${report.file}${range}: BROKEN: ${report.problem}\n`;
+  return [
+    `archive ${report.file}${range}: intact`,
+    `  ${report.eventsChecked} events: every hash recomputed, ${report.chainLinksChecked} chain links within the file checked, positions contiguous`,
+    `  gzip whole; size and SHA-256 as in the manifest; manifest signed by ${report.keyId}, trusted through ${report.keysSource}`,
+    '',
+  ].join('\n');
 }

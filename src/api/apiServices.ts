@@ -113,11 +113,11 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
     const accessAudit = { log: accessLog, requirePurpose: options.accessAudit?.requirePurpose ?? false, clock };
     const security: ApiSecurity = { keys, rateLimiter: createRateLimiter(options.rateLimit, clock), idempotency, accessAudit };
     const policy = options.approvals ?? APPROVALS_OFF;
+    const compliance = openComplianceApi(store, clock, { dataDir: options.dataDir, fraudEnforce: options.fraudEnforce, logger: options.logger });
     const approvals: ApprovalsApi = {
       policy, keys,
-      service: new ApprovalService(store, clock, { expiresAfterMs: policy.expiresAfterMs, approvalsRequired: policy.approvalsRequired }, approvalExecutors(ledger, banking)),
+      service: new ApprovalService(store, clock, { expiresAfterMs: policy.expiresAfterMs, approvalsRequired: policy.approvalsRequired }, approvalExecutors(ledger, banking, compliance)),
     };
-    const compliance = openComplianceApi(store, clock, { dataDir: options.dataDir, fraudEnforce: options.fraudEnforce, logger: options.logger });
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger, approvals, compliance), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals, compliance),
       bankMovementRoutes(banking, compliance), screeningCaseRoutes(compliance),

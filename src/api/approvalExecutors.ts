@@ -6,6 +6,7 @@
  * change (an unavailable store, a conflict) is thrown, and the request stays
  * approved until the checker's approve, retried, runs it.
  */
+import type { ComplianceApi } from './complianceApi.ts';
 import { type ApprovalAction, type ApprovalExecutor, type ApprovalOutcome, approvalStreamId } from '../compliance/approvals/index.ts';
 import type { EventMetadata } from '../eventstore/index.ts';
 import { type DaybookError, isDaybookError } from '../kernel/index.ts';
@@ -47,11 +48,24 @@ async function runLedger(ledger: LedgerApi, request: Requested, approverKeyId: s
   return succeeded(object, answered);
 }
 
-export function approvalExecutors(ledger: LedgerApi, banking: BankingApi): Record<ApprovalAction, ApprovalExecutor> {
+export function approvalExecutors(ledger: LedgerApi, banking: BankingApi, compliance: Pick<ComplianceApi, 'checkFraud'>): Record<ApprovalAction, ApprovalExecutor> {
   return {
     transfer: async (request, approver) => {
       const payload = request.payload as CreateTransferBody & { id: string; ledger: string };
-      return runLedger(ledger, request, approver.keyId, transferCommandOf(payload, payload.id, payload.ledger, false), 'transfer', payload.id);
+      const command = transferCommandOf(payload, payload.id, payload.ledger, false);
+      // Scored when it is about to execute, as any transfer is (not when asked for: the verdict is the one of the moment it moves); a repeat is not scored again.
+      let fraud: { record(): Promise<void> } | null = null;
+      if ((await ledger.engines[request.mode].lookupTransfer(payload.id)) === undefined) {
+        try {
+          fraud = await compliance.checkFraud({ ref: `ledger.${request.mode}.${payload.id}`, amountMinor: BigInt(command.data.amountMinor), currency: null, mode: request.mode, actor: approver.keyId });
+        } catch (error) {
+          if (isDaybookError(error, 'fraud_blocked')) return failed('fraud_blocked', error.message);
+          throw error;
+        }
+      }
+      const outcome = await runLedger(ledger, request, approver.keyId, command, 'transfer', payload.id);
+      if (outcome.outcome === 'succeeded') await fraud?.record();
+      return outcome;
     },
     journal_entry: async (request, approver) => {
       const payload = request.payload as RecordEntryBody & { id: string };

@@ -177,3 +177,27 @@ describe('expiry and modes', () => {
     expect((await post(`/v1/approval_requests/${asked.body.id}/approve`, {}, api.as('approver', 'live'))).body.error.code).toBe('approval_request_not_found');
   });
 });
+
+describe('an approved transfer is fraud-scored when it executes', () => {
+  it('fails the request with fraud_blocked when the model blocks it (enforced), moving nothing', async () => {
+    // 03:00 UTC: the demo model blocks 50,000.00 at night.
+    const night = await openApiHarness({ approvals: POLICY, clock: fixedClock(Date.parse('2025-06-01T03:00:00Z')), fraudEnforce: 'all' });
+    try {
+      const as = (role: Parameters<ApiHarness['as']>[0]) => night.as(role);
+      const call = async (url: string, payload: object, headers: Record<string, string>) => {
+        const response = await night.app.inject({ method: 'POST', url, payload, headers });
+        return { status: response.statusCode, body: response.json() };
+      };
+      for (const id of ['bank', 'cust']) expect((await call('/v1/accounts', { id, currency: 'USD' }, as('operator'))).status).toBe(200);
+      const asked = await call('/v1/transfers', { id: 'night-big', debit_account_id: 'bank', credit_account_id: 'cust', amount: '5000000' }, as('operator'));
+      expect(asked.status).toBe(202);
+      const approved = await call(`/v1/approval_requests/${asked.body.id}/approve`, {}, as('approver'));
+      expect(approved.body).toMatchObject({ status: 'failed', failure: { code: 'fraud_blocked' } });
+      expect((await night.app.inject({ method: 'GET', url: '/v1/transfers/night-big', headers: as('operator') })).statusCode).toBe(404);
+      const [check] = await night.store.readStream('fraudcheck-ledger.test.night-big');
+      expect(check).toMatchObject({ data: { decision: 'block' } });
+    } finally {
+      await night.close();
+    }
+  });
+});

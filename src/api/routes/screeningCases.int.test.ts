@@ -145,6 +145,25 @@ describe('fraud scoring of native transfers', () => {
     }
   });
 
+  it('scores every new transfer of a batch: a block refuses the whole batch, naming it, and nothing moves', async () => {
+    const api = await openApiHarness({ clock: fixedClock(NIGHT_MS), fraudEnforce: 'all' });
+    try {
+      await ledgerWithAccounts(api);
+      const { post } = client(api);
+      const small = { debit_account_id: 'from', credit_account_id: 'to', amount: '2000' };
+      const blocked = await post('/v1/transfers/batch', { transfers: [{ id: 'b-small', ...small }, { id: 'b-big', ...small, amount: '5000000' }] });
+      expect(blocked.status).toBe(402);
+      expect(blocked.body.error).toMatchObject({ code: 'fraud_blocked', param: 'transfers.1.amount' });
+      expect((await api.app.inject({ method: 'GET', url: '/v1/transfers/b-small', headers: api.as('admin') })).statusCode).toBe(404);
+      const fine = await post('/v1/transfers/batch', { transfers: [{ id: 'b-ok', ...small }] });
+      expect(fine.status).toBe(200);
+      const [check] = await api.store.readStream('fraudcheck-ledger.test.b-ok');
+      expect(check).toMatchObject({ type: 'FraudCheckCompleted', data: { subjectRef: 'ledger.test.b-ok' } });
+    } finally {
+      await api.close();
+    }
+  });
+
   it('lets a block through in test mode under the default (live) and records it', async () => {
     const api = await openApiHarness({ clock: fixedClock(NIGHT_MS) });
     try {

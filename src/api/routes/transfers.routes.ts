@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assert, DaybookError } from '../../kernel/index.ts';
+import { assert, DaybookError, isDaybookError } from '../../kernel/index.ts';
 import type { LedgerEngine, LedgerRequest, TransferRecord } from '../../ledger/index.ts';
 import { approvalRequestWire, type ApprovalsApi, askApproval, transferNeedsApproval } from '../approvalsApi.ts';
 import { idFor } from '../idempotency.hooks.ts';
@@ -136,14 +136,26 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
       const commands = await Promise.all(transfers.map((item, index) =>
         createTransferCommand(ledger, request, item, item.id ?? idFor(request, 'tr', String(index)), atomic && index < transfers.length - 1, `transfers.${index}.`)));
       refuseLargeInBatch(approvals, commands);
+      const { mode } = authOf(request);
+      // Each new transfer is scored before the batch executes, as a single one is; an enforced block refuses the whole batch, naming the transfer.
+      const fraud = await Promise.all(commands.map(async (command, index) => {
+        const transferId = command.data.transferId;
+        if ((await engineOf(ledger, request).lookupTransfer(transferId)) !== undefined) return null;
+        try {
+          return await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId });
+        } catch (error) {
+          if (isDaybookError(error, 'fraud_blocked')) throw new DaybookError('fraud_blocked', `transfers[${index}]: ${error.message}`, error.details, `transfers.${index}.amount`);
+          throw error;
+        }
+      }));
       let outcomes;
       try {
         outcomes = await engineOf(ledger, request).executeAll(commands, eventMetadataOf(request));
       } catch (error) {
         throw withWireParam(error);
       }
+      await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? fraud[index]?.record() : undefined)));
       const engine = engineOf(ledger, request);
-      const { mode } = authOf(request);
       const records = await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? transferNow(engine, commands[index]!.data.transferId as string) : undefined)));
       const results = outcomes.map((outcome, index) => {
         const id = commands[index]!.data.transferId as string;

@@ -6,25 +6,19 @@
  * bundle and a seal by an untrusted key exit 65 with a message, bad options
  * exit 64, a missing bundle 69. Nothing crashes (stderr stays empty on findings).
  */
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDaybookSync } from '../../test/support/daybookProcess.ts';
 import { openEventStore } from '../eventstore/open.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/daybook.js', import.meta.url));
 let dir: string;
 let dataDir: string;
 
-function daybook(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000,
-    env: { ...process.env, DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: dataDir, DAYBOOK_AUDIT_KEYS_DIR: '' },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function daybook(args: string[]) {
+  return runDaybookSync(args, { cwd: dir, env: { DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: dataDir, DAYBOOK_AUDIT_KEYS_DIR: '' } });
 }
 
 const publicKeyFiles = (): string[] => readdirSync(join(dataDir, 'keys')).filter((name) => name.endsWith('.pub.pem')).map((name) => join(dataDir, 'keys', name));

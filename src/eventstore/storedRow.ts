@@ -1,20 +1,8 @@
-import type { EventMetadata, RecordedEvent } from './eventStore.ts';
+import type { EventMetadata, RawEvent, RecordedEvent } from './eventStore.ts';
 import type { Upcasters } from './upcasters.ts';
 
-/** An event as a backend stores it: JSON kept as text, exactly as hashed. */
-export interface StoredRow {
-  eventId: string;
-  streamId: string;
-  version: bigint;
-  position: bigint;
-  type: string;
-  schemaVersion: number;
-  dataJson: string;
-  metadataJson: string;
-  recordedAtMs: number;
-  hash: string;
-  previousHash: string;
-}
+/** An event as a backend stores it: JSON kept as text, exactly as hashed (the port's RawEvent, which readRawLog hands out as it is). */
+export type StoredRow = RawEvent;
 
 /** Parses a stored row into the public envelope, upcasting its data when a newer schema is registered. */
 export function toRecordedEvent(row: StoredRow, upcasters: Upcasters): RecordedEvent {

@@ -9,7 +9,7 @@
  * await fetch(`${api.match[1]}/readyz`);
  * api.child.kill('SIGKILL');
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -77,4 +77,13 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Runs `daybook <args>` to its end (synchronously) in `cwd`, with `env` over
+ * this process's environment: what the CLI end-to-end tests assert on.
+ */
+export function runDaybookSync(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [DAYBOOK_BIN, ...args], { cwd: options.cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...options.env } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

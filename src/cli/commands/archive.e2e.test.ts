@@ -8,28 +8,22 @@
  * Retention: the dry run lists the old customer and erases nothing; apply
  * erases it (actor retention), the recent one stays readable.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDaybookSync } from '../../../test/support/daybookProcess.ts';
 import { BankingService } from '../../banking/index.ts';
 import { openEventStore } from '../../eventstore/open.ts';
 import { fixedClock } from '../../kernel/index.ts';
 import { openShreddingStore } from '../../privacy/index.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/daybook.js', import.meta.url));
 let dir: string;
 let dataDir: string;
 let storeUrl: string;
 
-function daybook(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000,
-    env: { ...process.env, DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: dataDir, DAYBOOK_AUDIT_KEYS_DIR: '', DAYBOOK_RETENTION: '', ...env },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function daybook(args: string[], env: Record<string, string> = {}) {
+  return runDaybookSync(args, { cwd: dir, env: { DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: dataDir, DAYBOOK_AUDIT_KEYS_DIR: '', DAYBOOK_RETENTION: '', ...env } });
 }
 
 beforeAll(async () => {

@@ -7,26 +7,20 @@
  * (65, subject_not_found) and a malformed one (65, validation_failed) say
  * so on stderr; an export never overwrites a file and writes one 0600.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDaybookSync } from '../../../test/support/daybookProcess.ts';
 import { BankingService } from '../../banking/index.ts';
 import { openEventStore } from '../../eventstore/open.ts';
 import { openShreddingStore } from '../../privacy/index.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/daybook.js', import.meta.url));
 let dir: string;
 let dataDir: string;
 
-function daybook(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000,
-    env: { ...process.env, DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: dataDir, DAYBOOK_AUDIT_KEYS_DIR: '' },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function daybook(args: string[]) {
+  return runDaybookSync(args, { cwd: dir, env: { DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: dataDir, DAYBOOK_AUDIT_KEYS_DIR: '' } });
 }
 
 beforeAll(async () => {

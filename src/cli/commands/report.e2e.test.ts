@@ -5,25 +5,20 @@
  * terminal), a statement as JSON written whole to --output, and usage and
  * data errors as one line with their exit codes.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDaybookSync } from '../../../test/support/daybookProcess.ts';
 import { BankingService } from '../../banking/index.ts';
 import { openEventStore } from '../../eventstore/open.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/daybook.js', import.meta.url));
 let dir: string;
 let url: string;
 
-function daybook(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args, '--database-url', url], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: join(dir, 'unused') },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function daybook(args: string[]) {
+  return runDaybookSync([...args, '--database-url', url], { cwd: dir, env: { DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: join(dir, 'unused') } });
 }
 
 beforeAll(async () => {
@@ -90,9 +85,7 @@ describe('daybook report', () => {
   });
 
   it('says so when there is no store', () => {
-    const result = spawnSync(process.execPath, [BIN, 'report', 'trial-balance', '--database-url', `sqlite:${join(dir, 'missing.db')}`], {
-      cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DAYBOOK_DATABASE_URL: '' },
-    });
+    const result = runDaybookSync(['report', 'trial-balance', '--database-url', `sqlite:${join(dir, 'missing.db')}`], { cwd: dir, env: { DAYBOOK_DATABASE_URL: '' } });
     expect(result.status).toBe(69);
     expect(result.stderr).toContain('no store at');
   });

@@ -6,24 +6,19 @@
  * byte, no temporary file behind; a good new list replaces the old one; a
  * missing file is a usage error.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDaybookSync } from '../../../test/support/daybookProcess.ts';
 import { FIXTURE_ALT_URL, FIXTURE_SDN_URL } from '../../compliance/sanctions/fixtures/fixtureList.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/daybook.js', import.meta.url));
 let dir: string;
 let dataDir: string;
 
-function daybook(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000,
-    env: { ...process.env, DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: dataDir },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function daybook(args: string[]) {
+  return runDaybookSync(args, { cwd: dir, env: { DAYBOOK_DATABASE_URL: '', DAYBOOK_DATA_DIR: dataDir } });
 }
 
 const listFile = () => join(dataDir, 'sanctions-list.json');

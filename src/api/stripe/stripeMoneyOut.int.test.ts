@@ -88,6 +88,20 @@ function describeMoneyOut(backend: Backend): void {
       await expectBalanceInvariant();
     });
 
+    it('keeps a dispute\'s evidence (the cardholder\'s personal data) out of Idempotency-Key records, and replays the dispute as it is now', async () => {
+      const intent = await pay({ amount: 2000, payment_method: 'pm_card_createDispute' });
+      const dispute = await disputeOf(intent.latest_charge);
+      const headers = { 'idempotency-key': `evidence-${backend}-1` };
+      const params = { evidence: { customer_name: 'Grace Evidence', customer_email_address: 'grace.evidence@example.com' } };
+      const first = ok(await call('POST', `/v1/disputes/${dispute.id}`, params, headers));
+      expect(first.evidence).toMatchObject({ customer_email_address: 'grace.evidence@example.com' });
+      const replay = await call('POST', `/v1/disputes/${dispute.id}`, params, headers);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body).toEqual(first);
+      const records = await running.server.store.readAll({ category: 'idempotency', limit: 10_000 });
+      expect(records.some((event) => JSON.stringify(event.data).includes('grace.evidence@example.com'))).toBe(false);
+    });
+
     it('loses on losing_evidence and keeps amount and fee; refuses refunds and further evidence', async () => {
       const intent = await pay({ amount: 3000, payment_method: 'pm_card_createDispute' });
       const dispute = await disputeOf(intent.latest_charge);

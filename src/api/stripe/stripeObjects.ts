@@ -254,28 +254,31 @@ export class StripeObjects {
 
 const CUSTOMER_PLACEHOLDER = '__daybook_customer__';
 const ACCOUNT_PLACEHOLDER = '__daybook_account__';
+const DISPUTE_PLACEHOLDER = '__daybook_dispute__';
 
 /**
- * The recorded answer of every POST on the Stripe listener: a customer or
- * connected account object in an answer (its route's, or an expanded one)
- * is kept as a placeholder naming its id, never with its personal data; a
- * replay puts the object as it is now in its place. Everything else is
- * replayed as first answered.
+ * The recorded answer of every POST on the Stripe listener: a customer,
+ * connected account or dispute object in an answer (its route's, or an
+ * expanded one) is kept as a placeholder naming its id, never with its
+ * personal data (a dispute's evidence names the cardholder: name, email,
+ * addresses, IP); a replay puts the object as it is now in its place.
+ * Everything else is replayed as first answered.
  */
 export function stripeRecordedAnswer(api: PaymentsApi): RecordedAnswer {
   return {
     stored: (body) => {
-      if (!body.includes('"object":"customer"') && !body.includes('"object":"account"')) return body;
+      if (!body.includes('"object":"customer"') && !body.includes('"object":"account"') && !body.includes('"object":"dispute"')) return body;
       return JSON.stringify(JSON.parse(body), (_key, value: unknown) => {
         const item = value as { object?: unknown; id?: unknown; deleted?: unknown } | null;
         if (item === null || typeof item !== 'object') return value;
         if (item.object === 'customer' && item.deleted !== true) return { [CUSTOMER_PLACEHOLDER]: item.id };
         if (item.object === 'account') return { [ACCOUNT_PLACEHOLDER]: item.id };
+        if (item.object === 'dispute') return { [DISPUTE_PLACEHOLDER]: item.id };
         return value;
       });
     },
     replayed: async (request, stored) => {
-      if (!stored.includes(CUSTOMER_PLACEHOLDER) && !stored.includes(ACCOUNT_PLACEHOLDER)) return stored;
+      if (!stored.includes(CUSTOMER_PLACEHOLDER) && !stored.includes(ACCOUNT_PLACEHOLDER) && !stored.includes(DISPUTE_PLACEHOLDER)) return stored;
       const objects = new StripeObjects(api, request);
       const restore = async (value: unknown): Promise<unknown> => {
         if (Array.isArray(value)) return Promise.all(value.map(restore));
@@ -283,6 +286,7 @@ export function stripeRecordedAnswer(api: PaymentsApi): RecordedAnswer {
         const record = value as Record<string, unknown>;
         if (typeof record[CUSTOMER_PLACEHOLDER] === 'string') return objects.customer(record[CUSTOMER_PLACEHOLDER] as string);
         if (typeof record[ACCOUNT_PLACEHOLDER] === 'string') return objects.account(record[ACCOUNT_PLACEHOLDER] as string);
+        if (typeof record[DISPUTE_PLACEHOLDER] === 'string') return objects.dispute(record[DISPUTE_PLACEHOLDER] as string);
         const out: Record<string, unknown> = {};
         for (const [key, item] of Object.entries(record)) out[key] = await restore(item);
         return out;

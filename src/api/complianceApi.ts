@@ -132,7 +132,7 @@ export function openComplianceApi(store: EventStore, clock: Clock, options: Comp
       // One verdict per payment: a retry (the same Idempotency-Key, so the same ref) finds the first recorded and writes nothing.
       const record = async () => {
         try {
-          await store.append({ streamId: fraudCheckStreamId(ref), expectedVersion: 'no_stream', events: [{ type: event.type, data: event.data, metadata: { actor } }] });
+          await store.append({ streamId: fraudCheckStreamId(ref), expectedVersion: 'no_stream', events: [{ type: event.type, data: event.data, metadata: { actor, mode } }] });
         } catch (error) {
           if (!isDaybookError(error, 'stream_version_conflict')) throw error;
         }

@@ -136,7 +136,7 @@ describe('fraud scoring of native transfers', () => {
       expect(blocked.status).toBe(402);
       expect(blocked.body.error).toMatchObject({ type: 'invalid_request_error', code: 'fraud_blocked' });
       const [check] = await api.store.readStream('fraudcheck-ledger.test.big');
-      expect(check).toMatchObject({ type: 'FraudCheckCompleted', data: { decision: 'block', subjectRef: 'ledger.test.big' } });
+      expect(check).toMatchObject({ type: 'FraudCheckCompleted', data: { decision: 'block', subjectRef: 'ledger.test.big' }, metadata: { mode: 'test' } });
       expect((await post('/v1/transfers', { id: 'small', debit_account_id: 'from', credit_account_id: 'to', amount: '2000' })).status).toBe(200);
       const blockedOut = await post('/v1/withdrawals', { account_id: 'nobody', amount: '5000000' });
       expect(blockedOut.status).toBe(404);

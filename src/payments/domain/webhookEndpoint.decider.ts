@@ -42,7 +42,8 @@ export const webhookEndpointDecider: Decider<WebhookEndpointCommand, WebhookEndp
       case 'CreateWebhookEndpoint': {
         const { webhookEndpointId, url, enabledEvents, description, metadata, secret, atMs } = command.data;
         const fields = { url, enabledEvents: checkEnabledEvents(enabledEvents), description, disabled: false, metadata: applyMetadataPatch({}, metadata) };
-        // A retry of a creation whose answer was lost names the same id: nothing more to do.
+        // A retry of a creation whose answer was lost names the same id: nothing more to do; once deleted, it is not answered as if alive.
+        if (state.status === 'deleted') throw new DaybookError('resource_missing', `Webhook endpoint ${webhookEndpointId} was deleted; create a new one with another Idempotency-Key.`, { webhookEndpointId }, 'id');
         if (state.status !== 'none') return [];
         return [{ type: 'WebhookEndpointCreated', data: { webhookEndpointId, secret, atMs, ...fields } }];
       }

@@ -55,7 +55,7 @@ const SUBJECT_OBJECTS = { api: ['customer'], stripe: ['customer', 'account'] } a
 export function registerAccessAudit(app: FastifyInstance, settings: AccessAuditSettings | undefined, channel: 'api' | 'stripe'): void {
   if (settings === undefined) return;
   const piiOf = (request: FastifyRequest): PiiSubjects | undefined =>
-    request.routeOptions.config?.pii ?? (channel === 'stripe' && request.method === 'GET' && hasExpand(request.query) ? 'answer' : undefined);
+    request.routeOptions.config?.pii ?? (channel === 'stripe' && (hasExpand(request.query) || hasExpand(request.body)) ? 'answer' : undefined);
 
   app.addHook('preHandler', (request, _reply, done) => {
     try {

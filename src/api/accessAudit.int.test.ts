@@ -67,6 +67,15 @@ describe('recording reads of personal data', () => {
     expect(records.at(-1)).toMatchObject({ route: '/v1/events', subjects: ['ada'], purpose: 'audit' });
   });
 
+  it('records a subject access export, which hands out the personal data decrypted', async () => {
+    const before = await auditCount(api);
+    const exported = await inject(api, 'GET', '/v1/admin/subjects/bankcustomer:test.ada/export', { ...api.as('auditor'), 'daybook-purpose': 'SAR 12' });
+    expect(exported.status, JSON.stringify(exported.body)).toBe(200);
+    expect(await auditCount(api)).toBe(before + 1);
+    const [record] = (await api.store.readAll({ category: ACCESS_AUDIT_CATEGORY, types: [PII_ACCESSED], after: 0n, limit: 10_000 })).slice(-1);
+    expect(record!.data).toMatchObject({ route: '/v1/admin/subjects/:subject/export', subjects: ['bankcustomer:test.ada'], purpose: 'SAR 12' });
+  });
+
   it('filters by actor and by period, and refuses a period past its bound', async () => {
     const byActor = (await inject(api, 'GET', `/v1/access_audit?actor=${operatorKey()}`, api.as('admin'))).body.data;
     expect(byActor.map((record: { actor: { role: string } }) => record.actor.role)).toEqual(['operator']);

@@ -46,7 +46,8 @@ export function privacyRoutes(store: EventStore, clock: Clock): FastifyPluginAsy
     });
 
     app.get('/v1/admin/subjects/:subject/export', {
-      config: { permission: 'privacy:export' },
+      // Personal data decrypted: recorded in the access audit (and refused without a purpose when one is required), as any read of it.
+      config: { permission: 'privacy:export', pii: (request) => [(request.params as { subject: string }).subject] },
       schema: {
         tags: TAGS, summary: 'Everything held about a data subject (subject access request), personal data decrypted',
         params: z.object({ subject: subjectWire }),

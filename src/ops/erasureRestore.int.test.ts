@@ -59,12 +59,14 @@ describe('restore of a backup taken before an erasure', () => {
     expect(readErasureJournal(keysDir).map((tombstone) => tombstone.subject)).toEqual([`bankcustomer:${ada.customerId}`]);
     expect(await piiOf(live, keysDir, ada.customerId)).toMatchObject({ fullName: ERASED_TEXT, email: ERASED_TEXT });
 
+    // Without the journal, the backup brings the keys of its time back: the erased data would be readable again.
+    const unjournaled = join(root, 'unjournaled');
+    await restoreSqliteBackup({ backupFile: backup, dataDir: unjournaled, projections: builtinProjections });
+    expect(await piiOf(unjournaled, keysDir, ada.customerId)).toMatchObject({ fullName: 'Ada Lovelace' });
+    // With it, the restored folder takes its place with the erasure already applied again.
     const restored = join(root, 'restored');
-    await restoreSqliteBackup({ backupFile: backup, dataDir: restored, projections: builtinProjections });
-    // The backup brought the keys of its time back: without the journal, the erased data would be readable again.
-    expect(await piiOf(restored, keysDir, ada.customerId)).toMatchObject({ fullName: 'Ada Lovelace' });
-    const applied = await restoreErasures(`sqlite:${join(restored, STORE_FILE)}`, keysDir);
-    expect(applied).toEqual({ reapplied: [`bankcustomer:${ada.customerId}`], recorded: 1 });
+    const report = await restoreSqliteBackup({ backupFile: backup, dataDir: restored, projections: builtinProjections, erasureJournalDir: keysDir });
+    expect(report.erasures).toEqual({ reapplied: [`bankcustomer:${ada.customerId}`], recorded: 1 });
     expect(await piiOf(restored, keysDir, ada.customerId)).toMatchObject({ fullName: ERASED_TEXT, email: ERASED_TEXT });
     expect(await piiOf(restored, keysDir, grace.customerId)).toMatchObject({ fullName: 'Grace Hopper', email: 'grace@example.com' });
     const check = await openEventStore(`sqlite:${join(restored, STORE_FILE)}`);

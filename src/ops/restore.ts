@@ -51,6 +51,8 @@ export interface RestoreReport {
   /** Generations in the store that no definition here knows: their checkpoints were moved back, their tables not rebuilt. */
   projectionsUnknown: string[];
   seconds: number;
+  /** Erasures of the journal applied again (keys destroyed, events recorded), when a journal was given. */
+  erasures?: { reapplied: string[]; recorded: number };
 }
 
 export interface SqliteRestoreOptions extends RestorePoint {
@@ -59,6 +61,12 @@ export interface SqliteRestoreOptions extends RestorePoint {
   dataDir: string;
   /** A folder of shipped log segments to replay after the backup's head. */
   segmentsDir?: string;
+  /**
+   * The key folder whose erasure journal is applied to the restored store
+   * before it takes its place (see restoreErasures): a restored folder never
+   * shows, even for a moment, personal data erased since the backup.
+   */
+  erasureJournalDir?: string;
   /** The projections to rebuild (a function: made for the restored store). */
   projections: readonly ProjectionDefinition[] | ((store: EventStore) => readonly ProjectionDefinition[]);
   nowMs?: () => number;
@@ -98,11 +106,12 @@ export async function restoreSqliteBackup(options: SqliteRestoreOptions): Promis
       await chmod(join(work, SUBJECT_KEYS_FILE), PRIVATE_FILE_MODE);
     }
     const result = await cutAndRebuild(`sqlite:${storePath}`, options, label);
+    const erasures = options.erasureJournalDir === undefined ? undefined : await restoreErasures(`sqlite:${storePath}`, options.erasureJournalDir);
     await fsyncFile(storePath);
     await fsyncDir(work);
     if (state === 'empty') await removeQuietly(dataDir);
     await durableRename(work, dataDir);
-    return { ...result, target: dataDir, availableHead, shippedApplied, seconds: (now() - startedMs) / 1000 };
+    return { ...result, target: dataDir, availableHead, shippedApplied, erasures, seconds: (now() - startedMs) / 1000 };
   } catch (error) {
     await removeQuietly(work);
     throw error;

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { describeStoreUrl, EXIT, loadAuditConfig, loadStoreConfig, sqlitePathOf } from '../../edge/index.ts';
-import { cutPostgresStore, type RestorePoint, type RestoreReport, restoreErasures, restoreSqliteBackup, STORE_FILE } from '../../ops/index.ts';
+import { cutPostgresStore, type RestorePoint, type RestoreReport, restoreErasures, restoreSqliteBackup } from '../../ops/index.ts';
 import type { CliRun } from '../cliIo.ts';
 import { CliError } from '../failure.ts';
 import { builtinProjections, toJson } from '../projectionContext.ts';
@@ -42,13 +41,12 @@ export function registerRestore(program: Command, run: CliRun): void {
     .action(async (file: string | undefined, options: RestoreOptions) => {
       const point = restorePoint(options);
       const postgresUrl = options.databaseUrl !== undefined && sqlitePathOf(options.databaseUrl) === null ? options.databaseUrl : null;
-      const report = postgresUrl !== null
-        ? await cutPostgres(postgresUrl, file, point, options)
-        : await restoreSqlite(file, point, options);
-      // Erasures made after the backup (crypto-shredding) stay made: the key folder's journal destroys those keys again.
+      // Erasures made after the backup (crypto-shredding) stay made: the key folder's journal destroys those keys again
+      // (embedded: in the restored folder before it takes its place; PostgreSQL: right after the cut, in place).
       const keysDir = options.keys === undefined ? loadAuditConfig(run.io.env, loadStoreConfig(run.io.env).dataDir).keysDir : resolve(options.keys);
-      const restoredUrl = postgresUrl ?? `sqlite:${join(report.target, STORE_FILE)}`;
-      const erasures = await restoreErasures(restoredUrl, keysDir);
+      const cut = postgresUrl !== null ? await cutPostgres(postgresUrl, file, point, options) : undefined;
+      const report = cut === undefined ? await restoreSqlite(file, point, options, keysDir) : { ...cut, erasures: await restoreErasures(postgresUrl!, keysDir) };
+      const erasures = report.erasures ?? { reapplied: [], recorded: 0 };
       const full = { ...report, erasuresReapplied: erasures.reapplied, erasuresRecorded: erasures.recorded };
       run.io.stdout.write(options.json ? `${toJson(full)}\n` : `${describeRestore(report, postgresUrl === null)}  erasures applied again: ${erasures.reapplied.length} key(s) destroyed, ${erasures.recorded} erasure event(s) recorded (journal ${keysDir})\n`);
     });
@@ -68,13 +66,13 @@ function restorePoint(options: RestoreOptions): RestorePoint {
   return {};
 }
 
-async function restoreSqlite(file: string | undefined, point: RestorePoint, options: RestoreOptions): Promise<RestoreReport> {
+async function restoreSqlite(file: string | undefined, point: RestorePoint, options: RestoreOptions, keysDir: string): Promise<RestoreReport> {
   if (file === undefined) throw new CliError('which backup file? daybook restore <file> --data <new folder>', EXIT.usage);
   if (options.data === undefined) throw new CliError('--data <folder> is required: the new data folder to restore into', EXIT.usage);
   if (options.yes) throw new CliError('--yes is for cutting a PostgreSQL store in place; an embedded restore writes only into a new folder', EXIT.usage);
   return restoreSqliteBackup({
     backupFile: resolve(file), dataDir: resolve(options.data), segmentsDir: options.segments === undefined ? undefined : resolve(options.segments),
-    projections: builtinProjections, ...point,
+    projections: builtinProjections, erasureJournalDir: keysDir, ...point,
   });
 }
 

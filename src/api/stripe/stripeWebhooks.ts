@@ -86,8 +86,9 @@ export function startWebhookDelivery(options: StartWebhookDeliveryOptions): { di
 export function startWebhooks(options: StartWebhooksOptions): StartedWebhooks {
   const { store, readModels, config } = options;
   const delivery = startWebhookDelivery({ ...options, clock: options.payments.payments.clock });
+  // The API renders on a renderer of its own: its newest-first pages would otherwise replace the states the dispatcher keeps (it renders in log order).
   const api: WebhooksApi = {
-    payments: options.payments, endpoints: delivery.endpoints, events: new PaymentEventsReadModel(store, readModels, options.projections), renderer: delivery.renderer,
+    payments: options.payments, endpoints: delivery.endpoints, events: new PaymentEventsReadModel(store, readModels, options.projections), renderer: new StripeEventRenderer(store),
     privateTargets: config.privateTargets,
   };
   return { api, dispatcher: delivery.dispatcher, close: () => delivery.close() };

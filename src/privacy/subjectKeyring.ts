@@ -20,6 +20,10 @@ type Cached = { key: Buffer | null };
  */
 export class SubjectKeyring {
   private readonly cache = new Map<string, Cached>();
+  /** Forgets counted while loads are in flight, and the count at each subject's last forget: a load that began before a forget keeps nothing it read. */
+  private forgets = 0;
+  private readonly forgottenAt = new Map<string, number>();
+  private loading = 0;
 
   constructor(
     readonly keyStore: SubjectKeyStore,
@@ -51,12 +55,28 @@ export class SubjectKeyring {
   /** Drops what is kept of a subject (after its erasure, here or in another process). */
   forget(subject: string): void {
     this.cache.delete(subject);
+    if (this.loading > 0) this.forgottenAt.set(subject, ++this.forgets);
   }
 
+  /**
+   * Reads the subject's row and keeps it. A row read before an erasure that
+   * was forgotten meanwhile (the erasure destroyed the key after this read
+   * began) is read again: a key must never be kept past its erasure.
+   */
   private async load(subject: string): Promise<Cached | undefined> {
-    const row = await this.keyStore.read(subject);
-    if (row === null) return undefined;
-    return this.remember(subject, { key: row.wrappedKey === null ? null : this.keyProvider.unwrapKey(row.wrappedKey) });
+    this.loading += 1;
+    try {
+      for (;;) {
+        const started = this.forgets;
+        const row = await this.keyStore.read(subject);
+        if ((this.forgottenAt.get(subject) ?? 0) > started) continue;
+        if (row === null) return undefined;
+        return this.remember(subject, { key: row.wrappedKey === null ? null : this.keyProvider.unwrapKey(row.wrappedKey) });
+      }
+    } finally {
+      this.loading -= 1;
+      if (this.loading === 0) this.forgottenAt.clear();
+    }
   }
 
   private cached(subject: string): Cached | undefined {

@@ -24,6 +24,7 @@ const AREAS: Record<string, () => Promise<{ default: BenchArea }>> = {
   compliance: () => import('./compliance/index.ts'),
   ops: () => import('./ops/index.ts'),
   erasure: () => import('./erasure/index.ts'),
+  growth: () => import('./growth/index.ts'),
 };
 
 const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgres] [--only <text>]
@@ -34,6 +35,7 @@ const USAGE = `usage: npm run bench -- <area> [--quick] [--backend sqlite|postgr
   --transfers <n>    ledgerscale: the largest history (default 10M; --quick 200K)
   --events <n>       verify: events in the store (default 1M; --quick 20K)
   --events <n>       ops: events in the store backed up and restored (default 1M; --quick 20K)
+                     growth: the largest store measured (default 10M; --quick 60K)
   env: DAYBOOK_BENCH_DATABASE_URL (PostgreSQL to use; default: a private server), TMPDIR (SQLite files)`;
 
 function parseCommandLine(argv: string[]): { area: string; quick: boolean; backends: Backend[]; only: string[] } {

@@ -82,7 +82,7 @@ async function main(): Promise<number> {
   const rows: BenchRow[] = [];
   const failures: string[] = [];
   const tempDirs = new Set<string>();
-  const postgres = createPostgresProvider();
+  const postgres = createPostgresProvider(process.env, area.postgresSettings ?? []);
   const cleanUp = async () => {
     await postgres.close().catch((error: unknown) => console.error(`stopping PostgreSQL: ${(error as Error).message}`));
     await Promise.all([...tempDirs].map((dir) => rm(dir, { recursive: true, force: true })));

@@ -249,5 +249,22 @@ function targets(rows: readonly BenchRow[], ctx: BenchContext): TargetCheck[] {
   return checks;
 }
 
-const area: BenchArea = { run, targets };
+/**
+ * The settings the README recommends for a write-heavy store, used on the
+ * private server this run starts (DAYBOOK_BENCH_PG_DEFAULTS=1 runs with the
+ * harness's defaults instead, to compare).
+ */
+export const RECOMMENDED_POSTGRES_SETTINGS = [
+  'shared_buffers=1GB',
+  'wal_compression=lz4',
+  'max_wal_size=8GB',
+  'checkpoint_timeout=15min',
+  'checkpoint_completion_target=0.9',
+] as const;
+
+const area: BenchArea = {
+  run,
+  targets,
+  postgresSettings: process.env.DAYBOOK_BENCH_PG_DEFAULTS === '1' ? [] : RECOMMENDED_POSTGRES_SETTINGS,
+};
 export default area;

@@ -65,4 +65,6 @@ export interface BenchArea {
   run(ctx: BenchContext): Promise<void>;
   /** The area's targets, judged on the rows of this run (ratios already filled in). */
   targets?(rows: readonly BenchRow[], ctx: BenchContext): TargetCheck[];
+  /** Server settings for the private PostgreSQL server the run starts (not applied to DAYBOOK_BENCH_DATABASE_URL). */
+  postgresSettings?: readonly string[];
 }

@@ -24,7 +24,8 @@ export interface PostgresProvider {
 
 export const BENCH_DATABASE_URL_ENV = 'DAYBOOK_BENCH_DATABASE_URL';
 
-export function createPostgresProvider(env: NodeJS.ProcessEnv = process.env): PostgresProvider {
+/** `settings`: extra `name=value` server settings for the private server (ignored with DAYBOOK_BENCH_DATABASE_URL). */
+export function createPostgresProvider(env: NodeJS.ProcessEnv = process.env, settings: readonly string[] = []): PostgresProvider {
   let server: PostgresServer | null = null;
   let started: Promise<{ baseUrl: string; admin: pg.Client; description: string }> | null = null;
   let description: string | null = null;
@@ -37,16 +38,16 @@ export function createPostgresProvider(env: NodeJS.ProcessEnv = process.env): Po
     if (fromEnv) {
       baseUrl = fromEnv;
     } else {
-      server = await startPostgresServer();
+      server = await startPostgresServer({ settings });
       baseUrl = server.url;
     }
     const admin = new pg.Client({ connectionString: baseUrl });
     admin.on('error', () => {});
     await admin.connect();
-    const settings = await admin.query<{ name: string; setting: string }>(
-      "SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'shared_buffers', 'wal_level') ORDER BY name",
+    const shownSettings = await admin.query<{ name: string; setting: string }>(
+      "SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'shared_buffers', 'wal_level', 'wal_compression', 'max_wal_size', 'checkpoint_timeout') ORDER BY name",
     );
-    const shown = settings.rows.map((row) => `${row.name}=${row.setting}`).join(' ');
+    const shown = shownSettings.rows.map((row) => `${row.name}=${row.setting}`).join(' ');
     const where = fromEnv ? `${BENCH_DATABASE_URL_ENV} (${redact(baseUrl)})` : `private server on port ${server!.port}`;
     description = `PostgreSQL: ${where}; ${shown}`;
     return { baseUrl, admin, description };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { assert } from '../../kernel/assert.ts';
@@ -15,6 +15,7 @@ import { acquireWriterLock, type WriterLock } from './writerLock.ts';
 import { migrateSqlite, pendingSqliteMigrations } from './migrate.ts';
 import { SqliteReader } from './sqliteReader.ts';
 import { BatchEncoder } from './batchEncoding.ts';
+import { type SqliteTuning, sqliteTuningFromEnv } from './sqliteTuning.ts';
 import { APPEND_QUEUE_MAX, GROUP_COMMIT_EVENTS_MAX } from '../../kernel/limits.ts';
 
 export interface SqliteEngineOptions {
@@ -24,8 +25,8 @@ export interface SqliteEngineOptions {
   readOnly?: boolean;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
-  /** Most streams whose head (version, hash) is kept in memory. */
-  streamCacheSize?: number;
+  /** Page cache, stream-head cache and page size (default: from the environment, see sqliteTuning.ts). */
+  tuning?: SqliteTuning;
 }
 
 interface StreamHead {
@@ -66,11 +67,17 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<St
   if (options.readOnly && !existsSync(path)) throw new DaybookError('store_unavailable', `no SQLite store at ${path}`, { path });
   // The log is the owner's alone: folder 0700, file 0600 (its -wal and -shm follow the file's mode).
   if (!options.readOnly) ensurePrivateFile(path);
+  const tuning = options.tuning ?? sqliteTuningFromEnv();
   const lock = options.readOnly ? null : acquireWriterLock(path);
   let db: Database.Database;
   try {
+    // ensurePrivateFile made an empty file for a new store: SQLite creates the database in it.
+    const creating = !options.readOnly && statSync(path).size === 0;
     db = new Database(path, { readonly: false, fileMustExist: options.readOnly === true, timeout: 5000 });
+    // The page size of a new file must be set before it enters WAL mode.
+    if (creating) db.pragma(`page_size = ${tuning.pageSize}`);
     db.pragma('journal_mode = WAL');
+    db.pragma(`cache_size = ${-tuning.pageCacheMb * 1024}`);
     if (!options.readOnly && options.migrate !== false) migrateSqlite(db);
     const pending = pendingSqliteMigrations(db);
     if (pending.length > 0) {
@@ -92,13 +99,13 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<St
   }
   const reader = new SqliteReader(db);
   if (options.readOnly) return readOnlyEngine(reader, db);
-  const worker = await startWriter(path, lock!, db);
-  const checkpointer = await startWriter(path, lock!, db, './sqliteCheckpointer.worker.mjs');
-  return new SqliteWriterEngine(reader, db, worker, checkpointer, lock!, clock, options.streamCacheSize ?? 100_000);
+  const worker = await startWriter(path, lock!, db, tuning);
+  const checkpointer = await startWriter(path, lock!, db, tuning, './sqliteCheckpointer.worker.mjs');
+  return new SqliteWriterEngine(reader, db, worker, checkpointer, lock!, clock, tuning.streamHeadCacheSize);
 }
 
-async function startWriter(path: string, lock: WriterLock, db: Database.Database, file = './sqliteWriter.worker.mjs'): Promise<Worker> {
-  const worker = new Worker(new URL(file, import.meta.url), { workerData: { path } });
+async function startWriter(path: string, lock: WriterLock, db: Database.Database, tuning: SqliteTuning, file = './sqliteWriter.worker.mjs'): Promise<Worker> {
+  const worker = new Worker(new URL(file, import.meta.url), { workerData: { path, pageCacheMb: tuning.pageCacheMb } });
   try {
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());

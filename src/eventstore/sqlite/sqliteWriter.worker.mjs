@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 const db = new Database(workerData.path, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
-db.pragma('cache_size = -65536');
+db.pragma(`cache_size = ${-(workerData.pageCacheMb ?? 64) * 1024}`);
 // Checkpoints run on their own thread (sqliteCheckpointer.worker.mjs), never inside a commit.
 db.pragma('wal_autocheckpoint = 0');
 

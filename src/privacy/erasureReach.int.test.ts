@@ -7,7 +7,9 @@
  * the customer's key. After erasing the customers, the screening case
  * read, the customer read, the Stripe event rendering and projections
  * rebuilt from zero answer "[erased]" (metadata keys stay), the raw stored
- * rows hold none of the plaintext, and `daybook verify` still passes.
+ * rows hold none of the plaintext, and `daybook verify` still passes. The
+ * subject access export carries the cases too; an analyst may still decide
+ * an erased customer's case, and its note is not kept.
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -102,6 +104,17 @@ function describeErasureReach(backend: Backend): void {
     expect((await stripe('GET', `/v1/customers/${customerId}`)).body).toMatchObject({ description: DESCRIPTION, metadata: METADATA });
   });
 
+  it('exports a customer\'s screening cases with what is held about it (subject access)', async () => {
+    const exported = await native('GET', `/v1/admin/subjects/${encodeURIComponent(`pcustomer:test:${customerId}`)}/export`);
+    expect(exported.status).toBe(200);
+    expect(exported.body.related.screeningCases).toEqual([`test.${stripeCaseId}`]);
+    expect(exported.body.events.map((event: { type: string }) => event.type)).toEqual(['StripeCustomerCreated', 'SanctionsHitRecorded']);
+    expect(exported.body.events[1].data).toMatchObject({ screenedName: STRIPE_NAME });
+    const bank = await native('GET', `/v1/admin/subjects/${encodeURIComponent('bankcustomer:test.boris')}/export`);
+    expect(bank.body.events.map((event: { type: string }) => event.type)).toEqual(['CustomerRegistered', 'SanctionsHitRecorded', 'ScreeningCaseCleared']);
+    expect(bank.body.events[2].data).toMatchObject({ note: ANALYST_NOTE });
+  });
+
   it('erases them with the customer: case reads, customer reads, event renderings, rebuilt projections and verify agree', async () => {
     expect((await native('POST', '/v1/admin/erasures', { subject: 'bankcustomer:test.boris' })).status).toBe(200);
     expect((await native('POST', '/v1/admin/erasures', { subject: `pcustomer:test:${customerId}` })).status).toBe(200);
@@ -131,6 +144,8 @@ function describeErasureReach(backend: Backend): void {
 
     const stored = await storedRows(running);
     expectNoneOf(stored);
+    const exported = await native('GET', `/v1/admin/subjects/${encodeURIComponent('bankcustomer:test.boris')}/export`);
+    expect(exported.body.events.slice(1).map((event: { data: Record<string, unknown> }) => event.data.screenedName ?? event.data.note)).toEqual(['[erased]', '[erased]']);
 
     await running.server.sealer?.sealNow();
     const out: string[] = [];

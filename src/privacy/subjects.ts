@@ -69,6 +69,16 @@ export function subjectOfScreeningRef(subjectRef: string): string | null {
   return STRIPE_ID.test(id!) ? `pcustomer:${mode}:${id}` : null;
 }
 
+/** The screening subjectRef of a customer subject (the inverse of `subjectOfScreeningRef`), or null for a subject never screened. */
+export function screeningRefOfSubject(subject: Subject): string | null {
+  const local = subject.streamId.slice(subject.streamId.indexOf('-') + 1);
+  const dot = local.indexOf('.');
+  if (subject.mode === null || dot <= 0) return null;
+  if (subject.kind === 'bankcustomer') return `${subject.mode}.customer.${local.slice(dot + 1)}`;
+  if (subject.kind === 'pcustomer') return `${subject.mode}.stripe_customer.${local.slice(dot + 1)}`;
+  return null;
+}
+
 /** Parses a subject id; anything else is `validation_failed` naming the accepted forms. */
 export function parseSubject(value: unknown): Subject {
   const text = typeof value === 'string' ? value : '';

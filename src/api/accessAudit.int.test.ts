@@ -5,10 +5,18 @@
  * one, record nothing; auditors query by subject, actor and period, writer
  * roles get 403; DAYBOOK_REQUIRE_PURPOSE refuses a read without a purpose
  * before anything is read; the buffered log keeps its records until it
- * flushes, and flushes on close.
+ * flushes, and flushes on close. Reads of sanctions screening cases (they
+ * show the screened name) and of their raw streams are recorded with the
+ * screened customer as subject, and need a purpose when one is required.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_AUDIT_CATEGORY, PII_ACCESSED } from '../compliance/accessAudit/index.ts';
+import { readSanctionsFiles, replaceActiveSanctionsList } from '../compliance/index.ts';
+import { FIXTURE_ALT_URL, FIXTURE_SDN_URL } from '../compliance/sanctions/fixtures/fixtureList.ts';
 import { type ApiHarness, openApiHarness } from './apiTestkit.ts';
 
 async function auditCount(api: ApiHarness): Promise<number> {
@@ -137,5 +145,51 @@ describe('the buffered log (DAYBOOK_ACCESS_AUDIT_WRITE=buffered)', () => {
     await inject(api, 'GET', '/v1/customers/ada', api.as('operator'));
     await log.close();
     expect(await auditCount(api)).toBe(6);
+  });
+});
+
+describe('reads of sanctions screening cases, DAYBOOK_REQUIRE_PURPOSE=true', () => {
+  let api: ApiHarness;
+  const dir = mkdtempSync(join(tmpdir(), 'daybook-audit-screening-'));
+  const why = (purpose: string) => ({ ...api.as('analyst'), 'daybook-purpose': purpose });
+  beforeAll(async () => {
+    replaceActiveSanctionsList(dir, readSanctionsFiles(fileURLToPath(FIXTURE_SDN_URL), fileURLToPath(FIXTURE_ALT_URL)), 0);
+    api = await openApiHarness({ dir, accessAudit: { requirePurpose: true, write: 'sync' } });
+    const registered = await inject(api, 'POST', '/v1/customers', api.as('operator'), { id: 'boris', full_name: 'Boris Testovich Fakename', email: 'boris@example.com' });
+    expect(registered.status).toBe(200);
+  });
+  afterAll(async () => {
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const lastRecord = async () => (await inject(api, 'GET', '/v1/access_audit?subject=boris', api.as('auditor'))).body.data.at(-1);
+
+  it('refuses a list or a read of a case without a purpose, recording nothing', async () => {
+    const listed = await inject(api, 'GET', '/v1/screening_cases', api.as('analyst'));
+    expect({ status: listed.status, code: listed.body.error?.code }).toEqual({ status: 400, code: 'access_purpose_required' });
+    const read = await inject(api, 'GET', '/v1/screening_cases/customer.boris@00000000', api.as('analyst'));
+    expect({ status: read.status, code: read.body.error?.code }).toEqual({ status: 400, code: 'access_purpose_required' });
+    expect(await auditCount(api)).toBe(0);
+  });
+
+  it('records who listed the cases, the screened customers, and why', async () => {
+    const listed = await inject(api, 'GET', '/v1/screening_cases', why('sanctions review 7'));
+    expect(listed.status).toBe(200);
+    expect(listed.body.data[0]).toMatchObject({ subject: 'customer.boris', screened_name: 'Boris Testovich Fakename' });
+    expect(await lastRecord()).toMatchObject({
+      object: 'access_record', actor: { role: 'analyst', livemode: false }, channel: 'api', method: 'GET',
+      route: '/v1/screening_cases', subjects: ['boris'], purpose: 'sanctions review 7',
+    });
+  });
+
+  it('records a read of one case, and of its raw stream', async () => {
+    const caseId = (await inject(api, 'GET', '/v1/screening_cases', why('find the case'))).body.data[0].id as string;
+    const before = await auditCount(api);
+    expect((await inject(api, 'GET', `/v1/screening_cases/${caseId}`, why('case 12'))).status).toBe(200);
+    expect(await lastRecord()).toMatchObject({ route: '/v1/screening_cases/:id', subjects: ['boris'], purpose: 'case 12' });
+    const raw = await inject(api, 'GET', `/v1/events?stream=screening-test.${caseId}`, { ...api.as('auditor'), 'daybook-purpose': 'audit 3' });
+    expect(raw.status).toBe(200);
+    expect(await lastRecord()).toMatchObject({ route: '/v1/events', subjects: ['boris'], purpose: 'audit 3' });
+    expect(await auditCount(api)).toBe(before + 2);
   });
 });

@@ -8,10 +8,11 @@
  * `projection_not_found` (exit 64) with the known names, in one line.
  */
 import { existsSync } from 'node:fs';
-import { EXIT, sqlitePathOf } from '../edge/index.ts';
+import { EXIT, loadAuditConfig, loadStoreConfig, sqlitePathOf } from '../edge/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { isDaybookError } from '../kernel/index.ts';
+import { openShreddingStore } from '../privacy/index.ts';
 import { builtinProjections } from '../projections/builtin/index.ts';
 import {
   createProjectionEngine, openReadModelStore, type ProjectionEngine, ProjectionRegistry, type ReadModelStore,
@@ -43,8 +44,13 @@ export function requireExistingStore(url: string): void {
  * Opens the store of `--database-url` (read-only on SQLite when `readOnly`, so
  * it runs beside a live server), its read-model store and an engine over the
  * built-in projections (not started), runs `action`, then closes everything.
+ * With `personalData` the store opens personal data as the server does
+ * (crypto-shredding, the key store beside it): for a command that renders
+ * objects to send out (a webhook replay), never their ciphertext.
  */
-export async function withProjections<T>(run: CliRun, options: { databaseUrl?: string }, action: (context: ProjectionContext) => Promise<T>, open: { readOnly?: boolean } = {}): Promise<T> {
+export async function withProjections<T>(
+  run: CliRun, options: { databaseUrl?: string }, action: (context: ProjectionContext) => Promise<T>, open: { readOnly?: boolean; personalData?: boolean } = {},
+): Promise<T> {
   const url = storeUrlFrom(options, run.io);
   requireExistingStore(url);
   let store: EventStore;
@@ -55,6 +61,7 @@ export async function withProjections<T>(run: CliRun, options: { databaseUrl?: s
     throw error;
   }
   try {
+    if (open.personalData === true) store = await openShreddingStore(store, { storeUrl: url, keysDir: loadAuditConfig(run.io.env, loadStoreConfig(run.io.env).dataDir).keysDir });
     const readModels = await openReadModelStore(url);
     try {
       const engine = createProjectionEngine({ store, readModels, projections: builtinProjections(store) });

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ERASED_TEXT, openValue, sealValue } from './piiEnvelope.ts';
-import { hasSealedFields, openFields, piiTarget, sealFields } from './piiFields.ts';
-import { parseSubject, subjectOfStream } from './subjects.ts';
+import { eraseFields, hasSealedFields, openFields, piiTarget, sealFields } from './piiFields.ts';
+import { parseSubject, personalDataSubjectOfStream, subjectOfStream } from './subjects.ts';
 
 const KEY = randomBytes(32);
 const SUBJECT = 'bankcustomer:test.c1';
@@ -76,6 +76,22 @@ describe('sealing the fields of an event', () => {
     });
   });
 
+  it('seals a path through an array in each element, and leaves the elements\' other fields', () => {
+    const hit = { caseId: 'test.customer.c1@0badcafe', screenedName: 'Ada Lovelace', hits: [{ entNum: 9, name: 'LOVELACE, Ada', score: 1 }, { entNum: 10, name: 'LOVELACE, A.', score: 0.9 }] };
+    const paths = ['screenedName', 'hits.name'];
+    const sealed = sealFields(hit, paths, SUBJECT, KEY) as typeof hit;
+    expect(JSON.stringify(sealed)).not.toMatch(/Lovelace|LOVELACE/);
+    expect(sealed.hits.map((item) => [item.entNum, item.score])).toEqual([[9, 1], [10, 0.9]]);
+    expect(openFields(sealed, paths, SUBJECT, KEY)).toEqual(hit);
+    expect(openFields(sealed, paths, SUBJECT, null)).toEqual({ ...hit, screenedName: ERASED_TEXT, hits: hit.hits.map((item) => ({ ...item, name: ERASED_TEXT })) });
+  });
+
+  it('writes a group as its erased placeholders, plain or sealed', () => {
+    const decision = { caseId: 'x', note: 'met her in Minsk', score: 3, flag: null };
+    expect(eraseFields(decision, ['note', 'score', 'flag'])).toEqual({ caseId: 'x', note: ERASED_TEXT, score: null, flag: null });
+    expect(eraseFields(sealFields(decision, ['note'], SUBJECT, KEY), ['note'])).toEqual({ ...decision, note: ERASED_TEXT });
+  });
+
   it('reads plaintext written before encryption as it is', () => {
     expect(openFields(data, ['pii'], SUBJECT, null)).toEqual(data);
   });
@@ -89,6 +105,19 @@ describe('subjects', () => {
     expect(subjectOfStream('bankaccount-test.a1')).toBeNull();
     expect(piiTarget('customer-test.c1', 'CustomerRegistered')?.subject).toBe('bankcustomer:test.c1');
     expect(piiTarget('customer-test.c1', 'Other')).toBeNull();
+  });
+
+  it('names the screened customer of a screening case, and no subject for a screening of anything else', () => {
+    expect(personalDataSubjectOfStream('screening-test.customer.boris@9b77de95')).toBe('bankcustomer:test.boris');
+    expect(personalDataSubjectOfStream('screening-live.customer.a@b@00000000')).toBe('bankcustomer:live.a@b');
+    expect(personalDataSubjectOfStream('screening-test.stripe_customer.cus_9@c1670013')).toBe('pcustomer:test:cus_9');
+    expect(personalDataSubjectOfStream('customer-test.c1')).toBe('bankcustomer:test.c1');
+    for (const other of ['screening-test.payment.pi_1@00000000', 'screening-test.customer.boris', 'screening-prod.customer.b@00000000', 'screening-test.stripe_customer.cus-9@00000000']) {
+      expect(personalDataSubjectOfStream(other)).toBeNull();
+    }
+    expect(piiTarget('screening-test.customer.c1@00000000', 'SanctionsHitRecorded')?.subject).toBe('bankcustomer:test.c1');
+    // A screening stream is not the customer's own: retention and erasure by stream leave it to the customer's.
+    expect(subjectOfStream('screening-test.customer.c1@00000000')).toBeNull();
   });
 
   it('parses subject ids back to their streams and refuses anything else', () => {

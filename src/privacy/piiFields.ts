@@ -1,6 +1,6 @@
 import { DaybookError } from '../kernel/index.ts';
-import { erasedValue, isSealedValue, openValue, type PlainLeaf, sealValue } from './piiEnvelope.ts';
-import { subjectOfStream } from './subjects.ts';
+import { ERASED_TEXT, erasedValue, isSealedValue, openValue, type PlainLeaf, sealValue } from './piiEnvelope.ts';
+import { personalDataSubjectOfStream } from './subjects.ts';
 
 /**
  * Which fields of which events hold personal data, by event type. Each
@@ -8,26 +8,41 @@ import { subjectOfStream } from './subjects.ts';
  * piiEnvelope.ts); nulls stay null, so an erased record keeps its shape:
  * a value that was there reads `"[erased]"` (strings) or null (numbers,
  * booleans), a value that was null reads null. Events of other types, and
- * these types in streams without a subject, pass as they are.
+ * these types in streams without a subject, pass as they are. A path
+ * crosses arrays (`hits.name` is the name of every hit).
  */
 export const PII_FIELDS: Readonly<Record<string, readonly string[]>> = {
   // Banking customers (`customer-<id>`).
   CustomerRegistered: ['pii'],
   CustomerPiiUpdated: ['pii'],
-  // Stripe-compatible customers (`pcustomer-<mode>.<id>`).
-  StripeCustomerCreated: ['pii'],
-  StripeCustomerUpdated: ['pii'],
-  // Connected accounts (`paccount-<mode>.<id>`): the individual, and the IP that accepted the terms.
-  AccountCreated: ['pii', 'profile.tosAcceptance.ip'],
-  AccountUpdated: ['pii', 'profile.tosAcceptance.ip'],
+  // Stripe-compatible customers (`pcustomer-<mode>.<id>`): description and metadata are free text a merchant fills with personal data.
+  StripeCustomerCreated: ['pii', 'description', 'metadata'],
+  StripeCustomerUpdated: ['pii', 'description', 'metadata'],
+  // Connected accounts (`paccount-<mode>.<id>`): the individual, the IP that accepted the terms, and free-text metadata.
+  AccountCreated: ['pii', 'profile.tosAcceptance.ip', 'metadata'],
+  AccountUpdated: ['pii', 'profile.tosAcceptance.ip', 'metadata'],
   KycVerificationCompleted: ['checkedDob'],
+  // Sanctions screening cases of customers (`screening-<mode>.customer.<id>@…`), under the screened customer's key:
+  // the name screened, the listed names it matched (a close match spells the customer's name), the analyst's note.
+  SanctionsHitRecorded: ['screenedName', 'hits.name', 'hits.matchedName'],
+  ScreeningCaseCleared: ['note'],
+  ScreeningCaseConfirmed: ['note'],
 };
+
+/**
+ * Event types still written once their subject is erased, their personal
+ * data written as the erased placeholders: an analyst must be able to close
+ * the screening case of an erased customer (the hold on its money depends
+ * on it), but the note is not kept. Any other type is refused
+ * (`subject_already_erased`).
+ */
+export const WRITTEN_ERASED_AFTER_ERASURE: ReadonlySet<string> = new Set(['ScreeningCaseCleared', 'ScreeningCaseConfirmed']);
 
 /** The subject and fields an event of this stream and type seals, or null when it carries no personal data. */
 export function piiTarget(streamId: string, type: string): { subject: string; paths: readonly string[] } | null {
   const paths = PII_FIELDS[type];
   if (paths === undefined) return null;
-  const subject = subjectOfStream(streamId);
+  const subject = personalDataSubjectOfStream(streamId);
   return subject === null ? null : { subject, paths };
 }
 
@@ -46,6 +61,11 @@ export function hasSealedFields(data: unknown, paths: readonly string[]): boolea
   return found;
 }
 
+/** A copy of `data` with every plain leaf under `paths` replaced by its erased placeholder (what it would read as once sealed and erased). */
+export function eraseFields(data: unknown, paths: readonly string[]): unknown {
+  return mapPaths(data, paths, (value) => mapLeaves(value, (leaf) => (isSealedValue(leaf) ? erasedValue(leaf) : typeof leaf === 'string' ? ERASED_TEXT : null)));
+}
+
 /** A copy of `data` with its sealed leaves opened with `key`, or read as erased placeholders when the key is gone (null). */
 export function openFields(data: unknown, paths: readonly string[], subject: string, key: Buffer | null): unknown {
   return mapPaths(data, paths, (value) => mapLeaves(value, (leaf) => {
@@ -61,7 +81,8 @@ function mapPaths(data: unknown, paths: readonly string[], map: (value: unknown)
 }
 
 function mapPath(node: unknown, segments: readonly string[], map: (value: unknown) => unknown): unknown {
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) return node;
+  if (Array.isArray(node)) return node.map((item) => mapPath(item, segments, map));
+  if (typeof node !== 'object' || node === null) return node;
   const [head, ...rest] = segments;
   const record = node as Record<string, unknown>;
   if (!(head! in record)) return node;

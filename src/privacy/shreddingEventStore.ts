@@ -2,7 +2,8 @@ import type {
   AppendResult, EventStore, ListStreamsOptions, NewEvent, RawEvent, ReadAllOptions, ReadRawLogOptions, ReadStreamOptions, RecordedEvent, Snapshot,
   SnapshotText, StreamWrite, SubscribeOptions, Subscription, VerifyReport,
 } from '../eventstore/index.ts';
-import { hasSealedFields, openFields, piiTarget, sealFields } from './piiFields.ts';
+import { isDaybookError } from '../kernel/index.ts';
+import { eraseFields, hasSealedFields, openFields, piiTarget, sealFields, WRITTEN_ERASED_AFTER_ERASURE } from './piiFields.ts';
 import type { SubjectKeyring } from './subjectKeyring.ts';
 
 /**
@@ -98,10 +99,20 @@ export class ShreddingEventStore implements EventStore {
         sealed.push(event);
         continue;
       }
-      const key = await this.keyring.keyForWrite(target.subject);
-      sealed.push({ ...event, data: sealFields(event.data, target.paths, target.subject, key) });
+      const key = await this.keyForWrite(target.subject, event.type);
+      sealed.push({ ...event, data: key === null ? eraseFields(event.data, target.paths) : sealFields(event.data, target.paths, target.subject, key) });
     }
     return sealed;
+  }
+
+  /** The subject's key; null for an erased subject when this type is still written (its personal data as placeholders). */
+  private async keyForWrite(subject: string, type: string): Promise<Buffer | null> {
+    try {
+      return await this.keyring.keyForWrite(subject);
+    } catch (error) {
+      if (isDaybookError(error, 'subject_already_erased') && WRITTEN_ERASED_AFTER_ERASURE.has(type)) return null;
+      throw error;
+    }
   }
 
   private async openAll(events: RecordedEvent[]): Promise<RecordedEvent[]> {

@@ -3,9 +3,9 @@ import { type Clock, DaybookError, READ_BATCH_MAX } from '../kernel/index.ts';
 import { erasureEventOf } from './erasure.ts';
 import { PII_FIELDS } from './piiFields.ts';
 import type { ShreddingEventStore } from './shreddingEventStore.ts';
-import { parseSubject, type Subject } from './subjects.ts';
+import { parseSubject, screeningRefOfSubject, type Subject } from './subjects.ts';
 
-/** One event of the subject's stream, opened: where it is in the log, what and when. */
+/** One event holding the subject's data (its stream's, its screening cases'), opened: where it is in the log, what and when. */
 export interface ExportedEvent {
   position: string;
   streamId: string;
@@ -35,8 +35,9 @@ export interface SubjectExport {
 }
 
 /**
- * Everything held about a subject (GDPR art. 15): its stream's events,
- * opened (personal data decrypted), with positions, types and times; its
+ * Everything held about a subject (GDPR art. 15): its stream's events and
+ * its sanctions screening cases' (in log order), opened (personal data
+ * decrypted), with positions, types and times; its
  * personal data as it reads now; the ids of related objects; its key's
  * status. Related objects are found by scanning their categories' creation
  * events (a rare, admin-only request; no index is kept for it).
@@ -47,8 +48,14 @@ export interface SubjectExport {
  */
 export async function exportSubject(store: ShreddingEventStore, subjectId: unknown, clock: Clock): Promise<SubjectExport> {
   const subject = parseSubject(subjectId);
+  const screening = await screeningStreamsOf(store, subject);
+  const events = [await readWholeStream(store, subject.streamId)];
+  for (const streamId of screening) events.push(await readWholeStream(store, streamId));
+  return exportOf(store, subject, events.flat().sort((a, b) => (a.position < b.position ? -1 : 1)), screening, clock);
+}
+
+async function exportOf(store: ShreddingEventStore, subject: Subject, events: RecordedEvent[], screening: string[], clock: Clock): Promise<SubjectExport> {
   const row = await store.keyring.keyStore.read(subject.id);
-  const events = await readWholeStream(store, subject.streamId);
   if (row === null && events.length === 0) throw new DaybookError('subject_not_found', `nothing is held about ${subject.id}`, { subject: subject.id }, 'subject');
   const withPii = events.filter((event) => PII_FIELDS[event.type] !== undefined && typeof event.data === 'object' && event.data !== null && 'pii' in event.data);
   const last = withPii.at(-1);
@@ -62,9 +69,27 @@ export async function exportSubject(store: ShreddingEventStore, subjectId: unkno
     erasedAt: row?.erasedAtMs == null ? null : new Date(row.erasedAtMs).toISOString(),
     personalData: last === undefined ? null : (last.data as { pii: unknown }).pii,
     events: events.map(exported),
-    related: await relatedIds(store, subject),
+    related: { ...await relatedIds(store, subject), ...(screening.length === 0 ? {} : { screeningCases: screening.map((id) => id.slice(SCREENING_PREFIX.length)) }) },
     erasure: erasure === null ? null : exported(erasure),
   };
+}
+
+const SCREENING_PREFIX = 'screening-';
+const STREAMS_PAGE = 100;
+
+/** The streams of the subject's sanctions screening cases (`screening-<subjectRef>@…`). */
+async function screeningStreamsOf(store: EventStore, subject: Subject): Promise<string[]> {
+  const ref = screeningRefOfSubject(subject);
+  if (ref === null) return [];
+  const prefix = `${SCREENING_PREFIX}${ref}@`;
+  const found: string[] = [];
+  for (let after = prefix; ;) {
+    const ids = await store.listStreams({ category: SCREENING_PREFIX.slice(0, -1), after, limit: STREAMS_PAGE });
+    const mine = ids.filter((id) => id.startsWith(prefix));
+    found.push(...mine);
+    if (ids.length < STREAMS_PAGE || mine.length < ids.length) return found;
+    after = ids[ids.length - 1]!;
+  }
 }
 
 async function readWholeStream(store: EventStore, streamId: string): Promise<RecordedEvent[]> {

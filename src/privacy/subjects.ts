@@ -11,6 +11,16 @@ import { DaybookError } from '../kernel/index.ts';
  * | `paccount:<mode>:<acct_id>` | `paccount-<mode>.<acct_id>` |
  *
  * Subject ids carry no personal data: they are the ids the API hands out.
+ *
+ * A subject's personal data also sits in streams it does not own: a
+ * sanctions screening case, `screening-<subjectRef>@<8 hex>`, holds the
+ * screened customer's name, under that customer's key (see
+ * `personalDataSubjectOfStream`).
+ *
+ * | screening subjectRef | subject |
+ * |---|---|
+ * | `<mode>.customer.<id>` | `bankcustomer:<mode>.<id>` |
+ * | `<mode>.stripe_customer.<cus_id>` | `pcustomer:<mode>:<cus_id>` |
  */
 export type SubjectKind = 'bankcustomer' | 'pcustomer' | 'paccount';
 export type Subject = { readonly id: string; readonly kind: SubjectKind; readonly mode: 'test' | 'live' | null; readonly streamId: string };
@@ -31,6 +41,41 @@ export function subjectOfStream(streamId: string): string | null {
     const dot = rest.indexOf('.');
     return dot <= 0 ? null : `${category}:${rest.slice(0, dot)}:${rest.slice(dot + 1)}`;
   }
+  return null;
+}
+
+const SCREENING_PREFIX = 'screening-';
+const SCREENING_CASE = /^(.+)@[0-9a-f]{8}$/;
+const SCREENING_REF = /^(test|live)\.(customer|stripe_customer)\.(.+)$/;
+
+/**
+ * The subject whose personal data a stream holds: the owner of a subject's
+ * stream (`subjectOfStream`), or the screened customer of a screening case.
+ * Null for a stream without personal data, and for a screening of anything
+ * but a customer (its data has no key to be sealed under).
+ */
+export function personalDataSubjectOfStream(streamId: string): string | null {
+  if (!streamId.startsWith(SCREENING_PREFIX)) return subjectOfStream(streamId);
+  const caseId = SCREENING_CASE.exec(streamId.slice(SCREENING_PREFIX.length));
+  return caseId === null ? null : subjectOfScreeningRef(caseId[1]!);
+}
+
+/** The data subject of a screening's subjectRef (`test.customer.c1` is `bankcustomer:test.c1`), or null when it names no customer. */
+export function subjectOfScreeningRef(subjectRef: string): string | null {
+  const match = SCREENING_REF.exec(subjectRef);
+  if (match === null) return null;
+  const [, mode, kind, id] = match;
+  if (kind === 'customer') return BANK_ID.test(`${mode}.${id}`) ? `bankcustomer:${mode}.${id}` : null;
+  return STRIPE_ID.test(id!) ? `pcustomer:${mode}:${id}` : null;
+}
+
+/** The screening subjectRef of a customer subject (the inverse of `subjectOfScreeningRef`), or null for a subject never screened. */
+export function screeningRefOfSubject(subject: Subject): string | null {
+  const local = subject.streamId.slice(subject.streamId.indexOf('-') + 1);
+  const dot = local.indexOf('.');
+  if (subject.mode === null || dot <= 0) return null;
+  if (subject.kind === 'bankcustomer') return `${subject.mode}.customer.${local.slice(dot + 1)}`;
+  if (subject.kind === 'pcustomer') return `${subject.mode}.stripe_customer.${local.slice(dot + 1)}`;
   return null;
 }
 

@@ -30,13 +30,16 @@ const eventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(PAGE_SIZE_MAX),
 });
 
-const PII_STREAM = /^(?:customer|pcustomer|paccount)-(?:test|live)\.(.+)$/;
+/** Streams holding a data subject's personal data, the subject as its routes name it: its own, and its sanctions screening cases. */
+const PII_STREAMS = [/^(?:customer|pcustomer|paccount)-(?:test|live)\.(.+)$/, /^screening-(?:test|live)\.(?:customer|stripe_customer)\.(.+)@[0-9a-f]{8}$/];
 
 /** The data subject whose stream a page of events comes from, when that stream holds personal data. */
 function piiSubjectOfStream(answer: unknown): string[] {
   const first = (answer as { data?: Array<{ stream_id?: unknown }> } | null)?.data?.[0];
-  const match = typeof first?.stream_id === 'string' ? PII_STREAM.exec(first.stream_id) : null;
-  return match === null ? [] : [match[1]!];
+  const streamId = first?.stream_id;
+  if (typeof streamId !== 'string') return [];
+  const match = PII_STREAMS.map((pattern) => pattern.exec(streamId)).find((found) => found !== null);
+  return match === undefined || match === null ? [] : [match[1]!];
 }
 
 /** The raw, hash-chained history of any aggregate, for auditors. */

@@ -30,10 +30,30 @@ function caseToWire(view: ScreeningCaseView, mode: 'test' | 'live') {
   };
 }
 
+const CUSTOMER_SUBJECT = /^(?:customer|stripe_customer)\.(.+)$/;
+
+/**
+ * The customers a screening case answer shows the personal data of (its
+ * screened name), named as their own routes name them (`boris`, `cus_…`),
+ * for the access audit; a subject that is no customer is named as it is.
+ */
+export function screenedCustomersIn(answer: unknown): string[] {
+  const body = answer as { object?: unknown; subject?: unknown; data?: Array<{ subject?: unknown }> } | null;
+  const cases = body?.object === 'list' ? body.data ?? [] : [body ?? {}];
+  const found = new Set<string>();
+  for (const item of cases) {
+    if (typeof item.subject === 'string') found.add(CUSTOMER_SUBJECT.exec(item.subject)?.[1] ?? item.subject);
+  }
+  return [...found];
+}
+
 /**
  * The analyst's queue of sanctions screening cases: list, read, clear (a
  * false positive: the customer's money moves again) or confirm (a true
  * match: it stays held). The deciding key's id is recorded as the analyst.
+ * Reads show the screened name (personal data): they are recorded in the
+ * access audit with the screened customers as subjects, and need a purpose
+ * where one is required.
  */
 export function screeningCaseRoutes(compliance: ComplianceApi): FastifyPluginAsync {
   return async (plain) => {
@@ -43,7 +63,7 @@ export function screeningCaseRoutes(compliance: ComplianceApi): FastifyPluginAsy
     const internal = (request: FastifyRequest, id: string) => `${authOf(request).mode}.${id}`;
 
     app.get('/v1/screening_cases', {
-      config: { permission: 'compliance:review' },
+      config: { permission: 'compliance:review', pii: (_request, answer) => screenedCustomersIn(answer) },
       schema: {
         tags: TAGS, summary: 'List screening cases (at most 1,000), oldest subject first', querystring: z.strictObject({ status: z.enum(STATUSES).optional() }),
         response: { 200: z.object({ object: z.literal('list'), data: z.array(screeningCaseWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
@@ -55,7 +75,7 @@ export function screeningCaseRoutes(compliance: ComplianceApi): FastifyPluginAsy
     });
 
     app.get('/v1/screening_cases/:id', {
-      config: { permission: 'compliance:review' },
+      config: { permission: 'compliance:review', pii: (_request, answer) => screenedCustomersIn(answer) },
       schema: { tags: TAGS, summary: 'Retrieve a screening case', params, response: { 200: screeningCaseWire, ...errorResponses } },
     }, async (request) => {
       const view = await compliance.cases.get(internal(request, request.params.id));

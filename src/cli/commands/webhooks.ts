@@ -57,6 +57,7 @@ export function registerWebhooks(program: Command, run: CliRun): void {
         const queued = await requeueDeliveries(readModels, eventId, { all: options.all, endpointId: options.endpoint, nowMs: systemClock.nowMs() });
         if (queued === 0) throw new CliError(`no ${options.all ? '' : 'failed '}delivery of ${eventId}${options.endpoint ? ` to ${options.endpoint}` : ''} to replay`, EXIT.dataerr);
         const endpoints = new WebhookEndpointsService(store, systemClock);
+        // The store opens personal data (personalData below): a customer in the event is sent as the server sends it, never as ciphertext.
         const renderer = new StripeEventRenderer(store);
         const config = loadStripeConfig(run.io.env).webhooks;
         const dispatcher = new WebhookDispatcher({
@@ -66,7 +67,7 @@ export function registerWebhooks(program: Command, run: CliRun): void {
         await dispatcher.runOnce();
         const events = new PaymentEventsReadModel(store, readModels);
         for (const delivery of await events.eventDeliveries(eventId)) run.io.stdout.write(`${describeDelivery(delivery)}\n`);
-      }, { readOnly: true });
+      }, { readOnly: true, personalData: true });
     });
 }
 

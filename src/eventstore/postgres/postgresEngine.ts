@@ -45,6 +45,17 @@ const LOCK_SPACE = 0x0dab_0002;
 const LOCK_CONNECTIONS_MAX = 4;
 
 /**
+ * Session settings of the read pool. Every read of the log is a keyset page
+ * (`position > $1 … ORDER BY position LIMIT n`, by stream or by category) that
+ * an ordered index scan answers by reading n rows. The log only grows, so the
+ * planner's statistics always lag behind its newest positions; with them, it
+ * estimates a few hundred rows after a recent position and prefers a bitmap
+ * scan of every matching row plus a sort (measured: 21 ms instead of 0.4 ms for
+ * 1000 rows of a category at 280K events, more as the log grows).
+ */
+export const READER_SESSION_SETTINGS: readonly string[] = ['SET enable_bitmapscan = off'];
+
+/**
  * PostgreSQL backend: many processes may append at once. Each process groups
  * its concurrent appends into batches; a batch is one call of
  * `daybook.append_batch` (one round trip, one transaction, synchronous commit),
@@ -57,6 +68,8 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   // An idle connection that drops must not take the process down.
   readers.on('error', () => {});
   writers.on('error', () => {});
+  // Queued before anything else the new connection is asked; a failure surfaces on that first query.
+  readers.on('connect', (client) => { for (const sql of READER_SESSION_SETTINGS) client.query(sql).catch(() => {}); });
   try {
     if (options.migrate !== false) await migratePostgres(readers);
     const pending = await pendingPostgresMigrations(readers);

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeIfPostgres, type TestDatabase } from '../../../test/support/postgres.ts';
 import { openEventStore } from '../open.ts';
+import { READER_SESSION_SETTINGS } from './postgresEngine.ts';
 
 describeIfPostgres('postgres query plans', () => {
   let database: TestDatabase;
@@ -41,6 +42,28 @@ describeIfPostgres('postgres query plans', () => {
     );
     expect(detail).toContain('events_stream_version');
     expect(detail).not.toContain('Sort');
+  });
+  it('pages a category in index order even when the statistics lag behind a growing log', async () => {
+    const stale = await createTestDatabase();
+    const store = await openEventStore(stale.url, { poolSize: 2 });
+    const other = new pg.Client({ connectionString: stale.url });
+    await other.connect();
+    try {
+      const page = (n: number, category: string) => Array.from({ length: 100 }, (_, s) => ({ streamId: `${category}-${n}x${s}`, expectedVersion: 'no_stream' as const, events: [{ type: 'Opened', data: { n } }] }));
+      for (let n = 0; n < 10; n++) await store.append(page(n, n % 2 === 0 ? 'acct' : 'txn'));
+      // Statistics taken now, then the log grows past them (autovacuum is far slower than an append burst).
+      await other.query('ANALYZE daybook.events');
+      for (let n = 10; n < 200; n++) await store.append(page(n, n % 2 === 0 ? 'acct' : 'txn'));
+      for (const sql of READER_SESSION_SETTINGS) await other.query(sql);
+      const explained = await other.query("EXPLAIN SELECT * FROM daybook.events WHERE position > 10000 AND category = 'acct' ORDER BY position LIMIT 1000");
+      const detail = explained.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join(' | ');
+      expect(detail).toContain('Index Scan using events_category_position');
+      expect(detail).not.toContain('Sort');
+    } finally {
+      await other.end();
+      await store.close();
+      await stale.drop();
+    }
   });
   it('finds events by id through events_event_id', async () => {
     expect(await plan('SELECT * FROM daybook.events WHERE event_id = ANY ($1::uuid[])', [['01900000-0000-7000-8000-000000000001']])).toContain('events_event_id');

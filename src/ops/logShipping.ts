@@ -12,7 +12,8 @@
  * lost if the server's disk is lost before they ship (RPO: the poll interval,
  * not zero). Segments start at position 1 in an empty folder, so they cover
  * any base backup; older segments may be pruned up to the head of the oldest
- * backup kept.
+ * backup kept. The subject key store's new keys and erasures are shipped
+ * beside them (`subject-keys.jsonl`, see shippedKeys.ts), never pruned.
  *
  * @example
  * const controller = new AbortController();
@@ -27,6 +28,7 @@ import { eventHash } from '../eventstore/index.ts';
 import { DaybookError } from '../kernel/index.ts';
 import { ensurePrivateDir } from '../kernel/privateFiles.ts';
 import { fsyncDir } from './files.ts';
+import { KeyShipper } from './shippedKeys.ts';
 
 /** One shipped event: every field the hash covers, as stored. */
 export interface ShippedEvent {
@@ -70,6 +72,7 @@ export async function listSegments(dir: string): Promise<string[]> {
 export async function shipLog(options: ShipLogOptions): Promise<bigint> {
   ensurePrivateDir(options.dir);
   const db = new Database(options.storePath, { readonly: true, fileMustExist: true, timeout: 5000 });
+  let keys: KeyShipper | undefined;
   try {
     const select = db.prepare(
       'SELECT position, lower(hex(event_id)) AS event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, '
@@ -77,9 +80,12 @@ export async function shipLog(options: ShipLogOptions): Promise<bigint> {
     ).safeIntegers(true);
     let shipped = await resumePosition(options.dir);
     let writer = await SegmentWriter.resume(options.dir, options.segmentEvents ?? 100_000);
+    keys = KeyShipper.open(options.storePath, options.dir);
     while (!options.signal.aborted) {
       // No more than the newest segment has room for: segments hold exactly `segmentEvents` each.
       const rows = select.all(shipped, Math.min(SHIP_BATCH, writer.room())) as RawRow[];
+      // The keys after the events were read, and written before them: every shipped event has its key shipped (shippedKeys.ts).
+      keys.ship();
       if (rows.length === 0) {
         await sleep(options.pollMs ?? 200, options.signal);
         continue;
@@ -91,6 +97,7 @@ export async function shipLog(options: ShipLogOptions): Promise<bigint> {
     writer.close();
     return shipped;
   } finally {
+    keys?.close();
     db.close();
   }
 }

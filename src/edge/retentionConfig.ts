@@ -4,7 +4,7 @@ import { type Env, ConfigError } from './config.ts';
 export const RETENTION_CATEGORIES = ['customer', 'pcustomer', 'paccount'] as const;
 export type RetentionCategory = (typeof RETENTION_CATEGORIES)[number];
 
-/** Keep a category's subjects this long after the last event of their stream: `7y`, `18m` (months), `90d`. */
+/** Keep a category's subjects this long after their latest activity (ops/retention.ts): `7y`, `18m` (months), `90d`. */
 export interface RetentionRule {
   category: RetentionCategory;
   amount: number;
@@ -40,7 +40,7 @@ export function loadRetentionConfig(env: Env): RetentionRule[] {
   return rules;
 }
 
-/** The instant before which a subject's last event must lie to be past its retention (UTC calendar arithmetic). */
+/** The instant before which a subject's latest activity must lie to be past its retention (UTC calendar arithmetic). */
 export function retentionCutoffMs(rule: Pick<RetentionRule, 'amount' | 'unit'>, nowMs: number): number {
   const date = new Date(nowMs);
   if (rule.unit === 'y') date.setUTCFullYear(date.getUTCFullYear() - rule.amount);

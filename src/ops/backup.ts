@@ -75,15 +75,18 @@ export async function backupSqliteStore(options: BackupOptions): Promise<BackupR
     await fsyncFile(partial);
     const bytes = await fileSize(partial);
     const sha256 = await sha256File(partial);
+    // The key copy is taken after the store's: it holds every key the copied events were sealed under (a key is stored before its events).
+    const subjectKeys = await copySubjectKeys(storePath, file);
     const manifest: BackupManifest = {
       format: MANIFEST_FORMAT, file: basename(file), bytes, sha256,
       headPosition: facts.headPosition.toString(), headHash: facts.headHash, eventCount: facts.eventCount, createdAt: new Date(now()).toISOString(),
+      subjectKeys: subjectKeys === null ? null : { file: basename(subjectKeysBackupPath(file)), bytes: subjectKeys.bytes, sha256: subjectKeys.sha256 },
     };
     await writeFile(manifestPartial, manifestText(manifest), { mode: 0o600 });
     await fsyncFile(manifestPartial);
     // The manifest first: a manifest without its backup is plainly incomplete, a backup without one would not be.
     await durableRename(manifestPartial, manifestFile);
-    await backupSubjectKeys(storePath, file);
+    if (subjectKeys !== null) await durableRename(subjectKeys.partial, subjectKeysBackupPath(file));
     await durableRename(partial, file);
     const seconds = (now() - startedMs) / 1000;
     return {
@@ -91,7 +94,7 @@ export async function backupSqliteStore(options: BackupOptions): Promise<BackupR
       seconds, mbPerSecond: seconds > 0 ? bytes / 1e6 / seconds : bytes / 1e6,
     };
   } catch (error) {
-    await removeQuietly(partial, `${partial}-wal`, `${partial}-shm`, `${partial}-journal`, manifestPartial);
+    await removeQuietly(partial, `${partial}-wal`, `${partial}-shm`, `${partial}-journal`, manifestPartial, `${subjectKeysBackupPath(file)}.partial`);
     if (!existsSync(file)) await removeQuietly(manifestFile, subjectKeysBackupPath(file));
     throw asBackupError(error, file);
   }
@@ -108,11 +111,12 @@ export function subjectKeysBackupPath(file: string): string {
  * personal data could never be read again. The keys are wrapped by the
  * master key, which stays in the key folder, never in a backup; erasures
  * made after the backup are applied again on restore from the key folder's
- * erasure journal.
+ * erasure journal. The copy is left at `<copy>.partial`, synced and hashed
+ * (its hash goes in the manifest); the caller renames it into place.
  */
-async function backupSubjectKeys(storePath: string, file: string): Promise<void> {
+async function copySubjectKeys(storePath: string, file: string): Promise<{ partial: string; bytes: number; sha256: string } | null> {
   const source = join(dirname(storePath), SUBJECT_KEYS_FILE);
-  if (!existsSync(source)) return;
+  if (!existsSync(source)) return null;
   const target = subjectKeysBackupPath(file);
   const partial = `${target}.partial`;
   await removeQuietly(partial, target);
@@ -121,7 +125,7 @@ async function backupSubjectKeys(storePath: string, file: string): Promise<void>
     await vacuumInto(source, partial);
     leaveWalMode(partial);
     await fsyncFile(partial);
-    await durableRename(partial, target);
+    return { partial, bytes: await fileSize(partial), sha256: await sha256File(partial) };
   } catch (error) {
     await removeQuietly(partial, `${partial}-wal`, `${partial}-shm`);
     throw error;

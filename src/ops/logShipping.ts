@@ -6,27 +6,34 @@
  * segments let `daybook restore` reach any position up to the last shipped one.
  *
  * The shipper is a reader beside the server (no writer lock): it follows the
- * log by polling the store's head every `pollMs`. What it promises is what it
- * can keep: an event is in a segment at most about `pollMs` plus one fsync
- * after the server acknowledged it. Events acknowledged in that window are
- * lost if the server's disk is lost before they ship (RPO: the poll interval,
- * not zero). Segments start at position 1 in an empty folder, so they cover
+ * log by reacting to commits, with polling as the fallback. A commit of the
+ * server (another process) changes the store's `-wal` file, which the
+ * shipper watches (`watchStore`, on by default); a caller in the same
+ * process as the store may also pass `onCommit` (the store's append
+ * listener). Either wakes it at once; without either (a file system that
+ * reports no changes, such as some network mounts) it reads the head every
+ * `pollMs`. What it promises is what it can keep: an event is in a segment
+ * about one read and one fsync after the server acknowledged it (at most
+ * `pollMs` when no wake comes). Events acknowledged in that window are lost
+ * if the server's disk is lost before they ship (RPO: small, not zero). Segments start at position 1 in an empty folder, so they cover
  * any base backup; older segments may be pruned up to the head of the oldest
- * backup kept.
+ * backup kept. The subject key store's new keys and erasures are shipped
+ * beside them (`subject-keys.jsonl`, see shippedKeys.ts), never pruned.
  *
  * @example
  * const controller = new AbortController();
  * await shipLog({ storePath: 'data/daybook.db', dir: '/ship', signal: controller.signal, onShipped: (p) => console.log(p) });
  */
-import { closeSync, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, openSync, watch, writeSync } from 'node:fs';
 import { open, readdir, stat, truncate, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { eventHash } from '../eventstore/index.ts';
 import { DaybookError } from '../kernel/index.ts';
 import { ensurePrivateDir } from '../kernel/privateFiles.ts';
 import { fsyncDir } from './files.ts';
+import { KeyShipper } from './shippedKeys.ts';
 
 /** One shipped event: every field the hash covers, as stored. */
 export interface ShippedEvent {
@@ -53,6 +60,10 @@ export interface ShipLogOptions {
   segmentEvents?: number;
   /** Called after each fsynced batch with the last shipped position. */
   onShipped?: (position: bigint) => void;
+  /** Wake on changes of the store's files (its `-wal`: every commit of any process). Default true. */
+  watchStore?: boolean;
+  /** An in-process commit signal: called with `wake`, returns how to stop listening (e.g. `(wake) => store.onAppended(() => wake())`). */
+  onCommit?: (wake: () => void) => () => void;
 }
 
 const SEGMENT_PATTERN = /^segment-(\d{20})\.jsonl$/;
@@ -70,6 +81,8 @@ export async function listSegments(dir: string): Promise<string[]> {
 export async function shipLog(options: ShipLogOptions): Promise<bigint> {
   ensurePrivateDir(options.dir);
   const db = new Database(options.storePath, { readonly: true, fileMustExist: true, timeout: 5000 });
+  let keys: KeyShipper | undefined;
+  let waker: Waker | undefined;
   try {
     const select = db.prepare(
       'SELECT position, lower(hex(event_id)) AS event_id, stream_id, version, type, schema_version, data, metadata, recorded_at, '
@@ -77,11 +90,17 @@ export async function shipLog(options: ShipLogOptions): Promise<bigint> {
     ).safeIntegers(true);
     let shipped = await resumePosition(options.dir);
     let writer = await SegmentWriter.resume(options.dir, options.segmentEvents ?? 100_000);
+    keys = KeyShipper.open(options.storePath, options.dir);
+    waker = new Waker(options);
     while (!options.signal.aborted) {
+      // Taken before the read: a commit while this pass runs makes the next wait return at once.
+      waker.clear();
       // No more than the newest segment has room for: segments hold exactly `segmentEvents` each.
       const rows = select.all(shipped, Math.min(SHIP_BATCH, writer.room())) as RawRow[];
+      // The keys after the events were read, and written before them: every shipped event has its key shipped (shippedKeys.ts).
+      keys.ship();
       if (rows.length === 0) {
-        await sleep(options.pollMs ?? 200, options.signal);
+        await waker.wait(options.pollMs ?? 200, options.signal);
         continue;
       }
       writer = await writer.append(rows.map(toShipped), shipped + 1n);
@@ -91,6 +110,8 @@ export async function shipLog(options: ShipLogOptions): Promise<bigint> {
     writer.close();
     return shipped;
   } finally {
+    waker?.close();
+    keys?.close();
     db.close();
   }
 }
@@ -221,14 +242,65 @@ function parseShipped(line: string, file: string): ShippedEvent {
   return event;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
+/**
+ * Wakes the shipper when something was committed: the store's folder
+ * watched for changes of its `-wal` files (the events' and the key store's),
+ * and the caller's in-process hook. A wake that comes while the shipper
+ * works is kept, so the next wait returns at once; nothing is lost between
+ * a read and a wait.
+ */
+class Waker {
+  private woken = false;
+  private resume: (() => void) | null = null;
+  private readonly stops: Array<() => void> = [];
+
+  constructor(options: ShipLogOptions) {
+    const wake = (): void => this.wake();
+    if (options.onCommit !== undefined) this.stops.push(options.onCommit(wake));
+    if (options.watchStore !== false) this.watchFolder(options.storePath, wake);
+  }
+
+  clear(): void {
+    this.woken = false;
+  }
+
+  /** Until a wake, `ms`, or the abort, whichever comes first. */
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.woken || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        self.resume = null;
+        resolve();
+      }
+      this.resume = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  close(): void {
+    for (const stop of this.stops.splice(0)) stop();
+  }
+
+  private wake(): void {
+    this.woken = true;
+    this.resume?.();
+  }
+
+  /** A file system that cannot watch (or a folder gone) leaves polling alone at work. */
+  private watchFolder(storePath: string, wake: () => void): void {
+    const storeFile = basename(storePath);
+    try {
+      const watcher = watch(dirname(storePath), { persistent: false }, (_event, name) => {
+        if (name === null || name === storeFile || String(name).endsWith('-wal')) wake();
+      });
+      watcher.on('error', () => watcher.close());
+      this.stops.push(() => watcher.close());
+    } catch {
+      // Polling remains.
     }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * `<backup>.manifest.json`: what a backup held when it was taken, and the
- * SHA-256 of the file, so a restore can tell a truncated or changed backup
- * from a good one before it trusts anything in it.
+ * SHA-256 of the file (and of its subject key copy), so a restore can tell a
+ * truncated or changed backup from a good one before it trusts anything in it.
  */
 import { readFile } from 'node:fs/promises';
 import { DaybookError } from '../kernel/index.ts';
@@ -19,6 +19,13 @@ export interface BackupManifest {
   headHash: string;
   eventCount: number;
   createdAt: string;
+  /**
+   * The subject key copy beside the backup (`<backup>.subject-keys.db`):
+   * its name, size and SHA-256, or null when the store had no key store.
+   * Absent in manifests written before it was recorded (such a copy is
+   * taken as it is).
+   */
+  subjectKeys?: { file: string; bytes: number; sha256: string } | null;
 }
 
 export function manifestPathOf(backupFile: string): string {

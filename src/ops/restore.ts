@@ -27,7 +27,8 @@ import { applyShipped } from './applyShipped.ts';
 import { type CutResult, cutLogAfter, positionAtOrBefore, storedHead } from './cutLog.ts';
 import { durableRename, fileSize, folderState, fsyncDir, fsyncFile, removeQuietly, sha256File } from './files.ts';
 import { checkSqliteFile } from './inspect.ts';
-import { readManifest } from './manifest.ts';
+import { type BackupManifest, readManifest } from './manifest.ts';
+import { applyShippedKeys, SHIPPED_KEYS_FILE, subjectsWithoutKeys } from './shippedKeys.ts';
 
 export interface RestorePoint {
   /** Keep events up to this global position (inclusive). */
@@ -99,12 +100,7 @@ export async function restoreSqliteBackup(options: SqliteRestoreOptions): Promis
       const what = options.segmentsDir === undefined ? `the backup's head ${availableHead} (${options.backupFile})` : `the last shipped position ${availableHead} (backup head ${backupHead}, ${options.segmentsDir})`;
       throw new DaybookError('validation_failed', `position ${options.toPosition} is past ${what}`, { toPosition: options.toPosition.toString(), head: availableHead.toString() }, 'to_position');
     }
-    // The backup's subject keys (crypto-shredding) come with it; erasures made since are applied again by the caller (restoreErasures).
-    const keysCopy = subjectKeysBackupPath(options.backupFile);
-    if (existsSync(keysCopy)) {
-      await copyFile(keysCopy, join(work, SUBJECT_KEYS_FILE));
-      await chmod(join(work, SUBJECT_KEYS_FILE), PRIVATE_FILE_MODE);
-    }
+    await restoreSubjectKeys(options, work, storePath, backupHead);
     const result = await cutAndRebuild(`sqlite:${storePath}`, options, label);
     const erasures = options.erasureJournalDir === undefined ? undefined : await restoreErasures(`sqlite:${storePath}`, options.erasureJournalDir);
     await fsyncFile(storePath);
@@ -118,7 +114,7 @@ export async function restoreSqliteBackup(options: SqliteRestoreOptions): Promis
   }
 }
 
-/** The backup exists, matches its manifest when it has one, and is a SQLite file at all (checked again on the copy). */
+/** The backup exists, matches its manifest when it has one (its key copy too), and is a SQLite file at all (checked again on the copy). */
 async function checkBackupFile(file: string): Promise<void> {
   if (!existsSync(file)) throw new DaybookError('not_found', `no backup at ${file}`, { file }, 'file');
   const manifest = await readManifest(file);
@@ -127,6 +123,54 @@ async function checkBackupFile(file: string): Promise<void> {
   if (sha !== manifest.sha256) {
     const how = bytes < manifest.bytes ? `truncated: ${bytes} bytes, the manifest says ${manifest.bytes}` : `changed since it was taken (${bytes} bytes, manifest ${manifest.bytes})`;
     throw new DaybookError('backup_invalid', `the backup ${file} does not match its manifest's sha256 (${how}): do not restore it`, { file, sha256: sha, expected: manifest.sha256 });
+  }
+  await checkSubjectKeysCopy(file, manifest);
+}
+
+/**
+ * The key copy against the manifest: a manifest that names one needs it
+ * present and unchanged; one that says there was none refuses a copy that
+ * appeared since. A manifest from before key copies were hashed says
+ * nothing, and the copy is taken as it is.
+ */
+async function checkSubjectKeysCopy(file: string, manifest: BackupManifest): Promise<void> {
+  if (manifest.subjectKeys === undefined) return;
+  const copy = subjectKeysBackupPath(file);
+  const present = existsSync(copy);
+  if (manifest.subjectKeys === null) {
+    if (present) throw new DaybookError('backup_invalid', `the subject key copy ${copy} is not in the backup's manifest (the backup had none): it was put there since; move it away`, { file: copy });
+    return;
+  }
+  if (!present) throw new DaybookError('backup_invalid', `the subject key copy ${copy} is missing, and the manifest lists it: without it the backup's personal data is unreadable`, { file: copy });
+  const sha = await sha256File(copy);
+  if (sha !== manifest.subjectKeys.sha256) {
+    throw new DaybookError('backup_invalid', `the subject key copy ${copy} does not match the manifest's sha256 (changed or replaced since the backup): do not restore it`, { file: copy, sha256: sha, expected: manifest.subjectKeys.sha256 });
+  }
+}
+
+/**
+ * Puts the subject keys (crypto-shredding) in the restored folder: the
+ * backup's copy, then the keys and tombstones shipped with the segments
+ * (shippedKeys.ts), so the personal data of subjects created after the
+ * backup reads back. A shipped event sealed under a key found in neither is
+ * refused, naming the subjects: the restore would lose their data. Erasures
+ * made since are applied again by the caller (restoreErasures).
+ */
+async function restoreSubjectKeys(options: SqliteRestoreOptions, work: string, storePath: string, backupHead: bigint): Promise<void> {
+  const keysCopy = subjectKeysBackupPath(options.backupFile);
+  const keyStorePath = join(work, SUBJECT_KEYS_FILE);
+  if (existsSync(keysCopy)) {
+    await copyFile(keysCopy, keyStorePath);
+    await chmod(keyStorePath, PRIVATE_FILE_MODE);
+  }
+  if (options.segmentsDir === undefined) return;
+  await applyShippedKeys(keyStorePath, options.segmentsDir);
+  const missing = subjectsWithoutKeys(storePath, keyStorePath, backupHead);
+  if (missing.length > 0) {
+    const named = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+    throw new DaybookError('backup_invalid',
+      `the shipped segments in ${options.segmentsDir} hold personal data of ${missing.length} subject(s) whose keys are neither in the backup's key copy nor shipped (${SHIPPED_KEYS_FILE}): ${named}; `
+      + 'restoring would make it unreadable for good. Restore without --segments, or from segments shipped with their keys', { dir: options.segmentsDir, missing: missing.length });
   }
 }
 

@@ -6,6 +6,12 @@
  * erases them by crypto-shredding (actor `retention`, a `DataSubjectErased`
  * event each), after which they read `[erased]` while the recent one reads
  * as before and the log still verifies; a second run finds them already erased.
+ * Expiry follows the subject's latest activity, not its own stream's: a
+ * customer created eight years ago whose account took a deposit yesterday,
+ * and a Stripe customer of the same age with a payment intent last month,
+ * are kept; one whose account has been idle as long as it has is erased.
+ * A subject whose erasure stopped after its key, before its event, is
+ * reported `already_erased` by a dry run and finished (event written) by apply.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,8 +43,20 @@ beforeAll(async () => {
   const bank = await BankingService.open(store, { ledgerPartition: 'banking-test', clock });
   await bank.registerCustomer({ customerId: 'test.old', pii: { fullName: 'Old Customer', email: 'old@example.com' } });
   await store.append({ streamId: 'pcustomer-test.cus_old', events: [{ type: 'StripeCustomerCreated', data: { id: 'cus_old', pii: { name: 'Old Stripe' } } }] });
+  await store.append({ streamId: 'pcustomer-test.cus_paying', events: [{ type: 'StripeCustomerCreated', data: { id: 'cus_paying', pii: { name: 'Paying Stripe' } } }] });
+  // An erasure that stopped after destroying the key, before its DataSubjectErased event (a crash).
+  await bank.registerCustomer({ customerId: 'test.crashed', pii: { fullName: 'Crashed Erasure', email: 'crashed@example.com' } });
+  await store.keyring.keyStore.erase('bankcustomer:test.crashed', clock.nowMs());
+  for (const id of ['busy', 'dormant']) {
+    await bank.registerCustomer({ customerId: `test.${id}`, pii: { fullName: `${id} Customer`, email: `${id}@example.com` } });
+    await bank.openAccount({ accountId: `test.${id}_chk`, customerId: `test.${id}`, accountType: 'checking', currency: 'USD', regulatoryTier: 'retail', initialBalanceMinor: 1_000n });
+  }
   clock.advance(7 * YEAR);
   await bank.registerCustomer({ customerId: 'test.recent', pii: { fullName: 'Recent Customer', email: 'recent@example.com' } });
+  clock.advance(NOW - 30 * 86_400_000 - clock.nowMs());
+  await store.append({ streamId: 'pintent-test.pi_1', events: [{ type: 'PaymentIntentCreated', data: { paymentIntentId: 'pi_1', amount: '100', currency: 'usd', customerId: 'cus_paying', paymentMethodId: null, captureMethod: 'automatic', description: null, metadata: {}, atMs: clock.nowMs() } }] });
+  clock.advance(29 * 86_400_000);
+  await bank.deposit({ accountId: 'test.busy_chk', amountMinor: 500n, reference: 'salary' });
   await bank.ledger.close();
   clock.advance(NOW - clock.nowMs());
   policies = [
@@ -56,21 +74,31 @@ describe('retention', () => {
   it('a dry run lists the subjects past retention and changes nothing', async () => {
     const head = await store.headPosition();
     const report = await applyRetention(store, policies, clock, { dryRun: true });
-    expect(report.actions.map((a) => [a.subject, a.outcome])).toEqual([['bankcustomer:test.old', 'would_erase'], ['pcustomer:test:cus_old', 'would_erase']]);
-    expect(report.policies.map((p) => [p.category, p.streamsChecked])).toEqual([['customer', 2], ['pcustomer', 1]]);
+    expect(report.actions.map((a) => [a.subject, a.outcome])).toEqual([
+      ['bankcustomer:test.crashed', 'already_erased'], ['bankcustomer:test.dormant', 'would_erase'], ['bankcustomer:test.old', 'would_erase'], ['pcustomer:test:cus_old', 'would_erase'],
+    ]);
+    expect(report.policies.map((p) => [p.category, p.streamsChecked])).toEqual([['customer', 5], ['pcustomer', 2]]);
     expect(await store.headPosition()).toBe(head);
     expect(await pii('customer-test.old')).toMatchObject({ fullName: 'Old Customer' });
   });
 
   it('apply erases them by crypto-shredding; the recent customer is untouched; history still verifies', async () => {
     const report = await applyRetention(store, policies, clock, { dryRun: false });
-    expect(report.actions.map((a) => [a.subject, a.outcome])).toEqual([['bankcustomer:test.old', 'erased'], ['pcustomer:test:cus_old', 'erased']]);
+    expect(report.actions.map((a) => [a.subject, a.outcome])).toEqual([
+      ['bankcustomer:test.crashed', 'erased'], ['bankcustomer:test.dormant', 'erased'], ['bankcustomer:test.old', 'erased'], ['pcustomer:test:cus_old', 'erased'],
+    ]);
+    // The erasure the crash left without its event is finished: the audit trail has it.
+    expect(report.actions[0]!.position).toMatch(/^\d+$/);
     expect(await pii('customer-test.old')).toMatchObject({ fullName: '[erased]', email: '[erased]' });
+    expect(await pii('customer-test.dormant')).toMatchObject({ fullName: '[erased]' });
+    // Created as long ago, but active since: kept.
+    expect(await pii('customer-test.busy')).toMatchObject({ fullName: 'busy Customer', email: 'busy@example.com' });
+    expect(await pii('pcustomer-test.cus_paying')).toMatchObject({ name: 'Paying Stripe' });
     expect(await pii('pcustomer-test.cus_old')).toMatchObject({ name: '[erased]' });
     expect(await pii('customer-test.recent')).toMatchObject({ fullName: 'Recent Customer', email: 'recent@example.com' });
     const erasures = await store.readStream(PRIVACY_ERASURES_STREAM);
     expect(erasures.map((e) => [(e.data as { subject: string }).subject, (e.data as { actor: string }).actor])).toEqual([
-      ['bankcustomer:test.old', 'retention'], ['pcustomer:test:cus_old', 'retention'],
+      ['bankcustomer:test.crashed', 'retention'], ['bankcustomer:test.dormant', 'retention'], ['bankcustomer:test.old', 'retention'], ['pcustomer:test:cus_old', 'retention'],
     ]);
     expect((await store.verify()).ok).toBe(true);
   });
@@ -78,7 +106,7 @@ describe('retention', () => {
   it('a second run finds them already erased and writes nothing', async () => {
     const head = await store.headPosition();
     const report = await applyRetention(store, policies, clock, { dryRun: false });
-    expect(report.actions.map((a) => a.outcome)).toEqual(['already_erased', 'already_erased']);
+    expect(report.actions.map((a) => a.outcome)).toEqual(['already_erased', 'already_erased', 'already_erased', 'already_erased']);
     expect(await store.headPosition()).toBe(head);
   });
 });

@@ -135,14 +135,16 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
       }
       const commands = await Promise.all(transfers.map((item, index) =>
         createTransferCommand(ledger, request, item, item.id ?? idFor(request, 'tr', String(index)), atomic && index < transfers.length - 1, `transfers.${index}.`)));
-      refuseLargeInBatch(approvals, commands);
+      const takenSoFar = debitTotalsSoFar(commands);
+      refuseLargeInBatch(approvals, commands, takenSoFar);
       const { mode } = authOf(request);
       // Each new transfer is scored before the batch executes, as a single one is; an enforced block refuses the whole batch, naming the transfer.
+      // It is scored at what its debit account has given in the batch up to it: ten small items score as the one large transfer they make.
       const fraud = await Promise.all(commands.map(async (command, index) => {
         const transferId = command.data.transferId;
         if ((await engineOf(ledger, request).lookupTransfer(transferId)) !== undefined) return null;
         try {
-          return await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId });
+          return await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: takenSoFar[index]!, currency: null, mode, actor: authOf(request).keyId });
         } catch (error) {
           if (isDaybookError(error, 'fraud_blocked')) throw new DaybookError('fraud_blocked', `transfers[${index}]: ${error.message}`, error.details, `transfers.${index}.amount`);
           throw error;
@@ -230,16 +232,36 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
 }
 
 /**
- * A batch does not wait for approval as a whole: one whose transfer reaches
- * the threshold is refused, nothing written, and that transfer goes alone
- * through `POST /v1/transfers` (which waits for a checker).
+ * A batch does not wait for approval as a whole: one that takes the
+ * threshold or more from one debit account (its items summed, per ledger,
+ * so per currency) is refused, nothing written, naming the item where the
+ * sum reached it; the transfers go through `POST /v1/transfers` (a large one
+ * waits for a checker). Summing closes the split: ten items of a tenth each
+ * move what one large transfer would. Transfers outside the batch are not
+ * counted (the approval policy has no time window).
  */
-function refuseLargeInBatch(approvals: ApprovalsApi, commands: ReadonlyArray<LedgerRequest & { type: 'CreateTransfer' }>): void {
-  const index = commands.findIndex((command) => transferNeedsApproval(approvals.policy, command.data.amountMinor));
+function refuseLargeInBatch(approvals: ApprovalsApi, commands: ReadonlyArray<LedgerRequest & { type: 'CreateTransfer' }>, takenSoFar: readonly bigint[]): void {
+  const index = takenSoFar.findIndex((total) => transferNeedsApproval(approvals.policy, total));
   if (index === -1) return;
+  const { amountMinor, debitAccountId, ledger } = commands[index]!.data;
+  const threshold = approvals.policy.transferThresholdMinor;
+  const what = takenSoFar[index] === amountMinor
+    ? `${amountMinor} reaches the approval threshold (${threshold} minor units)`
+    : `the batch takes ${takenSoFar[index]} from ${debitAccountId} (ledger ${ledger}) up to this transfer, which reaches the approval threshold (${threshold} minor units)`;
   throw new DaybookError('validation_failed',
-    `transfers.${index}: ${commands[index]!.data.amountMinor} reaches the approval threshold (${approvals.policy.transferThresholdMinor} minor units); a batch cannot wait for approval: create it alone with POST /v1/transfers`,
-    { limit: approvals.policy.transferThresholdMinor.toString() }, `transfers.${index}.amount`);
+    `transfers.${index}: ${what}; a batch cannot wait for approval: create the transfers with POST /v1/transfers`,
+    { limit: threshold.toString(), debitAccountId, takenMinor: takenSoFar[index]!.toString() }, `transfers.${index}.amount`);
+}
+
+/** For each item, what its debit account (in its ledger) has given in the batch up to and including it. */
+export function debitTotalsSoFar(commands: ReadonlyArray<LedgerRequest & { type: 'CreateTransfer' }>): bigint[] {
+  const totals = new Map<string, bigint>();
+  return commands.map(({ data }) => {
+    const key = `${data.ledger}\u0000${data.debitAccountId}`;
+    const total = (totals.get(key) ?? 0n) + data.amountMinor;
+    totals.set(key, total);
+    return total;
+  });
 }
 
 /** A transfer just recorded (or answered): held by the engine, or read back from the log if its cache dropped it meanwhile. */

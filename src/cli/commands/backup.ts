@@ -21,8 +21,8 @@ export function registerBackup(program: Command, run: CliRun): void {
     .command('backup')
     .description('back up the embedded store online to <file> (verified, with a manifest), or ship the log continuously to a folder')
     .argument('[file]', 'the backup file to write (must not exist)')
-    .option('--continuous <folder>', 'ship every committed event to segment files in <folder> until stopped')
-    .option('--poll-ms <ms>', 'with --continuous: how often to look for new events', '200')
+    .option('--continuous <folder>', 'ship every committed event (and the subject keys) to segment files in <folder> until stopped')
+    .option('--poll-ms <ms>', 'with --continuous: how often to look for new events when no commit was noticed (it wakes on each commit of the store)', '200')
     .option('--json', 'print the report as JSON')
     .addOption(databaseUrlOption())
     .action(async (file: string | undefined, options: { continuous?: string; pollMs: string; json?: boolean; databaseUrl?: string }) => {

@@ -9,7 +9,8 @@ import { databaseUrlOption, storeUrlFrom } from '../storeUrlOption.ts';
 
 /**
  * `daybook retention apply [--dry-run]`: erases, by crypto-shredding (actor
- * `retention`), every subject whose stream's last event is older than its
+ * `retention`), every subject whose latest activity (its stream, its
+ * accounts' and transactions', its payments': see ops/retention.ts) is older than its
  * category's DAYBOOK_RETENTION rule (`customer=7y,pcustomer=7y`); prints
  * each subject and what was done. The `DataSubjectErased` events are the
  * audit trail. `--dry-run` lists and changes nothing. On SQLite the running
@@ -41,10 +42,10 @@ export function registerRetention(program: Command, run: CliRun): void {
 }
 
 function describeRetention(report: RetentionReport): string {
-  const lines = report.policies.map((policy) => `${policy.category}: keep ${policy.retention} after the last event (before ${policy.cutoff} is past it); ${policy.streamsChecked} streams checked`);
+  const lines = report.policies.map((policy) => `${policy.category}: keep ${policy.retention} after the latest activity (before ${policy.cutoff} is past it); ${policy.streamsChecked} streams checked`);
   const verb = { erased: 'erased', would_erase: 'would erase', already_erased: 'already erased', no_key: 'no encrypted data (nothing to erase)' } as const;
   for (const action of report.actions) {
-    lines.push(`${verb[action.outcome]}: ${action.subject} (last event ${action.lastEventAt})${action.position === undefined ? '' : `, DataSubjectErased at position ${action.position}`}`);
+    lines.push(`${verb[action.outcome]}: ${action.subject} (latest activity ${action.lastEventAt} in ${action.lastEventStreamId})${action.position === undefined ? '' : `, DataSubjectErased at position ${action.position}`}`);
   }
   const count = report.actions.filter((action) => action.outcome === (report.dryRun ? 'would_erase' : 'erased')).length;
   lines.push(report.dryRun ? `dry run: ${count} subject(s) would be erased; nothing was changed` : `${count} subject(s) erased by crypto-shredding (actor retention); history is unchanged`);

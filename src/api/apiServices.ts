@@ -45,6 +45,8 @@ export interface ApiServicesOptions {
   clock?: Clock;
   /** DAYBOOK_STREAM_MAX_PER_KEY and DAYBOOK_STREAM_MAX_TOTAL; the defaults of kernel/limits.ts when absent. */
   streamLimits?: StreamLimits;
+  /** Events one `GET /v1/reports/…` request reads at most (default REPORT_SCAN_MAX). */
+  reportScanBudget?: number;
   /** Records each ledger engine holds besides accounts and open pending transfers (LedgerEngineOptions); the engine's defaults when absent. */
   ledgerCache?: { transfers: number; entries: number };
   /** What waits for a second person (maker-checker); nothing when absent (`APPROVALS_OFF`): the server passes its configuration. */
@@ -121,7 +123,7 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger, approvals, compliance), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals, compliance),
       bankMovementRoutes(banking, compliance), screeningCaseRoutes(compliance),
-      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store), privacyRoutes(store, clock), approvalRequestRoutes(approvals),
+      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store, options.reportScanBudget), privacyRoutes(store, clock), approvalRequestRoutes(approvals),
       accessAuditRoutes(store, clock), amlCaseRoutes(store, clock),
     ];
     const openedBanking = banking;

@@ -28,7 +28,7 @@ import type { Logger } from '../edge/index.ts';
 import { eventRoutes } from './routes/events.routes.ts';
 import { journalEntryRoutes } from './routes/journalEntries.routes.ts';
 import { reportRoutes } from './routes/reports.routes.ts';
-import { privacyRoutes } from './routes/privacy.routes.ts';
+import { type PrivacyApi, privacyRoutes } from './routes/privacy.routes.ts';
 import { streamRoutes } from './routes/stream.routes.ts';
 import { transferRoutes } from './routes/transfers.routes.ts';
 import type { ApiSecurity } from './security.ts';
@@ -68,6 +68,8 @@ export interface ApiServices {
   approvals: ApprovalsApi;
   /** Sanctions screening, holds and fraud scoring in the request path. */
   compliance: ComplianceApi;
+  /** The subject access export's index: set by the server once its read models are open (without it, an export reads the log). */
+  privacy: PrivacyApi;
   /** The key made at start, if any; its secret is printed once by the caller. */
   bootstrap: BootstrapResult;
   /** The route modules, for `buildApp({ plugins })`. */
@@ -120,16 +122,17 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
       policy, keys,
       service: new ApprovalService(store, clock, { expiresAfterMs: policy.expiresAfterMs, approvalsRequired: policy.approvalsRequired }, approvalExecutors(ledger, banking, compliance)),
     };
+    const privacy: PrivacyApi = {};
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger, approvals, compliance), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals, compliance),
       bankMovementRoutes(banking, compliance), screeningCaseRoutes(compliance),
-      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store, options.reportScanBudget), privacyRoutes(store, clock), approvalRequestRoutes(approvals),
+      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store, options.reportScanBudget), privacyRoutes(store, clock, privacy), approvalRequestRoutes(approvals),
       accessAuditRoutes(store, clock), amlCaseRoutes(store, clock),
     ];
     const openedBanking = banking;
     const openedLog = accessLog;
     return {
-      keys, security, ledger, banking: openedBanking, approvals, compliance, bootstrap, plugins,
+      keys, security, ledger, banking: openedBanking, approvals, compliance, privacy, bootstrap, plugins,
       close: async () => {
         // Buffered access records are appended before the store may close.
         await openedLog.close();

@@ -91,7 +91,7 @@ describe('daybook serve', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'ready', store: { backend: 'sqlite' },
-      projections: [{ name: 'banking_read_model', ready: true }, { name: 'ledger_balances', ready: true }, { name: 'payments_objects', ready: true }, { name: 'payments_events', ready: true }, { name: 'aml_monitor', ready: true }],
+      projections: [{ name: 'banking_read_model', ready: true }, { name: 'ledger_balances', ready: true }, { name: 'payments_objects', ready: true }, { name: 'payments_events', ready: true }, { name: 'aml_monitor', ready: true }, { name: 'subject_index', ready: true }],
     });
     const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
     // The bootstrap admin key and the banking system accounts are written at start.

@@ -21,7 +21,7 @@ import type { Sealer } from './audit/index.ts';
 import { assert, systemClock } from './kernel/index.ts';
 import { registerOpsMetrics } from './api/opsMetrics.ts';
 import { createServerProjections, listeningUrl, openStore, startSealer, startWorker } from './mainWorker.ts';
-import { followErasures } from './privacy/index.ts';
+import { followErasures, projectedSubjectIndex } from './privacy/index.ts';
 import { openReplicaReadModels, type ReplicaMonitor, type ReplicaReadModels } from './projections/index.ts';
 
 /** How long a graceful shutdown may take before the process gives up on it. */
@@ -99,6 +99,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     if (runsBackground) await engine.start();
     // Banking queries read the projection from now on, waiting for it to reach the head (read-your-writes).
     useProjectedReadModel(services.banking, new SqlBankingReadModel(queryModels, engine));
+    // Subject access exports find a subject's objects through the subject index (and the log after its checkpoint).
+    services.privacy.subjectIndex = projectedSubjectIndex(queryModels);
     const maxLagSeconds = config.projectionMaxLagSeconds;
     const registry = new Registry();
     const health = runsBackground ? engine : sharedHealthSource(store, readModels);

@@ -28,7 +28,7 @@ import type { Logger } from '../edge/index.ts';
 import { eventRoutes } from './routes/events.routes.ts';
 import { journalEntryRoutes } from './routes/journalEntries.routes.ts';
 import { reportRoutes } from './routes/reports.routes.ts';
-import { privacyRoutes } from './routes/privacy.routes.ts';
+import { type PrivacyApi, privacyRoutes } from './routes/privacy.routes.ts';
 import { streamRoutes } from './routes/stream.routes.ts';
 import { transferRoutes } from './routes/transfers.routes.ts';
 import type { ApiSecurity } from './security.ts';
@@ -45,6 +45,8 @@ export interface ApiServicesOptions {
   clock?: Clock;
   /** DAYBOOK_STREAM_MAX_PER_KEY and DAYBOOK_STREAM_MAX_TOTAL; the defaults of kernel/limits.ts when absent. */
   streamLimits?: StreamLimits;
+  /** Events one `GET /v1/reports/…` request reads at most (default REPORT_SCAN_MAX). */
+  reportScanBudget?: number;
   /** Records each ledger engine holds besides accounts and open pending transfers (LedgerEngineOptions); the engine's defaults when absent. */
   ledgerCache?: { transfers: number; entries: number };
   /** What waits for a second person (maker-checker); nothing when absent (`APPROVALS_OFF`): the server passes its configuration. */
@@ -66,6 +68,8 @@ export interface ApiServices {
   approvals: ApprovalsApi;
   /** Sanctions screening, holds and fraud scoring in the request path. */
   compliance: ComplianceApi;
+  /** The subject access export's index: set by the server once its read models are open (without it, an export reads the log). */
+  privacy: PrivacyApi;
   /** The key made at start, if any; its secret is printed once by the caller. */
   bootstrap: BootstrapResult;
   /** The route modules, for `buildApp({ plugins })`. */
@@ -118,16 +122,17 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
       policy, keys,
       service: new ApprovalService(store, clock, { expiresAfterMs: policy.expiresAfterMs, approvalsRequired: policy.approvalsRequired }, approvalExecutors(ledger, banking, compliance)),
     };
+    const privacy: PrivacyApi = {};
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger, approvals, compliance), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals, compliance),
       bankMovementRoutes(banking, compliance), screeningCaseRoutes(compliance),
-      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store), privacyRoutes(store, clock), approvalRequestRoutes(approvals),
+      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store, options.reportScanBudget), privacyRoutes(store, clock, privacy), approvalRequestRoutes(approvals),
       accessAuditRoutes(store, clock), amlCaseRoutes(store, clock),
     ];
     const openedBanking = banking;
     const openedLog = accessLog;
     return {
-      keys, security, ledger, banking: openedBanking, approvals, compliance, bootstrap, plugins,
+      keys, security, ledger, banking: openedBanking, approvals, compliance, privacy, bootstrap, plugins,
       close: async () => {
         // Buffered access records are appended before the store may close.
         await openedLog.close();

@@ -39,6 +39,7 @@ export interface ApiHarnessOptions {
   clock?: ApiServicesOptions['clock'];
   accessAudit?: ApiServicesOptions['accessAudit'];
   fraudEnforce?: ApiServicesOptions['fraudEnforce'];
+  reportScanBudget?: ApiServicesOptions['reportScanBudget'];
 }
 
 export async function openApiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -47,7 +48,7 @@ export async function openApiHarness(options: ApiHarnessOptions = {}): Promise<A
   // As main.ts wires it: personal data sealed per subject (crypto-shredding), keys beside the store.
   const store = await openShreddingStore(await openEventStore(storeUrl), { storeUrl, keysDir: join(dir, 'keys') });
   const services = await openApiServices(store, { dataDir: dir, pepper: TEST_PEPPER, seedApiKey: undefined, rateLimit: options.rateLimit ?? { perSecond: 0, burst: 0 }, ledgerCache: options.ledgerCache,
-    approvals: options.approvals, clock: options.clock, accessAudit: options.accessAudit, fraudEnforce: options.fraudEnforce,
+    approvals: options.approvals, clock: options.clock, accessAudit: options.accessAudit, fraudEnforce: options.fraudEnforce, reportScanBudget: options.reportScanBudget,
   });
   const secrets = { test: {}, live: {} } as Record<ApiKeyMode, Record<Role, string>>;
   for (const mode of ['test', 'live'] as const) {

@@ -38,8 +38,16 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
     return bound;
   };
 
+  /** `after`, or later: the last position recorded before `sinceTime`. */
+  const resolveAfter = async (after: bigint, sinceTime?: Date): Promise<bigint> => {
+    if (sinceTime === undefined) return after;
+    if (!(sinceTime instanceof Date) || Number.isNaN(sinceTime.getTime())) throw new DaybookError('validation_failed', 'sinceTime must be a valid Date', {}, 'sinceTime');
+    const before = await positionAtTime(engine, sinceTime.getTime() - 1);
+    return before > after ? before : after;
+  };
+
   const logQuery = async (options: ReadAllOptions, limit: number): Promise<LogQuery> => ({
-    after: checkPosition(options.after ?? 0n, 'after'),
+    after: await resolveAfter(checkPosition(options.after ?? 0n, 'after'), options.sinceTime),
     category: options.category ?? null,
     types: options.types && options.types.length > 0 ? options.types : null,
     limit,

@@ -133,6 +133,13 @@ export interface ReadAllOptions {
   asOfPosition?: bigint;
   /** Stop at this time: the log as it was at that instant. */
   asOfTime?: Date;
+  /**
+   * Start at the first event recorded at or after this time (with `after`,
+   * whichever is later). Found by a binary search over positions on their
+   * recorded-at times (which never decrease along the log), so a read of a
+   * late period does not walk the log's beginning.
+   */
+  sinceTime?: Date;
 }
 
 export interface SubscribeOptions {

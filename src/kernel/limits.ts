@@ -85,6 +85,8 @@ export const SCREENING_NAME_LENGTH_MAX = 500;
 
 /** Rows one report answered over HTTP (`GET /v1/reports/…`) may hold; past it, `limit_exceeded` (narrow the period, or run `daybook report`, which has no bound). */
 export const REPORT_ROWS_MAX = 50_000;
+/** Events of the log one report answered over HTTP reads at most; past it, the answer holds what was read and a `next_cursor` for the rest (the trial balance: `limit_exceeded`). */
+export const REPORT_SCAN_MAX = 100_000;
 /** Unwrapped per-subject data keys (crypto-shredding) one process keeps in memory, least recently used dropped. */
 export const SUBJECT_KEY_CACHE_MAX = 10_000;
 /** Access-audit records a server holds before appending them (DAYBOOK_ACCESS_AUDIT_WRITE=buffered); past it, a read of personal data waits for the flush. */

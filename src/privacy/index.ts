@@ -22,4 +22,7 @@ export {
   reapplyErasures, recordMissingErasures,
 } from './erasure.ts';
 export { type ExportedEvent, exportSubject, type SubjectExport } from './subjectExport.ts';
+export {
+  projectedSubjectIndex, type RelatedKind, SUBJECT_INDEX_PROJECTION_NAME, SUBJECT_INDEX_TABLES, type SubjectIndex, subjectIndexProjection, subjectLinks,
+} from './subjectIndex.projection.ts';
 export { appendErasureJournal, ERASURE_JOURNAL_FILE, erasureJournalPath, readErasureJournal } from './erasureJournal.ts';

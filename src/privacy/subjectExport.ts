@@ -1,9 +1,10 @@
 import type { EventStore, RecordedEvent } from '../eventstore/index.ts';
-import { type Clock, DaybookError, READ_BATCH_MAX } from '../kernel/index.ts';
+import { type Clock, DaybookError, isDaybookError, READ_BATCH_MAX } from '../kernel/index.ts';
 import { erasureEventOf } from './erasure.ts';
 import { PII_FIELDS } from './piiFields.ts';
 import type { ShreddingEventStore } from './shreddingEventStore.ts';
 import { parseSubject, screeningRefOfSubject, type Subject } from './subjects.ts';
+import { type RelatedKind, SUBJECT_LINK_SOURCES, type SubjectIndex, subjectLinks } from './subjectIndex.projection.ts';
 
 /** One event holding the subject's data (its stream's, its screening cases'), opened: where it is in the log, what and when. */
 export interface ExportedEvent {
@@ -39,22 +40,22 @@ export interface SubjectExport {
  * its sanctions screening cases' (in log order), opened (personal data
  * decrypted), with positions, types and times; its
  * personal data as it reads now; the ids of related objects; its key's
- * status. Related objects are found by scanning their categories' creation
- * events (a rare, admin-only request; no index is kept for it).
+ * status. Related objects are found through the subject index
+ * (`subject_index`), and the log after its checkpoint.
  * `subject_not_found` when nothing is held.
  *
  * @example
- * const report = await exportSubject(store, 'bankcustomer:test.0190…', systemClock);
+ * const report = await exportSubject(store, 'bankcustomer:test.0190…', systemClock, projectedSubjectIndex(readModels));
  */
-export async function exportSubject(store: ShreddingEventStore, subjectId: unknown, clock: Clock): Promise<SubjectExport> {
+export async function exportSubject(store: ShreddingEventStore, subjectId: unknown, clock: Clock, index?: SubjectIndex): Promise<SubjectExport> {
   const subject = parseSubject(subjectId);
   const screening = await screeningStreamsOf(store, subject);
   const events = [await readWholeStream(store, subject.streamId)];
   for (const streamId of screening) events.push(await readWholeStream(store, streamId));
-  return exportOf(store, subject, events.flat().sort((a, b) => (a.position < b.position ? -1 : 1)), screening, clock);
+  return exportOf(store, subject, events.flat().sort((a, b) => (a.position < b.position ? -1 : 1)), screening, clock, index);
 }
 
-async function exportOf(store: ShreddingEventStore, subject: Subject, events: RecordedEvent[], screening: string[], clock: Clock): Promise<SubjectExport> {
+async function exportOf(store: ShreddingEventStore, subject: Subject, events: RecordedEvent[], screening: string[], clock: Clock, index: SubjectIndex | undefined): Promise<SubjectExport> {
   const row = await store.keyring.keyStore.read(subject.id);
   if (row === null && events.length === 0) throw new DaybookError('subject_not_found', `nothing is held about ${subject.id}`, { subject: subject.id }, 'subject');
   const withPii = events.filter((event) => PII_FIELDS[event.type] !== undefined && typeof event.data === 'object' && event.data !== null && 'pii' in event.data);
@@ -69,7 +70,7 @@ async function exportOf(store: ShreddingEventStore, subject: Subject, events: Re
     erasedAt: row?.erasedAtMs == null ? null : new Date(row.erasedAtMs).toISOString(),
     personalData: last === undefined ? null : (last.data as { pii: unknown }).pii,
     events: events.map(exported),
-    related: { ...await relatedIds(store, subject), ...(screening.length === 0 ? {} : { screeningCases: screening.map((id) => id.slice(SCREENING_PREFIX.length)) }) },
+    related: { ...await relatedIds(store, subject, index), ...(screening.length === 0 ? {} : { screeningCases: screening.map((id) => id.slice(SCREENING_PREFIX.length)) }) },
     erasure: erasure === null ? null : exported(erasure),
   };
 }
@@ -108,36 +109,50 @@ function exported(event: RecordedEvent): ExportedEvent {
   };
 }
 
-async function relatedIds(store: EventStore, subject: Subject): Promise<Record<string, string[]>> {
-  const localId = subject.streamId.slice(subject.streamId.indexOf('-') + 1);
-  if (subject.kind === 'bankcustomer') {
-    const accounts = await idsNaming(store, 'bankaccount', ['AccountOpened'], (data) => (data.customerId === localId ? data.accountId : null));
-    const owned = new Set(accounts);
-    const transactions = await idsNaming(store, 'banktxn', ['TransactionInitiated'], (data) =>
-      (owned.has(data.fromAccountId as string) || owned.has(data.toAccountId as string) ? data.transactionId : null));
-    return { bankAccounts: accounts, bankTransactions: transactions };
+const RELATED_KINDS: Partial<Record<Subject['kind'], readonly RelatedKind[]>> = {
+  bankcustomer: ['bankAccounts', 'bankTransactions'],
+  pcustomer: ['paymentMethods', 'paymentIntents'],
+};
+
+/** The categories whose events link objects to a subject of this kind, accounts before their transactions. */
+const LINK_CATEGORIES: Partial<Record<Subject['kind'], ReadonlyArray<keyof typeof SUBJECT_LINK_SOURCES>>> = {
+  bankcustomer: ['bankaccount', 'banktxn'],
+  pcustomer: ['pmethod', 'pintent'],
+};
+
+/**
+ * The ids of the objects that name the subject, in log order: from the
+ * subject index up to its checkpoint, then from the log after it (the
+ * index's lag, small while its projection runs). Without an index (or
+ * before its projection has a read model) the log is read from its start.
+ */
+async function relatedIds(store: EventStore, subject: Subject, index: SubjectIndex | undefined): Promise<Record<string, string[]>> {
+  const kinds = RELATED_KINDS[subject.kind];
+  const categories = LINK_CATEGORIES[subject.kind];
+  if (kinds === undefined || categories === undefined) return {};
+  const found = new Map<RelatedKind, Set<string>>(kinds.map((kind) => [kind, new Set<string>()]));
+  const accounts = new Map<string, string>();
+  const add = (link: { kind: RelatedKind; id: string }) => {
+    found.get(link.kind)?.add(link.id);
+    if (link.kind === 'bankAccounts') accounts.set(link.id, subject.streamId);
+  };
+  const indexed = await readIndex(index, subject.streamId);
+  for (const link of indexed.links) add(link);
+  for (const category of categories) {
+    for await (const event of store.streamAll({ category, types: SUBJECT_LINK_SOURCES[category], after: indexed.position })) {
+      for (const link of subjectLinks(event, accounts)) if (link.subject === subject.streamId) add(link);
+    }
   }
-  if (subject.kind === 'pcustomer') {
-    const customerId = localId.slice(localId.indexOf('.') + 1);
-    const prefix = `${subject.mode}.`;
-    const ofCustomer = (idField: string) => (data: Record<string, unknown>, event: RecordedEvent) =>
-      (data.customerId === customerId && event.streamId.includes(`-${prefix}`) ? data[idField] : null);
-    return {
-      paymentMethods: await idsNaming(store, 'pmethod', ['PaymentMethodCreated', 'PaymentMethodAttached'], ofCustomer('paymentMethodId')),
-      paymentIntents: await idsNaming(store, 'pintent', ['PaymentIntentCreated', 'PaymentIntentUpdated'], ofCustomer('paymentIntentId')),
-    };
-  }
-  return {};
+  return Object.fromEntries([...found].map(([kind, ids]) => [kind, [...ids]]));
 }
 
-/** Distinct ids, in log order, that `pick` finds in a category's events of these types. */
-async function idsNaming(
-  store: EventStore, category: string, types: readonly string[], pick: (data: Record<string, unknown>, event: RecordedEvent) => unknown,
-): Promise<string[]> {
-  const ids = new Set<string>();
-  for await (const event of store.streamAll({ category, types })) {
-    const id = typeof event.data === 'object' && event.data !== null ? pick(event.data as Record<string, unknown>, event) : null;
-    if (typeof id === 'string') ids.add(id);
+async function readIndex(index: SubjectIndex | undefined, subject: string): Promise<Awaited<ReturnType<SubjectIndex['read']>>> {
+  if (index === undefined) return { position: 0n, links: [] };
+  try {
+    return await index.read(subject);
+  } catch (error) {
+    // A server started before the index existed builds it in the background: until then, the log answers.
+    if (isDaybookError(error, 'projection_not_found')) return { position: 0n, links: [] };
+    throw error;
   }
-  return [...ids];
 }

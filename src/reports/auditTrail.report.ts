@@ -6,7 +6,7 @@
  * store (and erased data stays erased); `GET /v1/events` gives an event's
  * content to whoever may read it.
  */
-import { scanLog } from './logScan.ts';
+import { reportScan, scanOutcome } from './logScan.ts';
 import { checkRows, paramsOf, type Report, type ReportContext, type ReportParams, type ReportRow } from './report.types.ts';
 
 export const AUDIT_TRAIL_COLUMNS = [
@@ -16,13 +16,12 @@ export const AUDIT_TRAIL_COLUMNS = [
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 export async function auditTrailReport(context: ReportContext, params: ReportParams): Promise<Report> {
-  // The log is in recording order, so `to` ends the read; `from` skips what came before.
+  // The log is in recording order, so `from` starts the read (a bounded lookup by time) and `to` ends it.
   const until = params.to === undefined ? undefined : new Date(params.to.getTime() - 1);
-  const scan = await scanLog(context.store, { until }, params.onProgress);
+  const scan = await reportScan(context.store, 'audit-trail', params, { until, since: params.from });
   const rows: ReportRow[] = [];
   const streams = new Set<string>();
   for await (const event of scan.events()) {
-    if (params.from !== undefined && event.recordedAt.getTime() < params.from.getTime()) continue;
     if (params.mayShow !== undefined && !(await params.mayShow(event))) continue;
     streams.add(event.streamId);
     rows.push({
@@ -32,5 +31,5 @@ export async function auditTrailReport(context: ReportContext, params: ReportPar
     });
     checkRows(rows, params);
   }
-  return { name: 'audit-trail', asOfPosition: scan.head, params: paramsOf(params), columns: AUDIT_TRAIL_COLUMNS, rows, summary: { events: rows.length, streams: streams.size } };
+  return { name: 'audit-trail', asOfPosition: scan.head, params: paramsOf(params), columns: AUDIT_TRAIL_COLUMNS, rows, summary: { events: rows.length, streams: streams.size }, ...scanOutcome(scan, 'audit-trail', params) };
 }

@@ -20,6 +20,10 @@ export type Report = {
   readonly columns: readonly string[];
   readonly rows: readonly ReportRow[];
   readonly summary: Readonly<Record<string, ReportValue>>;
+  /** Events of the log this run read (after a cursor, this page's). */
+  readonly eventsScanned: number;
+  /** Set when the scan budget ended the run early: give it back as `cursor` (same report and parameters) for the rest. */
+  readonly nextCursor: string | null;
 };
 
 export type ReportParams = {
@@ -35,6 +39,14 @@ export type ReportParams = {
   readonly rowsMax?: number;
   /** Which events the audit trail may show (the HTTP API's visibility rules); all when absent. */
   readonly mayShow?: (event: RecordedEvent) => Promise<boolean>;
+  /**
+   * Events one run reads at most (the HTTP API bounds its work per request;
+   * the CLI does not). When it runs out, the report holds what was read and
+   * a `nextCursor`; the trial balance, which cannot be cut, is refused.
+   */
+  readonly scanBudget?: number;
+  /** The `nextCursor` of the previous run of this report with these parameters: this run resumes there. */
+  readonly cursor?: string;
   /** Told how far the scan of the log is, as positions out of the report's head. */
   readonly onProgress?: (position: bigint, head: bigint) => void;
 };

@@ -56,6 +56,9 @@ export function reportDocument(report: Report) {
     summary: { ...report.summary },
     columns: [...report.columns],
     data: [...report.rows],
+    events_scanned: report.eventsScanned,
+    has_more: report.nextCursor !== null,
+    next_cursor: report.nextCursor,
   };
 }
 

@@ -4,9 +4,11 @@
  * net (captured - fees - refunded), from the PaymentIntent streams'
  * `PaymentCaptured` and `RefundCreated` events, dated by their own time.
  * Disputes and payouts are not in it (they move the balance, not the sales).
+ * A run the scan budget ended totals the events it read: the pages of one
+ * report add up (rows of the same day, mode and currency summed).
  */
 import type { PaymentCaptured, RefundCreated } from '../payments/index.ts';
-import { scanLog } from './logScan.ts';
+import { businessSince, reportScan, scanOutcome } from './logScan.ts';
 import { inPeriod, paramsOf, type Report, type ReportContext, type ReportParams, type ReportRow } from './report.types.ts';
 
 const SETTLEMENT_TYPES = ['PaymentCaptured', 'RefundCreated'] as const;
@@ -24,7 +26,7 @@ function modeOfIntentStream(streamId: string): string {
 }
 
 export async function settlementReport(context: ReportContext, params: ReportParams): Promise<Report> {
-  const scan = await scanLog(context.store, { category: 'pintent', types: SETTLEMENT_TYPES }, params.onProgress);
+  const scan = await reportScan(context.store, 'settlement', params, { category: 'pintent', types: SETTLEMENT_TYPES, since: businessSince(params) });
   const days = new Map<string, Day>();
   for await (const event of scan.events()) {
     const mode = modeOfIntentStream(event.streamId);
@@ -50,5 +52,5 @@ export async function settlementReport(context: ReportContext, params: ReportPar
     day: d.day, mode: d.mode, currency: d.currency, captures: d.captures, captured_minor: d.captured.toString(), refunds: d.refunds,
     refunded_minor: d.refunded.toString(), fees_minor: d.fees.toString(), net_minor: (d.captured - d.fees - d.refunded).toString(),
   }));
-  return { name: 'settlement', asOfPosition: scan.head, params: paramsOf(params), columns: SETTLEMENT_COLUMNS, rows, summary: { days: new Set(rows.map((row) => row.day)).size, rows: rows.length } };
+  return { name: 'settlement', asOfPosition: scan.head, params: paramsOf(params), columns: SETTLEMENT_COLUMNS, rows, summary: { days: new Set(rows.map((row) => row.day)).size, rows: rows.length }, ...scanOutcome(scan, 'settlement', params) };
 }

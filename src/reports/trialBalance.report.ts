@@ -9,7 +9,7 @@
 import type { RecordedEvent } from '../eventstore/index.ts';
 import { DaybookError } from '../kernel/index.ts';
 import { type AccountBalance, type Balances, decodeLedgerEvent, LEDGER_EVENT_TYPES } from '../ledger/index.ts';
-import { scanLog } from './logScan.ts';
+import { reportScan, scanOutcome } from './logScan.ts';
 import { paramsOf, type Report, type ReportContext, type ReportParams, type ReportRow } from './report.types.ts';
 
 const LEDGER_CATEGORY = 'ledger';
@@ -65,12 +65,16 @@ function lineRow(line: AccountLine): ReportRow {
 }
 
 export async function trialBalanceReport(context: ReportContext, params: ReportParams): Promise<Report> {
-  const scan = await scanLog(context.store, { category: LEDGER_CATEGORY, types: LEDGER_EVENT_TYPES, until: params.to }, params.onProgress);
+  const scan = await reportScan(context.store, 'trial-balance', params, { category: LEDGER_CATEGORY, types: LEDGER_EVENT_TYPES, until: params.to });
   const accounts = new Map<string, AccountLine>();
   for await (const event of scan.events()) {
     const partition = event.streamId.slice(LEDGER_CATEGORY.length + 1);
     if (params.mode !== undefined && modeOfPartition(partition) !== params.mode) continue;
     fold(accounts, event);
+  }
+  if (scan.resumeAfter !== null) {
+    // Every account's last balance up to the report's moment is needed, and no cursor could carry them all.
+    throw new DaybookError('limit_exceeded', `the trial balance folds every ledger event up to its moment, more than ${params.scanBudget} here: run daybook report trial-balance, which has no bound`, { limit: params.scanBudget }, 'to');
   }
   const lines = [...accounts.values()].sort((a, b) => (a.partition + '\u0000' + a.currency + '\u0000' + a.accountId).localeCompare(b.partition + '\u0000' + b.currency + '\u0000' + b.accountId));
   const groups = new Map<string, { partition: string; currency: string; lines: AccountLine[]; totals: Totals }>();
@@ -106,5 +110,6 @@ export async function trialBalanceReport(context: ReportContext, params: ReportP
   return {
     name: 'trial-balance', asOfPosition: scan.head, params: paramsOf(params), columns: TRIAL_BALANCE_COLUMNS, rows,
     summary: { partitions: new Set([...groups.values()].map((group) => group.partition)).size, groups: groups.size, accounts: lines.length, balanced: true },
+    ...scanOutcome(scan, 'trial-balance', params),
   };
 }

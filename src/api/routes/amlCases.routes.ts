@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AML_ALERT_CATEGORY, type AmlAlertRaised, AmlCaseService, type AmlCaseState, type AmlCaseStep } from '../../compliance/aml/index.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.ts';
-import { type Clock, DaybookError, PAGE_SIZE_MAX, READ_BATCH_MAX } from '../../kernel/index.ts';
+import { type Clock, DaybookError, LIST_SCAN_MAX, PAGE_SIZE_MAX, READ_BATCH_MAX } from '../../kernel/index.ts';
+import { SCAN_BUDGET_NOTE } from '../listScan.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import { errorResponses } from '../wire.ts';
@@ -27,7 +28,7 @@ const idParams = z.object({ id: z.string().min(1).max(200) });
  * analyst is the calling key; each step is an event of `amlcase-<alertId>`.
  * A key sees the alerts of its own mode and those of banking customers.
  */
-export function amlCaseRoutes(store: EventStore, clock: Clock): FastifyPluginAsync {
+export function amlCaseRoutes(store: EventStore, clock: Clock, scanBudget: number = LIST_SCAN_MAX): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
@@ -51,28 +52,17 @@ export function amlCaseRoutes(store: EventStore, clock: Clock): FastifyPluginAsy
     app.get('/v1/aml_alerts', {
       config: { permission: 'aml:read' },
       schema: {
-        tags, summary: 'List AML alerts, oldest first, with their case status',
+        tags, summary: 'List AML alerts, oldest first, with their case status', description: ALERTS_SCAN_NOTE,
         querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(20), after: z.string().regex(/^\d{1,19}$/).optional() }),
         response: { 200: z.object({ object: z.literal('list'), data: z.array(alertWire), has_more: z.boolean(), next_cursor: z.string().nullable() }), ...errorResponses },
       },
     }, async (request) => {
       const { mode } = authOf(request);
       const { limit } = request.query;
-      let after = request.query.after === undefined ? 0n : BigInt(request.query.after);
-      const data: Array<Awaited<ReturnType<typeof toWire>>> = [];
-      let hasMore = false;
-      // Pages of the alert category; other modes' alerts are skipped, so a page may take several reads.
-      for (;;) {
-        const page = await store.readAll({ after, category: AML_ALERT_CATEGORY, limit: READ_BATCH_MAX });
-        for (const event of page) {
-          if (!visible(event.data as AmlAlertRaised['data'], mode)) continue;
-          if (data.length === limit) { hasMore = true; break; }
-          data.push(await toWire(event));
-        }
-        if (hasMore || page.length < READ_BATCH_MAX) break;
-        after = page.at(-1)!.position;
-      }
-      return { object: 'list' as const, data, has_more: hasMore, next_cursor: hasMore ? data.at(-1)!.position : null };
+      const after = request.query.after === undefined ? 0n : BigInt(request.query.after);
+      const page = await visibleAlerts(store, after, limit, (event) => visible(event.data as AmlAlertRaised['data'], mode), scanBudget);
+      const data = await Promise.all(page.events.map(toWire));
+      return { object: 'list' as const, data, has_more: page.hasMore, next_cursor: page.hasMore ? page.nextCursor : null };
     });
 
     app.get('/v1/aml_alerts/:id', {
@@ -102,6 +92,37 @@ export function amlCaseRoutes(store: EventStore, clock: Clock): FastifyPluginAsy
       return caseWireOf(await cases.step(step));
     });
   };
+}
+
+/** The list's budget, in the words of the other filtered lists (its cursor is `after`). */
+const ALERTS_SCAN_NOTE = `Other modes' alerts are skipped, so the list is filtered: ${SCAN_BUDGET_NOTE.replace('`starting_after` (or `ending_before`, paging backwards)', '`after`')}`;
+
+/**
+ * One page of the alerts `accept` lets through, after a position, that
+ * examines at most `budget` alert events: when the budget ends the page
+ * early, `hasMore` is set and `nextCursor` is the last position examined
+ * (the alerts between the page's last row and it were all skipped), so a
+ * key of a mode with few alerts never makes one request walk the whole
+ * category.
+ */
+async function visibleAlerts(store: EventStore, after: bigint, limit: number, accept: (event: RecordedEvent) => boolean, budget: number) {
+  const events: RecordedEvent[] = [];
+  let examined = 0;
+  let last = after;
+  for (;;) {
+    const want = Math.min(READ_BATCH_MAX, budget - examined + 1);
+    const page = await store.readAll({ after: last, category: AML_ALERT_CATEGORY, limit: want });
+    for (const event of page) {
+      // Alerts are left but the budget is spent: continue after the last one examined.
+      if (examined === budget) return { events, hasMore: true, nextCursor: last.toString() };
+      if (!accept(event)) { examined += 1; last = event.position; continue; }
+      if (events.length === limit) return { events, hasMore: true, nextCursor: events.at(-1)!.position.toString() };
+      examined += 1;
+      last = event.position;
+      events.push(event);
+    }
+    if (page.length < want) return { events, hasMore: false, nextCursor: null };
+  }
 }
 
 function caseOf(state: AmlCaseState) {

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventStore } from '../../eventstore/index.ts';
 import { type Clock, DaybookError } from '../../kernel/index.ts';
-import { eraseSubject, exportSubject, parseSubject, ShreddingEventStore, type Subject } from '../../privacy/index.ts';
+import { eraseSubject, exportSubject, parseSubject, ShreddingEventStore, type Subject, type SubjectIndex } from '../../privacy/index.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import { errorResponses, eventMetadataOf, idempotencyHeaderWire } from '../wire.ts';
@@ -27,7 +27,12 @@ const subjectWire = z.string().min(1).max(200).meta({
  * subject is as unknown as one never seen (404 `subject_not_found`). On a
  * store without crypto-shredding (a library setup) both answer 503.
  */
-export function privacyRoutes(store: EventStore, clock: Clock): FastifyPluginAsync {
+/** What the privacy routes read besides the store: the subject index, once the server's read models are open. */
+export interface PrivacyApi {
+  subjectIndex?: SubjectIndex;
+}
+
+export function privacyRoutes(store: EventStore, clock: Clock, privacy: PrivacyApi = {}): FastifyPluginAsync {
   return async (plain) => {
     useZod(plain);
     const app = plain.withTypeProvider<ZodTypeProvider>();
@@ -55,7 +60,7 @@ export function privacyRoutes(store: EventStore, clock: Clock): FastifyPluginAsy
       },
     }, async (request) => {
       const subject = ownSubject(request, request.params.subject);
-      return exportSubject(shredding(store), subject.id, clock) as unknown as Record<string, unknown>;
+      return exportSubject(shredding(store), subject.id, clock, privacy.subjectIndex) as unknown as Record<string, unknown>;
     });
   };
 }

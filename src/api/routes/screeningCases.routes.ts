@@ -2,8 +2,9 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ScreeningCaseView } from '../../compliance/index.ts';
-import { DaybookError } from '../../kernel/index.ts';
+import { DaybookError, PAGE_SIZE_MAX } from '../../kernel/index.ts';
 import type { ComplianceApi } from '../complianceApi.ts';
+import { nextCursorWire, SCAN_BUDGET_NOTE } from '../listScan.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import { errorResponses, idempotencyHeaderWire, idWire } from '../wire.ts';
@@ -65,13 +66,23 @@ export function screeningCaseRoutes(compliance: ComplianceApi): FastifyPluginAsy
     app.get('/v1/screening_cases', {
       config: { permission: 'compliance:review', pii: (_request, answer) => screenedCustomersIn(answer) },
       schema: {
-        tags: TAGS, summary: 'List screening cases (at most 1,000), oldest subject first', querystring: z.strictObject({ status: z.enum(STATUSES).optional() }),
-        response: { 200: z.object({ object: z.literal('list'), data: z.array(screeningCaseWire), has_more: z.boolean(), url: z.string() }), ...errorResponses },
+        tags: TAGS, summary: 'List screening cases, in case id order (the subject first)', description: SCAN_BUDGET_NOTE.replace(' (or `ending_before`, paging backwards)', ''),
+        querystring: z.strictObject({
+          status: z.enum(STATUSES).optional(),
+          limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(10).meta({ description: `1 to ${PAGE_SIZE_MAX} (default 10).` }),
+          starting_after: idWire.optional().meta({ description: 'A case id: the page starts after it (the last id of the previous page, or `next_cursor`).' }),
+        }),
+        response: {
+          200: z.object({ object: z.literal('list'), data: z.array(screeningCaseWire), has_more: z.boolean(), next_cursor: nextCursorWire, url: z.string() }),
+          ...errorResponses,
+        },
       },
     }, async (request) => {
       const { mode } = authOf(request);
-      const views = await compliance.cases.list(`${mode}.`, request.query.status);
-      return { object: 'list' as const, data: views.map((view) => caseToWire(view, mode)), has_more: false, url: '/v1/screening_cases' };
+      const { status, limit, starting_after: startingAfter } = request.query;
+      const page = await compliance.cases.list(`${mode}.`, { status, limit, startingAfter: startingAfter === undefined ? undefined : internal(request, startingAfter) });
+      const cursor = page.resumeAfter === null ? {} : { next_cursor: page.resumeAfter.replace(MODE_PREFIX, '') };
+      return { object: 'list' as const, data: page.views.map((view) => caseToWire(view, mode)), has_more: page.hasMore, ...cursor, url: '/v1/screening_cases' };
     });
 
     app.get('/v1/screening_cases/:id', {

@@ -15,15 +15,31 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.ts';
-import type { Clock } from '../../kernel/index.ts';
+import { type Clock, LIST_SCAN_MAX } from '../../kernel/index.ts';
 import { normalizeName } from './nameNormalize.ts';
 import { type RecordedHit, SCREENING_CASE_STREAM_PREFIX, type ScreeningCaseEvent, screeningCaseStreamId } from './sanctions.events.ts';
 import { type ScreeningCaseCommand, screeningCaseDecider, type ScreeningCaseState, type ScreeningCaseStatus } from './screeningCase.decider.ts';
 
 const CATEGORY = SCREENING_CASE_STREAM_PREFIX.slice(0, -1);
-/** Cases read per list call, and streams per page when looking for a subject's cases. */
-export const SCREENING_CASES_LIST_MAX = 1_000;
+/** Stream ids per page when listing cases. */
 const PAGE = 100;
+
+export interface ScreeningCaseListOptions {
+  readonly status?: ScreeningCaseStatus;
+  /** At most this many cases in the page. */
+  readonly limit: number;
+  /** Only cases whose id sorts after this one (the last case of the previous page, or a `resumeAfter`). */
+  readonly startingAfter?: string;
+  /** Cases a filtered page examines at most (default LIST_SCAN_MAX). */
+  readonly budget?: number;
+}
+
+export interface ScreeningCasePage {
+  readonly views: ScreeningCaseView[];
+  readonly hasMore: boolean;
+  /** Set when the budget ended the page: the last case examined, to continue after. */
+  readonly resumeAfter: string | null;
+}
 
 export interface ScreeningCaseView {
   readonly caseId: string;
@@ -85,21 +101,39 @@ export class ScreeningCaseService {
     return hold;
   }
 
-  /** Cases whose subject starts with `subjectPrefix` (a mode), oldest stream id first, at most SCREENING_CASES_LIST_MAX. */
-  async list(subjectPrefix: string, status?: ScreeningCaseStatus): Promise<ScreeningCaseView[]> {
+  /**
+   * One page of the cases whose subject starts with `subjectPrefix` (a
+   * mode), in case id order, strictly after `startingAfter` (a case id).
+   * Unfiltered, a page reads `limit + 1` cases (the one more says
+   * `hasMore`). Filtered by status, it examines at most `budget` cases: when
+   * that ends the page early, `hasMore` is set and `resumeAfter` is the last
+   * case examined (those after the page's last row matched nothing), to
+   * continue from, so no request reads every case stream however rare the
+   * status is.
+   */
+  async list(subjectPrefix: string, options: ScreeningCaseListOptions): Promise<ScreeningCasePage> {
+    const { status, limit, budget = LIST_SCAN_MAX } = options;
+    const prefix = `${SCREENING_CASE_STREAM_PREFIX}${subjectPrefix}`;
     const views: ScreeningCaseView[] = [];
-    let after = `${SCREENING_CASE_STREAM_PREFIX}${subjectPrefix}`;
-    while (views.length < SCREENING_CASES_LIST_MAX) {
+    let examined = 0;
+    let lastExamined: string | null = null;
+    let after = options.startingAfter === undefined ? prefix : screeningCaseStreamId(options.startingAfter);
+    for (;;) {
       const ids = await this.store.listStreams({ category: CATEGORY, after, limit: PAGE });
-      const mine = ids.filter((id) => id.startsWith(`${SCREENING_CASE_STREAM_PREFIX}${subjectPrefix}`));
+      const mine = ids.filter((id) => id.startsWith(prefix));
       for (const id of mine) {
-        const view = await this.get(id.slice(SCREENING_CASE_STREAM_PREFIX.length));
-        if (view !== null && (status === undefined || view.status === status)) views.push(view);
+        const caseId = id.slice(SCREENING_CASE_STREAM_PREFIX.length);
+        if (examined === budget) return { views, hasMore: true, resumeAfter: lastExamined };
+        examined += 1;
+        lastExamined = caseId;
+        const view = await this.get(caseId);
+        if (view === null || (status !== undefined && view.status !== status)) continue;
+        if (views.length === limit) return { views, hasMore: true, resumeAfter: null };
+        views.push(view);
       }
-      if (ids.length < PAGE || mine.length < ids.length) break;
+      if (ids.length < PAGE || mine.length < ids.length) return { views, hasMore: false, resumeAfter: null };
       after = ids[ids.length - 1]!;
     }
-    return views;
   }
 
   private async caseIdsOf(subjectRef: string): Promise<string[]> {

@@ -173,6 +173,7 @@ function describeReadLimits(factory: ConformanceFactory): void {
       await failure(ctx.store.readAll({ after: -1n }), 'validation_failed');
       await failure(ctx.store.readAll({ asOfTime: new Date(Number.NaN) }), 'validation_failed');
       await failure(ctx.store.readStream('acct-1', { asOfTime: new Date(Number.NaN) }), 'validation_failed');
+      await failure(ctx.store.readAll({ sinceTime: new Date(Number.NaN) }), 'validation_failed');
     });
   });
 }

@@ -220,6 +220,25 @@ function describeAsOf(factory: ConformanceFactory): void {
       expect(positionsOf(await ctx.store.readAll({ asOfTime: new Date(t3 + 60_000) }))).toEqual(positions(1, 6));
     });
 
+    it('readAll and streamAll since a recorded-at time start at the first event recorded at or after it', async () => {
+      const t1 = await appendLater(ctx.store, 'acct-1', 2);
+      const t2 = await appendLater(ctx.store, 'acct-2', 1);
+      const t3 = await appendLater(ctx.store, 'acct-1', 3);
+      const all = await everything(ctx.store);
+      for (const time of [t1, t2, t3, t1 - 1, t2 + 1]) {
+        const expected = all.filter((e) => e.recordedAt.getTime() >= time).map((e) => e.position);
+        expect(positionsOf(await ctx.store.readAll({ sinceTime: new Date(time) })), `since ${time}`).toEqual(expected);
+      }
+      expect(positionsOf(await ctx.store.readAll({ sinceTime: new Date(t2) }))).toEqual(positions(3, 6));
+      expect(positionsOf(await ctx.store.readAll({ sinceTime: new Date(t2), after: 4n }))).toEqual([5n, 6n]);
+      expect(positionsOf(await ctx.store.readAll({ sinceTime: new Date(t3), after: 1n }))).toEqual(positions(4, 6));
+      expect(positionsOf(await ctx.store.readAll({ sinceTime: new Date(t2), category: 'acct', asOfTime: new Date(t2) }))).toEqual([3n]);
+      expect(await ctx.store.readAll({ sinceTime: new Date(t3 + 60_000) })).toEqual([]);
+      const streamed: bigint[] = [];
+      for await (const event of ctx.store.streamAll({ sinceTime: new Date(t3) })) streamed.push(event.position);
+      expect(streamed).toEqual(positions(4, 6));
+    });
+
     it('readStream as of a time, and the earlier of a time and a position when both are given', async () => {
       const t1 = await appendLater(ctx.store, 'acct-1', 2);
       await appendLater(ctx.store, 'acct-1', 2);

@@ -11,6 +11,7 @@ import { bankingProjection } from '../../banking/index.ts';
 import { amlMonitorProjection } from '../../compliance/aml/index.ts';
 import type { EventStore } from '../../eventstore/index.ts';
 import { paymentEventsProjection, paymentsProjection } from '../../payments/index.ts';
+import { subjectIndexProjection } from '../../privacy/index.ts';
 import type { ProjectionDefinition } from '../projection.ts';
 import { ledgerBalancesProjection } from './ledgerBalances.projection.ts';
 
@@ -22,7 +23,7 @@ export { LEDGER_BALANCES_PROJECTION_NAME, LEDGER_BALANCES_TABLE, ledgerBalancesP
  * it is listed with a store that refuses use.
  */
 export function builtinProjections(store: EventStore = NO_STORE): ProjectionDefinition[] {
-  return [bankingProjection, ledgerBalancesProjection, paymentsProjection, paymentEventsProjection, amlMonitorProjection(store)];
+  return [bankingProjection, ledgerBalancesProjection, paymentsProjection, paymentEventsProjection, amlMonitorProjection(store), subjectIndexProjection];
 }
 
 const NO_STORE = new Proxy({} as EventStore, {

@@ -53,7 +53,11 @@ const LOCK_CONNECTIONS_MAX = 4;
  * scan of every matching row plus a sort (measured: 21 ms instead of 0.4 ms for
  * 1000 rows of a category at 280K events, more as the log grows).
  */
-export const READER_SESSION_SETTINGS: readonly string[] = ['SET enable_bitmapscan = off'];
+const READER_SETTINGS: ReadonlyArray<readonly [string, string]> = [['enable_bitmapscan', 'off']];
+/** Given to each read connection at start-up (a url that sets `options` itself keeps its own). */
+const READER_STARTUP_OPTIONS = READER_SETTINGS.map(([name, value]) => `-c ${name}=${value}`).join(' ');
+/** The same as SET statements, for tests that plan a query as the read pool would. */
+export const READER_SESSION_SETTINGS: readonly string[] = READER_SETTINGS.map(([name, value]) => `SET ${name} = ${value}`);
 
 /**
  * PostgreSQL backend: many processes may append at once. Each process groups
@@ -63,13 +67,11 @@ export const READER_SESSION_SETTINGS: readonly string[] = ['SET enable_bitmapsca
  * in position order (see the migration for why that makes the log gapless).
  */
 export async function openPostgresEngine(options: PostgresEngineOptions): Promise<StorageEngine> {
-  const readers = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types: bigintTypes });
+  const readers = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types: bigintTypes, options: READER_STARTUP_OPTIONS });
   const writers = new pg.Pool({ connectionString: options.url, max: options.writerConnections ?? 1, types: bigintTypes });
   // An idle connection that drops must not take the process down.
   readers.on('error', () => {});
   writers.on('error', () => {});
-  // Queued before anything else the new connection is asked; a failure surfaces on that first query.
-  readers.on('connect', (client) => { for (const sql of READER_SESSION_SETTINGS) client.query(sql).catch(() => {}); });
   try {
     if (options.migrate !== false) await migratePostgres(readers);
     const pending = await pendingPostgresMigrations(readers);

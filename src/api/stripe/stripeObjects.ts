@@ -103,10 +103,12 @@ export class StripeObjects {
     return state;
   }
 
-  chargeOf(intent: ExistingPaymentIntent, id: string): Wire {
+  /** A charge, with its payment method's billing details (read from the method's stream, as they read now). */
+  async chargeOf(intent: ExistingPaymentIntent, id: string): Promise<Wire> {
     const charge = intent.charges.find((item) => item.chargeId === id);
     if (charge === undefined) throw missing('charge', id);
-    return chargeToWire(intent, charge, this.livemode);
+    const method = await this.api.payments.paymentMethod(this.mode, charge.paymentMethodId);
+    return chargeToWire(intent, charge, this.livemode, method.status === 'none' ? undefined : method.billingDetails);
   }
 
   async charge(id: string, param = 'id'): Promise<Wire> {

@@ -161,8 +161,39 @@ function describePaymentsErasure(backend: Backend): void {
   });
 
   it('exports the customer\'s payment objects with it (subject access) and keeps the guest intent readable', async () => {
+    const exported = await fetch(`${running.server.url}/v1/admin/subjects/${encodeURIComponent(`pcustomer:test:${customerId}`)}/export`, { headers: { authorization: `Bearer ${STRIPE_TEST_SECRET}` } });
+    const body = await exported.json() as { related: Record<string, string[]>; events: Array<{ type: string; streamId: string; data: Record<string, unknown> }> };
+    expect(body.related).toMatchObject({ paymentMethods: [paymentMethodId], paymentIntents: [intentId] });
+    expect(body.events.map((event) => event.type)).toEqual(expect.arrayContaining(['StripeCustomerCreated', 'PaymentMethodCreated', 'PaymentIntentCreated', 'RefundCreated']));
+    expect(body.events.find((event) => event.type === 'PaymentIntentCreated')!.data).toMatchObject({ description: '[erased]' });
     const guest = ok(await stripe('GET', `/v1/payment_intents/${guestIntentId}`));
     expect(guest).toMatchObject({ description: GUEST_DESCRIPTION, shipping: { name: GUEST_SHIPPING.name } });
+  });
+
+  it('links no new payment method or intent to an erased customer, and still refunds its payment', async () => {
+    const refused = await stripe('POST', '/v1/payment_intents', { amount: 700, currency: 'usd', customer: customerId, description: 'Quintus again' });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    const method = ok(await stripe('POST', '/v1/payment_methods', { type: 'card', card: { token: 'tok_visa' } }));
+    expect((await stripe('POST', `/v1/payment_methods/${method.id}/attach`, { customer: customerId })).status).toBe(409);
+    const refund = ok(await stripe('POST', '/v1/refunds', { payment_intent: intentId, amount: 500, metadata: { note: 'Quintus second refund' } }));
+    expect(refund.metadata).toEqual({ note: '[erased]' });
+    expect(secretsIn(await storedRows(running), ['Quintus again', 'Quintus second refund'])).toEqual([]);
+  });
+
+  it('keeps no payment object\'s personal data in idempotency records; a replay reads the objects as they are now', async () => {
+    const key = { 'idempotency-key': `pii2-${backend}-1` };
+    const params = { amount: 900, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, description: 'Keyed order of Yolanda Pumpernickel', receipt_email: 'yolanda@pumpernickel.example', shipping: { name: 'Yolanda Pumpernickel', address: { line1: '5 Rye Road' } } };
+    const first = ok(await stripe('POST', '/v1/payment_intents', params, key));
+    const methodKey = { 'idempotency-key': `pii2-${backend}-2` };
+    const method = ok(await stripe('POST', '/v1/payment_methods', { type: 'card', card: { token: 'tok_visa' }, billing_details: { name: 'Yolanda Pumpernickel' } }, methodKey));
+    expect(secretsIn(await storedRows(running), ['Pumpernickel', 'Rye Road'])).toEqual([]);
+    const replay = await stripe('POST', '/v1/payment_intents', params, key);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual(first);
+    await erase(`pintent:test:${first.id}`);
+    const erased = await stripe('POST', '/v1/payment_intents', params, key);
+    expect(erased.body).toMatchObject({ id: first.id, description: '[erased]', receipt_email: '[erased]' });
+    expect((await stripe('POST', '/v1/payment_methods', { type: 'card', card: { token: 'tok_visa' }, billing_details: { name: 'Yolanda Pumpernickel' } }, methodKey)).body).toEqual(method);
   });
 
   it('erases a guest payment intent by its own subject', async () => {

@@ -41,8 +41,12 @@ export class ShreddingEventStore implements EventStore {
     const concerned = (streamId: string, event: NewEvent): boolean => piiTarget(streamId, event.type) !== null || linkedCustomerSubject(streamId, event.type, event.data) !== null;
     if (!list.some((write) => write.events.some((event) => concerned(write.streamId, event)))) return this.inner.append(writes);
     const sealed: StreamWrite[] = [];
-    for (const write of list) sealed.push({ ...write, events: await this.sealEvents(write.streamId, write.events) });
-    return this.inner.append(Array.isArray(writes) ? sealed : sealed[0]!);
+    const writtenErased = new Set<string>();
+    for (const write of list) sealed.push({ ...write, events: await this.sealEvents(write.streamId, write.events, () => writtenErased.add(write.streamId)) });
+    const result = await this.inner.append(Array.isArray(writes) ? sealed : sealed[0]!);
+    // The writer folded what it decided, personal data included; what was stored holds placeholders: it must read the stream afresh.
+    for (const streamId of writtenErased) this.invalidate(streamId);
+    return result;
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -97,7 +101,7 @@ export class ShreddingEventStore implements EventStore {
     for (const listener of this.invalidationListeners) listener(streamId);
   }
 
-  private async sealEvents(streamId: string, events: readonly NewEvent[]): Promise<NewEvent[]> {
+  private async sealEvents(streamId: string, events: readonly NewEvent[], onErased: () => void): Promise<NewEvent[]> {
     const sealed: NewEvent[] = [];
     for (const event of events) {
       await this.refuseLinkToErased(streamId, event);
@@ -108,6 +112,7 @@ export class ShreddingEventStore implements EventStore {
         continue;
       }
       const key = await this.keyForWrite(target.subject, event.type);
+      if (key === null) onErased();
       sealed.push({ ...event, data: key === null ? eraseFields(event.data, target.paths) : sealFields(event.data, target.paths, target.subject, key) });
     }
     return sealed;

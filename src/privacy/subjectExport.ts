@@ -1,6 +1,7 @@
 import type { EventStore, RecordedEvent } from '../eventstore/index.ts';
 import { type Clock, DaybookError, READ_BATCH_MAX } from '../kernel/index.ts';
 import { erasureEventOf } from './erasure.ts';
+import { linkedPaymentSubjects } from './paymentLinks.ts';
 import { PII_FIELDS } from './piiFields.ts';
 import type { ShreddingEventStore } from './shreddingEventStore.ts';
 import { parseSubject, screeningRefOfSubject, type Subject } from './subjects.ts';
@@ -35,8 +36,9 @@ export interface SubjectExport {
 }
 
 /**
- * Everything held about a subject (GDPR art. 15): its stream's events and
- * its sanctions screening cases' (in log order), opened (personal data
+ * Everything held about a subject (GDPR art. 15): its stream's events, its
+ * sanctions screening cases' and, for a Stripe customer, those of the payment
+ * methods and intents linked to it (in log order), opened (personal data
  * decrypted), with positions, types and times; its
  * personal data as it reads now; the ids of related objects; its key's
  * status. Related objects are found by scanning their categories' creation
@@ -51,6 +53,8 @@ export async function exportSubject(store: ShreddingEventStore, subjectId: unkno
   const screening = await screeningStreamsOf(store, subject);
   const events = [await readWholeStream(store, subject.streamId)];
   for (const streamId of screening) events.push(await readWholeStream(store, streamId));
+  // A Stripe customer's payment methods and intents hold its data under their own subjects (see paymentLinks.ts).
+  for (const linked of await linkedPaymentSubjects(store.inner, subject)) events.push(await readWholeStream(store, linked.streamId));
   return exportOf(store, subject, events.flat().sort((a, b) => (a.position < b.position ? -1 : 1)), screening, clock);
 }
 

@@ -75,11 +75,12 @@ function describePaymentsErasure(backend: Backend): void {
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     return answer.body;
   };
-  const erase = async (subject: string): Promise<void> => {
+  const erase = async (subject: string): Promise<{ linked: string[] }> => {
     const response = await fetch(`${running.server.url}/v1/admin/erasures`, {
       method: 'POST', body: JSON.stringify({ subject }), headers: { authorization: `Bearer ${STRIPE_TEST_SECRET}`, 'content-type': 'application/json' },
     });
     expect(response.status, await response.clone().text()).toBe(200);
+    return await response.json() as { linked: string[] };
   };
 
   beforeAll(async () => {
@@ -117,7 +118,8 @@ function describePaymentsErasure(backend: Backend): void {
   });
 
   it('erases them with the customer: payment method, intent, charge, refund and event reads agree, also after a rebuild; the ledger balances; verify passes', async () => {
-    await erase(`pcustomer:test:${customerId}`);
+    const erased = await erase(`pcustomer:test:${customerId}`);
+    expect(erased.linked).toEqual([`pmethod:test:${paymentMethodId}`, `pintent:test:${intentId}`]);
     const expectErased = async (): Promise<void> => {
       const method = ok(await stripe('GET', `/v1/payment_methods/${paymentMethodId}`));
       expect(method).toMatchObject({
@@ -175,9 +177,11 @@ function describePaymentsErasure(backend: Backend): void {
     expect(refused.status, JSON.stringify(refused.body)).toBe(409);
     const method = ok(await stripe('POST', '/v1/payment_methods', { type: 'card', card: { token: 'tok_visa' } }));
     expect((await stripe('POST', `/v1/payment_methods/${method.id}/attach`, { customer: customerId })).status).toBe(409);
+    const guest = ok(await stripe('POST', '/v1/payment_intents', { amount: 800, currency: 'usd', description: 'Quintus as a guest' }));
+    expect((await stripe('POST', `/v1/payment_intents/${guest.id}`, { customer: customerId })).status).toBe(409);
     const refund = ok(await stripe('POST', '/v1/refunds', { payment_intent: intentId, amount: 500, metadata: { note: 'Quintus second refund' } }));
     expect(refund.metadata).toEqual({ note: '[erased]' });
-    expect(secretsIn(await storedRows(running), ['Quintus again', 'Quintus second refund'])).toEqual([]);
+    expect(secretsIn(await storedRows(running), ['Quintus again', 'Quintus second refund', 'Quintus as a guest'])).toEqual([]);
   });
 
   it('keeps no payment object\'s personal data in idempotency records; a replay reads the objects as they are now', async () => {
@@ -203,6 +207,15 @@ function describePaymentsErasure(backend: Backend): void {
     const charge = ok(await stripe('GET', `/v1/charges/${guest.latest_charge}`));
     expect(secretsIn(JSON.stringify([guest, charge]), GUEST_SECRETS)).toEqual([]);
     expect(secretsIn(await storedRows(running), GUEST_SECRETS)).toEqual([]);
+  });
+
+  it('seals a payout\'s description and metadata under its own subject, which erases it', async () => {
+    ok(await stripe('POST', '/v1/payment_intents', { amount: 9000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true }));
+    const payout = ok(await stripe('POST', '/v1/payouts', { amount: 1000, currency: 'usd', description: 'Payout for Ottoline Grimsby', metadata: { owner: 'Ottoline Grimsby' } }));
+    expect(secretsIn(await storedRows(running), ['Grimsby'])).toEqual([]);
+    expect(ok(await stripe('GET', `/v1/payouts/${payout.id}`))).toMatchObject({ description: 'Payout for Ottoline Grimsby', metadata: { owner: 'Ottoline Grimsby' } });
+    await erase(`ppayout:test:${payout.id}`);
+    expect(ok(await stripe('GET', `/v1/payouts/${payout.id}`))).toMatchObject({ amount: 1000, description: '[erased]', metadata: { owner: '[erased]' } });
   });
 }
 

@@ -58,10 +58,12 @@ export const WRITTEN_ERASED_AFTER_ERASURE: ReadonlySet<string> = new Set([
 
 /**
  * Event types that link a payment method or intent to a customer (`customerId`):
- * once the customer is erased, no new link is written (`subject_already_erased`),
- * so the objects an erasure found linked to it are all there are.
+ * once the customer is erased, none naming it is written (`subject_already_erased`),
+ * so the objects an erasure found linked to it are all there are. (An erased
+ * customer's payment intent is still captured, canceled, refunded and disputed;
+ * it is updated only once it no longer names the customer.)
  */
-export const CUSTOMER_LINKING_EVENTS: ReadonlySet<string> = new Set(['PaymentMethodCreated', 'PaymentMethodAttached', 'PaymentIntentCreated']);
+export const CUSTOMER_LINKING_EVENTS: ReadonlySet<string> = new Set(['PaymentMethodCreated', 'PaymentMethodAttached', 'PaymentIntentCreated', 'PaymentIntentUpdated']);
 
 /** The customer subject an event links its payment method or intent to (`pcustomer:<mode>:<cus_…>`), or null. */
 export function linkedCustomerSubject(streamId: string, type: string, data: unknown): string | null {

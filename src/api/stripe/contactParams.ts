@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { PAYMENT_TEXT_LENGTH_MAX } from '../../kernel/index.ts';
-import { type BillingDetails, EMPTY_BILLING_DETAILS, type PostalAddress, type Shipping } from '../../payments/index.ts';
+import { type BillingDetails, type BillingDetailsPatch, EMPTY_BILLING_DETAILS, type PostalAddress, type Shipping } from '../../payments/index.ts';
 import type { Wire } from './stripeWire.ts';
 
 const text = z.string().max(PAYMENT_TEXT_LENGTH_MAX);
@@ -35,12 +35,17 @@ function addressOf(current: PostalAddress, patch: z.infer<typeof addressFields> 
   };
 }
 
-/** The billing details after a patch (undefined: nothing given, nothing changes). */
-export function billingDetailsOf(current: BillingDetails | undefined, patch: z.infer<typeof billingDetailsParam>): BillingDetails | undefined {
+/** The billing details a request changes (a field given replaces, '' clears, absent is kept; undefined: nothing given). */
+export function billingDetailsOf(patch: z.infer<typeof billingDetailsParam>): BillingDetailsPatch | undefined {
   if (patch === undefined) return undefined;
-  const base = current ?? EMPTY_BILLING_DETAILS;
-  const pick = (value: string | undefined, kept: string | null): string | null => (value === undefined ? kept : orNull(value));
-  return { name: pick(patch.name, base.name), email: pick(patch.email, base.email), phone: pick(patch.phone, base.phone), address: addressOf(base.address, patch.address) };
+  const given = (value: string | undefined): string | null | undefined => (value === undefined ? undefined : orNull(value));
+  const address = patch.address;
+  return {
+    name: given(patch.name), email: given(patch.email), phone: given(patch.phone),
+    address: address === undefined ? undefined : {
+      line1: given(address.line1), line2: given(address.line2), city: given(address.city), state: given(address.state), postalCode: given(address.postal_code), country: given(address.country),
+    },
+  };
 }
 
 /** The shipping a request sets: undefined (not given), null (cleared) or the new one. */

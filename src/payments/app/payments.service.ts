@@ -33,7 +33,7 @@ import { PAYMENT_INTENT_EVENT_TYPES, type CaptureMethod, type PaymentIntentEvent
 import type { ExistingPaymentIntent, PaymentIntentState } from '../domain/paymentIntent.state.ts';
 import type { PaymentMethodCommand } from '../domain/paymentMethod.commands.ts';
 import { paymentMethodDecider, type PaymentMethodState } from '../domain/paymentMethod.decider.ts';
-import { type BillingDetails, PAYMENT_METHOD_EVENT_TYPES, type PaymentMethodEvent } from '../domain/paymentMethod.events.ts';
+import { type BillingDetailsPatch, PAYMENT_METHOD_EVENT_TYPES, type PaymentMethodEvent } from '../domain/paymentMethod.events.ts';
 import { accountDecider, type AccountCommand, type AccountState } from '../domain/account.decider.ts';
 import { ACCOUNT_EVENT_TYPES, type AccountEvent } from '../domain/account.events.ts';
 import { DISPUTE_FEE_MINOR_DEFAULT, type UpdateDisputeData } from '../domain/dispute.rules.ts';
@@ -158,7 +158,7 @@ export class PaymentsService {
   // Payment methods -----------------------------------------------------------
 
   /** A card PaymentMethod from a test token (`tok_visa`, `pm_card_visa`) or a raw number. */
-  createPaymentMethod(ctx: PaymentsContext, input: { paymentMethodId: string; card: TestCard; customerId?: string | null; metadata?: MetadataPatch; billingDetails?: BillingDetails }) {
+  createPaymentMethod(ctx: PaymentsContext, input: { paymentMethodId: string; card: TestCard; customerId?: string | null; metadata?: MetadataPatch; billingDetails?: BillingDetailsPatch }) {
     const { paymentMethodId, card, customerId, metadata, billingDetails } = input;
     return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({
       type: 'CreatePaymentMethod' as const, data: { paymentMethodId, card: card.card, behavior: card.behavior, customerId, metadata, billingDetails, atMs: this.clock.nowMs() },
@@ -176,7 +176,7 @@ export class PaymentsService {
     return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'DetachPaymentMethod' as const, data: { paymentMethodId, atMs: this.clock.nowMs() } }));
   }
 
-  updatePaymentMethod(ctx: PaymentsContext, paymentMethodId: string, metadata: MetadataPatch | undefined, billingDetails?: BillingDetails) {
+  updatePaymentMethod(ctx: PaymentsContext, paymentMethodId: string, metadata: MetadataPatch | undefined, billingDetails?: BillingDetailsPatch) {
     return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'UpdatePaymentMethod' as const, data: { paymentMethodId, metadata, billingDetails, atMs: this.clock.nowMs() } }));
   }
 

@@ -3,7 +3,7 @@ import { assertNever } from '../../kernel/assert.ts';
 import { DaybookError } from '../../kernel/errors.ts';
 import type { CardBehavior, CardDetails } from './cards.rules.ts';
 import type { PaymentMethodCommand } from './paymentMethod.commands.ts';
-import { type BillingDetails, EMPTY_BILLING_DETAILS, type PaymentMethodEvent } from './paymentMethod.events.ts';
+import { type BillingDetails, EMPTY_BILLING_DETAILS, patchBillingDetails, type PaymentMethodEvent } from './paymentMethod.events.ts';
 import { applyMetadataPatch, type Metadata } from './payments.rules.ts';
 
 export type PaymentMethodState =
@@ -47,7 +47,7 @@ export const paymentMethodDecider: Decider<PaymentMethodCommand, PaymentMethodEv
         const { paymentMethodId, card, behavior, customerId, metadata, billingDetails, atMs } = command.data;
         const checked = applyMetadataPatch({}, metadata);
         if (state.status !== 'none') return [];
-        return [{ type: 'PaymentMethodCreated', data: { paymentMethodId, card, behavior, customerId: customerId ?? null, metadata: checked, billingDetails: billingDetails ?? EMPTY_BILLING_DETAILS, atMs } }];
+        return [{ type: 'PaymentMethodCreated', data: { paymentMethodId, card, behavior, customerId: customerId ?? null, metadata: checked, billingDetails: patchBillingDetails(EMPTY_BILLING_DETAILS, billingDetails ?? {}), atMs } }];
       }
       case 'AttachPaymentMethod': {
         const { paymentMethodId, customerId, customerExists, atMs } = command.data;
@@ -72,7 +72,7 @@ export const paymentMethodDecider: Decider<PaymentMethodCommand, PaymentMethodEv
         const { metadata, billingDetails, atMs } = command.data;
         return [{
           type: 'PaymentMethodUpdated',
-          data: { paymentMethodId: current.paymentMethodId, metadata: applyMetadataPatch(current.metadata, metadata), billingDetails: billingDetails ?? current.billingDetails, atMs },
+          data: { paymentMethodId: current.paymentMethodId, metadata: applyMetadataPatch(current.metadata, metadata), billingDetails: patchBillingDetails(current.billingDetails, billingDetails ?? {}), atMs },
         }];
       }
       default:

@@ -41,7 +41,7 @@ export function paymentMethodRoutes(api: PaymentsApi): FastifyPluginAsync {
       const { body } = request;
       const paymentMethodId = newId(request, 'pm');
       await api.payments.createPaymentMethod(contextOf(request), {
-        paymentMethodId, card: cardOf(api, body.card), metadata: metadataPatchOf(body.metadata), billingDetails: billingDetailsOf(undefined, body.billing_details),
+        paymentMethodId, card: cardOf(api, body.card), metadata: metadataPatchOf(body.metadata), billingDetails: billingDetailsOf(body.billing_details),
       });
       const objects = objectsOf(api, request);
       return objects.expand(await objects.paymentMethod(paymentMethodId), body.expand);
@@ -60,9 +60,7 @@ export function paymentMethodRoutes(api: PaymentsApi): FastifyPluginAsync {
       },
     }, async (request) => {
       const { body } = request;
-      const current = body.billing_details === undefined ? undefined : await api.payments.paymentMethod(contextOf(request).mode, request.params.id);
-      const billing = current === undefined || current.status === 'none' ? undefined : billingDetailsOf(current.billingDetails, body.billing_details);
-      await api.payments.updatePaymentMethod(contextOf(request), request.params.id, metadataPatchOf(body.metadata), billing);
+      await api.payments.updatePaymentMethod(contextOf(request), request.params.id, metadataPatchOf(body.metadata), billingDetailsOf(body.billing_details));
       const objects = objectsOf(api, request);
       return objects.expand(await objects.paymentMethod(request.params.id), request.body.expand);
     });

@@ -21,6 +21,8 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export class AttachedRecord {
   private recorded: ReturnType<typeof recordOf> | undefined;
+  /** The answer as sent; the record may keep less of it (no personal data, see RecordedAnswer). */
+  private answered = '';
 
   constructor(private readonly request: FastifyRequest) {}
 
@@ -29,6 +31,7 @@ export class AttachedRecord {
     const context = this.request.idempotency;
     if (context === null || context.settled) return undefined;
     this.recorded = recordOf(this.request, context, statusCode, JSON_CONTENT_TYPE, body);
+    this.answered = body;
     return context.records.attachment(context.scope, this.recorded, recordMetadataOf(this.request));
   }
 
@@ -63,7 +66,7 @@ export class AttachedRecord {
       context.settled = true;
       context.release();
     }
-    const answer = await answerOnceRecorded(this.request, context, { statusCode: own.statusCode, contentType: JSON_CONTENT_TYPE, body: own.body }, own.body, first);
+    const answer = await answerOnceRecorded(this.request, context, { statusCode: own.statusCode, contentType: JSON_CONTENT_TYPE, body: this.answered }, own.body, first);
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
   }

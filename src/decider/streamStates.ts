@@ -18,6 +18,8 @@ export type Loaded<State> = { readonly state: State; readonly version: bigint };
  */
 export class StreamStates<Event, State> {
   private readonly cache = new Map<string, Loaded<State>>();
+  /** Streams invalidated since their last load: a state decided on that load is not kept (the store wrote other data than decided, or erased it). */
+  private readonly invalidated = new Set<string>();
 
   constructor(
     private readonly store: EventStore,
@@ -27,10 +29,14 @@ export class StreamStates<Event, State> {
     private readonly cacheMax: number,
   ) {
     // A state folded from reads the store has since invalidated (an erased subject's personal data) is read afresh.
-    store.onStreamInvalidated?.((streamId) => this.forget(streamId));
+    store.onStreamInvalidated?.((streamId) => {
+      this.forget(streamId);
+      this.invalidated.add(streamId);
+    });
   }
 
   async load(streamId: string): Promise<Loaded<State>> {
+    this.invalidated.delete(streamId);
     let { state, version } = this.cache.get(streamId) ?? { state: this.initialState(), version: 0n };
     for (;;) {
       const page = await this.store.readStream(streamId, { fromVersion: version + 1n, limit: READ_BATCH_MAX });
@@ -55,6 +61,7 @@ export class StreamStates<Event, State> {
   /** Keeps the state after `events` were durably appended on top of `loaded`, for the next load; returns it. */
   applied(streamId: string, loaded: Loaded<State>, events: readonly Event[]): Loaded<State> {
     const next = { state: this.fold(loaded.state, events), version: loaded.version + BigInt(events.length) };
+    if (this.invalidated.delete(streamId)) return next;
     this.remember(streamId, next);
     return next;
   }

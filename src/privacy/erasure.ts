@@ -2,6 +2,8 @@ import { appendErasureJournal } from './erasureJournal.ts';
 import { v5 as uuidv5 } from 'uuid';
 import type { EventMetadata, EventStore, RecordedEvent } from '../eventstore/index.ts';
 import { type Clock, DaybookError } from '../kernel/index.ts';
+import { linkedPaymentSubjects } from './paymentLinks.ts';
+import type { SubjectIndex } from './subjectIndex.projection.ts';
 import type { ShreddingEventStore } from './shreddingEventStore.ts';
 import type { SubjectKeyStore, Tombstone } from './subjectKeyStore.ts';
 import { parseSubject, type Subject } from './subjects.ts';
@@ -18,6 +20,8 @@ export interface ErasureInput {
   actor?: string | null;
   /** Correlation and causation ids for the event's metadata. */
   metadata?: EventMetadata;
+  /** The subject index, to find a customer's payment objects without reading their categories whole. */
+  index?: SubjectIndex;
 }
 
 export interface ErasureResult {
@@ -25,6 +29,8 @@ export interface ErasureResult {
   erasedAt: string;
   /** Global position of the `DataSubjectErased` event. */
   position: bigint;
+  /** The subjects erased with it: a Stripe customer's payment methods and intents (see paymentLinks.ts), each with its own erasure event. */
+  linked: string[];
 }
 
 const ERASURE_EVENT_NAMESPACE = '0b9c8f4e-8f3f-4a8e-9d55-2f0e6a7b51c1';
@@ -48,6 +54,12 @@ export function erasureEventId(subject: string): string {
  * message says when it was erased). An erasure stopped between the key and
  * the event (a crash) is finished by the next attempt, which then answers.
  *
+ * A Stripe customer takes with it the payment methods and intents the log
+ * links to it (each its own subject, see paymentLinks.ts): theirs are
+ * erased first, then the customer's, then the links are read again (one
+ * written meanwhile; none can be written once the customer's key is gone,
+ * see ShreddingEventStore). A crash in between is finished by the retry.
+ *
  * @example
  * await eraseSubject(store, { subject: 'pcustomer:test:cus_123', actor: 'key_…' }, systemClock);
  */
@@ -55,8 +67,10 @@ export async function eraseSubject(store: ShreddingEventStore, input: ErasureInp
   const subject = parseSubject(input.subject);
   const metadata = input.metadata ?? {};
   const atMs = clock.nowMs();
+  const actor = input.actor ?? null;
   // The journal first: a restore of an older backup destroys the key again from it, even if this erasure stops before the key store.
   const known = await store.keyring.keyStore.read(subject.id);
+  const linked = known === null ? [] : await eraseLinked(store, subject, atMs, actor, metadata, input.index);
   if (known !== null && known.wrappedKey !== null && store.keyring.journalDir !== undefined) appendErasureJournal(store.keyring.journalDir, { subject: subject.id, erasedAtMs: atMs });
   const outcome = await store.keyring.keyStore.erase(subject.id, atMs);
   store.keyring.forget(subject.id);
@@ -67,14 +81,39 @@ export async function eraseSubject(store: ShreddingEventStore, input: ErasureInp
   if (outcome === 'already_erased') {
     const row = await store.keyring.keyStore.read(subject.id);
     const erasedAtMs = row?.erasedAtMs ?? atMs;
-    const recorded = await recordErasure(store, subject, erasedAtMs, input.actor ?? null, metadata);
+    const recorded = await recordErasure(store, subject, erasedAtMs, actor, metadata);
+    linked.push(...await eraseLinked(store, subject, atMs, actor, metadata, input.index));
     if (!recorded.appended) {
       throw new DaybookError('subject_already_erased', `${subject.id} was erased at ${new Date(erasedAtMs).toISOString()}`, { subject: subject.id, erasedAt: new Date(erasedAtMs).toISOString() }, 'subject');
     }
-    return { subject: subject.id, erasedAt: new Date(erasedAtMs).toISOString(), position: recorded.position };
+    return { subject: subject.id, erasedAt: new Date(erasedAtMs).toISOString(), position: recorded.position, linked: unique(linked) };
   }
-  const recorded = await recordErasure(store, subject, atMs, input.actor ?? null, metadata);
-  return { subject: subject.id, erasedAt: new Date(atMs).toISOString(), position: recorded.position };
+  const recorded = await recordErasure(store, subject, atMs, actor, metadata);
+  linked.push(...await eraseLinked(store, subject, atMs, actor, metadata, input.index));
+  return { subject: subject.id, erasedAt: new Date(atMs).toISOString(), position: recorded.position, linked: unique(linked) };
+}
+
+const unique = (ids: readonly string[]): string[] => [...new Set(ids)];
+
+/**
+ * Erases the subjects linked to `subject` that hold a key (journal, key,
+ * cached key and folded states, erasure event: as for the subject itself);
+ * one erased before gets its missing erasure event. Returns those erased now.
+ */
+async function eraseLinked(store: ShreddingEventStore, subject: Subject, atMs: number, actor: string | null, metadata: EventMetadata, index: SubjectIndex | undefined): Promise<string[]> {
+  const erased: string[] = [];
+  for (const linked of await linkedPaymentSubjects(store.inner, subject, index)) {
+    const row = await store.keyring.keyStore.read(linked.id);
+    if (row === null) continue;
+    if (row.wrappedKey !== null) {
+      if (store.keyring.journalDir !== undefined) appendErasureJournal(store.keyring.journalDir, { subject: linked.id, erasedAtMs: atMs });
+      if (await store.keyring.keyStore.erase(linked.id, atMs) === 'erased') erased.push(linked.id);
+    }
+    store.keyring.forget(linked.id);
+    store.invalidate(linked.streamId);
+    await recordErasure(store, linked, row.erasedAtMs ?? atMs, actor, metadata);
+  }
+  return erased;
 }
 
 /** Appends the erasure event unless it is there (its id is the subject's); says whether this call wrote it. */

@@ -27,6 +27,20 @@ export const PII_FIELDS: Readonly<Record<string, readonly string[]>> = {
   SanctionsHitRecorded: ['screenedName', 'hits.name', 'hits.matchedName'],
   ScreeningCaseCleared: ['note'],
   ScreeningCaseConfirmed: ['note'],
+  // Payment methods (`pmethod-<mode>.<pm_id>`), under their own subject: the cardholder's billing details and free-text metadata.
+  // The card's brand, last four, expiry and fingerprint stay plain (not personal data on their own, and fraud rules read them).
+  PaymentMethodCreated: ['billingDetails', 'metadata'],
+  PaymentMethodUpdated: ['billingDetails', 'metadata'],
+  // Payment intents (`pintent-<mode>.<pi_id>`), under their own subject: free text, the receipt email, the shipping name, phone and
+  // address; their refunds' metadata and their disputes' evidence (the cardholder's name, email, addresses, IP) in the same stream.
+  PaymentIntentCreated: ['description', 'metadata', 'receiptEmail', 'shipping'],
+  PaymentIntentUpdated: ['description', 'metadata', 'receiptEmail', 'shipping'],
+  RefundCreated: ['metadata'],
+  DisputeUpdated: ['evidence', 'metadata'],
+  DisputeEvidenceSubmitted: ['evidence', 'metadata'],
+  // Payouts (`ppayout-<mode>.<po_id>`): the merchant's free text (its statement descriptor stays plain: it is the merchant's name).
+  PayoutCreated: ['description', 'metadata'],
+  PayoutUpdated: ['metadata'],
 };
 
 /**
@@ -36,7 +50,28 @@ export const PII_FIELDS: Readonly<Record<string, readonly string[]>> = {
  * on it), but the note is not kept. Any other type is refused
  * (`subject_already_erased`).
  */
-export const WRITTEN_ERASED_AFTER_ERASURE: ReadonlySet<string> = new Set(['ScreeningCaseCleared', 'ScreeningCaseConfirmed']);
+export const WRITTEN_ERASED_AFTER_ERASURE: ReadonlySet<string> = new Set([
+  'ScreeningCaseCleared', 'ScreeningCaseConfirmed',
+  // Money keeps moving after an erasure: an erased payment's refunds, disputes and updates are written, their personal data as placeholders.
+  'PaymentMethodUpdated', 'PaymentIntentUpdated', 'RefundCreated', 'DisputeUpdated', 'DisputeEvidenceSubmitted', 'PayoutUpdated',
+]);
+
+/**
+ * Event types that link a payment method or intent to a customer (`customerId`):
+ * once the customer is erased, none naming it is written (`subject_already_erased`),
+ * so the objects an erasure found linked to it are all there are. (An erased
+ * customer's payment intent is still captured, canceled, refunded and disputed;
+ * it is updated only once it no longer names the customer.)
+ */
+export const CUSTOMER_LINKING_EVENTS: ReadonlySet<string> = new Set(['PaymentMethodCreated', 'PaymentMethodAttached', 'PaymentIntentCreated', 'PaymentIntentUpdated']);
+
+/** The customer subject an event links its payment method or intent to (`pcustomer:<mode>:<cus_…>`), or null. */
+export function linkedCustomerSubject(streamId: string, type: string, data: unknown): string | null {
+  if (!CUSTOMER_LINKING_EVENTS.has(type) || typeof data !== 'object' || data === null) return null;
+  const customerId = (data as { customerId?: unknown }).customerId;
+  const match = /^(?:pmethod|pintent)-(test|live)\./.exec(streamId);
+  return match === null || typeof customerId !== 'string' ? null : `pcustomer:${match[1]}:${customerId}`;
+}
 
 /** The subject and fields an event of this stream and type seals, or null when it carries no personal data. */
 export function piiTarget(streamId: string, type: string): { subject: string; paths: readonly string[] } | null {
@@ -49,6 +84,16 @@ export function piiTarget(streamId: string, type: string): { subject: string; pa
 /** A copy of `data` with every leaf under `paths` sealed for `subject`. */
 export function sealFields(data: unknown, paths: readonly string[], subject: string, key: Buffer): unknown {
   return mapPaths(data, paths, (value) => mapLeaves(value, (leaf) => (isSealedValue(leaf) ? leaf : sealValue(key, subject, leaf as PlainLeaf))));
+}
+
+/** True when something under `paths` is a plain value still to seal (nulls and sealed values are not): without one, no key is needed. */
+export function hasPlainFields(data: unknown, paths: readonly string[]): boolean {
+  let found = false;
+  mapPaths(data, paths, (value) => mapLeaves(value, (leaf) => {
+    if (!isSealedValue(leaf)) found = true;
+    return leaf;
+  }));
+  return found;
 }
 
 /** True when something under `paths` is sealed (an event written before encryption has nothing sealed, and is read as it is). */

@@ -2,9 +2,14 @@ import type {
   AppendResult, EventStore, ListStreamsOptions, NewEvent, RawEvent, ReadAllOptions, ReadRawLogOptions, ReadStreamOptions, RecordedEvent, Snapshot,
   SnapshotText, StreamWrite, SubscribeOptions, Subscription, VerifyReport,
 } from '../eventstore/index.ts';
-import { isDaybookError } from '../kernel/index.ts';
-import { eraseFields, hasSealedFields, openFields, piiTarget, sealFields, WRITTEN_ERASED_AFTER_ERASURE } from './piiFields.ts';
+import { DaybookError, isDaybookError } from '../kernel/index.ts';
+import {
+  eraseFields, hasPlainFields, hasSealedFields, linkedCustomerSubject, openFields, piiTarget, sealFields, WRITTEN_ERASED_AFTER_ERASURE,
+} from './piiFields.ts';
 import type { SubjectKeyring } from './subjectKeyring.ts';
+
+/** Streams whose subject gets a key only once personal data is written to it (customers and accounts get one when made). */
+const KEY_ON_DEMAND = /^(?:pmethod|pintent|ppayout)-/;
 
 /**
  * Crypto-shredding around any event store: personal-data fields (see
@@ -33,10 +38,15 @@ export class ShreddingEventStore implements EventStore {
 
   async append(writes: StreamWrite | readonly StreamWrite[]): Promise<AppendResult> {
     const list: readonly StreamWrite[] = Array.isArray(writes) ? writes : [writes as StreamWrite];
-    if (!list.some((write) => write.events.some((event) => piiTarget(write.streamId, event.type) !== null))) return this.inner.append(writes);
+    const concerned = (streamId: string, event: NewEvent): boolean => piiTarget(streamId, event.type) !== null || linkedCustomerSubject(streamId, event.type, event.data) !== null;
+    if (!list.some((write) => write.events.some((event) => concerned(write.streamId, event)))) return this.inner.append(writes);
     const sealed: StreamWrite[] = [];
-    for (const write of list) sealed.push({ ...write, events: await this.sealEvents(write.streamId, write.events) });
-    return this.inner.append(Array.isArray(writes) ? sealed : sealed[0]!);
+    const writtenErased = new Set<string>();
+    for (const write of list) sealed.push({ ...write, events: await this.sealEvents(write.streamId, write.events, () => writtenErased.add(write.streamId)) });
+    const result = await this.inner.append(Array.isArray(writes) ? sealed : sealed[0]!);
+    // The writer folded what it decided, personal data included; what was stored holds placeholders: it must read the stream afresh.
+    for (const streamId of writtenErased) this.invalidate(streamId);
+    return result;
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -91,18 +101,28 @@ export class ShreddingEventStore implements EventStore {
     for (const listener of this.invalidationListeners) listener(streamId);
   }
 
-  private async sealEvents(streamId: string, events: readonly NewEvent[]): Promise<NewEvent[]> {
+  private async sealEvents(streamId: string, events: readonly NewEvent[], onErased: () => void): Promise<NewEvent[]> {
     const sealed: NewEvent[] = [];
     for (const event of events) {
+      await this.refuseLinkToErased(streamId, event);
       const target = piiTarget(streamId, event.type);
-      if (target === null) {
+      // A payment object with nothing personal to seal (no description, empty metadata) gets no key: most payments carry none.
+      if (target === null || (KEY_ON_DEMAND.test(streamId) && !hasPlainFields(event.data, target.paths))) {
         sealed.push(event);
         continue;
       }
       const key = await this.keyForWrite(target.subject, event.type);
+      if (key === null) onErased();
       sealed.push({ ...event, data: key === null ? eraseFields(event.data, target.paths) : sealFields(event.data, target.paths, target.subject, key) });
     }
     return sealed;
+  }
+
+  /** A payment method or intent is not linked to an erased customer: the customer's erasure could not have found it. */
+  private async refuseLinkToErased(streamId: string, event: NewEvent): Promise<void> {
+    const customer = linkedCustomerSubject(streamId, event.type, event.data);
+    if (customer === null || (await this.keyring.keyForRead(customer)) !== null) return;
+    throw new DaybookError('subject_already_erased', `the personal data of ${customer} was erased; no payment method or intent is linked to it any more`, { subject: customer }, 'customer');
   }
 
   /** The subject's key; null for an erased subject when this type is still written (its personal data as placeholders). */

@@ -1,6 +1,7 @@
 import type { EventStore, RecordedEvent } from '../eventstore/index.ts';
-import { type Clock, DaybookError, isDaybookError, READ_BATCH_MAX } from '../kernel/index.ts';
+import { type Clock, DaybookError, READ_BATCH_MAX } from '../kernel/index.ts';
 import { erasureEventOf } from './erasure.ts';
+import { linkedPaymentSubjects, readSubjectIndex } from './paymentLinks.ts';
 import { PII_FIELDS } from './piiFields.ts';
 import type { ShreddingEventStore } from './shreddingEventStore.ts';
 import { parseSubject, screeningRefOfSubject, type Subject } from './subjects.ts';
@@ -36,8 +37,9 @@ export interface SubjectExport {
 }
 
 /**
- * Everything held about a subject (GDPR art. 15): its stream's events and
- * its sanctions screening cases' (in log order), opened (personal data
+ * Everything held about a subject (GDPR art. 15): its stream's events, its
+ * sanctions screening cases' and, for a Stripe customer, those of the payment
+ * methods and intents linked to it (in log order), opened (personal data
  * decrypted), with positions, types and times; its
  * personal data as it reads now; the ids of related objects; its key's
  * status. Related objects are found through the subject index
@@ -52,6 +54,8 @@ export async function exportSubject(store: ShreddingEventStore, subjectId: unkno
   const screening = await screeningStreamsOf(store, subject);
   const events = [await readWholeStream(store, subject.streamId)];
   for (const streamId of screening) events.push(await readWholeStream(store, streamId));
+  // A Stripe customer's payment methods and intents hold its data under their own subjects (see paymentLinks.ts).
+  for (const linked of await linkedPaymentSubjects(store.inner, subject, index)) events.push(await readWholeStream(store, linked.streamId));
   return exportOf(store, subject, events.flat().sort((a, b) => (a.position < b.position ? -1 : 1)), screening, clock, index);
 }
 
@@ -136,7 +140,7 @@ async function relatedIds(store: EventStore, subject: Subject, index: SubjectInd
     found.get(link.kind)?.add(link.id);
     if (link.kind === 'bankAccounts') accounts.set(link.id, subject.streamId);
   };
-  const indexed = await readIndex(index, subject.streamId);
+  const indexed = await readSubjectIndex(index, subject.streamId);
   for (const link of indexed.links) add(link);
   for (const category of categories) {
     for await (const event of store.streamAll({ category, types: SUBJECT_LINK_SOURCES[category], after: indexed.position })) {
@@ -146,13 +150,3 @@ async function relatedIds(store: EventStore, subject: Subject, index: SubjectInd
   return Object.fromEntries([...found].map(([kind, ids]) => [kind, [...ids]]));
 }
 
-async function readIndex(index: SubjectIndex | undefined, subject: string): Promise<Awaited<ReturnType<SubjectIndex['read']>>> {
-  if (index === undefined) return { position: 0n, links: [] };
-  try {
-    return await index.read(subject);
-  } catch (error) {
-    // A server started before the index existed builds it in the background: until then, the log answers.
-    if (isDaybookError(error, 'projection_not_found')) return { position: 0n, links: [] };
-    throw error;
-  }
-}

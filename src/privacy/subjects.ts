@@ -9,6 +9,15 @@ import { DaybookError } from '../kernel/index.ts';
  * | `bankcustomer:<id>` (id with its mode prefix, `test.…`) | `customer-<id>` |
  * | `pcustomer:<mode>:<cus_id>` | `pcustomer-<mode>.<cus_id>` |
  * | `paccount:<mode>:<acct_id>` | `paccount-<mode>.<acct_id>` |
+ * | `pmethod:<mode>:<pm_id>` | `pmethod-<mode>.<pm_id>` (billing details, metadata) |
+ * | `pintent:<mode>:<pi_id>` | `pintent-<mode>.<pi_id>` (description, metadata, receipt email, shipping; its refunds' metadata, disputes' evidence) |
+ * | `ppayout:<mode>:<po_id>` | `ppayout-<mode>.<po_id>` (description, metadata) |
+ *
+ * A payment method or intent is its own subject, whether a customer's or a
+ * guest's: a payment method attached to a customer after it was made (or an
+ * intent given a customer later) keeps its data under its first and only
+ * key, and erasing the customer erases the subjects of every payment method
+ * and intent the log links to it (see paymentLinks.ts).
  *
  * Subject ids carry no personal data: they are the ids the API hands out.
  *
@@ -22,7 +31,9 @@ import { DaybookError } from '../kernel/index.ts';
  * | `<mode>.customer.<id>` | `bankcustomer:<mode>.<id>` |
  * | `<mode>.stripe_customer.<cus_id>` | `pcustomer:<mode>:<cus_id>` |
  */
-export type SubjectKind = 'bankcustomer' | 'pcustomer' | 'paccount';
+export type SubjectKind = 'bankcustomer' | 'pcustomer' | 'paccount' | 'pmethod' | 'pintent' | 'ppayout';
+/** The kinds named `<kind>:<mode>:<stripe id>`, owning the stream `<kind>-<mode>.<stripe id>`. */
+const STRIPE_KINDS: ReadonlySet<string> = new Set(['pcustomer', 'paccount', 'pmethod', 'pintent', 'ppayout']);
 export type Subject = { readonly id: string; readonly kind: SubjectKind; readonly mode: 'test' | 'live' | null; readonly streamId: string };
 
 export const SUBJECT_LENGTH_MAX = 140;
@@ -37,7 +48,7 @@ export function subjectOfStream(streamId: string): string | null {
   const category = streamId.slice(0, dash);
   const rest = streamId.slice(dash + 1);
   if (category === 'customer') return `bankcustomer:${rest}`;
-  if (category === 'pcustomer' || category === 'paccount') {
+  if (STRIPE_KINDS.has(category)) {
     const dot = rest.indexOf('.');
     return dot <= 0 ? null : `${category}:${rest.slice(0, dot)}:${rest.slice(dot + 1)}`;
   }
@@ -85,7 +96,7 @@ export function parseSubject(value: unknown): Subject {
   const invalid = (): never => {
     throw new DaybookError(
       'validation_failed',
-      `${JSON.stringify(value)} is not a data subject: expected bankcustomer:<customer id>, pcustomer:<test|live>:<cus_…> or paccount:<test|live>:<acct_…>`,
+      `${JSON.stringify(value)} is not a data subject: expected bankcustomer:<customer id>, or pcustomer, paccount, pmethod, pintent or ppayout:<test|live>:<its id>`,
       {}, 'subject',
     );
   };
@@ -97,10 +108,10 @@ export function parseSubject(value: unknown): Subject {
     const mode = BANK_MODE.exec(id)?.[1] as 'test' | 'live' | undefined;
     return { id: text, kind, mode: mode ?? null, streamId: `customer-${id}` };
   }
-  if (kind === 'pcustomer' || kind === 'paccount') {
+  if (STRIPE_KINDS.has(kind!)) {
     const [mode, id] = parts;
     if (parts.length !== 2 || (mode !== 'test' && mode !== 'live') || !STRIPE_ID.test(id!)) return invalid();
-    return { id: text, kind, mode, streamId: `${kind}-${mode}.${id}` };
+    return { id: text, kind: kind as SubjectKind, mode, streamId: `${kind}-${mode}.${id}` };
   }
   return invalid();
 }

@@ -15,10 +15,12 @@ const erasureWire = z.object({
   subject: z.string(),
   erased_at: z.string(),
   position: z.string().meta({ description: 'Global position of the DataSubjectErased event.' }),
+  linked: z.array(z.string()).meta({ description: "Subjects erased with it now (a Stripe customer's payment methods and intents), each with a DataSubjectErased event of its own." }),
 }).meta({ id: 'Erasure' });
 
 const subjectWire = z.string().min(1).max(200).meta({
-  description: 'bankcustomer:<mode>.<customer id>, pcustomer:<mode>:<cus_…> or paccount:<mode>:<acct_…>.',
+  description: 'bankcustomer:<mode>.<customer id>, pcustomer:<mode>:<cus_…> (erased with its payment methods and intents), paccount:<mode>:<acct_…>, '
+    + 'pmethod:<mode>:<pm_…>, pintent:<mode>:<pi_…> or ppayout:<mode>:<po_…>.',
 });
 
 /**
@@ -46,8 +48,8 @@ export function privacyRoutes(store: EventStore, clock: Clock, privacy: PrivacyA
       },
     }, async (request) => {
       const subject = ownSubject(request, request.body.subject);
-      const result = await eraseSubject(shredding(store), { subject: subject.id, actor: authOf(request).keyId, metadata: eventMetadataOf(request) }, clock);
-      return { object: 'erasure' as const, subject: result.subject, erased_at: result.erasedAt, position: result.position.toString() };
+      const result = await eraseSubject(shredding(store), { subject: subject.id, actor: authOf(request).keyId, metadata: eventMetadataOf(request), index: privacy.subjectIndex }, clock);
+      return { object: 'erasure' as const, subject: result.subject, erased_at: result.erasedAt, position: result.position.toString(), linked: result.linked };
     });
 
     app.get('/v1/admin/subjects/:subject/export', {

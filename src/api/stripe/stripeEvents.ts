@@ -54,7 +54,10 @@ export class StripeEventRenderer {
    */
   private readonly folded = new Map<string, { state: unknown; version: bigint }>();
 
-  constructor(private readonly store: EventStore, private readonly cacheMax = PAYMENT_STATE_CACHE_MAX) {}
+  constructor(private readonly store: EventStore, private readonly cacheMax = PAYMENT_STATE_CACHE_MAX) {
+    // A state folded before its subject's erasure holds the opened personal data: an erasure drops it (see ShreddingEventStore.invalidate).
+    store.onStreamInvalidated?.((streamId) => { this.folded.delete(streamId); });
+  }
 
   /** The event object of a row (see the module's comment). */
   async event(row: PaymentEventRow): Promise<Wire> {

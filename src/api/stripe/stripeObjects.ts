@@ -103,10 +103,12 @@ export class StripeObjects {
     return state;
   }
 
-  chargeOf(intent: ExistingPaymentIntent, id: string): Wire {
+  /** A charge, with its payment method's billing details (read from the method's stream, as they read now). */
+  async chargeOf(intent: ExistingPaymentIntent, id: string): Promise<Wire> {
     const charge = intent.charges.find((item) => item.chargeId === id);
     if (charge === undefined) throw missing('charge', id);
-    return chargeToWire(intent, charge, this.livemode);
+    const method = await this.api.payments.paymentMethod(this.mode, charge.paymentMethodId);
+    return chargeToWire(intent, charge, this.livemode, method.status === 'none' ? undefined : method.billingDetails);
   }
 
   async charge(id: string, param = 'id'): Promise<Wire> {
@@ -252,43 +254,85 @@ export class StripeObjects {
   }
 }
 
-const CUSTOMER_PLACEHOLDER = '__daybook_customer__';
-const ACCOUNT_PLACEHOLDER = '__daybook_account__';
-const DISPUTE_PLACEHOLDER = '__daybook_dispute__';
+/** Where an object stood in a recorded answer: its type and id (no field of it). */
+const OBJECT_PLACEHOLDER = '__daybook_object__';
+/** The placeholders of records written before every personal object had one (customers, accounts, disputes only). */
+const LEGACY_PLACEHOLDERS: ReadonlyArray<[string, string]> = [['__daybook_customer__', 'customer'], ['__daybook_account__', 'account'], ['__daybook_dispute__', 'dispute']];
+
+function objectNamed(objects: StripeObjects, object: unknown, id: unknown): Promise<Wire> {
+  if (typeof id !== 'string') throw new Error(`a recorded answer names a ${String(object)} without an id`);
+  switch (object) {
+    case 'customer': return objects.customer(id);
+    case 'account': return objects.account(id);
+    case 'dispute': return objects.dispute(id);
+    case 'payment_method': return objects.paymentMethod(id);
+    case 'payment_intent': return objects.paymentIntent(id);
+    case 'charge': return objects.charge(id);
+    case 'refund': return objects.refund(id);
+    case 'payout': return objects.payout(id);
+    default: throw new Error(`a recorded answer names an object of type ${String(object)}, which is never kept as a placeholder`);
+  }
+}
+/** Objects kept whole as a placeholder: customers and connected accounts (their people), disputes (evidence names the cardholder). */
+const PERSONAL_OBJECTS: ReadonlySet<unknown> = new Set(['customer', 'account', 'dispute']);
+/** Where an object of PERSONAL_FIELDS stood: its type and id; its personal fields hold FIELD_PLACEHOLDER, the rest is as answered. */
+const FIELDS_PLACEHOLDER = '__daybook_fields_of__';
+const FIELD_PLACEHOLDER = '__daybook_personal_field__';
+/** Objects whose other fields (amounts, statuses, expanded objects) are kept as answered; these are read again on a replay. */
+const PERSONAL_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  payment_method: ['billing_details', 'metadata'],
+  payment_intent: ['description', 'metadata', 'receipt_email', 'shipping'],
+  charge: ['billing_details', 'description', 'metadata', 'receipt_email', 'shipping'],
+  refund: ['metadata'],
+  payout: ['description', 'metadata'],
+};
+const RECORDED_OBJECTS = [...PERSONAL_OBJECTS, ...Object.keys(PERSONAL_FIELDS)].map((object) => `"object":"${String(object)}"`);
+
+function withoutPersonalFields(item: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const kept: Record<string, unknown> = { ...item, [FIELDS_PLACEHOLDER]: [item.object, item.id] };
+  for (const field of fields) if (field in kept) kept[field] = FIELD_PLACEHOLDER;
+  return kept;
+}
 
 /**
- * The recorded answer of every POST on the Stripe listener: a customer,
- * connected account or dispute object in an answer (its route's, or an
- * expanded one) is kept as a placeholder naming its id, never with its
- * personal data (a dispute's evidence names the cardholder: name, email,
- * addresses, IP); a replay puts the object as it is now in its place.
- * Everything else is replayed as first answered.
+ * The recorded answer of every POST on the Stripe listener keeps no
+ * personal data, which erasure could not reach there: a customer, connected
+ * account or dispute in an answer (its route's, or an expanded one) is kept
+ * as a placeholder naming it; a payment method, intent, charge, refund or
+ * payout keeps its other fields, its personal ones (PERSONAL_FIELDS) as
+ * placeholders. A replay reads them as they are now (`"[erased]"` once
+ * erased). Everything else is replayed as first answered.
  */
 export function stripeRecordedAnswer(api: PaymentsApi): RecordedAnswer {
   return {
     stored: (body) => {
-      if (!body.includes('"object":"customer"') && !body.includes('"object":"account"') && !body.includes('"object":"dispute"')) return body;
+      if (!RECORDED_OBJECTS.some((marker) => body.includes(marker))) return body;
       return JSON.stringify(JSON.parse(body), (_key, value: unknown) => {
         const item = value as { object?: unknown; id?: unknown; deleted?: unknown } | null;
-        if (item === null || typeof item !== 'object') return value;
-        if (item.object === 'customer' && item.deleted !== true) return { [CUSTOMER_PLACEHOLDER]: item.id };
-        if (item.object === 'account') return { [ACCOUNT_PLACEHOLDER]: item.id };
-        if (item.object === 'dispute') return { [DISPUTE_PLACEHOLDER]: item.id };
-        return value;
+        if (item === null || typeof item !== 'object' || typeof item.id !== 'string' || typeof item.object !== 'string') return value;
+        const fields = PERSONAL_FIELDS[item.object];
+        if (fields !== undefined) return withoutPersonalFields(item as Record<string, unknown>, fields);
+        if (!PERSONAL_OBJECTS.has(item.object) || (item.object === 'customer' && item.deleted === true)) return value;
+        return { [OBJECT_PLACEHOLDER]: [item.object, item.id] };
       });
     },
     replayed: async (request, stored) => {
-      if (!stored.includes(CUSTOMER_PLACEHOLDER) && !stored.includes(ACCOUNT_PLACEHOLDER) && !stored.includes(DISPUTE_PLACEHOLDER)) return stored;
+      if (!stored.includes(OBJECT_PLACEHOLDER) && !stored.includes(FIELDS_PLACEHOLDER) && !LEGACY_PLACEHOLDERS.some(([legacy]) => stored.includes(legacy))) return stored;
       const objects = new StripeObjects(api, request);
       const restore = async (value: unknown): Promise<unknown> => {
         if (Array.isArray(value)) return Promise.all(value.map(restore));
         if (value === null || typeof value !== 'object') return value;
         const record = value as Record<string, unknown>;
-        if (typeof record[CUSTOMER_PLACEHOLDER] === 'string') return objects.customer(record[CUSTOMER_PLACEHOLDER] as string);
-        if (typeof record[ACCOUNT_PLACEHOLDER] === 'string') return objects.account(record[ACCOUNT_PLACEHOLDER] as string);
-        if (typeof record[DISPUTE_PLACEHOLDER] === 'string') return objects.dispute(record[DISPUTE_PLACEHOLDER] as string);
+        const placeholder = record[OBJECT_PLACEHOLDER];
+        if (Array.isArray(placeholder)) return objectNamed(objects, placeholder[0], placeholder[1]);
+        for (const [legacy, object] of LEGACY_PLACEHOLDERS) if (typeof record[legacy] === 'string') return objectNamed(objects, object, record[legacy]);
+        const of = record[FIELDS_PLACEHOLDER];
+        const now = Array.isArray(of) ? await objectNamed(objects, of[0], of[1]) : undefined;
         const out: Record<string, unknown> = {};
-        for (const [key, item] of Object.entries(record)) out[key] = await restore(item);
+        for (const [key, item] of Object.entries(record)) {
+          if (key === FIELDS_PLACEHOLDER) continue;
+          out[key] = item === FIELD_PLACEHOLDER && now !== undefined ? now[key] : await restore(item);
+        }
         return out;
       };
       return JSON.stringify(await restore(JSON.parse(stored)));

@@ -4,8 +4,9 @@
  * domain, far inside the safe-integer range, which `wireAmount` asserts.
  */
 import { assert } from '../../kernel/index.ts';
+import { billingDetailsToWire, shippingToWire } from './contactParams.ts';
 import {
-  amountCapturable, amountReceived, type BalanceTransactionState, type CardDetails, type ChargeState, type ExistingPaymentIntent, type PaymentMethodState,
+  amountCapturable, amountReceived, type BalanceTransactionState, type BillingDetails, type CardDetails, type ChargeState, type ExistingPaymentIntent, type PaymentMethodState,
   type RefundState, secondsOf, type StripeCustomerState,
 } from '../../payments/index.ts';
 
@@ -43,7 +44,7 @@ function cardToWire(card: CardDetails): Wire {
 
 export function paymentMethodToWire(state: Exclude<PaymentMethodState, { status: 'none' }>, livemode: boolean): Wire {
   return {
-    id: state.paymentMethodId, object: 'payment_method', allow_redisplay: 'unspecified', billing_details: NULL_BILLING, card: cardToWire(state.card),
+    id: state.paymentMethodId, object: 'payment_method', allow_redisplay: 'unspecified', billing_details: billingDetailsToWire(state.billingDetails), card: cardToWire(state.card),
     created: secondsOf(state.createdAtMs), customer: state.customerId, livemode, metadata: state.metadata, type: 'card',
   };
 }
@@ -63,7 +64,7 @@ export function paymentIntentToWire(state: ExistingPaymentIntent, livemode: bool
     },
     latest_charge: latest?.chargeId ?? null, livemode, metadata: state.metadata, next_action: null, on_behalf_of: null, payment_method: state.paymentMethodId,
     payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
-    payment_method_types: ['card'], processing: null, receipt_email: null, review: null, setup_future_usage: null, shipping: null,
+    payment_method_types: ['card'], processing: null, receipt_email: state.receiptEmail, review: null, setup_future_usage: null, shipping: shippingToWire(state.shipping),
     statement_descriptor: null, statement_descriptor_suffix: null, status: state.status, transfer_data: null, transfer_group: null,
   };
 }
@@ -81,11 +82,12 @@ function outcomeOf(charge: ChargeState): Wire | null {
   return { network_status: 'approved_by_network', reason: null, risk_level: fraud?.riskLevel ?? 'normal', risk_score: fraud?.score ?? 0, seller_message: 'Payment complete.', type: 'authorized' };
 }
 
-export function chargeToWire(intent: ExistingPaymentIntent, charge: ChargeState, livemode: boolean): Wire {
+/** A charge; `billing` is its payment method's billing details (Stripe copies them onto the charge), none when it is not known. */
+export function chargeToWire(intent: ExistingPaymentIntent, charge: ChargeState, livemode: boolean, billing?: BillingDetails): Wire {
   const { card } = charge;
   return {
     id: charge.chargeId, object: 'charge', amount: wireAmount(charge.amount), amount_captured: wireAmount(charge.amountCaptured), amount_refunded: wireAmount(charge.amountRefunded),
-    application: null, application_fee: null, application_fee_amount: null, balance_transaction: charge.balanceTransactionId, billing_details: NULL_BILLING,
+    application: null, application_fee: null, application_fee_amount: null, balance_transaction: charge.balanceTransactionId, billing_details: billing === undefined ? NULL_BILLING : billingDetailsToWire(billing),
     calculated_statement_descriptor: 'DAYBOOK', captured: charge.captured, created: secondsOf(charge.createdAtMs), currency: intent.currency, customer: charge.customerId,
     description: intent.description, disputed: intent.disputes.some((dispute) => dispute.chargeId === charge.chargeId), failure_balance_transaction: null, failure_code: charge.failure?.code ?? null, failure_message: charge.failure?.message ?? null,
     fraud_details: {}, livemode, metadata: intent.metadata, on_behalf_of: null, outcome: outcomeOf(charge), paid: charge.status === 'succeeded',
@@ -94,8 +96,8 @@ export function chargeToWire(intent: ExistingPaymentIntent, charge: ChargeState,
       card: { brand: card.brand, checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' }, country: card.country, exp_month: card.expMonth, exp_year: card.expYear, fingerprint: card.fingerprint, funding: card.funding, last4: card.last4, network: card.brand },
       type: 'card',
     },
-    receipt_email: null, receipt_number: null, receipt_url: null,
-    refunded: charge.captured && charge.amountRefunded === charge.amountCaptured, review: null, shipping: null, source_transfer: null, statement_descriptor: null,
+    receipt_email: intent.receiptEmail, receipt_number: null, receipt_url: null,
+    refunded: charge.captured && charge.amountRefunded === charge.amountCaptured, review: null, shipping: shippingToWire(intent.shipping), source_transfer: null, statement_descriptor: null,
     statement_descriptor_suffix: null, status: charge.status, transfer_data: null, transfer_group: null,
   };
 }

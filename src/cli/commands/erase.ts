@@ -18,7 +18,7 @@ export function registerErase(program: Command, run: CliRun): void {
   program
     .command('erase')
     .description('erase a data subject: destroy its data key, so its personal data reads "[erased]" for good')
-    .argument('<subject>', 'bankcustomer:<mode>.<id>, pcustomer:<mode>:<cus_…> or paccount:<mode>:<acct_…>')
+    .argument('<subject>', 'bankcustomer:<mode>.<id>, pcustomer:<mode>:<cus_…> (with its payment methods and intents), paccount:<mode>:<acct_…>, pmethod:<mode>:<pm_…>, pintent:<mode>:<pi_…> or ppayout:<mode>:<po_…>')
     .addOption(databaseUrlOption())
     .option('--json', 'print the result as JSON')
     .action(async (subject: string, options: { databaseUrl?: string; json?: boolean }) => {
@@ -26,8 +26,8 @@ export function registerErase(program: Command, run: CliRun): void {
       try {
         const result = await eraseSubject(store, { subject, actor: `cli:${userName()}` }, systemClock);
         run.io.stdout.write(options.json
-          ? `${JSON.stringify({ subject: result.subject, erasedAt: result.erasedAt, position: result.position.toString() })}\n`
-          : `erased ${result.subject} at ${result.erasedAt} (event at position ${result.position}); its personal data now reads "[erased]"\n`);
+          ? `${JSON.stringify({ subject: result.subject, erasedAt: result.erasedAt, position: result.position.toString(), linked: result.linked })}\n`
+          : `erased ${result.subject} at ${result.erasedAt} (event at position ${result.position})${result.linked.length === 0 ? '' : ` with ${result.linked.join(', ')}`}; its personal data now reads "[erased]"\n`);
       } finally {
         await store.close();
       }

@@ -7,8 +7,8 @@ import type { PaymentMethodState } from '../domain/paymentMethod.decider.ts';
 import type { CreateIntentInput } from './payments.service.ts';
 
 export function createData(input: CreateIntentInput): Omit<Extract<PaymentIntentCommand, { type: 'CreatePaymentIntent' }>['data'], 'atMs'> {
-  const { paymentIntentId, amount, currency, customerId, paymentMethodId, captureMethod, description, metadata } = input;
-  return { paymentIntentId, amount, currency, customerId, paymentMethodId, captureMethod, description, metadata };
+  const { paymentIntentId, amount, currency, customerId, paymentMethodId, captureMethod, description, metadata, receiptEmail, shipping } = input;
+  return { paymentIntentId, amount, currency, customerId, paymentMethodId, captureMethod, description, metadata, receiptEmail, shipping };
 }
 
 /** A decline is recorded (its events appended), then answered with `card_declined`, the decline code, the charge and the intent's id. */

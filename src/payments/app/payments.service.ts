@@ -29,11 +29,11 @@ import { DEFAULT_FEE_SCHEDULE, type FeeSchedule } from '../domain/fees.rules.ts'
 import { defaultFraudScorer, type FraudScorer } from '../domain/fraud.rules.ts';
 import type { PaymentIntentCommand, ResolvedPaymentMethod, SettlementTerms } from '../domain/paymentIntent.commands.ts';
 import { paymentIntentDecider } from '../domain/paymentIntent.decider.ts';
-import { PAYMENT_INTENT_EVENT_TYPES, type CaptureMethod, type PaymentIntentEvent } from '../domain/paymentIntent.events.ts';
+import { PAYMENT_INTENT_EVENT_TYPES, type CaptureMethod, type PaymentIntentEvent, type Shipping } from '../domain/paymentIntent.events.ts';
 import type { ExistingPaymentIntent, PaymentIntentState } from '../domain/paymentIntent.state.ts';
 import type { PaymentMethodCommand } from '../domain/paymentMethod.commands.ts';
 import { paymentMethodDecider, type PaymentMethodState } from '../domain/paymentMethod.decider.ts';
-import { PAYMENT_METHOD_EVENT_TYPES, type PaymentMethodEvent } from '../domain/paymentMethod.events.ts';
+import { type BillingDetailsPatch, PAYMENT_METHOD_EVENT_TYPES, type PaymentMethodEvent } from '../domain/paymentMethod.events.ts';
 import { accountDecider, type AccountCommand, type AccountState } from '../domain/account.decider.ts';
 import { ACCOUNT_EVENT_TYPES, type AccountEvent } from '../domain/account.events.ts';
 import { DISPUTE_FEE_MINOR_DEFAULT, type UpdateDisputeData } from '../domain/dispute.rules.ts';
@@ -74,7 +74,7 @@ export type BalanceAmounts = { currency: PaymentCurrency; availableMinor: bigint
 
 export type CreateIntentInput = {
   paymentIntentId: string; amount: bigint; currency: string; customerId: string | null; paymentMethodId: string | null;
-  captureMethod: CaptureMethod; description: string | null; metadata?: MetadataPatch;
+  captureMethod: CaptureMethod; description: string | null; metadata?: MetadataPatch; receiptEmail?: string | null; shipping?: Shipping | null;
 };
 
 /** A caller's write made from the intent as decided, committed with it (the API's idempotency record of its answer). */
@@ -158,9 +158,10 @@ export class PaymentsService {
   // Payment methods -----------------------------------------------------------
 
   /** A card PaymentMethod from a test token (`tok_visa`, `pm_card_visa`) or a raw number. */
-  createPaymentMethod(ctx: PaymentsContext, input: { paymentMethodId: string; card: TestCard; customerId?: string | null; metadata?: MetadataPatch }) {
-    return this.runner.run(this.repos.methods, ctx, input.paymentMethodId, () => ({
-      type: 'CreatePaymentMethod' as const, data: { paymentMethodId: input.paymentMethodId, card: input.card.card, behavior: input.card.behavior, customerId: input.customerId, metadata: input.metadata, atMs: this.clock.nowMs() },
+  createPaymentMethod(ctx: PaymentsContext, input: { paymentMethodId: string; card: TestCard; customerId?: string | null; metadata?: MetadataPatch; billingDetails?: BillingDetailsPatch }) {
+    const { paymentMethodId, card, customerId, metadata, billingDetails } = input;
+    return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({
+      type: 'CreatePaymentMethod' as const, data: { paymentMethodId, card: card.card, behavior: card.behavior, customerId, metadata, billingDetails, atMs: this.clock.nowMs() },
     }));
   }
 
@@ -175,8 +176,8 @@ export class PaymentsService {
     return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'DetachPaymentMethod' as const, data: { paymentMethodId, atMs: this.clock.nowMs() } }));
   }
 
-  updatePaymentMethod(ctx: PaymentsContext, paymentMethodId: string, metadata: MetadataPatch | undefined) {
-    return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'UpdatePaymentMethod' as const, data: { paymentMethodId, metadata, atMs: this.clock.nowMs() } }));
+  updatePaymentMethod(ctx: PaymentsContext, paymentMethodId: string, metadata: MetadataPatch | undefined, billingDetails?: BillingDetailsPatch) {
+    return this.runner.run(this.repos.methods, ctx, paymentMethodId, () => ({ type: 'UpdatePaymentMethod' as const, data: { paymentMethodId, metadata, billingDetails, atMs: this.clock.nowMs() } }));
   }
 
   async paymentMethod(mode: PaymentMode, paymentMethodId: string): Promise<PaymentMethodState> {

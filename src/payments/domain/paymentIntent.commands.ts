@@ -2,7 +2,7 @@ import type { CardBehavior, CardDetails } from './cards.rules.ts';
 import type { UpdateDisputeData } from './dispute.rules.ts';
 import type { FeeSchedule } from './fees.rules.ts';
 import type { FraudVerdict } from './fraud.rules.ts';
-import type { CaptureMethod } from './paymentIntent.events.ts';
+import type { CaptureMethod, Shipping } from './paymentIntent.events.ts';
 import type { MetadataPatch } from './payments.rules.ts';
 
 /** The payment method a confirmation charges, as the service resolved it (a look-up of its own stream). */
@@ -16,14 +16,14 @@ export type PaymentIntentCommand =
       type: 'CreatePaymentIntent';
       data: {
         paymentIntentId: string; amount: bigint; currency: string; customerId: string | null; paymentMethodId: string | null;
-        captureMethod: CaptureMethod; description: string | null; metadata?: MetadataPatch; atMs: number;
+        captureMethod: CaptureMethod; description: string | null; metadata?: MetadataPatch; receiptEmail?: string | null; shipping?: Shipping | null; atMs: number;
       };
     }
   | {
       type: 'UpdatePaymentIntent';
       data: {
         paymentIntentId: string; amount?: bigint; currency?: string; customerId?: string | null; paymentMethodId?: string | null;
-        captureMethod?: CaptureMethod; description?: string | null; metadata?: MetadataPatch; atMs: number;
+        captureMethod?: CaptureMethod; description?: string | null; metadata?: MetadataPatch; receiptEmail?: string | null; shipping?: Shipping | null; atMs: number;
       };
     }
   | {

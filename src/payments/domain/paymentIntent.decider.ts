@@ -64,7 +64,7 @@ function decideCreate(data: Command<'CreatePaymentIntent'>, state: PaymentIntent
     type: 'PaymentIntentCreated',
     data: {
       paymentIntentId: data.paymentIntentId, amount: amount.toString(), currency, customerId: data.customerId, paymentMethodId: data.paymentMethodId,
-      captureMethod: data.captureMethod, description: data.description, metadata, atMs: data.atMs,
+      captureMethod: data.captureMethod, description: data.description, metadata, receiptEmail: data.receiptEmail ?? null, shipping: data.shipping ?? null, atMs: data.atMs,
     },
   }];
 }
@@ -87,7 +87,9 @@ function decideUpdate(data: Command<'UpdatePaymentIntent'>, state: ExistingPayme
       paymentMethodId: data.paymentMethodId === undefined ? state.paymentMethodId : data.paymentMethodId,
       captureMethod: data.captureMethod ?? state.captureMethod,
       description: data.description === undefined ? state.description : data.description,
-      metadata: applyMetadataPatch(state.metadata, data.metadata), atMs: data.atMs,
+      metadata: applyMetadataPatch(state.metadata, data.metadata),
+      receiptEmail: data.receiptEmail === undefined ? state.receiptEmail : data.receiptEmail,
+      shipping: data.shipping === undefined ? state.shipping : data.shipping, atMs: data.atMs,
     },
   }];
 }

@@ -1,4 +1,5 @@
 import type { CardDetails, DeclineCode } from './cards.rules.ts';
+import type { PostalAddress } from './customer.events.ts';
 import { DISPUTE_EVENT_TYPES, type DisputeEvent } from './dispute.events.ts';
 import type { RiskLevel } from './fraud.rules.ts';
 import type { Metadata, PaymentCurrency } from './payments.rules.ts';
@@ -8,22 +9,31 @@ import type { Metadata, PaymentCurrency } from './payments.rules.ts';
  * its charges (one per confirmation attempt), their refunds and the balance
  * transactions they create, so that every invariant (capturable amount,
  * refundable amount) comes from this one stream. Amounts are integer strings
- * of minor units. No personal data: the customer is named by id.
+ * of minor units. The customer is named by id; the intent's own personal
+ * data (description, metadata, receipt email, shipping; refund metadata,
+ * dispute evidence) is sealed under the intent's data subject (see
+ * src/privacy/piiFields.ts). `receiptEmail` and `shipping` are absent from
+ * events written before they were kept (read as null).
  */
 export type CaptureMethod = 'automatic' | 'manual';
+
+/** Where the goods go (Stripe's `shipping`). */
+export type Shipping = {
+  readonly name: string; readonly phone: string | null; readonly address: PostalAddress; readonly carrier: string | null; readonly trackingNumber: string | null;
+};
 
 export type PaymentIntentCreated = {
   type: 'PaymentIntentCreated';
   data: {
     paymentIntentId: string; amount: string; currency: PaymentCurrency; customerId: string | null; paymentMethodId: string | null;
-    captureMethod: CaptureMethod; description: string | null; metadata: Metadata; atMs: number;
+    captureMethod: CaptureMethod; description: string | null; metadata: Metadata; receiptEmail?: string | null; shipping?: Shipping | null; atMs: number;
   };
 };
 export type PaymentIntentUpdated = {
   type: 'PaymentIntentUpdated';
   data: {
     paymentIntentId: string; amount: string; currency: PaymentCurrency; customerId: string | null; paymentMethodId: string | null;
-    captureMethod: CaptureMethod; description: string | null; metadata: Metadata; atMs: number;
+    captureMethod: CaptureMethod; description: string | null; metadata: Metadata; receiptEmail?: string | null; shipping?: Shipping | null; atMs: number;
   };
 };
 /** A confirmation began: the charge exists (status pending) and the intent is `processing`. */

@@ -1,7 +1,7 @@
 import type { CardDetails, DeclineCode } from './cards.rules.ts';
 import type { RiskLevel } from './fraud.rules.ts';
 import { type DisputeState, evolveDispute } from './dispute.rules.ts';
-import type { CaptureMethod, PaymentIntentEvent } from './paymentIntent.events.ts';
+import type { CaptureMethod, PaymentIntentEvent, Shipping } from './paymentIntent.events.ts';
 import type { Metadata, PaymentCurrency } from './payments.rules.ts';
 import { assertNever } from '../../kernel/assert.ts';
 
@@ -62,6 +62,8 @@ export type PaymentIntentFields = {
   readonly captureMethod: CaptureMethod;
   readonly description: string | null;
   readonly metadata: Metadata;
+  readonly receiptEmail: string | null;
+  readonly shipping: Shipping | null;
 };
 
 export type PaymentIntentState =
@@ -107,7 +109,8 @@ export function evolvePaymentIntent(state: PaymentIntentState, event: PaymentInt
     const d = event.data;
     return {
       status: statusAfterCreation(d.paymentMethodId), paymentIntentId: d.paymentIntentId, amount: BigInt(d.amount), currency: d.currency, customerId: d.customerId,
-      paymentMethodId: d.paymentMethodId, captureMethod: d.captureMethod, description: d.description, metadata: d.metadata, createdAtMs: d.atMs,
+      paymentMethodId: d.paymentMethodId, captureMethod: d.captureMethod, description: d.description, metadata: d.metadata,
+      receiptEmail: d.receiptEmail ?? null, shipping: d.shipping ?? null, createdAtMs: d.atMs,
       canceledAtMs: null, cancellationReason: null, charges: [], refunds: [], balanceTransactions: [], disputes: [], lastPaymentError: null,
     };
   }
@@ -122,7 +125,7 @@ function evolveExisting(state: ExistingPaymentIntent, event: Exclude<PaymentInte
       const status = state.status === 'requires_payment_method' || state.status === 'requires_confirmation' ? statusAfterCreation(d.paymentMethodId) : state.status;
       return {
         ...state, status, amount: BigInt(d.amount), currency: d.currency, customerId: d.customerId, paymentMethodId: d.paymentMethodId,
-        captureMethod: d.captureMethod, description: d.description, metadata: d.metadata,
+        captureMethod: d.captureMethod, description: d.description, metadata: d.metadata, receiptEmail: d.receiptEmail ?? null, shipping: d.shipping ?? null,
       };
     }
     case 'ChargeRequested': {

@@ -3,7 +3,7 @@ import { assertNever } from '../../kernel/assert.ts';
 import { DaybookError } from '../../kernel/errors.ts';
 import type { CardBehavior, CardDetails } from './cards.rules.ts';
 import type { PaymentMethodCommand } from './paymentMethod.commands.ts';
-import type { PaymentMethodEvent } from './paymentMethod.events.ts';
+import { type BillingDetails, EMPTY_BILLING_DETAILS, patchBillingDetails, type PaymentMethodEvent } from './paymentMethod.events.ts';
 import { applyMetadataPatch, type Metadata } from './payments.rules.ts';
 
 export type PaymentMethodState =
@@ -11,7 +11,7 @@ export type PaymentMethodState =
   | {
       status: 'created'; paymentMethodId: string; card: CardDetails; behavior: CardBehavior; customerId: string | null;
       /** Detached once: Stripe refuses to attach it again. */
-      detached: boolean; metadata: Metadata; createdAtMs: number;
+      detached: boolean; metadata: Metadata; billingDetails: BillingDetails; createdAtMs: number;
     };
 
 /**
@@ -28,15 +28,15 @@ export const paymentMethodDecider: Decider<PaymentMethodCommand, PaymentMethodEv
   evolve: (state, event) => {
     switch (event.type) {
       case 'PaymentMethodCreated': {
-        const { paymentMethodId, card, behavior, customerId, metadata, atMs } = event.data;
-        return { status: 'created', paymentMethodId, card, behavior, customerId, detached: false, metadata, createdAtMs: atMs };
+        const { paymentMethodId, card, behavior, customerId, metadata, billingDetails, atMs } = event.data;
+        return { status: 'created', paymentMethodId, card, behavior, customerId, detached: false, metadata, billingDetails: billingDetails ?? EMPTY_BILLING_DETAILS, createdAtMs: atMs };
       }
       case 'PaymentMethodAttached':
         return state.status === 'none' ? state : { ...state, customerId: event.data.customerId };
       case 'PaymentMethodDetached':
         return state.status === 'none' ? state : { ...state, customerId: null, detached: true };
       case 'PaymentMethodUpdated':
-        return state.status === 'none' ? state : { ...state, metadata: event.data.metadata };
+        return state.status === 'none' ? state : { ...state, metadata: event.data.metadata, billingDetails: event.data.billingDetails ?? state.billingDetails };
       default:
         return assertNever(event);
     }
@@ -44,10 +44,10 @@ export const paymentMethodDecider: Decider<PaymentMethodCommand, PaymentMethodEv
   decide: (command, state) => {
     switch (command.type) {
       case 'CreatePaymentMethod': {
-        const { paymentMethodId, card, behavior, customerId, metadata, atMs } = command.data;
+        const { paymentMethodId, card, behavior, customerId, metadata, billingDetails, atMs } = command.data;
         const checked = applyMetadataPatch({}, metadata);
         if (state.status !== 'none') return [];
-        return [{ type: 'PaymentMethodCreated', data: { paymentMethodId, card, behavior, customerId: customerId ?? null, metadata: checked, atMs } }];
+        return [{ type: 'PaymentMethodCreated', data: { paymentMethodId, card, behavior, customerId: customerId ?? null, metadata: checked, billingDetails: patchBillingDetails(EMPTY_BILLING_DETAILS, billingDetails ?? {}), atMs } }];
       }
       case 'AttachPaymentMethod': {
         const { paymentMethodId, customerId, customerExists, atMs } = command.data;
@@ -69,7 +69,11 @@ export const paymentMethodDecider: Decider<PaymentMethodCommand, PaymentMethodEv
       }
       case 'UpdatePaymentMethod': {
         const current = existing(state, command.data.paymentMethodId);
-        return [{ type: 'PaymentMethodUpdated', data: { paymentMethodId: current.paymentMethodId, metadata: applyMetadataPatch(current.metadata, command.data.metadata), atMs: command.data.atMs } }];
+        const { metadata, billingDetails, atMs } = command.data;
+        return [{
+          type: 'PaymentMethodUpdated',
+          data: { paymentMethodId: current.paymentMethodId, metadata: applyMetadataPatch(current.metadata, metadata), billingDetails: patchBillingDetails(current.billingDetails, billingDetails ?? {}), atMs },
+        }];
       }
       default:
         return assertNever(command);

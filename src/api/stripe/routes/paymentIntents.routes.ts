@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DaybookError, isDaybookError, PAYMENT_TEXT_LENGTH_MAX } from '../../../kernel/index.ts';
 import type { CaptureMethod, CreateIntentInput, ExistingPaymentIntent, ResolvedPaymentMethod } from '../../../payments/index.ts';
 import { AttachedRecord } from '../../attachedRecord.ts';
+import { receiptEmailOf, receiptEmailParam, shippingOf, shippingParam } from '../contactParams.ts';
 import { contextOf, type PaymentsApi, StripeObjects, stripeCustomerSubject } from '../stripeObjects.ts';
 import { authOf } from '../../security.ts';
 import { amountParam, expandParam, idParams, listParams, metadataParam, metadataPatchOf, retrieveQuery, textPatchOf } from '../stripeParams.ts';
@@ -21,12 +22,12 @@ const compatibility = {
 const createBody = z.strictObject({
   amount: amountParam, currency: z.string().min(3).max(3), customer: z.string().max(255).optional(), payment_method: z.string().max(255).optional(),
   capture_method: captureMethodParam.optional(), confirm: z.boolean().optional(), description: z.string().max(PAYMENT_TEXT_LENGTH_MAX).optional(),
-  metadata: metadataParam, expand: expandParam, ...compatibility,
+  receipt_email: receiptEmailParam, shipping: shippingParam, metadata: metadataParam, expand: expandParam, ...compatibility,
 });
 const updateBody = z.strictObject({
   amount: amountParam.optional(), currency: z.string().min(3).max(3).optional(), customer: z.string().max(255).nullable().optional(),
   payment_method: z.string().max(255).optional(), capture_method: captureMethodParam.optional(), description: z.string().max(PAYMENT_TEXT_LENGTH_MAX).nullable().optional(),
-  metadata: metadataParam, expand: expandParam, payment_method_types: compatibility.payment_method_types,
+  receipt_email: receiptEmailParam, shipping: shippingParam, metadata: metadataParam, expand: expandParam, payment_method_types: compatibility.payment_method_types,
 });
 const confirmBody = z.strictObject({ payment_method: z.string().max(255).optional(), expand: expandParam, return_url: compatibility.return_url, off_session: compatibility.off_session });
 const captureBody = z.strictObject({ amount_to_capture: amountParam.optional(), expand: expandParam });
@@ -104,6 +105,7 @@ export function paymentIntentRoutes(api: PaymentsApi): FastifyPluginAsync {
       const input = {
         paymentIntentId, amount: BigInt(body.amount), currency: body.currency.toLowerCase(), customerId: body.customer ?? null, paymentMethodId: null,
         captureMethod: captureMethodOf(body.capture_method) ?? 'automatic', description: body.description ?? null, metadata: metadataPatchOf(body.metadata),
+        receiptEmail: receiptEmailOf(body.receipt_email) ?? null, shipping: shippingOf(body.shipping) ?? null,
       };
       if (body.confirm === true && body.payment_method !== undefined) return createAndConfirm(api, request, reply, { ...input, paymentMethod: body.payment_method }, body.expand);
       const paymentMethodId = body.payment_method === undefined ? null : await paymentMethodIdOf(api, request, body.payment_method);
@@ -122,6 +124,7 @@ export function paymentIntentRoutes(api: PaymentsApi): FastifyPluginAsync {
       await api.payments.updatePaymentIntent(contextOf(request), request.params.id, {
         amount: body.amount === undefined ? undefined : BigInt(body.amount), currency: body.currency?.toLowerCase(), customerId: textPatchOf(body.customer), paymentMethodId,
         captureMethod: captureMethodOf(body.capture_method), description: textPatchOf(body.description), metadata: metadataPatchOf(body.metadata),
+        receiptEmail: receiptEmailOf(body.receipt_email), shipping: shippingOf(body.shipping),
       });
       return answer(request, request.params.id, body.expand);
     });

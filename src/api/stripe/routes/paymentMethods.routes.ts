@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DaybookError } from '../../../kernel/index.ts';
 import type { TestCard } from '../../../payments/index.ts';
+import { billingDetailsOf, billingDetailsParam } from '../contactParams.ts';
 import { contextOf, type PaymentsApi } from '../stripeObjects.ts';
 import { expandParam, idParams, listParams, metadataParam, metadataPatchOf, retrieveQuery } from '../stripeParams.ts';
 import { listQueryOf, newId, objectsOf, typed, writeConfig } from './routeKit.ts';
@@ -11,7 +12,7 @@ const cardParam = z.strictObject({
   number: z.string().max(30).optional(), exp_month: z.number().int().optional(), exp_year: z.number().int().optional(), cvc: z.string().max(4).optional(),
   token: z.string().max(255).optional(),
 });
-const createBody = z.strictObject({ type: z.enum(['card']), card: cardParam.optional(), metadata: metadataParam, expand: expandParam });
+const createBody = z.strictObject({ type: z.enum(['card']), card: cardParam.optional(), billing_details: billingDetailsParam, metadata: metadataParam, expand: expandParam });
 
 function cardOf(api: PaymentsApi, card: z.infer<typeof cardParam> | undefined): TestCard {
   if (card === undefined) throw new DaybookError('parameter_missing', 'Missing required param: card.', {}, 'card');
@@ -39,7 +40,9 @@ export function paymentMethodRoutes(api: PaymentsApi): FastifyPluginAsync {
     app.post('/v1/payment_methods', { config: writeConfig(api, 'payments:write'), schema: { tags, summary: 'Create a card PaymentMethod', body: createBody } }, async (request) => {
       const { body } = request;
       const paymentMethodId = newId(request, 'pm');
-      await api.payments.createPaymentMethod(contextOf(request), { paymentMethodId, card: cardOf(api, body.card), metadata: metadataPatchOf(body.metadata) });
+      await api.payments.createPaymentMethod(contextOf(request), {
+        paymentMethodId, card: cardOf(api, body.card), metadata: metadataPatchOf(body.metadata), billingDetails: billingDetailsOf(body.billing_details),
+      });
       const objects = objectsOf(api, request);
       return objects.expand(await objects.paymentMethod(paymentMethodId), body.expand);
     });
@@ -51,9 +54,13 @@ export function paymentMethodRoutes(api: PaymentsApi): FastifyPluginAsync {
 
     app.post('/v1/payment_methods/:id', {
       config: writeConfig(api, 'payments:write'),
-      schema: { tags, summary: "Update a PaymentMethod's metadata", params: idParams, body: z.strictObject({ metadata: metadataParam, expand: expandParam }) },
+      schema: {
+        tags, summary: "Update a PaymentMethod's billing details and metadata", params: idParams,
+        body: z.strictObject({ billing_details: billingDetailsParam, metadata: metadataParam, expand: expandParam }),
+      },
     }, async (request) => {
-      await api.payments.updatePaymentMethod(contextOf(request), request.params.id, metadataPatchOf(request.body.metadata));
+      const { body } = request;
+      await api.payments.updatePaymentMethod(contextOf(request), request.params.id, metadataPatchOf(body.metadata), billingDetailsOf(body.billing_details));
       const objects = objectsOf(api, request);
       return objects.expand(await objects.paymentMethod(request.params.id), request.body.expand);
     });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEventStore } from '../createEventStore.ts';
 import { openSqliteEngine } from './sqliteEngine.ts';
 import { SQLITE_TUNING_DEFAULTS, sqliteTuningFromEnv } from './sqliteTuning.ts';
 
@@ -24,6 +25,25 @@ describe('SQLite tuning', () => {
     ['DAYBOOK_SQLITE_PAGE_SIZE', '131072'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => sqliteTuningFromEnv({ [name]: value })).toThrow(name);
+  });
+
+  it('decides appends right with a stream-head cache far smaller than the streams written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daybook-tuning-'));
+    dirs.push(dir);
+    const engine = await openSqliteEngine({ path: join(dir, 'daybook.db'), tuning: { ...SQLITE_TUNING_DEFAULTS, streamHeadCacheSize: 10 } });
+    const store = createEventStore(engine);
+    try {
+      const ids = Array.from({ length: 300 }, (_, i) => `acct-${i}`);
+      await Promise.all(ids.map((streamId) => store.append({ streamId, expectedVersion: 'no_stream', events: [{ type: 'Opened', data: {} }] })));
+      await Promise.all(ids.map((streamId) => store.append({ streamId, expectedVersion: 1n, events: [{ type: 'Noted', data: {} }] })));
+      for (const streamId of ['acct-0', 'acct-150', 'acct-299']) {
+        await expect(store.append({ streamId, expectedVersion: 1n, events: [{ type: 'Noted', data: {} }] })).rejects.toMatchObject({ code: 'stream_version_conflict' });
+        expect(await store.streamVersion(streamId)).toBe(2n);
+      }
+      expect(await store.verify()).toMatchObject({ ok: true });
+    } finally {
+      await store.close();
+    }
   });
 
   it('creates a new store with the page size asked for, and leaves an existing store its own', async () => {

@@ -12,6 +12,8 @@ db.pragma('synchronous = FULL');
 db.pragma(`cache_size = ${-(workerData.pageCacheMb ?? 64) * 1024}`);
 // Checkpoints run on their own thread (sqliteCheckpointer.worker.mjs), never inside a commit.
 db.pragma('wal_autocheckpoint = 0');
+// When the WAL starts again from the top, its file is cut back to this size (it stays at its largest otherwise).
+db.pragma('journal_size_limit = 67108864');
 
 const insert = db.prepare(
   'INSERT INTO events (position, event_id, stream_id, version, category, type, schema_version, data, metadata, recorded_at, hash, previous_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',

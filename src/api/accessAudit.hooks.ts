@@ -52,6 +52,24 @@ export function purposeOf(request: FastifyRequest): string | null {
 /** Which objects are data subjects, by `object`: customers everywhere; connected accounts on the Stripe listener (native `account`s are ledger accounts). */
 const SUBJECT_OBJECTS = { api: ['customer'], stripe: ['customer', 'account'] } as const;
 
+/**
+ * Stripe payment objects hold personal data of their own (billing details,
+ * receipt email, shipping, description, metadata, dispute evidence; see
+ * src/privacy/paymentSubjects.ts): an answer carrying any of it names the
+ * object as a subject. One without it (a bare card payment) names none.
+ */
+const PAYMENT_OBJECTS: ReadonlySet<string> = new Set(['payment_method', 'payment_intent', 'charge', 'refund', 'payout', 'dispute']);
+
+const hasText = (value: unknown): boolean => typeof value === 'string' && value !== '';
+const hasAnyValue = (value: unknown): boolean =>
+  value !== null && typeof value === 'object' ? Object.values(value as Record<string, unknown>).some(hasAnyValue) : value !== null && value !== undefined && value !== '' && value !== false;
+
+/** True when a payment object's answer carries some of its personal fields. */
+export function paymentObjectCarriesPersonalData(record: Record<string, unknown>): boolean {
+  return hasText(record.description) || hasText(record.receipt_email) || hasAnyValue(record.metadata) || hasAnyValue(record.shipping)
+    || hasAnyValue(record.billing_details) || hasAnyValue(record.evidence);
+}
+
 export function registerAccessAudit(app: FastifyInstance, settings: AccessAuditSettings | undefined, channel: 'api' | 'stripe'): void {
   if (settings === undefined) return;
   const piiOf = (request: FastifyRequest): PiiSubjects | undefined =>
@@ -72,7 +90,7 @@ export function registerAccessAudit(app: FastifyInstance, settings: AccessAuditS
   app.addHook('preSerialization', async (request, reply, payload: unknown) => {
     const pii = piiOf(request);
     if (pii === undefined || request.auth === null || reply.statusCode >= 300) return payload;
-    const subjects = pii === 'answer' ? subjectsIn(payload, SUBJECT_OBJECTS[channel]) : pii(request, payload);
+    const subjects = pii === 'answer' ? subjectsIn(payload, SUBJECT_OBJECTS[channel], channel === 'stripe') : pii(request, payload);
     if (subjects.length === 0) return payload;
     const { keyId, role, mode } = request.auth;
     await settings.log.record({
@@ -89,8 +107,8 @@ function hasExpand(query: unknown): boolean {
   return expand !== undefined && !(Array.isArray(expand) && expand.length === 0);
 }
 
-/** The ids of the objects of these kinds anywhere in an answer, once each, in the order met. */
-export function subjectsIn(answer: unknown, objects: readonly string[]): string[] {
+/** The ids of the objects of these kinds anywhere in an answer (and of payment objects carrying personal data, with `payments`), once each, in the order met. */
+export function subjectsIn(answer: unknown, objects: readonly string[], payments = false): string[] {
   const found = new Set<string>();
   const visit = (value: unknown, depth: number): void => {
     if (depth > 12 || value === null || typeof value !== 'object' || found.size >= ACCESS_AUDIT_SUBJECTS_MAX) return;
@@ -99,7 +117,9 @@ export function subjectsIn(answer: unknown, objects: readonly string[]): string[
       return;
     }
     const record = value as Record<string, unknown>;
-    if (typeof record.object === 'string' && objects.includes(record.object) && typeof record.id === 'string') found.add(record.id);
+    if (typeof record.object === 'string' && typeof record.id === 'string') {
+      if (objects.includes(record.object) || (payments && PAYMENT_OBJECTS.has(record.object) && paymentObjectCarriesPersonalData(record))) found.add(record.id);
+    }
     for (const key in record) if (typeof record[key] === 'object') visit(record[key], depth + 1);
   };
   visit(answer, 0);

@@ -46,6 +46,27 @@ function describeSox(backend: Backend): void {
     const audit = await native('GET', `/v1/access_audit?subject=${created.body.id}`);
     expect(audit.body.data).toEqual([expect.objectContaining({ channel: 'stripe', route: '/v1/customers', purpose: 'chargeback review', subjects: [created.body.id] })]);
   });
+
+  it('records reads of payment objects that carry personal data, and none of a bare payment', async () => {
+    const client = stripeClient(stripe.url);
+    const method = await client('POST', '/v1/payment_methods', { type: 'card', card: { token: 'tok_visa' }, billing_details: { name: 'Jane Roe', email: 'jane@example.com' } });
+    expect(method.status).toBe(200);
+    const described = await client('POST', '/v1/payment_intents', { amount: 1200, currency: 'usd', description: 'order for Jane Roe', receipt_email: 'jane@example.com' });
+    const bare = await client('POST', '/v1/payment_intents', { amount: 1300, currency: 'usd' });
+    expect([described.status, bare.status]).toEqual([200, 200]);
+    const why = { 'daybook-purpose': 'dispute evidence' };
+    expect((await client('GET', `/v1/payment_methods/${method.body.id}`, undefined, why)).status).toBe(200);
+    expect((await client('GET', `/v1/payment_intents/${described.body.id}`, undefined, why)).status).toBe(200);
+    expect((await client('GET', `/v1/payment_intents/${bare.body.id}`, undefined, why)).status).toBe(200);
+    const listed = await client('GET', '/v1/payment_intents', { limit: 100 }, why);
+    expect(listed.body.data.map((intent: { id: string }) => intent.id)).toEqual(expect.arrayContaining([described.body.id, bare.body.id]));
+    const auditOf = async (subject: string) => (await native('GET', `/v1/access_audit?subject=${subject}`)).body.data as Array<Record<string, unknown>>;
+    expect(await auditOf(method.body.id)).toEqual([expect.objectContaining({ channel: 'stripe', route: '/v1/payment_methods/:id', purpose: 'dispute evidence', subjects: [method.body.id] })]);
+    const intentReads = await auditOf(described.body.id);
+    expect(intentReads.map((entry) => entry.route).sort()).toEqual(['/v1/payment_intents', '/v1/payment_intents/:id']);
+    expect(await auditOf(bare.body.id)).toEqual([]);
+    expect(intentReads.find((entry) => entry.route === '/v1/payment_intents')!.subjects).not.toContain(bare.body.id);
+  });
 }
 
 describe('maker-checker and access audit in the server, on SQLite', () => describeSox('sqlite'));

@@ -1,4 +1,5 @@
 /** Stripe customers: create, retrieve, update, delete, list, and their payment methods. Personal data: `customers:*` permissions. */
+import { subjectsIn } from '../../accessAudit.hooks.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { PiiPatch } from '../../../payments/index.ts';
@@ -78,8 +79,8 @@ export function customerRoutes(api: PaymentsApi): FastifyPluginAsync {
       objectsOf(api, request).list(listQueryOf('customer', request.query), '/v1/customers', request.query.expand));
 
     app.get('/v1/customers/:id/payment_methods', {
-      // The customer's cards (billing details): the customer is the subject, whatever the page holds.
-      config: { permission: 'customers:read', pii: (request) => [(request.params as { id: string }).id] },
+      // The customer's cards: the customer is a subject whatever the page holds, and so is each card with billing details.
+      config: { permission: 'customers:read', pii: (request, answer) => [(request.params as { id: string }).id, ...subjectsIn(answer, [], true)] },
       schema: { tags, summary: "List a customer's payment methods", params: idParams, querystring: z.strictObject({ ...listParams, type: z.enum(['card']).optional() }) },
     }, async (request) => {
       const objects = objectsOf(api, request);

@@ -24,7 +24,7 @@ export function disputeRoutes(api: PaymentsApi): FastifyPluginAsync {
     const app = typed(plain);
     const tags = ['Disputes'];
 
-    app.get('/v1/disputes/:id', { config: { permission: 'payments:read' }, schema: { tags, summary: 'Retrieve a dispute', params: idParams, querystring: retrieveQuery } }, async (request) => {
+    app.get('/v1/disputes/:id', { config: { permission: 'payments:read', pii: 'answer' }, schema: { tags, summary: 'Retrieve a dispute', params: idParams, querystring: retrieveQuery } }, async (request) => {
       const objects = objectsOf(api, request);
       return objects.expand(await objects.dispute(request.params.id), request.query.expand);
     });
@@ -53,7 +53,7 @@ export function disputeRoutes(api: PaymentsApi): FastifyPluginAsync {
     });
 
     app.get('/v1/disputes', {
-      config: { permission: 'payments:read' },
+      config: { permission: 'payments:read', pii: 'answer' },
       schema: { tags, summary: 'List disputes, newest first', querystring: z.strictObject({ ...listParams, charge: z.string().max(255).optional(), payment_intent: z.string().max(255).optional() }) },
     }, async (request) => objectsOf(api, request).list(
       listQueryOf('dispute', request.query, { charge: request.query.charge, paymentIntent: request.query.payment_intent }), '/v1/disputes', request.query.expand));

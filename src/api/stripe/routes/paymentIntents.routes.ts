@@ -114,7 +114,7 @@ export function paymentIntentRoutes(api: PaymentsApi): FastifyPluginAsync {
       return answer(request, paymentIntentId, body.expand);
     });
 
-    app.get('/v1/payment_intents/:id', { config: { permission: 'payments:read' }, schema: { tags, summary: 'Retrieve a PaymentIntent', params: idParams, querystring: retrieveQuery } }, async (request) =>
+    app.get('/v1/payment_intents/:id', { config: { permission: 'payments:read', pii: 'answer' }, schema: { tags, summary: 'Retrieve a PaymentIntent', params: idParams, querystring: retrieveQuery } }, async (request) =>
       answer(request, request.params.id, request.query.expand));
 
     app.post('/v1/payment_intents/:id', { config: writeConfig(api, 'payments:write'), schema: { tags, summary: 'Update a PaymentIntent', params: idParams, body: updateBody } }, async (request) => {
@@ -150,7 +150,7 @@ export function paymentIntentRoutes(api: PaymentsApi): FastifyPluginAsync {
     });
 
     app.get('/v1/payment_intents', {
-      config: { permission: 'payments:read' },
+      config: { permission: 'payments:read', pii: 'answer' },
       schema: { tags, summary: 'List PaymentIntents, newest first', querystring: z.strictObject({ ...listParams, customer: z.string().max(255).optional() }) },
     }, async (request) => objectsOf(api, request).list(listQueryOf('payment_intent', request.query, { customer: request.query.customer }), '/v1/payment_intents', request.query.expand));
   };

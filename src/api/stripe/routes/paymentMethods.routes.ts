@@ -47,7 +47,7 @@ export function paymentMethodRoutes(api: PaymentsApi): FastifyPluginAsync {
       return objects.expand(await objects.paymentMethod(paymentMethodId), body.expand);
     });
 
-    app.get('/v1/payment_methods/:id', { config: { permission: 'payments:read' }, schema: { tags, summary: 'Retrieve a PaymentMethod', params: idParams, querystring: retrieveQuery } }, async (request) => {
+    app.get('/v1/payment_methods/:id', { config: { permission: 'payments:read', pii: 'answer' }, schema: { tags, summary: 'Retrieve a PaymentMethod', params: idParams, querystring: retrieveQuery } }, async (request) => {
       const objects = objectsOf(api, request);
       return objects.expand(await objects.paymentMethod(request.params.id), request.query.expand);
     });
@@ -85,7 +85,7 @@ export function paymentMethodRoutes(api: PaymentsApi): FastifyPluginAsync {
     });
 
     app.get('/v1/payment_methods', {
-      config: { permission: 'payments:read' },
+      config: { permission: 'payments:read', pii: 'answer' },
       schema: { tags, summary: 'List PaymentMethods, newest first', querystring: z.strictObject({ ...listParams, customer: z.string().max(255).optional(), type: z.enum(['card']).optional() }) },
     }, async (request) => objectsOf(api, request).list(listQueryOf('payment_method', request.query, { customer: request.query.customer }), '/v1/payment_methods', request.query.expand));
   };

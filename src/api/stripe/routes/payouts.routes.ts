@@ -42,7 +42,7 @@ export function payoutRoutes(api: PaymentsApi): FastifyPluginAsync {
       return answer(request, payoutId, body.expand);
     });
 
-    app.get('/v1/payouts/:id', { config: { permission: 'payments:read' }, schema: { tags, summary: 'Retrieve a payout', params: idParams, querystring: retrieveQuery } }, async (request) =>
+    app.get('/v1/payouts/:id', { config: { permission: 'payments:read', pii: 'answer' }, schema: { tags, summary: 'Retrieve a payout', params: idParams, querystring: retrieveQuery } }, async (request) =>
       answer(request, request.params.id, request.query.expand));
 
     app.post('/v1/payouts/:id', { config: writeConfig(api, 'payments:write'), schema: { tags, summary: 'Update a payout\'s metadata', params: idParams, body: updateBody } }, async (request) => {
@@ -64,7 +64,7 @@ export function payoutRoutes(api: PaymentsApi): FastifyPluginAsync {
       return answer(request, request.params.id, request.body.expand);
     });
 
-    app.get('/v1/payouts', { config: { permission: 'payments:read' }, schema: { tags, summary: 'List payouts, newest first', querystring: z.strictObject(listParams) } }, async (request) =>
+    app.get('/v1/payouts', { config: { permission: 'payments:read', pii: 'answer' }, schema: { tags, summary: 'List payouts, newest first', querystring: z.strictObject(listParams) } }, async (request) =>
       objectsOf(api, request).list(listQueryOf('payout', request.query), '/v1/payouts', request.query.expand));
   };
 }

@@ -35,13 +35,13 @@ export function refundRoutes(api: PaymentsApi): FastifyPluginAsync {
       return objects.expand(objects.refundOf(after, refundId), body.expand);
     });
 
-    app.get('/v1/refunds/:id', { config: { permission: 'payments:read' }, schema: { tags, summary: 'Retrieve a refund', params: idParams, querystring: retrieveQuery } }, async (request) => {
+    app.get('/v1/refunds/:id', { config: { permission: 'payments:read', pii: 'answer' }, schema: { tags, summary: 'Retrieve a refund', params: idParams, querystring: retrieveQuery } }, async (request) => {
       const objects = objectsOf(api, request);
       return objects.expand(await objects.refund(request.params.id), request.query.expand);
     });
 
     app.get('/v1/refunds', {
-      config: { permission: 'payments:read' },
+      config: { permission: 'payments:read', pii: 'answer' },
       schema: { tags, summary: 'List refunds, newest first', querystring: z.strictObject({ ...listParams, charge: z.string().max(255).optional(), payment_intent: z.string().max(255).optional() }) },
     }, async (request) => objectsOf(api, request).list(
       listQueryOf('refund', request.query, { charge: request.query.charge, paymentIntent: request.query.payment_intent }), '/v1/refunds', request.query.expand));

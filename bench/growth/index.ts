@@ -19,6 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { EventStore, NewEvent, StreamWrite } from '../../src/index.ts';
 import { uuidv7 } from '../../src/kernel/ids.ts';
@@ -79,6 +80,7 @@ async function growBackend(ctx: BenchContext, backend: Backend, sizes: readonly 
         }));
         written = size;
       }
+      await settle(fresh);
       const at = await footprint(fresh, backend);
       const extra = { store_events: Number(await store.headPosition()), ...at };
       const ms = ctx.quick ? QUICK_APPEND_MS : APPEND_MS;
@@ -100,6 +102,22 @@ async function growBackend(ctx: BenchContext, backend: Backend, sizes: readonly 
     }
   } finally {
     await fresh.dispose();
+  }
+}
+
+/** SQLite: waits (at most 30 s) until the checkpointer has copied the fill's WAL frames, so a measurement does not start in its wake. */
+async function settle(fresh: FreshStore): Promise<void> {
+  if (fresh.sqlitePath === null) return;
+  const side = new Database(fresh.sqlitePath);
+  try {
+    const deadline = performance.now() + 30_000;
+    while (performance.now() < deadline) {
+      const [state] = side.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      if (state === undefined || state.log === state.checkpointed) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    side.close();
   }
 }
 

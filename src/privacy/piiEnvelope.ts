@@ -28,8 +28,21 @@ export const DATA_KEY_BYTES = 32;
 export type SealedValue = { $enc: typeof ENVELOPE_VERSION; s: string; t: 's' | 'n' | 'b'; n: string; c: string };
 export type PlainLeaf = string | number | boolean;
 
+const ENVELOPE_KEYS = ['$enc', 'c', 'n', 's', 't'];
+
+/**
+ * True only for the exact shape `sealValue` makes (its five keys, of their
+ * types): an object a caller sent that merely has a `$enc` key is data, and is
+ * sealed like any other (it was once taken for a sealed value and kept in the
+ * clear).
+ */
 export function isSealedValue(value: unknown): value is SealedValue {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && (value as { $enc?: unknown }).$enc !== undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  if (record.$enc !== ENVELOPE_VERSION || typeof record.s !== 'string' || typeof record.n !== 'string' || typeof record.c !== 'string') return false;
+  if (record.t !== 's' && record.t !== 'n' && record.t !== 'b') return false;
+  const keys = Object.keys(record);
+  return keys.length === ENVELOPE_KEYS.length && keys.every((key) => ENVELOPE_KEYS.includes(key));
 }
 
 export function sealValue(key: Buffer, subject: string, value: PlainLeaf): SealedValue {

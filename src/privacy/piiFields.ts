@@ -1,5 +1,5 @@
 import { DaybookError } from '../kernel/index.ts';
-import { ERASED_TEXT, erasedValue, isSealedValue, openValue, type PlainLeaf, sealValue } from './piiEnvelope.ts';
+import { ERASED_TEXT, erasedValue, isSealedValue, openValue, type PlainLeaf, type SealedValue, sealValue } from './piiEnvelope.ts';
 import { personalDataSubjectOfStream } from './subjects.ts';
 
 /**
@@ -83,7 +83,12 @@ export function piiTarget(streamId: string, type: string): { subject: string; pa
 
 /** A copy of `data` with every leaf under `paths` sealed for `subject`. */
 export function sealFields(data: unknown, paths: readonly string[], subject: string, key: Buffer): unknown {
-  return mapPaths(data, paths, (value) => mapLeaves(value, (leaf) => (isSealedValue(leaf) ? leaf : sealValue(key, subject, leaf as PlainLeaf))));
+  return mapPaths(data, paths, (value) => mapLeaves(value, (leaf) => (isSealedValue(leaf) && leaf.s === subject ? leaf : sealLeaf(key, subject, leaf))));
+}
+
+/** Seals a plain leaf; an envelope made for another subject is data to seal as a whole (its JSON). */
+function sealLeaf(key: Buffer, subject: string, leaf: unknown): SealedValue {
+  return sealValue(key, subject, isSealedValue(leaf) ? JSON.stringify(leaf) : leaf as PlainLeaf);
 }
 
 /** True when something under `paths` is a plain value still to seal (nulls and sealed values are not): without one, no key is needed. */

@@ -92,7 +92,9 @@ export const stripeValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ sche
 
 export const expandParam = z.array(z.string().max(200)).max(20).optional().meta({ description: 'Ids to replace by the objects they name, e.g. `latest_charge`, `data.customer`.' });
 /** `metadata[key]=value`; an empty value unsets the key; `metadata=` (or null) unsets every key. */
-export const metadataParam = z.union([z.record(z.string(), z.string()), z.literal('')]).nullable().optional();
+// Keys starting with `$` are refused: `$enc` is how sealed personal data is marked in the log.
+const metadataKey = z.string().max(40).refine((key) => !key.startsWith('$'), { message: 'metadata keys may not start with "$"' });
+export const metadataParam = z.union([z.record(metadataKey, z.string()), z.literal('')]).nullable().optional();
 export const amountParam = z.number().int().meta({ description: 'A positive integer in the smallest currency unit (2000 is 20.00 USD).' });
 export const idParams = z.strictObject({ id: z.string().min(1).max(255) });
 const createdRange = z.strictObject({ gt: z.number().int().optional(), gte: z.number().int().optional(), lt: z.number().int().optional(), lte: z.number().int().optional() });

@@ -67,6 +67,18 @@ describe('sealing the fields of an event', () => {
     expect(openFields(sealed, ['pii'], SUBJECT, KEY)).toEqual(data);
   });
 
+  it('seals a caller\'s object that only looks like an envelope (a metadata key named $enc), and an envelope made for another subject', () => {
+    const metadata = { $enc: 'x', note: 'Pietro Varga, 12 Elm St' };
+    const sealed = sealFields({ metadata }, ['metadata'], SUBJECT, KEY) as { metadata: Record<string, unknown> };
+    expect(JSON.stringify(sealed)).not.toMatch(/Pietro|Elm/);
+    expect(openFields(sealed, ['metadata'], SUBJECT, KEY)).toEqual({ metadata });
+    const forged = sealValue(KEY, 'bankcustomer:test.other', 'someone else');
+    const resealed = sealFields({ pii: { fullName: forged } }, ['pii'], SUBJECT, KEY) as { pii: { fullName: { s: string } } };
+    expect(resealed.pii.fullName.s).toBe(SUBJECT);
+    expect(openFields(resealed, ['pii'], SUBJECT, KEY)).toEqual({ pii: { fullName: JSON.stringify(forged) } });
+    expect(failureCode(() => openFields(resealed, ['pii'], SUBJECT, KEY))).toBeUndefined();
+  });
+
   it('reads an erased group as placeholders of the same shape: strings "[erased]", numbers null, nulls null', () => {
     const account = { pii: { email: 'a@b.c', individual: { firstName: 'Ada', lastName: null, dob: { day: 10, month: 12, year: 1815 } } }, profile: { tosAcceptance: { ip: '10.0.0.1', dateS: 5 } } };
     const sealed = sealFields(account, ['pii', 'profile.tosAcceptance.ip'], 'paccount:test:acct_1', KEY);

@@ -228,6 +228,14 @@ function describeStripeApi(backend: Backend): void {
       expect((await call('GET', `/v1/customers/${customer.body.id}`)).body).toMatchObject({ deleted: true });
     });
 
+    it('refuses metadata keys starting with "$" (how sealed personal data is marked in the log)', async () => {
+      for (const [path, params] of [['/v1/customers', { metadata: { $enc: 'x', note: 'n' } }], ['/v1/payment_intents', { amount: 650, currency: 'usd', metadata: { $enc: 'x' } }]] as const) {
+        const refused = await call('POST', path, params);
+        expect(refused.status).toBe(400);
+        expect(refused.body.error).toMatchObject({ type: 'invalid_request_error' });
+      }
+    });
+
     it('pages lists newest first with starting_after, ending_before and created filters', async () => {
       const ids: string[] = [];
       for (let index = 0; index < 5; index += 1) ids.push((await call('POST', '/v1/customers', { description: `page ${index}` })).body.id);

@@ -66,6 +66,18 @@ function describeSox(backend: Backend): void {
     expect(intentReads.map((entry) => entry.route).sort()).toEqual(['/v1/payment_intents', '/v1/payment_intents/:id']);
     expect(await auditOf(bare.body.id)).toEqual([]);
     expect(intentReads.find((entry) => entry.route === '/v1/payment_intents')!.subjects).not.toContain(bare.body.id);
+
+    // The raw stream of a payment object is personal data too: recorded; and the support role's live feed may not carry it.
+    const auditor = (await stripe.server.services.keys.create({ role: 'auditor', mode: 'test', owner: 'auditor', createdBy: 'test' })).secret;
+    const raw = await native('GET', `/v1/events?stream=pintent-test.${described.body.id}`, undefined, auditor);
+    expect(raw.status).toBe(200);
+    expect((await auditOf(described.body.id)).map((entry) => entry.route)).toContain('/v1/events');
+    const support = (await stripe.server.services.keys.create({ role: 'support', mode: 'test', owner: 'support', createdBy: 'test' })).secret;
+    for (const category of ['pintent', 'pmethod', 'ppayout']) {
+      const feed = await fetch(`${stripe.server.url}/v1/stream?category=${category}`, { headers: { authorization: `Bearer ${support}` } });
+      expect(feed.status).toBe(403);
+      await feed.body?.cancel();
+    }
   });
 }
 

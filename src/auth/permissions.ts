@@ -69,8 +69,9 @@ export function hasPermission(role: Role, permission: Permission): boolean {
  * and auditors see the system categories (`apikey`, `idempotency`,
  * `accessaudit`).
  */
-export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn', 'pmethod', 'pintent', 'psettlement', 'ppayout', 'approval'];
-export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer', 'pcustomer', 'paccount'];
+export const BUSINESS_CATEGORIES_WITHOUT_PII: readonly string[] = ['ledger', 'bankaccount', 'banktxn', 'psettlement', 'approval'];
+/** Payment methods, intents and payouts hold billing details, receipt emails, shipping, descriptions, metadata and dispute evidence. */
+export const BUSINESS_CATEGORIES_WITH_PII: readonly string[] = ['customer', 'pcustomer', 'paccount', 'pmethod', 'pintent', 'ppayout'];
 
 export const ROLE_STREAM_CATEGORIES: Readonly<Record<Role, 'all' | readonly string[]>> = {
   admin: 'all',

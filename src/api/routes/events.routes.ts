@@ -30,8 +30,11 @@ const eventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(PAGE_SIZE_MAX),
 });
 
-/** Streams holding a data subject's personal data, the subject as its routes name it: its own, and its sanctions screening cases. */
-const PII_STREAMS = [/^(?:customer|pcustomer|paccount)-(?:test|live)\.(.+)$/, /^screening-(?:test|live)\.(?:customer|stripe_customer)\.(.+)@[0-9a-f]{8}$/];
+/** Streams holding a data subject's personal data, the subject as its routes name it: its own, its sanctions screening cases, and payment objects (their own subjects). */
+const PII_STREAMS = [
+  /^(?:customer|pcustomer|paccount|pmethod|pintent|ppayout)-(?:test|live)\.(.+)$/,
+  /^screening-(?:test|live)\.(?:customer|stripe_customer)\.(.+)@[0-9a-f]{8}$/,
+];
 
 /** The data subject whose stream a page of events comes from, when that stream holds personal data. */
 function piiSubjectOfStream(answer: unknown): string[] {

@@ -36,12 +36,12 @@ function expectNoneOf(text: string): void {
 }
 
 function nativeClient(baseUrl: string) {
-  return async (method: 'GET' | 'POST', path: string, body?: object): Promise<{ status: number; body: Record<string, any> }> => {
+  return async (method: 'GET' | 'POST', path: string, body?: object, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, any>; replayed: boolean }> => {
     const response = await fetch(`${baseUrl}${path}`, {
       method, body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${STRIPE_TEST_SECRET}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${STRIPE_TEST_SECRET}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     });
-    return { status: response.status, body: await response.json() as Record<string, any> };
+    return { status: response.status, body: await response.json() as Record<string, any>, replayed: response.headers.get('idempotent-replayed') === 'true' };
   };
 }
 
@@ -90,8 +90,12 @@ function describeErasureReach(backend: Backend): void {
     const cases = await casesOf();
     bankCaseId = cases.find((item) => item.subject === 'customer.boris')!.id;
     stripeCaseId = cases.find((item) => item.subject === `stripe_customer.${customerId}`)!.id;
-    const cleared = await native('POST', `/v1/screening_cases/${bankCaseId}/clear`, { note: ANALYST_NOTE });
+    // With an Idempotency-Key: the record of the decision must not keep the screened name (it outlives an erasure).
+    const cleared = await native('POST', `/v1/screening_cases/${bankCaseId}/clear`, { note: ANALYST_NOTE }, { 'idempotency-key': 'clear-boris' });
     expect(cleared.status).toBe(200);
+    expect(cleared.body).toMatchObject({ screened_name: BANK_NAME, status: 'cleared' });
+    const replayed = await native('POST', `/v1/screening_cases/${bankCaseId}/clear`, { note: ANALYST_NOTE }, { 'idempotency-key': 'clear-boris' });
+    expect(replayed).toMatchObject({ status: 200, replayed: true, body: { id: bankCaseId, screened_name: BANK_NAME, status: 'cleared' } });
   });
 
   afterAll(async () => { await running?.close(); });

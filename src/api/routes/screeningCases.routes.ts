@@ -1,3 +1,4 @@
+import type { RecordedAnswer } from '../idempotency.hooks.ts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -94,9 +95,28 @@ export function screeningCaseRoutes(compliance: ComplianceApi): FastifyPluginAsy
       return caseToWire(view, authOf(request).mode);
     });
 
+    /**
+     * The decision's answer names the screened person: its Idempotency-Key
+     * record keeps only the case's id (a record outlives an erasure), and a
+     * replay answers the case as it reads now.
+     */
+    const recordedAnswer: RecordedAnswer = {
+      stored: (body) => {
+        const answer = JSON.parse(body) as { object?: unknown; id?: unknown };
+        return answer.object === 'screening_case' ? JSON.stringify({ object: answer.object, id: answer.id }) : body;
+      },
+      replayed: async (request, stored) => {
+        const answer = JSON.parse(stored) as { object?: unknown; id?: unknown };
+        if (answer.object !== 'screening_case' || typeof answer.id !== 'string') return stored;
+        const view = await compliance.cases.get(internal(request, answer.id));
+        if (view === null) throw new DaybookError('screening_case_not_found', `No such screening case: '${answer.id}'`, {}, 'id');
+        return JSON.stringify(caseToWire(view, authOf(request).mode));
+      },
+    };
+
     for (const decision of ['clear', 'confirm'] as const) {
       app.post(`/v1/screening_cases/:id/${decision}`, {
-        config: { permission: 'compliance:review' },
+        config: { permission: 'compliance:review', recordedAnswer, pii: (_request, answer) => screenedCustomersIn(answer) },
         schema: {
           tags: TAGS, summary: decision === 'clear' ? 'Clear a case (a false positive): the customer is released' : 'Confirm a case (a true match): the customer stays held',
           headers: idempotencyHeaderWire, params, body: z.strictObject({ note: z.string().max(1000).optional() }).optional(), response: { 200: screeningCaseWire, ...errorResponses },

@@ -90,4 +90,37 @@ describe('Stripe event rendering', () => {
     await bounded.body(rows[4]!);
     expect(read.events - before).toBeLessThanOrEqual(1);
   });
+
+  it('keeps no state folded from reads an erasure overtook: the fold is read again', async () => {
+    const listeners: Array<(streamId: string) => void> = [];
+    let gate: Promise<void> | null = null;
+    let reads = 0;
+    const gated = new Proxy(world.store, {
+      get(target, key) {
+        if (key === 'onStreamInvalidated') return (listener: (streamId: string) => void) => { listeners.push(listener); return () => {}; };
+        if (key === 'readStream') {
+          return async (...args: Parameters<EventStore['readStream']>) => {
+            const page = await target.readStream(...args);
+            reads += page.length;
+            if (gate !== null) await gate;
+            return page;
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const renderer = new StripeEventRenderer(gated);
+    let release!: () => void;
+    gate = new Promise<void>((resolve) => { release = resolve; });
+    const racing = renderer.body(rows[9]!);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The erasure happens while the fold is reading: what it read holds data the store no longer gives.
+    for (const listener of listeners) listener('pintent-test.pi_many');
+    gate = null;
+    release();
+    expect(await racing).toBe(await new StripeEventRenderer(world.store).body(rows[9]!));
+    // Read twice through event 10: the first fold was dropped, not kept.
+    expect(reads).toBe(20);
+  });
 });

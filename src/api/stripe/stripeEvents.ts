@@ -53,10 +53,15 @@ export class StripeEventRenderer {
    * one of its stream instead of the stream from its start.
    */
   private readonly folded = new Map<string, { state: unknown; version: bigint }>();
+  /** Invalidations per stream since the renderer started: a fold that saw one happen while it read is not kept. */
+  private readonly invalidations = new Map<string, number>();
 
   constructor(private readonly store: EventStore, private readonly cacheMax = PAYMENT_STATE_CACHE_MAX) {
     // A state folded before its subject's erasure holds the opened personal data: an erasure drops it (see ShreddingEventStore.invalidate).
-    store.onStreamInvalidated?.((streamId) => { this.folded.delete(streamId); });
+    store.onStreamInvalidated?.((streamId) => {
+      this.folded.delete(streamId);
+      this.invalidations.set(streamId, (this.invalidations.get(streamId) ?? 0) + 1);
+    });
   }
 
   /** The event object of a row (see the module's comment). */
@@ -89,6 +94,7 @@ export class StripeEventRenderer {
    */
   private async stateAt(decider: AnyDecider, streamId: string, version: bigint, before: boolean): Promise<{ state: unknown; atMs: number | undefined }> {
     const target = before ? version - 1n : version;
+    const invalidationsBefore = this.invalidations.get(streamId) ?? 0;
     const kept = this.folded.get(streamId);
     let { state, version: reached } = kept !== undefined && kept.version <= target ? kept : { state: decider.initialState(), version: 0n };
     let atMs: number | undefined;
@@ -110,6 +116,8 @@ export class StripeEventRenderer {
       if (page.length < limit) break;
       from = page.at(-1)!.version + 1n;
     }
+    // An erasure while this fold read put opened data in it that the store now reads as erased: neither kept nor shown.
+    if ((this.invalidations.get(streamId) ?? 0) !== invalidationsBefore) return this.stateAt(decider, streamId, version, before);
     this.remember(streamId, state, reached);
     return { state, atMs };
   }

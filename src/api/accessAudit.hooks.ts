@@ -87,17 +87,38 @@ export function registerAccessAudit(app: FastifyInstance, settings: AccessAuditS
     }
   });
 
-  app.addHook('preSerialization', async (request, reply, payload: unknown) => {
+  const audited = new WeakSet<FastifyRequest>();
+  const record = async (request: FastifyRequest, statusCode: number, payload: unknown): Promise<void> => {
     const pii = piiOf(request);
-    if (pii === undefined || request.auth === null || reply.statusCode >= 300) return payload;
+    if (pii === undefined || request.auth === null || statusCode >= 300) return;
+    audited.add(request);
     const subjects = pii === 'answer' ? subjectsIn(payload, SUBJECT_OBJECTS[channel], channel === 'stripe') : pii(request, payload);
-    if (subjects.length === 0) return payload;
+    if (subjects.length === 0) return;
     const { keyId, role, mode } = request.auth;
     await settings.log.record({
       actor: { keyId, role, mode }, channel, method: request.method, route: request.routeOptions.url ?? request.url,
       subjects: subjects.slice(0, ACCESS_AUDIT_SUBJECTS_MAX), purpose: purposeOf(request), at: new Date(settings.clock.nowMs()).toISOString(),
       requestId: request.id, correlationId: request.correlationId || null,
     });
+  };
+
+  app.addHook('preSerialization', async (request, reply, payload: unknown) => {
+    await record(request, reply.statusCode, payload);
+    return payload;
+  });
+
+  // Answers sent as text skip preSerialization: an Idempotency-Key replay, an answer rendered ahead (create+confirm). They carry the same data.
+  app.addHook('onSend', async (request, reply, payload: unknown) => {
+    if (audited.has(request) || typeof payload !== 'string' || piiOf(request) === undefined || reply.statusCode >= 300) return payload;
+    const type = reply.getHeader('content-type');
+    if (typeof type !== 'string' || !type.includes('json')) return payload;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload);
+    } catch {
+      return payload;
+    }
+    await record(request, reply.statusCode, parsed);
     return payload;
   });
 }

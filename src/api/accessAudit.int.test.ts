@@ -24,7 +24,7 @@ async function auditCount(api: ApiHarness): Promise<number> {
 }
 async function inject(api: ApiHarness, method: 'GET' | 'POST', url: string, headers: Record<string, string>, payload?: object) {
   const response = await api.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
-  return { status: response.statusCode, body: response.json() };
+  return { status: response.statusCode, body: response.json(), headers: response.headers };
 }
 async function registerAda(api: ApiHarness): Promise<void> {
   const registered = await inject(api, 'POST', '/v1/customers', api.as('operator'), { id: 'ada', full_name: 'Ada Lovelace', email: 'ada@example.com' });
@@ -190,6 +190,20 @@ describe('reads of sanctions screening cases, DAYBOOK_REQUIRE_PURPOSE=true', () 
     const raw = await inject(api, 'GET', `/v1/events?stream=screening-test.${caseId}`, { ...api.as('auditor'), 'daybook-purpose': 'audit 3' });
     expect(raw.status).toBe(200);
     expect(await lastRecord()).toMatchObject({ route: '/v1/events', subjects: ['boris'], purpose: 'audit 3' });
+    expect(await auditCount(api)).toBe(before + 2);
+  });
+
+  it('records a decision on a case, and its Idempotency-Key replay (sent as text) too', async () => {
+    const caseId = (await inject(api, 'GET', '/v1/screening_cases', why('find the case'))).body.data[0].id as string;
+    const before = await auditCount(api);
+    const decide = () => inject(api, 'POST', `/v1/screening_cases/${caseId}/clear`, { ...why('false positive 9'), 'idempotency-key': 'clear-boris-1' }, { note: 'same birth date differs' });
+    const first = await decide();
+    expect(first.status).toBe(200);
+    expect(await lastRecord()).toMatchObject({ method: 'POST', route: '/v1/screening_cases/:id/clear', subjects: ['boris'], purpose: 'false positive 9' });
+    const replay = await decide();
+    expect(replay.status).toBe(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toMatchObject({ screened_name: 'Boris Testovich Fakename' });
     expect(await auditCount(api)).toBe(before + 2);
   });
 });

@@ -41,6 +41,9 @@ function describeErasure(backend: Backend): void {
   let stripe: ReturnType<typeof stripeClient>;
   let stripeCustomerId: string;
   let connectedAccountId: string;
+  /** The Stripe customer's card and payment, neither holding personal data of its own (no key): erased with it all the same. */
+  let paymentMethodId: string;
+  let paymentIntentId: string;
 
   beforeAll(async () => {
     running = await startStripeServer(backend, { DAYBOOK_SEAL_EVERY_EVENTS: '5', DAYBOOK_SEAL_EVERY_MS: '0' });
@@ -57,7 +60,10 @@ function describeErasure(backend: Backend): void {
     expect(created.status).toBe(200);
     stripeCustomerId = created.body.id;
     const pm = await stripe('POST', '/v1/payment_methods/pm_card_visa/attach', { customer: stripeCustomerId });
-    expect((await stripe('POST', '/v1/payment_intents', { amount: 5000, currency: 'usd', customer: stripeCustomerId, payment_method: pm.body.id, confirm: true })).status).toBe(200);
+    paymentMethodId = pm.body.id;
+    const intent = await stripe('POST', '/v1/payment_intents', { amount: 5000, currency: 'usd', customer: stripeCustomerId, payment_method: pm.body.id, confirm: true });
+    expect(intent.status).toBe(200);
+    paymentIntentId = intent.body.id;
     const account = await stripe('POST', '/v1/accounts', {
       type: 'custom', country: 'US', business_type: 'individual',
       individual: { first_name: 'Katherine', last_name: 'Johnson', email: 'kj@example.com', dob: { day: 26, month: 8, year: 1918 } }, tos_acceptance: { date: 1_700_000_000, ip: '203.0.113.8' },
@@ -88,7 +94,9 @@ function describeErasure(backend: Backend): void {
     expect((await stripe('GET', `/v1/customers/${stripeCustomerId}`)).body).toMatchObject({ name: '[erased]', email: '[erased]', phone: null, address: { line1: '[erased]', city: '[erased]', line2: null } });
     expect((await stripe('GET', `/v1/accounts/${connectedAccountId}`)).body.individual).toMatchObject({ first_name: '[erased]', last_name: '[erased]' });
     const events = await native('GET', '/v1/events?stream=privacy-erasures');
-    expect(events.body.data.map((event: { data: { subject: string } }) => event.data.subject)).toEqual(['bankcustomer:test.ada', `pcustomer:test:${stripeCustomerId}`, `paccount:test:${connectedAccountId}`]);
+    expect(events.body.data.map((event: { data: { subject: string } }) => event.data.subject)).toEqual([
+      'bankcustomer:test.ada', `pmethod:test:${paymentMethodId}`, `pintent:test:${paymentIntentId}`, `pcustomer:test:${stripeCustomerId}`, `paccount:test:${connectedAccountId}`,
+    ]);
 
     // (2) Projections rebuilt from zero answer the same.
     for (const name of running.server.projections.registry.names()) await running.server.projections.rebuild(name);

@@ -56,9 +56,14 @@ export function erasureEventId(subject: string): string {
  *
  * A Stripe customer takes with it the payment methods and intents the log
  * links to it (each its own subject, see paymentLinks.ts): theirs are
- * erased first, then the customer's, then the links are read again (one
- * written meanwhile; none can be written once the customer's key is gone,
- * see ShreddingEventStore). A crash in between is finished by the retry.
+ * erased first (one that never held personal data, so has no key, gets a
+ * tombstone: what is written to it later is stored as placeholders), then
+ * the customer's, then the links are read again (one written meanwhile).
+ * A link written after that last read, by a writer that checked the
+ * customer before its key was destroyed, is caught by that writer, which
+ * reads the customer's key row again once its write is in the log and then
+ * erases what it linked (see ShreddingEventStore). A crash in between is
+ * finished by the retry.
  *
  * @example
  * await eraseSubject(store, { subject: 'pcustomer:test:cus_123', actor: 'key_…' }, systemClock);
@@ -96,24 +101,40 @@ export async function eraseSubject(store: ShreddingEventStore, input: ErasureInp
 const unique = (ids: readonly string[]): string[] => [...new Set(ids)];
 
 /**
- * Erases the subjects linked to `subject` that hold a key (journal, key,
- * cached key and folded states, erasure event: as for the subject itself);
- * one erased before gets its missing erasure event. Returns those erased now.
+ * Erases the subjects linked to `subject` (see eraseLinkedSubject); one
+ * erased before gets its missing erasure event. Returns those erased now.
  */
 async function eraseLinked(store: ShreddingEventStore, subject: Subject, atMs: number, actor: string | null, metadata: EventMetadata, index: SubjectIndex | undefined): Promise<string[]> {
   const erased: string[] = [];
   for (const linked of await linkedPaymentSubjects(store.inner, subject, index)) {
-    const row = await store.keyring.keyStore.read(linked.id);
-    if (row === null) continue;
-    if (row.wrappedKey !== null) {
-      if (store.keyring.journalDir !== undefined) appendErasureJournal(store.keyring.journalDir, { subject: linked.id, erasedAtMs: atMs });
-      if (await store.keyring.keyStore.erase(linked.id, atMs) === 'erased') erased.push(linked.id);
-    }
-    store.keyring.forget(linked.id);
-    store.invalidate(linked.streamId);
-    await recordErasure(store, linked, row.erasedAtMs ?? atMs, actor, metadata);
+    if (await eraseLinkedSubject(store, linked, atMs, actor, metadata)) erased.push(linked.id);
   }
   return erased;
+}
+
+/**
+ * Erases a payment method or intent with its customer: journal, then its key
+ * destroyed, or a tombstone written when it has no key yet (it held no
+ * personal data so far: from now on what is written to it is stored as
+ * placeholders, never under a key made later); its cached key and folded
+ * states dropped; its erasure event recorded (once). True when this call
+ * destroyed its key or wrote its tombstone.
+ */
+export async function eraseLinkedSubject(store: ShreddingEventStore, linked: Subject, atMs: number, actor: string | null, metadata: EventMetadata = {}): Promise<boolean> {
+  const keyStore = store.keyring.keyStore;
+  const row = await keyStore.read(linked.id);
+  let erasedNow = false;
+  if (row === null || row.wrappedKey !== null) {
+    if (store.keyring.journalDir !== undefined) appendErasureJournal(store.keyring.journalDir, { subject: linked.id, erasedAtMs: atMs });
+    // A key inserted meanwhile by another process is overwritten by the tombstone; a tombstone written meanwhile is kept.
+    if (row === null) await keyStore.putTombstone({ subject: linked.id, erasedAtMs: atMs });
+    erasedNow = row === null || await keyStore.erase(linked.id, atMs) === 'erased';
+  }
+  store.keyring.forget(linked.id);
+  store.invalidate(linked.streamId);
+  const stored = row?.erasedAtMs ?? (await keyStore.read(linked.id))?.erasedAtMs ?? atMs;
+  await recordErasure(store, linked, stored, actor, metadata);
+  return erasedNow;
 }
 
 /** Appends the erasure event unless it is there (its id is the subject's); says whether this call wrote it. */

@@ -6,7 +6,9 @@ import { DaybookError, isDaybookError } from '../kernel/index.ts';
 import {
   eraseFields, hasPlainFields, hasSealedFields, linkedCustomerSubject, openFields, piiTarget, sealFields, WRITTEN_ERASED_AFTER_ERASURE,
 } from './piiFields.ts';
+import { eraseLinkedSubject } from './erasure.ts';
 import type { SubjectKeyring } from './subjectKeyring.ts';
+import { parseSubject, subjectOfStream } from './subjects.ts';
 
 /** Streams whose subject gets a key only once personal data is written to it (customers and accounts get one when made). */
 const KEY_ON_DEMAND = /^(?:pmethod|pintent|ppayout)-/;
@@ -42,10 +44,15 @@ export class ShreddingEventStore implements EventStore {
     if (!list.some((write) => write.events.some((event) => concerned(write.streamId, event)))) return this.inner.append(writes);
     const sealed: StreamWrite[] = [];
     const writtenErased = new Set<string>();
-    for (const write of list) sealed.push({ ...write, events: await this.sealEvents(write.streamId, write.events, () => writtenErased.add(write.streamId)) });
+    const links = new Map<string, { streamId: string; customer: string }>();
+    for (const write of list) {
+      const onLink = (customer: string): void => { links.set(`${write.streamId}\n${customer}`, { streamId: write.streamId, customer }); };
+      sealed.push({ ...write, events: await this.sealEvents(write.streamId, write.events, () => writtenErased.add(write.streamId), onLink) });
+    }
     const result = await this.inner.append(Array.isArray(writes) ? sealed : sealed[0]!);
     // The writer folded what it decided, personal data included; what was stored holds placeholders: it must read the stream afresh.
     for (const streamId of writtenErased) this.invalidate(streamId);
+    await this.closeLinksToErased(links);
     return result;
   }
 
@@ -101,10 +108,11 @@ export class ShreddingEventStore implements EventStore {
     for (const listener of this.invalidationListeners) listener(streamId);
   }
 
-  private async sealEvents(streamId: string, events: readonly NewEvent[], onErased: () => void): Promise<NewEvent[]> {
+  private async sealEvents(streamId: string, events: readonly NewEvent[], onErased: () => void, onLink: (customer: string) => void): Promise<NewEvent[]> {
     const sealed: NewEvent[] = [];
     for (const event of events) {
-      await this.refuseLinkToErased(streamId, event);
+      const customer = await this.refuseLinkToErased(streamId, event);
+      if (customer !== null) onLink(customer);
       const target = piiTarget(streamId, event.type);
       // A payment object with nothing personal to seal (no description, empty metadata) gets no key: most payments carry none.
       if (target === null || (KEY_ON_DEMAND.test(streamId) && !hasPlainFields(event.data, target.paths))) {
@@ -118,11 +126,39 @@ export class ShreddingEventStore implements EventStore {
     return sealed;
   }
 
-  /** A payment method or intent is not linked to an erased customer: the customer's erasure could not have found it. */
-  private async refuseLinkToErased(streamId: string, event: NewEvent): Promise<void> {
+  /**
+   * A payment method or intent is not linked to an erased customer: the customer's erasure could not have found it.
+   * Returns the customer the event links to (checked again after the append, see closeLinksToErased), or null.
+   */
+  private async refuseLinkToErased(streamId: string, event: NewEvent): Promise<string | null> {
     const customer = linkedCustomerSubject(streamId, event.type, event.data);
-    if (customer === null || (await this.keyring.keyForRead(customer)) !== null) return;
-    throw new DaybookError('subject_already_erased', `the personal data of ${customer} was erased; no payment method or intent is linked to it any more`, { subject: customer }, 'customer');
+    if (customer === null || (await this.keyring.keyForRead(customer)) !== null) return customer;
+    throw linkRefused(customer);
+  }
+
+  /**
+   * The check before the append read the customer's key through the cache
+   * and apart from the append: the customer may have been erased meanwhile
+   * (by another process, or while this one kept its key), and that
+   * erasure's last scan of the links may have run before this write was in
+   * the log. So once the write is in, each linked customer's row is read
+   * again from the key store itself. Erased: the payment method or intent
+   * the write linked to it is erased at once, with the customer (key or
+   * tombstone, erasure event), and the write is refused. An erasure that
+   * destroys the customer's key after this read finds the link in its own
+   * last scan, as the write was in the log before it.
+   */
+  private async closeLinksToErased(links: ReadonlyMap<string, { streamId: string; customer: string }>): Promise<void> {
+    let refused: string | null = null;
+    for (const { streamId, customer } of links.values()) {
+      const row = await this.keyring.keyStore.read(customer);
+      if (row === null || row.erasedAtMs === null) continue;
+      this.keyring.forget(customer);
+      this.invalidate(parseSubject(customer).streamId);
+      await eraseLinkedSubject(this, parseSubject(subjectOfStream(streamId)), row.erasedAtMs, null);
+      refused ??= customer;
+    }
+    if (refused !== null) throw linkRefused(refused);
   }
 
   /** The subject's key; null for an erased subject when this type is still written (its personal data as placeholders). */
@@ -148,6 +184,10 @@ export class ShreddingEventStore implements EventStore {
     const key = (await this.keyring.keyForRead(target.subject)) ?? null;
     return { ...event, data: openFields(event.data, target.paths, target.subject, key) };
   }
+}
+
+function linkRefused(customer: string): DaybookError {
+  return new DaybookError('subject_already_erased', `the personal data of ${customer} was erased; no payment method or intent is linked to it any more`, { subject: customer }, 'customer');
 }
 
 /** Wraps a store so that personal data is sealed on the way in and opened on the way out (see ShreddingEventStore). */

@@ -96,12 +96,16 @@ async function* categoryStreams(store: ShreddingEventStore, category: string): A
 /** A subject past retention: what to report, and whether nothing is left to do (`no_key`, or erased with its event). */
 type Expired = { action: RetentionAction; done: boolean };
 
-/** The newest of the subject's own stream and the streams naming it; null when its own stream is gone. */
-async function latestActivity(store: ShreddingEventStore, streamId: string, subject: string, activity: SubjectActivity): Promise<Activity | null> {
-  // The raw store: the last event's time is all that is needed, nothing to decrypt.
+/** The subject's own stream's last activity; null when the stream is gone. The raw store: the time is all that is needed, nothing to decrypt. */
+async function ownActivity(store: ShreddingEventStore, streamId: string): Promise<Activity | null> {
   const [last] = await store.inner.readStream(streamId, { direction: 'backwards', limit: 1 });
-  if (last === undefined) return null;
-  const own = { atMs: last.recordedAt.getTime(), streamId };
+  return last === undefined ? null : { atMs: last.recordedAt.getTime(), streamId };
+}
+
+/** The newest of the subject's own stream (`own`, read afresh when not given) and the streams naming it; null when its own stream is gone. */
+async function latestActivity(store: ShreddingEventStore, streamId: string, subject: string, activity: SubjectActivity, own?: Activity): Promise<Activity | null> {
+  own ??= await ownActivity(store, streamId) ?? undefined;
+  if (own === undefined) return null;
   const elsewhere = await activity.latestOf(subject);
   return elsewhere !== undefined && elsewhere.atMs > own.atMs ? elsewhere : own;
 }
@@ -110,17 +114,17 @@ async function latestActivity(store: ShreddingEventStore, streamId: string, subj
 async function expired(store: ShreddingEventStore, streamId: string, policy: RetentionPolicy, activity: SubjectActivity): Promise<Expired | null> {
   const subject = subjectOfStream(streamId);
   if (subject === null) return null;
-  const [last] = await store.inner.readStream(streamId, { direction: 'backwards', limit: 1 });
+  const own = await ownActivity(store, streamId);
   // Activity elsewhere only ever makes a subject younger: a recent stream of its own settles it without reading other categories.
-  if (last === undefined || last.recordedAt.getTime() >= policy.cutoffMs) return null;
+  if (own === null || own.atMs >= policy.cutoffMs) return null;
   const action = (latest: Activity, outcome: RetentionAction['outcome']): RetentionAction => (
     { subject, streamId, category: policy.category, lastEventAt: new Date(latest.atMs).toISOString(), lastEventStreamId: latest.streamId, outcome }
   );
   const key = await store.keyring.keyStore.read(subject);
   if (key !== null && key.wrappedKey === null && (await store.inner.readEventsById([erasureEventId(subject)])).length > 0) {
-    return { action: action({ atMs: last.recordedAt.getTime(), streamId }, 'already_erased'), done: true };
+    return { action: action(own, 'already_erased'), done: true };
   }
-  const latest = await latestActivity(store, streamId, subject, activity);
+  const latest = await latestActivity(store, streamId, subject, activity, own);
   if (latest === null || latest.atMs >= policy.cutoffMs) return null;
   if (key === null) return { action: action(latest, 'no_key'), done: true };
   return { action: action(latest, key.wrappedKey === null ? 'already_erased' : 'would_erase'), done: false };

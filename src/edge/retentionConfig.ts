@@ -1,7 +1,12 @@
 import { type Env, ConfigError } from './config.ts';
 
-/** Categories whose streams belong to a data subject (see src/privacy/subjects.ts). */
-export const RETENTION_CATEGORIES = ['customer', 'pcustomer', 'paccount'] as const;
+/**
+ * Categories whose streams belong to a data subject (see src/privacy/subjects.ts):
+ * customers, Stripe customers and connected accounts, and the payment objects
+ * that are subjects of their own (a guest's intent with its receipt email, a
+ * payment method's billing details, a payout's description).
+ */
+export const RETENTION_CATEGORIES = ['customer', 'pcustomer', 'paccount', 'pintent', 'pmethod', 'ppayout'] as const;
 export type RetentionCategory = (typeof RETENTION_CATEGORIES)[number];
 
 /** Keep a category's subjects this long after their latest activity (ops/retention.ts): `7y`, `18m` (months), `90d`. */

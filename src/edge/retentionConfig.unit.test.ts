@@ -7,6 +7,8 @@ describe('DAYBOOK_RETENTION', () => {
     expect(loadRetentionConfig({ DAYBOOK_RETENTION: 'customer=7y, pcustomer=18m,paccount=90d' })).toEqual([
       { category: 'customer', amount: 7, unit: 'y', text: '7y' }, { category: 'pcustomer', amount: 18, unit: 'm', text: '18m' }, { category: 'paccount', amount: 90, unit: 'd', text: '90d' },
     ]);
+    // The payment objects that are subjects of their own (a guest's intent, a payment method, a payout).
+    expect(loadRetentionConfig({ DAYBOOK_RETENTION: 'pintent=7y,pmethod=7y,ppayout=10y' }).map((rule) => rule.category)).toEqual(['pintent', 'pmethod', 'ppayout']);
     expect(loadRetentionConfig({})).toEqual([]);
     expect(loadRetentionConfig({ DAYBOOK_RETENTION: '' })).toEqual([]);
   });

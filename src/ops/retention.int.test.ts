@@ -12,6 +12,9 @@
  * are kept; one whose account has been idle as long as it has is erased.
  * A subject whose erasure stopped after its key, before its event, is
  * reported `already_erased` by a dry run and finished (event written) by apply.
+ * A later run does no work for a subject erased already (key destroyed and
+ * event written): no erasure, no read of the linking payment categories
+ * beyond the one activity scan (spied on the store's streamAll).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +24,7 @@ import { BankingService } from '../banking/index.ts';
 import { retentionCutoffMs } from '../edge/index.ts';
 import { openEventStore } from '../eventstore/open.ts';
 import { fixedClock } from '../kernel/index.ts';
+import type { ReadAllOptions } from '../eventstore/index.ts';
 import { openShreddingStore, PRIVACY_ERASURES_STREAM, type ShreddingEventStore } from '../privacy/index.ts';
 import { applyRetention, type RetentionPolicy } from './index.ts';
 
@@ -108,5 +112,39 @@ describe('retention', () => {
     const report = await applyRetention(store, policies, clock, { dryRun: false });
     expect(report.actions.map((a) => a.outcome)).toEqual(['already_erased', 'already_erased', 'already_erased', 'already_erased']);
     expect(await store.headPosition()).toBe(head);
+  });
+
+  it('a later run skips the subjects erased already: no erasure, no scan of the linking categories per subject', async () => {
+    const linkScans: string[] = [];
+    const spied = new Proxy(store, {
+      get(object, key, receiver) {
+        if (key !== 'inner') return Reflect.get(object, key, receiver);
+        return new Proxy(object.inner, {
+          get(inner, innerKey, innerReceiver) {
+            if (innerKey !== 'streamAll') return Reflect.get(inner, innerKey, innerReceiver);
+            return (options?: Omit<ReadAllOptions, 'limit'>) => {
+              if (options?.category === 'pmethod' || options?.category === 'pintent') linkScans.push(options.category);
+              return inner.streamAll(options);
+            };
+          },
+        });
+      },
+    });
+    const keyStore = store.keyring.keyStore;
+    const erase = keyStore.erase;
+    let erasures = 0;
+    keyStore.erase = (...args) => { erasures += 1; return erase.apply(keyStore, args); };
+    try {
+      const report = await applyRetention(spied, policies, clock, { dryRun: false });
+      expect(report.actions.map((a) => [a.subject, a.outcome])).toEqual([
+        ['bankcustomer:test.crashed', 'already_erased'], ['bankcustomer:test.dormant', 'already_erased'], ['bankcustomer:test.old', 'already_erased'], ['pcustomer:test:cus_old', 'already_erased'],
+      ]);
+    } finally {
+      keyStore.erase = erase;
+    }
+    expect(erasures).toBe(0);
+    // At most the one scan that finds the old Stripe customer with a recent intent (cus_paying) active.
+    expect(linkScans.filter((category) => category === 'pintent').length).toBeLessThanOrEqual(1);
+    expect(linkScans.filter((category) => category === 'pmethod').length).toBeLessThanOrEqual(1);
   });
 });

@@ -8,3 +8,4 @@ export * from './report.types.ts';
 export { REPORT_DESCRIPTIONS, REPORT_FORMATS, renderCsv, renderReport, reportDocument, runReport, type ReportFormat } from './reports.ts';
 export { createProgress, type Progress, type ProgressStream } from './progress.ts';
 export { modeOfPartition } from './trialBalance.report.ts';
+export { setReportCursorSecret } from './reportCursor.ts';

@@ -3,8 +3,18 @@
  * resumes (after this position, up to the same head, so every page reads
  * the same moment of the log), for which report and period, and the few
  * running values a report carries from page to page (a statement's
- * balances). Opaque to clients: `rc_` and base64url JSON.
+ * balances). Opaque to clients: `rc_`, base64url JSON, `.` and its
+ * HMAC-SHA-256 (base64url). The signature is what makes the carried values
+ * trustworthy: without it a caller could send a cursor the server never
+ * issued (resume at the head and get an empty report, or a statement
+ * opening on a balance of its choosing).
+ *
+ * The key is random per process unless `setReportCursorSecret` is given a
+ * server secret: a cursor then does not survive a restart, nor is it
+ * accepted by another process of the same deployment (the caller runs the
+ * report again from the start).
  */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DaybookError } from '../kernel/index.ts';
 import { paramsOf, type ReportName, type ReportParams } from './report.types.ts';
 
@@ -15,6 +25,23 @@ export type ReportResume = {
 };
 
 const PREFIX = 'rc_';
+const KEY_CONTEXT = 'daybook report cursor v1';
+let signingKey: Buffer = randomBytes(32);
+
+/**
+ * Signs cursors under a key derived from a server secret (e.g. the API key
+ * pepper), so that they survive a restart and hold across processes that
+ * share it. Until called, the key is random per process.
+ *
+ * @example
+ * setReportCursorSecret(config.apiKeyPepper);
+ */
+export function setReportCursorSecret(secret: string): void {
+  if (secret.length < 32) throw new Error('the report cursor secret must have at least 32 characters');
+  signingKey = createHmac('sha256', secret).update(KEY_CONTEXT).digest();
+}
+
+const signatureOf = (body: string): Buffer => createHmac('sha256', signingKey).update(PREFIX + body).digest();
 const POSITION = /^\d{1,19}$/;
 
 /** Which report and period a cursor belongs to: the same report with other parameters must not resume from it. */
@@ -24,7 +51,23 @@ function fingerprint(name: ReportName, params: ReportParams): string {
 
 export function encodeReportCursor(name: ReportName, params: ReportParams, resume: ReportResume): string {
   const body = { f: fingerprint(name, params), h: resume.head.toString(), a: resume.after.toString(), s: resume.state };
-  return PREFIX + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+  const encoded = Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+  return `${PREFIX}${encoded}.${signatureOf(encoded).toString('base64url')}`;
+}
+
+/** The cursor's body when its signature is this server's; `validation_failed` otherwise. */
+function verified(text: string): string {
+  const notOurs = 'cursor is not a report cursor (it is the next_cursor of an earlier answer)';
+  if (!text.startsWith(PREFIX)) badCursor(notOurs);
+  const dot = text.lastIndexOf('.');
+  if (dot < PREFIX.length) badCursor(notOurs);
+  const body = text.slice(PREFIX.length, dot);
+  const given = Buffer.from(text.slice(dot + 1), 'base64url');
+  const expected = signatureOf(body);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    badCursor('cursor was not issued by this server, or was altered (cursors do not survive a restart): run the report again without cursor');
+  }
+  return body;
 }
 
 function badCursor(message: string): never {
@@ -32,9 +75,9 @@ function badCursor(message: string): never {
 }
 
 function parseBody(text: string): { f?: unknown; h?: unknown; a?: unknown; s?: unknown } {
-  if (!text.startsWith(PREFIX)) badCursor('cursor is not a report cursor (it is the next_cursor of an earlier answer)');
+  const encoded = verified(text);
   try {
-    const body: unknown = JSON.parse(Buffer.from(text.slice(PREFIX.length), 'base64url').toString('utf8'));
+    const body: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
     if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body;
   } catch {
     // Reported below, as any other malformed cursor.

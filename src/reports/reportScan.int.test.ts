@@ -7,7 +7,10 @@
  * one moment (appends in between are not in it); a statement carries its
  * balances from page to page; the trial balance past its budget is
  * refused; a cursor given to another report or period, or garbled, is
- * `validation_failed` on `cursor`.
+ * `validation_failed` on `cursor`. Cursors are signed: one the server did
+ * not issue (a forged trial-balance cursor, a statement cursor carrying an
+ * opening balance of the caller's choosing) or one altered is refused, and
+ * the trial balance takes no cursor at all.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -174,5 +177,24 @@ describe('a report under a scan budget', () => {
     await expect(runReport({ store }, 'audit-trail', { scanBudget: 2, cursor, from: LATE })).rejects.toMatchObject({ code: 'validation_failed', param: 'cursor' });
     await expect(runReport({ store }, 'audit-trail', { scanBudget: 2, cursor: 'rc_bm9wZQ' })).rejects.toMatchObject({ code: 'validation_failed', param: 'cursor' });
     await expect(runReport({ store }, 'audit-trail', { scanBudget: 2, cursor: 'nonsense' })).rejects.toMatchObject({ code: 'validation_failed', param: 'cursor' });
+  });
+
+  it('refuses a forged or altered cursor, and any cursor for the trial balance', async () => {
+    const head = (await store.headPosition()).toString();
+    /** A cursor as an attacker builds it: rc_ and base64url JSON of the fields the server reads. */
+    const forge = (name: ReportName, params: ReportParams, state: Record<string, string>) => {
+      const f = JSON.stringify([name, { from: params.from?.toISOString() ?? null, to: null, mode: null, accountId: params.accountId ?? null }]);
+      return `rc_${Buffer.from(JSON.stringify({ f, h: head, a: head, s: state }), 'utf8').toString('base64url')}`;
+    };
+    await expect(runReport({ store }, 'trial-balance', { cursor: forge('trial-balance', {}, {}) })).rejects.toMatchObject({ code: 'validation_failed', param: 'cursor' });
+    const statement: ReportParams = { accountId: 'b', from: LATE };
+    await expect(runReport({ store }, 'account-statement', { ...statement, cursor: forge('account-statement', statement, { opening: '999999999', balance: '999999999' }) }))
+      .rejects.toMatchObject({ code: 'validation_failed', param: 'cursor' });
+    const genuine = (await runReport({ store }, 'account-statement', { ...statement, scanBudget: 3 })).nextCursor!;
+    const flipped = genuine.slice(0, 6) + (genuine[6] === 'A' ? 'B' : 'A') + genuine.slice(7);
+    await expect(runReport({ store }, 'account-statement', { ...statement, scanBudget: 3, cursor: flipped })).rejects.toMatchObject({ code: 'validation_failed', param: 'cursor' });
+    // The genuine one still continues the report.
+    const next = await runReport({ store }, 'account-statement', { ...statement, scanBudget: 3, cursor: genuine });
+    expect(next.eventsScanned).toBeGreaterThan(0);
   });
 });

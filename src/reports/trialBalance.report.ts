@@ -65,6 +65,8 @@ function lineRow(line: AccountLine): ReportRow {
 }
 
 export async function trialBalanceReport(context: ReportContext, params: ReportParams): Promise<Report> {
+  // It is never cut into pages (see below), so no cursor of it is ever issued: one given is forged or misplaced.
+  if (params.cursor !== undefined) throw new DaybookError('validation_failed', 'the trial balance is never cut into pages: it takes no cursor', {}, 'cursor');
   const scan = await reportScan(context.store, 'trial-balance', params, { category: LEDGER_CATEGORY, types: LEDGER_EVENT_TYPES, until: params.to });
   const accounts = new Map<string, AccountLine>();
   for await (const event of scan.events()) {

@@ -2,7 +2,9 @@
  * `GET /v1/reports/{name}` through `app.inject()` on a real store: auditors
  * and admins read reports of their key's mode (JSON, or CSV that parses
  * back); roles without `reports:read` get 403; bad periods and names 400;
- * another mode's account is as absent as one that never was.
+ * another mode's account is as absent as one that never was; a cursor the
+ * server did not sign (forged for the trial balance, which never issues
+ * one) is 400 on `cursor`.
  */
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +85,16 @@ describe('GET /v1/reports/{name}', () => {
     expect(backwards.json().error).toMatchObject({ code: 'validation_failed', param: 'to' });
     expect((await get('/v1/reports/nonsense')).statusCode).toBe(400);
     expect((await get('/v1/reports/account-statement')).json().error).toMatchObject({ code: 'validation_failed', param: 'account_id' });
+  });
+
+  it('refuses a forged cursor with 400 on cursor', async () => {
+    const body = { f: JSON.stringify(['trial-balance', { from: null, to: null, mode: 'test', accountId: null }]), h: '1', a: '1', s: {} };
+    const forged = `rc_${Buffer.from(JSON.stringify(body), 'utf8').toString('base64url')}`;
+    for (const cursor of [forged, `${forged}.c2lnbmF0dXJl`]) {
+      const response = await get(`/v1/reports/trial-balance?cursor=${cursor}`);
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'validation_failed', param: 'cursor' });
+    }
   });
 
   it('does not show another mode\'s account', async () => {

@@ -1,3 +1,4 @@
+import { setReportCursorSecret } from '../reports/index.ts';
 import { amlCaseRoutes } from './routes/amlCases.routes.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import {
@@ -92,7 +93,10 @@ export const LEDGER_PARTITION_OF_MODE: Readonly<Record<ApiKeyMode, string>> = { 
  */
 export async function openApiServices(store: EventStore, options: ApiServicesOptions): Promise<ApiServices> {
   const clock = options.clock ?? systemClock;
-  const hasher = createApiKeyHasher(loadPepper(options.dataDir, options.pepper));
+  const pepper = loadPepper(options.dataDir, options.pepper);
+  const hasher = createApiKeyHasher(pepper);
+  // Report cursors are signed with a key derived from the pepper: they survive a restart and pass between one deployment's processes.
+  if (pepper.length >= 32) setReportCursorSecret(pepper);
   // On SQLite this process is the only writer, so no other process can add a key while it runs: following the log is for PostgreSQL.
   const keys = await ApiKeyRegistry.open(store, { hasher, clock, follow: store.backend === 'postgres' });
   const opened: LedgerEngine[] = [];

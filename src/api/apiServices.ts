@@ -130,7 +130,7 @@ export async function openApiServices(store: EventStore, options: ApiServicesOpt
     const plugins = [
       accountRoutes(ledger), transferRoutes(ledger, approvals, compliance), journalEntryRoutes(ledger, approvals), bankAccountRoutes(banking, approvals, compliance),
       bankMovementRoutes(banking, compliance), screeningCaseRoutes(compliance),
-      eventRoutes(store), streamRoutes(store, options.streamLimits), apiKeyRoutes(keys), reportRoutes(store, options.reportScanBudget), privacyRoutes(store, clock, privacy), approvalRequestRoutes(approvals),
+      eventRoutes(store), streamRoutes(store, options.streamLimits, accessAudit), apiKeyRoutes(keys), reportRoutes(store, options.reportScanBudget), privacyRoutes(store, clock, privacy), approvalRequestRoutes(approvals),
       accessAuditRoutes(store, clock), amlCaseRoutes(store, clock),
     ];
     const openedBanking = banking;

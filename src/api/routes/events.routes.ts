@@ -1,3 +1,4 @@
+import { piiSubjectOfStreamId } from '../piiStreams.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -30,19 +31,13 @@ const eventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(PAGE_SIZE_MAX).default(PAGE_SIZE_MAX),
 });
 
-/** Streams holding a data subject's personal data, the subject as its routes name it: its own, its sanctions screening cases, and payment objects (their own subjects). */
-const PII_STREAMS = [
-  /^(?:customer|pcustomer|paccount|pmethod|pintent|ppayout)-(?:test|live)\.(.+)$/,
-  /^screening-(?:test|live)\.(?:customer|stripe_customer)\.(.+)@[0-9a-f]{8}$/,
-];
-
 /** The data subject whose stream a page of events comes from, when that stream holds personal data. */
 function piiSubjectOfStream(answer: unknown): string[] {
   const first = (answer as { data?: Array<{ stream_id?: unknown }> } | null)?.data?.[0];
   const streamId = first?.stream_id;
   if (typeof streamId !== 'string') return [];
-  const match = PII_STREAMS.map((pattern) => pattern.exec(streamId)).find((found) => found !== null);
-  return match === undefined || match === null ? [] : [match[1]!];
+  const subject = piiSubjectOfStreamId(streamId);
+  return subject === null ? [] : [subject];
 }
 
 /** The raw, hash-chained history of any aggregate, for auditors. */

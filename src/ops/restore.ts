@@ -11,7 +11,7 @@
  * renamed into place only when all of that succeeded: the target is either
  * absent or complete.
  */
-import { openSubjectKeyStore, readErasureJournal, reapplyErasures, recordMissingErasures, SUBJECT_KEYS_FILE } from '../privacy/index.ts';
+import { DATA_SUBJECT_ERASED, type DataSubjectErasedData, openSubjectKeyStore, PRIVACY_ERASURES_STREAM, readErasureJournal, reapplyErasures, recordMissingErasures, SUBJECT_KEYS_FILE, type Tombstone } from '../privacy/index.ts';
 import { subjectKeysBackupPath } from './backup.ts';
 import { chmod, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -102,7 +102,7 @@ export async function restoreSqliteBackup(options: SqliteRestoreOptions): Promis
     }
     await restoreSubjectKeys(options, work, storePath, backupHead);
     const result = await cutAndRebuild(`sqlite:${storePath}`, options, label);
-    const erasures = options.erasureJournalDir === undefined ? undefined : await restoreErasures(`sqlite:${storePath}`, options.erasureJournalDir);
+    const erasures = await restoreErasures(`sqlite:${storePath}`, options.erasureJournalDir);
     await fsyncFile(storePath);
     await fsyncDir(work);
     if (state === 'empty') await removeQuietly(dataDir);
@@ -260,8 +260,11 @@ export async function cutPostgresStore(options: PostgresCutOptions): Promise<Res
  * `DataSubjectErased` events it lacks. Returns the subjects whose keys were
  * destroyed again and the events appended.
  */
-export async function restoreErasures(storeUrl: string, keysDir: string): Promise<{ reapplied: string[]; recorded: number }> {
-  const tombstones = readErasureJournal(keysDir);
+export async function restoreErasures(storeUrl: string, keysDir: string | undefined): Promise<{ reapplied: string[]; recorded: number }> {
+  // The restored log's own erasure events count too: without a journal (lost with its key folder, or not given), a key copy
+  // older than an erasure the log still records would otherwise bring the key back.
+  const journal = keysDir === undefined ? [] : readErasureJournal(keysDir);
+  const tombstones = [...journal, ...await erasuresInLog(storeUrl)];
   if (tombstones.length === 0) return { reapplied: [], recorded: 0 };
   const keyStore = await openSubjectKeyStore(storeUrl);
   let reapplied: string[];
@@ -272,7 +275,24 @@ export async function restoreErasures(storeUrl: string, keysDir: string): Promis
   }
   const store = await openEventStore(storeUrl);
   try {
-    return { reapplied, recorded: await recordMissingErasures(store, tombstones) };
+    return { reapplied, recorded: await recordMissingErasures(store, journal) };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The erasures the store's own log records (`DataSubjectErased` in `privacy-erasures`). */
+async function erasuresInLog(storeUrl: string): Promise<Tombstone[]> {
+  const store = await openEventStore(storeUrl, { readOnly: storeUrl.startsWith('sqlite:'), migrate: false });
+  try {
+    const found: Tombstone[] = [];
+    for await (const event of store.streamAll({ category: 'privacy', types: [DATA_SUBJECT_ERASED] })) {
+      const data = event.data as Partial<DataSubjectErasedData>;
+      if (event.streamId !== PRIVACY_ERASURES_STREAM || typeof data.subject !== 'string') continue;
+      const at = typeof data.erasedAt === 'string' ? Date.parse(data.erasedAt) : Number.NaN;
+      found.push({ subject: data.subject, erasedAtMs: Number.isNaN(at) ? event.recordedAt.getTime() : at });
+    }
+    return found;
   } finally {
     await store.close();
   }

@@ -111,4 +111,37 @@ describe('restore with shipped segments', () => {
     await expect(restoreSqliteBackup({ backupFile: s.backup, dataDir: join(s.root, 'r2'), segmentsDir: s.ship, projections: [] }))
       .rejects.toMatchObject({ code: 'backup_invalid', message: expect.stringContaining(`bankcustomer:${s.carol}`) });
   });
+
+  it('keeps an erasure the restored log records even when the shipped key file lost its tombstone and no journal is given', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'daybook-shipped-keys-'));
+    dirs.push(root);
+    const live = join(root, 'live');
+    const keysDir = join(root, 'keys');
+    const ship = join(root, 'ship');
+    const backup = join(root, 'backups', 'base.db');
+    let store = await open(live, keysDir);
+    let bank = await BankingService.open(store);
+    await bank.registerCustomer({ pii: { fullName: 'Ada Lovelace', email: 'ada@example.com' } });
+    await backupSqliteStore({ storePath: join(live, STORE_FILE), file: backup });
+    const dan = await bank.registerCustomer({ pii: { fullName: 'Dan Erased', email: 'dan@example.com' } });
+    await bank.ledger.close();
+    await store.close();
+    // Dan's key is shipped while he is a customer; his erasure (its tombstone line, its event) is shipped after.
+    await shipAll(join(live, STORE_FILE), ship);
+    store = await open(live, keysDir);
+    bank = await BankingService.open(store);
+    await eraseSubject(store, { subject: `bankcustomer:${dan.customerId}`, actor: 'dpo' }, systemClock);
+    await bank.ledger.close();
+    await store.close();
+    await shipAll(join(live, STORE_FILE), ship);
+    const keysFile = join(ship, SHIPPED_KEYS_FILE);
+    const lines = readFileSync(keysFile, 'utf8').trimEnd().split('\n');
+    // Cut the file back to before Dan's tombstone: a prefix of the chain still checks out.
+    const tombstone = lines.findIndex((line) => line.includes(dan.customerId) && line.includes('"wrappedKey":null'));
+    expect(tombstone).toBe(lines.length - 1);
+    writeFileSync(keysFile, `${lines.slice(0, tombstone).join('\n')}\n`);
+    const restored = join(root, 'restored');
+    await restoreSqliteBackup({ backupFile: backup, dataDir: restored, segmentsDir: ship, projections: [] });
+    expect(await piiOf(restored, keysDir, dan.customerId)).toMatchObject({ fullName: ERASED_TEXT, email: ERASED_TEXT });
+  });
 });

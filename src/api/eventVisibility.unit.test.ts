@@ -50,7 +50,11 @@ describe('categories per role', () => {
     // Connected accounts hold personal data (an individual's name, birth date, address): like customers.
     expect(mayStreamCategory('support', 'paccount')).toBe(false);
     expect(mayStreamCategory('operator', 'paccount')).toBe(true);
-    expect(mayStreamCategory('support', 'ppayout')).toBe(true);
+    // Payment methods, intents and payouts hold billing details, receipt emails, shipping, descriptions and metadata: like customers.
+    for (const category of ['pmethod', 'pintent', 'ppayout']) {
+      expect(mayStreamCategory('support', category)).toBe(false);
+      expect(mayStreamCategory('operator', category)).toBe(true);
+    }
     // Webhook endpoints hold signing secrets: never on the business feed.
     expect(mayStreamCategory('operator', 'pwebhook')).toBe(false);
     expect(mayStreamCategory('operator', 'apikey')).toBe(false);

@@ -12,15 +12,12 @@
  * an erased customer's case, and its note is not kept.
  */
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeIfPostgres } from '../../test/support/postgres.ts';
-import { type Backend, STRIPE_TEST_SECRET, startStripeServer, stripeClient, type StripeServer } from '../api/stripe/stripeTestkit.ts';
+import { type Backend, STRIPE_TEST_SECRET, startStripeServer, storedRows, stripeClient, type StripeServer } from '../api/stripe/stripeTestkit.ts';
 import { runCli } from '../cli/daybook.ts';
 import { readSanctionsFiles, replaceActiveSanctionsList } from '../compliance/index.ts';
 import { FIXTURE_ALT_URL, FIXTURE_SDN_URL } from '../compliance/sanctions/fixtures/fixtureList.ts';
-import type { RawEvent } from '../eventstore/index.ts';
 
 const BANK_NAME = 'Boris Testovich Fakename';
 const STRIPE_NAME = 'Helga Maria Frobnitz';
@@ -45,24 +42,6 @@ function nativeClient(baseUrl: string) {
   };
 }
 
-/** The stored event rows as text: the SQLite file's `data` and `metadata` columns read directly, or PostgreSQL's raw log. */
-async function storedRows(running: StripeServer): Promise<string> {
-  if (running.databaseUrl === undefined) {
-    const db = new Database(join(running.dataDir, 'daybook.db'), { readonly: true });
-    try {
-      return (db.prepare('SELECT data, metadata FROM events').all() as Array<{ data: string; metadata: string }>).map((row) => `${row.data}\n${row.metadata}`).join('\n');
-    } finally {
-      db.close();
-    }
-  }
-  const events: RawEvent[] = [];
-  for (let after = 0n; ;) {
-    const page = await running.server.store.readRawLog({ after, limit: 1000 });
-    if (page.length === 0) return events.map((event) => `${event.dataJson}\n${event.metadataJson}`).join('\n');
-    events.push(...page);
-    after = page.at(-1)!.position;
-  }
-}
 
 function describeErasureReach(backend: Backend): void {
   let running: StripeServer;

@@ -1,12 +1,12 @@
 import type { EventStore } from '../eventstore/index.ts';
 import { isDaybookError } from '../kernel/index.ts';
-import type { SubjectIndex } from './subjectIndex.projection.ts';
+import { SUBJECT_LINK_SOURCES, type SubjectIndex } from './subjectIndex.projection.ts';
 import { parseSubject, type Subject } from './subjects.ts';
 
 /** The events that name a payment method's or intent's customer (`customerId`), by stream category. */
 const LINKS: ReadonlyArray<{ category: 'pmethod' | 'pintent'; types: readonly string[]; idField: string }> = [
-  { category: 'pmethod', types: ['PaymentMethodCreated', 'PaymentMethodAttached'], idField: 'paymentMethodId' },
-  { category: 'pintent', types: ['PaymentIntentCreated', 'PaymentIntentUpdated'], idField: 'paymentIntentId' },
+  { category: 'pmethod', types: SUBJECT_LINK_SOURCES.pmethod, idField: 'paymentMethodId' },
+  { category: 'pintent', types: SUBJECT_LINK_SOURCES.pintent, idField: 'paymentIntentId' },
 ];
 
 /**

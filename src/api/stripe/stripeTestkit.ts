@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import qs from 'qs';
+import type { RawEvent } from '../../eventstore/index.ts';
 import { createTestDatabase } from '../../../test/support/postgres.ts';
 import { createLogger, loadConfig } from '../../edge/index.ts';
 import { type RunningServer, startServer } from '../../main.ts';
@@ -58,4 +60,23 @@ export function stripeClient(url: string, secret = STRIPE_TEST_SECRET) {
     });
     return { status: response.status, body: await response.json() as Record<string, any>, headers: response.headers };
   };
+}
+
+/** The stored event rows as text: the SQLite file's `data` and `metadata` columns read directly, or PostgreSQL's raw log. */
+export async function storedRows(running: StripeServer): Promise<string> {
+  if (running.databaseUrl === undefined) {
+    const db = new Database(join(running.dataDir, 'daybook.db'), { readonly: true });
+    try {
+      return (db.prepare('SELECT data, metadata FROM events').all() as Array<{ data: string; metadata: string }>).map((row) => `${row.data}\n${row.metadata}`).join('\n');
+    } finally {
+      db.close();
+    }
+  }
+  const events: RawEvent[] = [];
+  for (let after = 0n; ;) {
+    const page = await running.server.store.readRawLog({ after, limit: 1000 });
+    if (page.length === 0) return events.map((event) => `${event.dataJson}\n${event.metadataJson}`).join('\n');
+    events.push(...page);
+    after = page.at(-1)!.position;
+  }
 }

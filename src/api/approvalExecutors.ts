@@ -6,7 +6,7 @@
  * change (an unavailable store, a conflict) is thrown, and the request stays
  * approved until the checker's approve, retried, runs it.
  */
-import type { ComplianceApi } from './complianceApi.ts';
+import type { ComplianceApi, FraudCheck } from './complianceApi.ts';
 import { type ApprovalAction, type ApprovalExecutor, type ApprovalOutcome, approvalStreamId } from '../compliance/approvals/index.ts';
 import type { EventMetadata } from '../eventstore/index.ts';
 import { type DaybookError, isDaybookError } from '../kernel/index.ts';
@@ -54,7 +54,7 @@ export function approvalExecutors(ledger: LedgerApi, banking: BankingApi, compli
       const payload = request.payload as CreateTransferBody & { id: string; ledger: string };
       const command = transferCommandOf(payload, payload.id, payload.ledger, false);
       // Scored when it is about to execute, as any transfer is (not when asked for: the verdict is the one of the moment it moves); a repeat is not scored again.
-      let fraud: { record(): Promise<void> } | null = null;
+      let fraud: FraudCheck | null = null;
       if ((await ledger.engines[request.mode].lookupTransfer(payload.id)) === undefined) {
         try {
           fraud = await compliance.checkFraud({ ref: `ledger.${request.mode}.${payload.id}`, amountMinor: BigInt(command.data.amountMinor), currency: null, mode: request.mode, actor: approver.keyId });

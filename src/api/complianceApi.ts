@@ -19,7 +19,7 @@ import {
   SANCTIONS_LIST_FILE, type SanctionsScreener, ScreeningCaseService, type ScreeningCaseView,
 } from '../compliance/index.ts';
 import type { Logger } from '../edge/index.ts';
-import type { EventStore } from '../eventstore/index.ts';
+import type { EventStore, StreamWrite } from '../eventstore/index.ts';
 import { type Clock, CURRENCY_EXPONENT, DaybookError, isDaybookError } from '../kernel/index.ts';
 
 /** A banking customer as a screening subject: `test.cus_1` is `test.customer.cus_1` (the mode first, so a mode's cases list together). */
@@ -51,9 +51,25 @@ export interface ComplianceApi {
    * recorded (`FraudCheckCompleted` on `fraudcheck-<ref>`) and refused with
    * `fraud_blocked`; any other verdict is recorded by `record()` once the
    * payment was executed, so a request refused for another reason (an
-   * unknown account, a zero amount) writes nothing.
+   * unknown account, a zero amount) writes nothing. Or, for a route that
+   * commits it with the payment itself (the ledger's transfers), `write` is
+   * the verdict's append, to attach to the payment's own (one durable write,
+   * and no payment without its verdict after a crash).
+   *
+   * `isRepeat` is asked only when the verdict would block: a payment the log
+   * records already (a retry of one that went through) is answered as a
+   * repeat, never blocked later; it then scores nothing (`null`). The common
+   * case, a new payment that passes, costs no read.
    */
-  checkFraud(input: { ref: string; amountMinor: bigint; currency: string | null; mode: 'test' | 'live'; actor: string }): Promise<{ record(): Promise<void> }>;
+  checkFraud(input: FraudCheckInput, isRepeat?: () => Promise<boolean>): Promise<FraudCheck | null>;
+}
+
+export interface FraudCheckInput { ref: string; amountMinor: bigint; currency: string | null; mode: 'test' | 'live'; actor: string }
+
+/** A verdict that let the payment through, not yet recorded: `record()` on its own, or `write` attached to the payment's append. */
+export interface FraudCheck {
+  record(): Promise<void>;
+  readonly write: StreamWrite;
 }
 
 function fileStamp(path: string): string | null {
@@ -122,28 +138,32 @@ export function openComplianceApi(store: EventStore, clock: Clock, options: Comp
       const state = hold.status === 'open' ? 'awaits an analyst\'s review' : 'was confirmed as a sanctions match';
       throw new DaybookError('compliance_review_pending', `${what} is held: its sanctions screening case ${hold.caseId.replace(/^(test|live)\./, '')} ${state}`, { caseId: hold.caseId, status: hold.status });
     },
-    checkFraud: async ({ ref, amountMinor, currency, mode, actor }) => {
+    checkFraud: async ({ ref, amountMinor, currency, mode, actor }, isRepeat) => {
       const atMs = clock.nowMs();
       const exponent = currency !== null && Object.hasOwn(CURRENCY_EXPONENT, currency) ? CURRENCY_EXPONENT[currency as keyof typeof CURRENCY_EXPONENT] : 2;
       const verdict = checker.check({
         subjectRef: ref, amountMinor, currencyExponent: exponent, atMs, history: null, newPaymentMethod: null, cardCountry: null, customerCountry: null,
       });
       const event = fraudCheckCompleted(ref, verdict, atMs);
+      const events = [{ type: event.type, data: event.data, metadata: { actor, mode } }];
       // One verdict per payment: a retry (the same Idempotency-Key, so the same ref) finds the first recorded and writes nothing.
       const record = async () => {
         try {
-          await store.append({ streamId: fraudCheckStreamId(ref), expectedVersion: 'no_stream', events: [{ type: event.type, data: event.data, metadata: { actor, mode } }] });
+          await store.append({ streamId: fraudCheckStreamId(ref), expectedVersion: 'no_stream', events });
         } catch (error) {
           if (!isDaybookError(error, 'stream_version_conflict')) throw error;
         }
       };
       const enforced = enforce === 'all' || (enforce === 'live' && mode === 'live');
       if (verdict.decision === 'block' && enforced) {
+        if (isRepeat !== undefined && await isRepeat()) return null;
         await record();
         const reasons = verdict.reasons.map((reason) => reason.code).join(', ');
         throw new DaybookError('fraud_blocked', `the fraud check blocked this payment (${reasons}; model ${verdict.modelVersion})`, { ref, score: verdict.score });
       }
-      return { record };
+      // Attached to the payment's append, which a repeat never makes (its answer is replayed): a version expectation could only
+      // refuse the payment, so none is set; a block recorded before (then a new key with the same id) keeps its own verdict beside this one.
+      return { record, write: { streamId: fraudCheckStreamId(ref), expectedVersion: 'any', events } };
     },
   };
 }

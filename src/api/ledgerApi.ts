@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyMode } from '../auth/index.ts';
-import type { EventStore } from '../eventstore/index.ts';
+import type { EventStore, StreamWrite } from '../eventstore/index.ts';
 import type { LedgerAttachment, LedgerEngine, LedgerOutcome, LedgerRequest, LedgerResult, LedgerView } from '../ledger/index.ts';
 import { answerFor } from './errorHandler.ts';
 import { AttachedRecord } from './attachedRecord.ts';
@@ -50,8 +50,8 @@ export async function executeLedger(ledger: LedgerApi, request: FastifyRequest, 
  */
 export async function executeAndAnswer<Answer>(
   ledger: LedgerApi, request: FastifyRequest, reply: FastifyReply, command: LedgerRequest, present: (state: LedgerView) => Answer,
-  /** Runs once the command was executed successfully, before the answer leaves (the fraud check's verdict is recorded so). */
-  onExecuted?: () => Promise<void>,
+  /** Committed with the command's events when it succeeds and is no repeat (the fraud check's verdict): one durable write holds both. */
+  onSuccess?: StreamWrite,
 ): Promise<Answer | FastifyReply> {
   const record = new AttachedRecord(request);
   // The state the command was decided in: it holds what the answer names, even a record the engine read back from the log for it.
@@ -59,9 +59,11 @@ export async function executeAndAnswer<Answer>(
   // Called at each decision of the command (again if its batch is decided again): the last call is the one that commits.
   const attach: LedgerAttachment = (outcome, state) => {
     decided = state;
-    if (request.idempotency === null || request.idempotency.settled) return undefined;
+    const alongside = onSuccess !== undefined && outcome.ok && !outcome.replayed ? onSuccess : undefined;
+    if (request.idempotency === null || request.idempotency.settled) return alongside;
     const { statusCode, body, code } = answerOf(outcome, state, present);
-    return recordable(statusCode, code) ? record.attachment(body, statusCode) : record.clear();
+    const own = recordable(statusCode, code) ? record.attachment(body, statusCode) : record.clear();
+    return own === undefined ? alongside : alongside === undefined ? own : [own, alongside];
   };
   const engine = engineOf(ledger, request);
   let outcome;
@@ -70,7 +72,6 @@ export async function executeAndAnswer<Answer>(
   } catch (error) {
     throw withWireParam(error);
   }
-  if (outcome.ok && !outcome.replayed) await onExecuted?.();
   if (record.attached) {
     // The error handler logs the refusals it answers; this one answers without it.
     if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: record.statusCode }, outcome.rejection.message);

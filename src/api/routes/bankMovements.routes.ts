@@ -8,7 +8,7 @@ import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import { amountInputWire, amountWire, errorResponses, idempotencyHeaderWire, idWire, parseAmount } from '../wire.ts';
 import { bankTransactionWire, existingAccount } from './bankAccounts.routes.ts';
-import { bankCustomerSubject, type ComplianceApi } from '../complianceApi.ts';
+import { bankCustomerSubject, type ComplianceApi, type FraudCheck } from '../complianceApi.ts';
 import { uuidv7 } from '../../kernel/index.ts';
 
 const TAGS = ['Money movements'];
@@ -36,7 +36,7 @@ const movementFields = {
  */
 async function checkMoneyOut(
   banking: BankingApi, compliance: ComplianceApi, request: FastifyRequest, wireAccountId: string, param: string, amount: Parameters<typeof parseAmount>[0],
-): Promise<{ record(): Promise<void> }> {
+): Promise<FraudCheck | null> {
   const account = await existingAccount(banking, request, wireAccountId, param);
   await compliance.assertNotHeld(bankCustomerSubject(account.opened.customerId), `bank account '${wireAccountId}'`);
   const { mode, keyId } = authOf(request);
@@ -45,9 +45,9 @@ async function checkMoneyOut(
 }
 
 /** Executes a movement, then records its fraud verdict. */
-async function recorded<T>(fraud: { record(): Promise<void> }, run: () => Promise<T>): Promise<T> {
+async function recorded<T>(fraud: FraudCheck | null, run: () => Promise<T>): Promise<T> {
   const result = await run();
-  await fraud.record();
+  await fraud?.record();
   return result;
 }
 

@@ -164,6 +164,31 @@ describe('fraud scoring of native transfers', () => {
     }
   });
 
+  it("commits a transfer's verdict in the transfer's own append, once: a retry and a repeat of the id write no second verdict", async () => {
+    const api = await openApiHarness({ clock: fixedClock(NIGHT_MS) });
+    try {
+      await ledgerWithAccounts(api);
+      const { post } = client(api);
+      const body = { id: 'paid', debit_account_id: 'from', credit_account_id: 'to', amount: '2500' };
+      const keyed = { ...api.as('operator'), 'idempotency-key': 'fraud-once' };
+      expect((await post('/v1/transfers', body, keyed)).status).toBe(200);
+      const [posted] = (await api.store.readStream('ledger-test')).filter((event) => event.type === 'TransferPosted');
+      const checks = await api.store.readStream('fraudcheck-ledger.test.paid');
+      expect(checks).toHaveLength(1);
+      // Right after the transfer's event in the log, the key's record between them (one append holds all three).
+      expect(checks[0]!.position - posted!.position).toBe(2n);
+      expect((await post('/v1/transfers', body, keyed)).status).toBe(200);
+      expect((await post('/v1/transfers', body, { ...api.as('operator'), 'idempotency-key': 'fraud-again' })).status).toBe(200);
+      expect((await post('/v1/transfers', body)).status).toBe(200);
+      expect(await api.store.readStream('fraudcheck-ledger.test.paid')).toHaveLength(1);
+      // A transfer refused records no verdict.
+      expect((await post('/v1/transfers', { ...body, id: 'nowhere', credit_account_id: 'missing' })).status).toBe(404);
+      expect(await api.store.readStream('fraudcheck-ledger.test.nowhere')).toHaveLength(0);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('lets a block through in test mode under the default (live) and records it', async () => {
     const api = await openApiHarness({ clock: fixedClock(NIGHT_MS) });
     try {

@@ -117,12 +117,15 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
       if (transferNeedsApproval(approvals.policy, command.data.amountMinor) && (await engineOf(ledger, request).lookupTransfer(transferId)) === undefined) {
         return askApproval(approvals, request, reply, 'transfer', { ...request.body, id: transferId, ledger: command.data.ledger });
       }
-      // Scored before it executes (a transfer recorded already is a repeat: the ledger answers it, nothing is scored again).
-      const fraud = (await engineOf(ledger, request).lookupTransfer(transferId)) === undefined
-        ? await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId })
-        : null;
-      // The hot path: with an Idempotency-Key, the answer's record commits with the transfer (executeAndAnswer).
-      return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode), fraud?.record);
+      // Scored before it executes. A transfer recorded already is a repeat: the ledger answers it, and its verdict is not written again
+      // (the attachment is for a new transfer only); only a block asks the log whether it is one, so a new transfer costs no lookup here.
+      const engine = engineOf(ledger, request);
+      const fraud = await compliance.checkFraud(
+        { ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId },
+        async () => (await engine.lookupTransfer(transferId)) !== undefined,
+      );
+      // The hot path: the transfer, its verdict and (with an Idempotency-Key) the answer's record commit in one append (executeAndAnswer).
+      return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode), fraud?.write);
     });
 
     app.post('/v1/transfers/batch', {
@@ -140,11 +143,14 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
       const { mode } = authOf(request);
       // Each new transfer is scored before the batch executes, as a single one is; an enforced block refuses the whole batch, naming the transfer.
       // It is scored at what its debit account has given in the batch up to it: ten small items score as the one large transfer they make.
+      const engine = engineOf(ledger, request);
       const fraud = await Promise.all(commands.map(async (command, index) => {
         const transferId = command.data.transferId;
-        if ((await engineOf(ledger, request).lookupTransfer(transferId)) !== undefined) return null;
         try {
-          return await compliance.checkFraud({ ref: `ledger.${mode}.${transferId}`, amountMinor: takenSoFar[index]!, currency: null, mode, actor: authOf(request).keyId });
+          return await compliance.checkFraud(
+            { ref: `ledger.${mode}.${transferId}`, amountMinor: takenSoFar[index]!, currency: null, mode, actor: authOf(request).keyId },
+            async () => (await engine.lookupTransfer(transferId)) !== undefined,
+          );
         } catch (error) {
           if (isDaybookError(error, 'fraud_blocked')) throw new DaybookError('fraud_blocked', `transfers[${index}]: ${error.message}`, error.details, `transfers.${index}.amount`);
           throw error;
@@ -156,8 +162,8 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
       } catch (error) {
         throw withWireParam(error);
       }
-      await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? fraud[index]?.record() : undefined)));
-      const engine = engineOf(ledger, request);
+      // A repeated item (`replayed`) was scored when it first went through.
+      await Promise.all(outcomes.map((outcome, index) => (outcome.ok && !outcome.replayed ? fraud[index]?.record() : undefined)));
       const records = await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? transferNow(engine, commands[index]!.data.transferId as string) : undefined)));
       const results = outcomes.map((outcome, index) => {
         const id = commands[index]!.data.transferId as string;

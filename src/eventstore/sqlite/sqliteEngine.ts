@@ -15,6 +15,7 @@ import { acquireWriterLock, type WriterLock } from './writerLock.ts';
 import { migrateSqlite, pendingSqliteMigrations } from './migrate.ts';
 import { SqliteReader } from './sqliteReader.ts';
 import { BatchEncoder } from './batchEncoding.ts';
+import { StreamPresence } from './streamPresence.ts';
 import { type SqliteTuning, sqliteTuningFromEnv } from './sqliteTuning.ts';
 import { APPEND_QUEUE_MAX, GROUP_COMMIT_EVENTS_MAX } from '../../kernel/limits.ts';
 
@@ -141,6 +142,8 @@ class SqliteWriterEngine implements StorageEngine {
   private readonly incoming: Waiting[] = [];
   private incomingEvents = 0;
   private readonly streamHeads = new Map<string, StreamHead>();
+  /** Which streams may exist: a question about one that cannot is answered without a read (see streamPresence.ts). */
+  readonly presence: StreamPresence;
   private readonly committedListeners = new Listeners<bigint>();
   private readonly batchListeners = new Listeners<BatchInfo>();
   private filling: Batch | null = null;
@@ -168,6 +171,10 @@ class SqliteWriterEngine implements StorageEngine {
     this.committedPosition = head.position;
     this.assignedPosition = head.position;
     this.lastRecordedAt = head.recordedAt;
+    // Every stream this process writes is added from here on (assign); the scan adds those already there. A failed scan leaves it
+    // incomplete, and an incomplete one sends every question to the database as before.
+    this.presence = new StreamPresence(head.position);
+    this.presence.scan(db).catch(() => {});
     worker.on('message', (message: WorkerReply) => this.onWorkerMessage(message));
     checkpointer.on('message', (message: CheckpointerReply) => this.onCheckpointerMessage(message));
     checkpointer.on('error', (error) => {
@@ -293,6 +300,7 @@ class SqliteWriterEngine implements StorageEngine {
   private headOf(streamId: string): StreamHead | undefined {
     const cached = this.streamHeads.get(streamId);
     if (cached) return cached;
+    if (!this.presence.mayExist(streamId)) return undefined;
     const stored = this.reader.streamHead(streamId);
     if (stored) this.remember(streamId, stored);
     return stored ?? undefined;
@@ -318,6 +326,7 @@ class SqliteWriterEngine implements StorageEngine {
     const result: AppendResult = { position: 0n, streams: [], events: [], duplicate: false };
     for (const write of append.writes) {
       const head = this.headOf(write.streamId);
+      this.presence.add(write.streamId);
       let version = head?.version ?? 0;
       let previousHash = head?.hash ?? '';
       const category = categoryOf(write.streamId);
@@ -387,7 +396,7 @@ class SqliteWriterEngine implements StorageEngine {
     this.closing = true;
   }
 
-  readStreamRows: StorageEngine['readStreamRows'] = (streamId, query) => this.reader.methods().readStreamRows(streamId, query);
+  readStreamRows: StorageEngine['readStreamRows'] = (streamId, query) => (this.presence.mayExist(streamId) ? this.reader.methods().readStreamRows(streamId, query) : Promise.resolve([]));
   readAllRows: StorageEngine['readAllRows'] = (query) => this.reader.methods().readAllRows(query);
   readRowsByEventIds: StorageEngine['readRowsByEventIds'] = (eventIds) => this.reader.methods().readRowsByEventIds(eventIds);
   readChainRows: StorageEngine['readChainRows'] = (after, limit) => this.reader.methods().readChainRows(after, limit);
@@ -395,7 +404,7 @@ class SqliteWriterEngine implements StorageEngine {
   heads: StorageEngine['heads'] = () => this.reader.methods().heads();
   recordedAtOf: StorageEngine['recordedAtOf'] = (position) => this.reader.methods().recordedAtOf(position);
   loadSnapshot: StorageEngine['loadSnapshot'] = (streamId, schemaVersion) => this.reader.methods().loadSnapshot(streamId, schemaVersion);
-  streamVersion: StorageEngine['streamVersion'] = (streamId) => this.reader.methods().streamVersion(streamId);
+  streamVersion: StorageEngine['streamVersion'] = (streamId) => (this.presence.mayExist(streamId) ? this.reader.methods().streamVersion(streamId) : Promise.resolve(0n));
   listStreams: StorageEngine['listStreams'] = (category, after, limit) => this.reader.methods().listStreams(category, after, limit);
 
   async headPosition(): Promise<bigint> {
@@ -434,6 +443,7 @@ class SqliteWriterEngine implements StorageEngine {
     if (this.closed) return;
     this.closing = true;
     this.closed = true;
+    this.presence.stop();
     // Everything already accepted is committed before the writer stops, snapshots saving included.
     while (this.incoming.length > 0 || this.filling || this.committing || this.snapshotSaves.size > 0) {
       await new Promise((resolve) => setTimeout(resolve, 1));

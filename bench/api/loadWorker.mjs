@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import autocannon from 'autocannon';
 
-const { workload, url, seconds, connections, secret, accounts } = workerData;
+const { workload, url, seconds, connections, secret, accounts, batchSize = 1 } = workerData;
 const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
 
 function options() {
@@ -26,6 +26,46 @@ function options() {
             headers: { ...headers, 'idempotency-key': `bench-${process.pid}-${n}` },
             body: JSON.stringify({ debit_account_id: `acct${debit}`, credit_account_id: `acct${credit}`, amount: String(1 + (n % 100)) }),
           };
+        },
+      }],
+    };
+  }
+  if (workload === 'post-transfer-hot') {
+    // Every transfer credits acct0 (a merchant's account, say); the debit side spreads over the others.
+    let n = 0;
+    return {
+      url: `${url}/v1/transfers`, duration: seconds, connections, method: 'POST', headers,
+      requests: [{
+        method: 'POST',
+        setupRequest: (request) => {
+          n += 1;
+          const debit = 1 + ((n * 7919) % (accounts - 1));
+          return {
+            ...request,
+            headers: { ...headers, 'idempotency-key': `bench-hot-${process.pid}-${n}` },
+            body: JSON.stringify({ debit_account_id: `acct${debit}`, credit_account_id: 'acct0', amount: String(1 + (n % 100)) }),
+          };
+        },
+      }],
+    };
+  }
+  if (workload === 'post-batch') {
+    // Batches of `batchSize` independent transfers (atomic: false), one Idempotency-Key per batch.
+    let n = 0;
+    return {
+      url: `${url}/v1/transfers/batch`, duration: seconds, connections, method: 'POST', headers,
+      requests: [{
+        method: 'POST',
+        setupRequest: (request) => {
+          n += 1;
+          const transfers = [];
+          for (let i = 0; i < batchSize; i += 1) {
+            const m = n * batchSize + i;
+            const debit = (m * 7919) % accounts;
+            const credit = (debit + 1 + (m % (accounts - 1))) % accounts;
+            transfers.push({ debit_account_id: `acct${debit}`, credit_account_id: `acct${credit}`, amount: String(1 + (m % 100)) });
+          }
+          return { ...request, headers: { ...headers, 'idempotency-key': `bench-batch-${process.pid}-${n}` }, body: JSON.stringify({ transfers, atomic: false }) };
         },
       }],
     };

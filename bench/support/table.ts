@@ -16,6 +16,9 @@ const NOTE_FIELDS: ReadonlyArray<[field: string, label: string, unit: string]> =
   ['held_transfers', 'held transfers', ''],
   ['disk_mb', 'disk', ' MB'],
   ['replayed_events', 'replayed', ''],
+  ['requests_per_s', 'requests/s', ''],
+  ['transfers_per_request', 'transfers/request', ''],
+  ['processes', 'processes', ''],
 ];
 
 export function formatRate(value: number | null | undefined): string {

@@ -6,8 +6,13 @@
 export const EVENT_BYTES_MAX = 1024 * 1024;
 /** Most events in one append call, across all its streams. */
 export const EVENTS_PER_APPEND_MAX = 1000;
-/** Most streams in one atomic append call. */
-export const STREAMS_PER_APPEND_MAX = 100;
+/**
+ * Most streams in one atomic append call. Every stream write holds at least
+ * one event, so the event bound is the real one; a ledger batch attaches one
+ * or two streams per command (the Idempotency-Key's record, the fraud
+ * verdict), and a lower bound here split its batches.
+ */
+export const STREAMS_PER_APPEND_MAX = EVENTS_PER_APPEND_MAX;
 /** Longest stream id, in characters (ASCII only, see STREAM_ID_PATTERN). */
 export const STREAM_ID_LENGTH_MAX = 200;
 /** Stream ids: ASCII letters, digits and `_ . : @ -`, starting with a letter or digit. */

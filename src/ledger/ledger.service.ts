@@ -33,6 +33,9 @@ export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type
  * `executeAll`, is refused with that conflict (nothing of them is written),
  * and the other commands of the batch are decided again without it.
  */
+/** Events a command's attachment is assumed to add when a batch is taken (see takeBatch); more is still handled, by splitting. */
+const ATTACHED_EVENTS_ALLOWANCE = 2;
+
 export type LedgerAttachment = (outcome: LedgerOutcome, state: LedgerView) => StreamWrite | readonly StreamWrite[] | undefined;
 
 interface Waiting {
@@ -292,9 +295,10 @@ export class LedgerEngine {
    * across appends; one of more members than an append holds is refused with
    * `limit_exceeded` before any command of the call is queued. `attach`
    * goes with the first command (see `execute`); with a chain, which commits
-   * whole, that is with every member's events.
+   * whole, that is with every member's events. Given as a list, it is one
+   * attachment per command (by index; undefined for none).
    */
-  executeAll(requests: readonly LedgerRequest[], metadata?: EventMetadata, attach?: LedgerAttachment): Promise<LedgerOutcome[]> {
+  executeAll(requests: readonly LedgerRequest[], metadata?: EventMetadata, attach?: LedgerAttachment | ReadonlyArray<LedgerAttachment | undefined>): Promise<LedgerOutcome[]> {
     if (this.closed) return Promise.reject(new DaybookError('store_closed', 'the ledger engine is closed'));
     if (!this.ownsPartition) return Promise.reject(this.notOwned());
     const longest = longestChain(requests.map((request) => request as LedgerCommand));
@@ -302,7 +306,8 @@ export class LedgerEngine {
     // Queued together before draining starts: an idle engine would otherwise take the first command of a linked chain alone.
     const group: WaitingGroup = {};
     const outcomes = requests.map((request, index) => new Promise<LedgerOutcome>((resolve, reject) => {
-      this.queue.push({ command: request as LedgerCommand, metadata, attach: index === 0 ? attach : undefined, seq: this.arrivals++, group, resolve, reject });
+      const own = typeof attach === 'function' ? (index === 0 ? attach : undefined) : attach?.[index];
+      this.queue.push({ command: request as LedgerCommand, metadata, attach: own, seq: this.arrivals++, group, resolve, reject });
     }));
     this.schedule();
     return Promise.all(outcomes);
@@ -578,6 +583,16 @@ export class LedgerEngine {
    */
   private takeBatch(): Waiting[] {
     let end = Math.min(this.queue.length, this.batchCommandsMax);
+    // A command with an attachment may add writes of its own (an answer's record, a verdict): room for them is kept, so that a full
+    // queue is taken as a batch that fits one append, not decided whole, found too large and split again (splitOrRefuse).
+    let room = EVENTS_PER_APPEND_MAX - 1;
+    for (let i = 0; i < end; i += 1) {
+      room -= this.queue[i]!.attach === undefined ? 1 : 1 + ATTACHED_EVENTS_ALLOWANCE;
+      if (room < 0) {
+        end = Math.max(i, 1);
+        break;
+      }
+    }
     while (end < this.queue.length && end > 0 && isLinkedCommand(this.queue[end - 1]!.command)) end -= 1;
     if (end === 0) end = chainEnd(this.queue, 0);
     return this.queue.splice(0, end);

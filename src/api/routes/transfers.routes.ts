@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assert, DaybookError, isDaybookError } from '../../kernel/index.ts';
-import type { LedgerEngine, LedgerRequest, TransferRecord } from '../../ledger/index.ts';
+import type { LedgerAttachment, LedgerEngine, LedgerRequest, TransferRecord } from '../../ledger/index.ts';
 import { approvalRequestWire, type ApprovalsApi, askApproval, transferNeedsApproval } from '../approvalsApi.ts';
 import { idFor } from '../idempotency.hooks.ts';
 import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type LedgerApi } from '../ledgerApi.ts';
@@ -158,12 +158,12 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
       }));
       let outcomes;
       try {
-        outcomes = await engineOf(ledger, request).executeAll(commands, eventMetadataOf(request));
+        // Each new item's verdict commits with the batch's events when the item goes through (a repeated item was scored when it first did).
+        const verdicts = fraud.map((check): LedgerAttachment | undefined => (check === null ? undefined : (outcome) => (outcome.ok && !outcome.replayed ? check.write : undefined)));
+        outcomes = await engine.executeAll(commands, eventMetadataOf(request), verdicts);
       } catch (error) {
         throw withWireParam(error);
       }
-      // A repeated item (`replayed`) was scored when it first went through.
-      await Promise.all(outcomes.map((outcome, index) => (outcome.ok && !outcome.replayed ? fraud[index]?.record() : undefined)));
       const records = await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? transferNow(engine, commands[index]!.data.transferId as string) : undefined)));
       const results = outcomes.map((outcome, index) => {
         const id = commands[index]!.data.transferId as string;

@@ -15,7 +15,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StreamWrite } from '../eventstore/index.ts';
-import { answerOnceRecorded, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
+import { answerOnceRecorded, type RecordedAnswerOf, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
+import { IdempotencyStore } from './idempotencyStore.ts';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -51,22 +52,41 @@ export class AttachedRecord {
     return this.recorded!.statusCode;
   }
 
-  /**
-   * Once the attachment committed: settles the key and sends the answer, or,
-   * should another process have recorded the key first (PostgreSQL), the
-   * answer a retry gets.
-   */
+  /** Once the attachment committed (it is the key's first record, see IdempotencyStore.attachment): settles the key and sends the answer. */
   async send(reply: FastifyReply): Promise<FastifyReply> {
     const context = this.request.idempotency!;
     const own = this.recorded!;
     let first;
     try {
-      first = await context.records.recordedWith(context.scope, own);
+      first = context.records.recordedWith(context.scope, own);
     } finally {
       context.settled = true;
       context.release();
     }
-    const answer = await answerOnceRecorded(this.request, context, { statusCode: own.statusCode, contentType: JSON_CONTENT_TYPE, body: this.answered }, own.body, first);
+    return this.answer(reply, await answerOnceRecorded(this.request, context, { statusCode: own.statusCode, contentType: JSON_CONTENT_TYPE, body: this.answered }, own.body, first));
+  }
+
+  /**
+   * When `error` refused the effect because another request recorded the key
+   * first (another process, both having looked before either recorded;
+   * PostgreSQL): the answer a retry gets, that request's answer if it was the
+   * same request, else idempotency_error. Undefined for any other error.
+   */
+  async sendIfLost(reply: FastifyReply, error: unknown): Promise<FastifyReply | undefined> {
+    const context = this.request.idempotency;
+    if (this.recorded === undefined || context === null || !IdempotencyStore.lostTo(error, context.scope)) return undefined;
+    let first;
+    try {
+      first = await context.records.winnerOf(context.scope);
+    } finally {
+      context.settled = true;
+      context.release();
+    }
+    if (first === undefined) return undefined;
+    return this.answer(reply, await answerOnceRecorded(this.request, context, { statusCode: this.recorded.statusCode, contentType: JSON_CONTENT_TYPE, body: this.answered }, this.recorded.body, first));
+  }
+
+  private answer(reply: FastifyReply, answer: RecordedAnswerOf): FastifyReply {
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
   }

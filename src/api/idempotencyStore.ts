@@ -61,8 +61,6 @@ export class IdempotencyStore {
     private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX,
-    /** True when this process is the store's only writer (SQLite): no other process records keys. */
-    private readonly onlyWriter = false,
   ) {}
 
   /**
@@ -73,7 +71,7 @@ export class IdempotencyStore {
    * await records.lookup(IdempotencyStore.scopeOf(keyId, 'order-17')); // undefined: never recorded
    */
   static async open(store: EventStore, clock: Clock, cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX): Promise<IdempotencyStore> {
-    return new IdempotencyStore(store, clock, cacheEntriesMax, store.backend === 'sqlite');
+    return new IdempotencyStore(store, clock, cacheEntriesMax);
   }
 
   /** The scope of a key: idempotency keys are per API key, so one client can neither collide with nor read another's. */
@@ -122,13 +120,8 @@ export class IdempotencyStore {
       });
     } catch (error) {
       if (!isDaybookError(error, 'stream_version_conflict')) throw error;
-      this.forget(scope);
-      // The winner may share our group commit: its record becomes readable when that batch is durable, a moment later.
-      for (let attempt = 0; attempt < WINNER_READ_ATTEMPTS; attempt += 1) {
-        const winner = await this.lookup(scope);
-        if (winner !== undefined) return winner;
-        await new Promise((resolve) => setTimeout(resolve, WINNER_READ_INTERVAL_MS));
-      }
+      const winner = await this.winnerOf(scope);
+      if (winner !== undefined) return winner;
       throw error;
     }
     const response = toStoredResponse(record);
@@ -139,33 +132,38 @@ export class IdempotencyStore {
   /**
    * The record as a write to commit with the effect it answers (the ledger
    * engine's attachment), so that one durable append holds both. Expected
-   * version `any`: a conflict would fail the effect too; should two processes
-   * record one key at once, the first record in the stream is the one
-   * `lookup` answers. Call `recordedWith` once the write is durable.
+   * version `no_stream`: should another process have recorded the key
+   * first (both requests looked before either recorded; PostgreSQL), the
+   * append is refused for this stream and the effect with it, and the
+   * request answers as a retry would (`winnerOf`, AttachedRecord). Call
+   * `recordedWith` once the write is durable.
    */
   attachment(scope: string, record: IdempotencyRecordInput, metadata: EventMetadata): StreamWrite {
     const streamId = IdempotencyStore.streamIdOf(scope);
-    return { streamId, expectedVersion: 'any', events: [{ type: IDEMPOTENCY_RECORD_EVENT, data: record, metadata }] };
+    return { streamId, expectedVersion: 'no_stream', events: [{ type: IDEMPOTENCY_RECORD_EVENT, data: record, metadata }] };
   }
 
-  /**
-   * An attached record is durable: resolves with the key's first record,
-   * which later lookups answer from memory. With this process the store's
-   * only writer (SQLite), `acquire` made it this one. Otherwise another
-   * process may have attached or saved a record of the key first (both
-   * requests looked before either recorded): the first in the stream is
-   * read back, at the cost of one read per attached record.
-   */
-  async recordedWith(scope: string, record: IdempotencyRecordInput): Promise<StoredResponse> {
+  /** An attached record is durable: it is the key's first (the append's expectation made sure), and later lookups answer it from memory. */
+  recordedWith(scope: string, record: IdempotencyRecordInput): StoredResponse {
     const own = toStoredResponse(record);
-    if (!this.onlyWriter) {
-      this.forget(scope);
-      // A failed read leaves this answer standing (as before the check): the effect is durable, and so is its record.
-      const first = await this.lookup(scope).catch(() => undefined);
-      if (first !== undefined) return first;
-    }
     this.remember(scope, own);
     return own;
+  }
+
+  /** True when `error` refused an attached record because the key has one already (see `attachment`). */
+  static lostTo(error: unknown, scope: string): boolean {
+    return isDaybookError(error, 'stream_version_conflict') && (error.details as { streamId?: unknown }).streamId === IdempotencyStore.streamIdOf(scope);
+  }
+
+  /** The record that won the key; the winner may share a group commit with the loser, so it is waited for a moment. */
+  async winnerOf(scope: string): Promise<StoredResponse | undefined> {
+    this.forget(scope);
+    for (let attempt = 0; attempt < WINNER_READ_ATTEMPTS; attempt += 1) {
+      const winner = await this.lookup(scope);
+      if (winner !== undefined) return winner;
+      await new Promise((resolve) => setTimeout(resolve, WINNER_READ_INTERVAL_MS));
+    }
+    return undefined;
   }
 
   private remember(scope: string, response: StoredResponse): void {

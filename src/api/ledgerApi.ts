@@ -70,12 +70,14 @@ export async function executeAndAnswer<Answer>(
   try {
     outcome = await engine.execute(command, eventMetadataOf(request), attach);
   } catch (error) {
+    // Another process recorded the key first: nothing of this request was written; it answers as a retry of the key would.
+    const lost = await record.sendIfLost(reply, error);
+    if (lost !== undefined) return lost;
     throw withWireParam(error);
   }
   if (record.attached) {
     // The error handler logs the refusals it answers; this one answers without it.
     if (!outcome.ok) request.log.info({ code: outcome.rejection.code, status: record.statusCode }, outcome.rejection.message);
-    // Another process may have recorded the key first (PostgreSQL): then this answers as a retry would be.
     return record.send(reply);
   }
   if (!outcome.ok) throw rejectionError(outcome.rejection);

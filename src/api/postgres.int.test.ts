@@ -101,8 +101,10 @@ describeIfConcurrentPostgres('two API processes on one PostgreSQL store', () => 
     const routes = [
       // Recorded after the handler (onSend).
       { url: '/v1/customers', bodies: [{ id: 'race-cus-a', full_name: 'A', email: 'a@example.com' }, { id: 'race-cus-b', full_name: 'B', email: 'b@example.com' }] },
-      // Recorded in the ledger's own append (executeAndAnswer).
+      // Recorded after the ledger's append (executeLedger, then onSend).
       { url: '/v1/accounts', bodies: [{ id: 'race-acc-a', currency: 'USD' }, { id: 'race-acc-b', currency: 'USD' }] },
+      // Recorded in the ledger's own append (executeAndAnswer).
+      { url: '/v1/transfers', bodies: ['race-tr-a', 'race-tr-b'].map((id) => ({ id, debit_account_id: 'pg-src', credit_account_id: 'pg-dst', amount: '3', ledger: 'USD' })) },
     ];
     for (const { url, bodies } of routes) {
       const headers = { 'idempotency-key': `race-${url}` };
@@ -113,6 +115,11 @@ describeIfConcurrentPostgres('two API processes on one PostgreSQL store', () => 
       expect(refused.json().error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_reused' });
       // Every later try of the key, on either process, answers like the winner or refuses the loser's request.
       const winner = answers.indexOf(answers.find((answer) => answer.statusCode === 200)!);
+      if (url === '/v1/transfers') {
+        // The record commits with the effect: the loser's append was refused whole, so its transfer never happened.
+        expect((await call(a, 'GET', `/v1/transfers/${bodies[1 - winner]!.id}`)).statusCode).toBe(404);
+        expect((await call(b, 'GET', `/v1/transfers/${bodies[winner]!.id}`)).statusCode).toBe(200);
+      }
       for (const process of [a, b]) {
         const again = await call(process, 'POST', url, bodies[winner], headers);
         expect(again.headers['idempotent-replayed']).toBe('true');

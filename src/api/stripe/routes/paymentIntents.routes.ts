@@ -80,9 +80,18 @@ async function createAndConfirm(
   const record = new AttachedRecord(request);
   // With `expand` the answer reads other objects (through the read model): it is recorded once sent, as for any route.
   const attach = expand === undefined || expand.length === 0 ? (intent: ExistingPaymentIntent) => record.attachment(JSON.stringify(objects.paymentIntentWire(intent))) : undefined;
-  const { answered, state } = await answeringDeclines(objects, input.paymentIntentId, () => api.payments.createAndConfirmPaymentIntent(contextOf(request), {
-    ...input, newPaymentMethodId: newId(request, 'pm', 'payment_method'), chargeId: newId(request, 'ch'),
-  }, attach));
+  let decided;
+  try {
+    decided = await answeringDeclines(objects, input.paymentIntentId, () => api.payments.createAndConfirmPaymentIntent(contextOf(request), {
+      ...input, newPaymentMethodId: newId(request, 'pm', 'payment_method'), chargeId: newId(request, 'ch'),
+    }, attach));
+  } catch (error) {
+    // Another process recorded the key first: nothing of this request was written; it answers as a retry of the key would.
+    const lost = await record.sendIfLost(reply, error);
+    if (lost !== undefined) return lost;
+    throw error;
+  }
+  const { answered, state } = decided;
   if (answered) return record.send(reply);
   if (state.status === 'none') throw new Error(`PaymentIntent ${input.paymentIntentId} was committed but its stream is empty`);
   return objects.expand(objects.paymentIntentWire(state), expand);

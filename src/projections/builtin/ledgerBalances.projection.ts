@@ -32,15 +32,59 @@ export const ledgerBalancesProjection = defineProjection({
       last_position bigint NOT NULL, PRIMARY KEY (partition, account_id))`);
   },
   async handle(events, tx) {
-    for (const event of events) await applyLedgerEvent(tx, partitionOfStream(event.streamId), decodeLedgerEvent(event), event.position);
+    // Each movement carries its accounts' balances right after it, so only an account's last ones in the batch need writing: they are
+    // gathered and written in one statement (it was one per account per event, a round trip each on PostgreSQL). Account events
+    // are applied in their place, after what came before them.
+    const moved = new Map<string, LatestBalances>();
+    for (const event of events) {
+      const partition = partitionOfStream(event.streamId);
+      const decoded = decodeLedgerEvent(event);
+      const balances = balancesMoved(decoded);
+      if (balances === undefined) {
+        await writeBalances(tx, moved);
+        await applyAccountEvent(tx, partition, decoded, event.position);
+        continue;
+      }
+      for (const { accountId, balances: latest } of balances) {
+        const key = `${partition}\u0000${accountId}`;
+        moved.delete(key);
+        moved.set(key, { partition, accountId, balances: latest, position: event.position });
+      }
+    }
+    await writeBalances(tx, moved);
   },
 });
+
+interface LatestBalances { partition: string; accountId: string; balances: AccountBalance['balances']; position: bigint }
 
 function partitionOfStream(streamId: string): string {
   return streamId.slice(LEDGER_CATEGORY.length + 1);
 }
 
-async function applyLedgerEvent(tx: ProjectionTx, partition: string, event: LedgerEvent, position: bigint): Promise<void> {
+/** The balances an event sets (a movement's accounts, possibly none for a refusal); undefined for an account's own events. */
+function balancesMoved(event: LedgerEvent): readonly AccountBalance[] | undefined {
+  switch (event.type) {
+    case 'TransferPosted':
+    case 'PendingTransferCreated':
+    case 'PendingTransferPosted':
+    case 'PendingTransferVoided':
+    case 'PendingTransferExpired':
+      return [
+        { accountId: event.data.debitAccountId, balances: event.data.debitBalances },
+        { accountId: event.data.creditAccountId, balances: event.data.creditBalances },
+      ];
+    case 'JournalEntryRecorded':
+    case 'JournalEntryReversed':
+      return event.data.balances;
+    case 'TransferFailed':
+    case 'JournalEntryFailed':
+      return []; // refused: no money moved
+    default:
+      return undefined;
+  }
+}
+
+async function applyAccountEvent(tx: ProjectionTx, partition: string, event: LedgerEvent, position: bigint): Promise<void> {
   const table = tx.table(LEDGER_BALANCES_TABLE);
   switch (event.type) {
     case 'AccountOpened': {
@@ -56,32 +100,56 @@ async function applyLedgerEvent(tx: ProjectionTx, partition: string, event: Ledg
       assert(changed === 1, `ledger_balances: ${event.type} of unknown account ${partition}/${event.data.accountId} at position ${position}`);
       return;
     }
-    case 'TransferPosted':
-    case 'PendingTransferCreated':
-    case 'PendingTransferPosted':
-    case 'PendingTransferVoided':
-    case 'PendingTransferExpired':
-      await setBalances(tx, partition, [
-        { accountId: event.data.debitAccountId, balances: event.data.debitBalances },
-        { accountId: event.data.creditAccountId, balances: event.data.creditBalances },
-      ], position);
-      return;
-    case 'JournalEntryRecorded':
-    case 'JournalEntryReversed':
-      await setBalances(tx, partition, event.data.balances, position);
-      return;
-    case 'TransferFailed':
-    case 'JournalEntryFailed':
-      return; // refused: no money moved
+    default:
   }
 }
 
-async function setBalances(tx: ProjectionTx, partition: string, balances: readonly AccountBalance[], position: bigint): Promise<void> {
+/** Rows per statement on SQLite (seven parameters each, well under its limit of 32,766). */
+const SQLITE_ROWS_PER_STATEMENT = 500;
+
+/**
+ * Writes the gathered balances (and empties `moved`): one `UPDATE … FROM` per
+ * batch on PostgreSQL (arrays, one parameter per column), per 500 accounts on
+ * SQLite. Every account must exist: one the read model does not know is a
+ * divergence, refused (the batch rolls back and the event is parked).
+ */
+async function writeBalances(tx: ProjectionTx, moved: Map<string, LatestBalances>): Promise<void> {
+  if (moved.size === 0) return;
+  const rows = [...moved.values()];
+  moved.clear();
   const table = tx.table(LEDGER_BALANCES_TABLE);
-  for (const { accountId, balances: b } of balances) {
-    const changed = await tx.execute(
-      `UPDATE ${table} SET debits_pending = $1, debits_posted = $2, credits_pending = $3, credits_posted = $4, last_position = $5 WHERE partition = $6 AND account_id = $7`,
-      [b.debitsPending, b.debitsPosted, b.creditsPending, b.creditsPosted, position, partition, accountId]);
-    assert(changed === 1, `ledger_balances: balances of unknown account ${partition}/${accountId} at position ${position}`);
+  const set = 'debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo, last_position = v.pos';
+  let changed = 0;
+  if (tx.dialect === 'postgres') {
+    const column = (pick: (row: LatestBalances) => bigint | string) => rows.map((row) => String(pick(row)));
+    changed = await tx.execute(
+      `UPDATE ${table} AS t SET ${set}
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS v(partition, account_id, dp, dpo, cp, cpo, pos)
+        WHERE t.partition = v.partition AND t.account_id = v.account_id`,
+      [column((row) => row.partition), column((row) => row.accountId), column((row) => row.balances.debitsPending), column((row) => row.balances.debitsPosted),
+        column((row) => row.balances.creditsPending), column((row) => row.balances.creditsPosted), column((row) => row.position)],
+    );
+  } else {
+    for (let start = 0; start < rows.length; start += SQLITE_ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + SQLITE_ROWS_PER_STATEMENT);
+      const values = chunk.map((_, i) => `(${Array.from({ length: 7 }, (__, j) => `$${i * 7 + j + 1}`).join(', ')})`).join(', ');
+      const params = chunk.flatMap(({ partition, accountId, balances: b, position }) => [partition, accountId, b.debitsPending, b.debitsPosted, b.creditsPending, b.creditsPosted, position]);
+      changed += await tx.execute(
+        `WITH v(partition, account_id, dp, dpo, cp, cpo, pos) AS (VALUES ${values})
+         UPDATE ${table} AS t SET ${set} FROM v WHERE t.partition = v.partition AND t.account_id = v.account_id`,
+        params,
+      );
+    }
   }
+  if (changed !== rows.length) await refuseUnknown(tx, rows);
+}
+
+/** Names an account the batch moved that the read model does not hold (the batch is refused). */
+async function refuseUnknown(tx: ProjectionTx, rows: readonly LatestBalances[]): Promise<never> {
+  const table = tx.table(LEDGER_BALANCES_TABLE);
+  for (const { partition, accountId, position } of rows) {
+    const [known] = await tx.query(`SELECT 1 AS known FROM ${table} WHERE partition = $1 AND account_id = $2`, [partition, accountId]);
+    assert(known !== undefined, `ledger_balances: balances of unknown account ${partition}/${accountId} at position ${position}`);
+  }
+  assert(false, `ledger_balances: a batch's balances changed fewer rows than accounts it moved`);
 }

@@ -9,20 +9,32 @@ import type { Upcasters } from './upcasters.ts';
  * (filtered) log up to it: since no position above the head can be visible
  * before the ones below it, a short page means everything up to the head was
  * seen, so the cursor can jump to the head even when the filter matched
- * nothing. Woken on commit; a poll covers a missed notification.
+ * nothing. Woken on commit, with the head that commit announced (no read of
+ * it: on PostgreSQL that was a statement per commit per subscription); a
+ * poll asks the store, and covers a missed notification.
  */
 export function createSubscription(engine: StorageEngine, upcasters: Upcasters, options: SubscribeOptions, pollMs: number): Subscription {
   let closed = false;
   let wake: (() => void) | null = null;
   let dirty = true;
+  // The head a commit announced (every position up to it is visible once it is: appends commit in position order), and whether
+  // the store must be asked instead: at the start and on each poll, which stands in for a missed announcement.
+  let announced = 0n;
+  let askHead = true;
   const signal = (): void => {
     dirty = true;
     const resolve = wake;
     wake = null;
     resolve?.();
   };
-  const unsubscribe = engine.onCommitted(signal);
-  const timer = setInterval(signal, pollMs);
+  const unsubscribe = engine.onCommitted((head) => {
+    if (head > announced) announced = head;
+    signal();
+  });
+  const timer = setInterval(() => {
+    askHead = true;
+    signal();
+  }, pollMs);
   timer.unref();
   const stop = (): void => {
     if (closed) return;
@@ -39,7 +51,12 @@ export function createSubscription(engine: StorageEngine, upcasters: Upcasters, 
         if (!dirty) await new Promise<void>((resolve) => { wake = resolve; });
         if (closed) return;
         dirty = false;
-        const head = await engine.headPosition();
+        let head = announced;
+        if (askHead) {
+          askHead = false;
+          const stored = await engine.headPosition();
+          if (stored > head) head = stored;
+        }
         while (!closed && after < head) {
           const rows = await engine.readAllRows({
             after, category: options.category ?? null, types: options.types?.length ? options.types : null, limit: READ_PAGE_SIZE, maxPosition: head,

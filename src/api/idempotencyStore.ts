@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventMetadata, EventStore, StreamWrite } from '../eventstore/index.ts';
 import { type Clock, isDaybookError } from '../kernel/index.ts';
+import { FirstEventBatcher } from './firstEventBatcher.ts';
 
 /**
  * Durable idempotency records: the first response to a POST carrying an
@@ -15,7 +16,10 @@ import { type Clock, isDaybookError } from '../kernel/index.ts';
  * concurrent duplicate waits for the first to finish, then replays its
  * record, so the work runs once.
  *
- * A cache miss reads the record's stream (one index probe): memory holds
+ * A cache miss reads the record's stream (one index probe), batched with
+ * the other misses of the same event-loop turn into one `readFirstEvents`
+ * (FirstEventBatcher): under 64 concurrent clients, one store read per
+ * turn instead of one per request. Memory holds
  * only the bounded cache, and opening reads nothing, so neither grows with
  * the number of keys ever recorded. (An index of every recorded key, built
  * at start, saved that read for fresh keys but grew with history and made
@@ -56,12 +60,15 @@ export class IdempotencyStore {
   private readonly cache = new Map<string, { response: StoredResponse; expiresAtMs: number }>();
   private readonly locks = new Map<string, Promise<void>>();
   private cachedChars = 0;
+  private readonly firstEvents: FirstEventBatcher;
 
   constructor(
     private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly cacheEntriesMax = IDEMPOTENCY_CACHE_ENTRIES_MAX,
-  ) {}
+  ) {
+    this.firstEvents = new FirstEventBatcher(store);
+  }
 
   /**
    * Opens the records of a store; reads nothing (see the class comment).
@@ -101,8 +108,7 @@ export class IdempotencyStore {
   async lookup(scope: string): Promise<StoredResponse | undefined> {
     const cached = this.cache.get(scope);
     if (cached !== undefined && cached.expiresAtMs > this.clock.nowMs()) return cached.response;
-    const streamId = IdempotencyStore.streamIdOf(scope);
-    const [event] = await this.store.readStream(streamId, { limit: 1 });
+    const event = await this.firstEvents.load(IdempotencyStore.streamIdOf(scope));
     if (event === undefined) return undefined;
     const response = toStoredResponse(event.data);
     this.remember(scope, response);

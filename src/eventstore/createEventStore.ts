@@ -6,7 +6,7 @@ import { READ_BATCH_MAX, READ_PAGE_SIZE, STREAM_ID_LENGTH_MAX } from '../kernel/
 import type {
   EventStore, ListStreamsOptions, ReadAllOptions, ReadRawLogOptions, ReadStreamOptions, RecordedEvent, Snapshot, SnapshotText, StreamWrite, SubscribeOptions, Subscription,
 } from './eventStore.ts';
-import { prepareAppend } from './prepareAppend.ts';
+import { checkStreamId, prepareAppend } from './prepareAppend.ts';
 import type { LogQuery, StorageEngine } from './storageEngine.ts';
 import { toRecordedEvent } from './storedRow.ts';
 import { createSubscription } from './subscription.ts';
@@ -84,6 +84,18 @@ export function createEventStore(engine: StorageEngine, options: EventStoreOptio
       const ids = [...new Set(eventIds.map((id) => (isUuid(id) ? id.toLowerCase() : badEventId(id))))];
       if (ids.length === 0) return [];
       return (await engine.readRowsByEventIds(ids)).map((row) => toRecordedEvent(row, upcasters));
+    },
+    async readFirstEvents(streamIds: readonly string[]) {
+      ensureOpen();
+      if (!Array.isArray(streamIds)) throw new DaybookError('validation_failed', 'streamIds must be an array of stream ids', {}, 'streamIds');
+      if (streamIds.length > READ_BATCH_MAX) {
+        throw new DaybookError('limit_exceeded', `at most ${READ_BATCH_MAX} stream ids per lookup, got ${streamIds.length}`, { limit: READ_BATCH_MAX }, 'streamIds');
+      }
+      const ids = [...new Set(streamIds.map((id) => checkStreamId(id, 'streamIds')))];
+      const found = new Map<string, RecordedEvent>();
+      if (ids.length === 0) return found;
+      for (const row of await engine.readFirstRows(ids)) found.set(row.streamId, toRecordedEvent(row, upcasters));
+      return found;
     },
     async readRawLog(readOptions: ReadRawLogOptions = {}) {
       ensureOpen();

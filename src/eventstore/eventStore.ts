@@ -217,6 +217,18 @@ export interface EventStore {
    * itself answers "was this recorded, and how" without a copy in memory.
    */
   readEventsById(eventIds: readonly string[]): Promise<RecordedEvent[]>;
+  /**
+   * The first event (version 1) of each of these streams, in one read (at
+   * most READ_BATCH_MAX ids; a repeated id counts once), keyed by stream id;
+   * streams that do not exist are absent. For callers that ask "was this
+   * recorded" of many single-event streams at once (idempotency records):
+   * one round trip instead of one `readStream` each.
+   *
+   * @example
+   * const found = await store.readFirstEvents(['idempotency-a1', 'idempotency-b2']);
+   * found.get('idempotency-a1')?.data; // undefined when never recorded
+   */
+  readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>>;
   /** One page of the global log as stored (JSON text as hashed, not upcast), in position order: for audits and exports. */
   readRawLog(options?: ReadRawLogOptions): Promise<RawEvent[]>;
   /** The whole (filtered) global log, paged underneath so memory stays flat. */

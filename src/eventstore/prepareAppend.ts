@@ -68,13 +68,14 @@ export function prepareAppend(input: StreamWrite | readonly StreamWrite[]): Prep
   return { writes: prepared, eventCount, hasCallerIds };
 }
 
-function checkStreamId(streamId: unknown): string {
-  if (typeof streamId !== 'string' || streamId.length === 0) throw new DaybookError('validation_failed', 'streamId must be a non-empty string', {}, 'streamId');
+/** A stream id as appends and batch reads accept it; `field` names the argument in the error. */
+export function checkStreamId(streamId: unknown, field = 'streamId'): string {
+  if (typeof streamId !== 'string' || streamId.length === 0) throw new DaybookError('validation_failed', 'streamId must be a non-empty string', {}, field);
   if (streamId.length > STREAM_ID_LENGTH_MAX) {
-    throw new DaybookError('limit_exceeded', `streamId is ${streamId.length} characters; at most ${STREAM_ID_LENGTH_MAX} are allowed`, { limit: STREAM_ID_LENGTH_MAX }, 'streamId');
+    throw new DaybookError('limit_exceeded', `streamId is ${streamId.length} characters; at most ${STREAM_ID_LENGTH_MAX} are allowed`, { limit: STREAM_ID_LENGTH_MAX }, field);
   }
   if (!STREAM_ID_PATTERN.test(streamId)) {
-    throw new DaybookError('validation_failed', `streamId ${JSON.stringify(streamId)} may hold only letters, digits and _ . : @ -, starting with a letter or digit`, {}, 'streamId');
+    throw new DaybookError('validation_failed', `streamId ${JSON.stringify(streamId)} may hold only letters, digits and _ . : @ -, starting with a letter or digit`, {}, field);
   }
   return streamId;
 }

@@ -11,6 +11,8 @@ export interface StorageEngine {
   readAllRows(query: LogQuery): Promise<StoredRow[]>;
   /** Rows with these event ids (at most READ_BATCH_MAX), in position order; ids not stored are absent. */
   readRowsByEventIds(eventIds: readonly string[]): Promise<StoredRow[]>;
+  /** The version-1 row of each of these streams (distinct, valid, at most READ_BATCH_MAX ids), in any order; streams not stored are absent. */
+  readFirstRows(streamIds: readonly string[]): Promise<StoredRow[]>;
   /** Rows ordered by (stream id, version), strictly after the cursor. */
   readChainRows(after: { streamId: string; version: bigint } | null, limit: number): Promise<StoredRow[]>;
   /** The first missing global position between 1 and the highest stored one, or null. */

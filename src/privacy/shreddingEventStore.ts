@@ -17,7 +17,7 @@ const KEY_ON_DEMAND = /^(?:pmethod|pintent|ppayout)-/;
  * Crypto-shredding around any event store: personal-data fields (see
  * PII_FIELDS) are sealed under their subject's data key before `append`, so
  * the log, its hashes and its seals hold only ciphertext; every read
- * (`readStream`, `readAll`, `readEventsById`, `streamAll`, `subscribe`)
+ * (`readStream`, `readAll`, `readEventsById`, `readFirstEvents`, `streamAll`, `subscribe`)
  * opens them again, or reads an erased subject's values as placeholders.
  * `readRawLog` gives the stored text, ciphertext and all: what audits hash.
  * Events written before encryption (no `$enc` envelope) read as they are.
@@ -66,6 +66,13 @@ export class ShreddingEventStore implements EventStore {
 
   async readEventsById(eventIds: readonly string[]): Promise<RecordedEvent[]> {
     return this.openAll(await this.inner.readEventsById(eventIds));
+  }
+
+  async readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>> {
+    const found = await this.inner.readFirstEvents(streamIds);
+    const opened = new Map<string, RecordedEvent>();
+    for (const event of await this.openAll([...found.values()])) opened.set(event.streamId, event);
+    return opened;
   }
 
   readRawLog(options?: ReadRawLogOptions): Promise<RawEvent[]> {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { READ_BATCH_MAX, READ_PAGE_SIZE } from '../../kernel/limits.ts';
 import type { EventStore, RecordedEvent } from '../eventStore.ts';
+import type { Upcaster } from '../upcasters.ts';
 import { appendEach, type ConformanceFactory, event, events, everything, failure, positions, useStore, waitFor } from './harness.ts';
 
 const versionsOf = (read: RecordedEvent[]): bigint[] => read.map((e) => e.version);
@@ -22,6 +23,7 @@ export function describeReads(factory: ConformanceFactory): void {
   describeStreamReads(factory);
   describeStreamListing(factory);
   describeLookupById(factory);
+  describeFirstEvents(factory);
   describeLogReads(factory);
   describeAsOf(factory);
   describePaging(factory);
@@ -47,6 +49,67 @@ function describeLookupById(factory: ConformanceFactory): void {
     it('refuses an id that is not a UUID, and more than READ_BATCH_MAX ids', async () => {
       await failure(ctx.store.readEventsById(['not-a-uuid']), 'validation_failed');
       await failure(ctx.store.readEventsById(Array.from({ length: READ_BATCH_MAX + 1 }, () => ABSENT)), 'limit_exceeded');
+    });
+  });
+}
+
+/** Version 1 of `Noted` carried `text`; version 2 calls it `note`. */
+const NOTED_UPCASTERS: Upcaster[] = [
+  { type: 'Noted', fromSchemaVersion: 1, toSchemaVersion: 2, upcast: (data) => ({ note: (data as { text: string }).text }) },
+];
+
+function describeFirstEvents(factory: ConformanceFactory): void {
+  describe('readFirstEvents', () => {
+    const ctx = useStore(factory);
+    const firstOf = (found: Map<string, RecordedEvent>): Array<[string, bigint, string, unknown]> =>
+      [...found.values()].map((e) => [e.streamId, e.version, e.type, e.data] as [string, bigint, string, unknown]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+
+    it('answers the first event of each stored stream, keyed by stream id, and leaves out streams that do not exist', async () => {
+      await ctx.store.append({ streamId: 'first-1', events: [event('A', { n: 1 }), event('B', { n: 2 })] });
+      await ctx.store.append([{ streamId: 'first-2', events: [event('C', { n: 3 })] }, { streamId: 'other-9', events: [event('D')] }]);
+      await ctx.store.append({ streamId: 'first-1', events: [event('E', { n: 4 })] });
+      const found = await ctx.store.readFirstEvents(['first-2', 'absent-1', 'first-1', 'first-10']);
+      expect(firstOf(found)).toEqual([['first-1', 1n, 'A', { n: 1 }], ['first-2', 1n, 'C', { n: 3 }]]);
+      expect(found.get('first-1')).toEqual((await ctx.store.readStream('first-1', { limit: 1 }))[0]);
+      expect(found.has('absent-1')).toBe(false);
+      expect((await ctx.store.readFirstEvents([])).size).toBe(0);
+      expect((await ctx.store.readFirstEvents(['absent-1', 'absent-2'])).size).toBe(0);
+    });
+
+    it('finds a stream appended after a read that missed it', async () => {
+      expect((await ctx.store.readFirstEvents(['late-1'])).size).toBe(0);
+      await ctx.store.append({ streamId: 'late-1', expectedVersion: 'no_stream', events: [event('Late', { n: 7 })] });
+      expect(firstOf(await ctx.store.readFirstEvents(['late-1', 'late-2']))).toEqual([['late-1', 1n, 'Late', { n: 7 }]]);
+    });
+
+    it('folds repeated ids: each stream answers once', async () => {
+      await ctx.store.append({ streamId: 'dup-1', events: events(2) });
+      const found = await ctx.store.readFirstEvents(['dup-1', 'dup-1', 'dup-2', 'dup-1']);
+      expect(firstOf(found)).toEqual([['dup-1', 1n, 'ThingHappened', { n: 1 }]]);
+    });
+
+    it('takes READ_BATCH_MAX ids, refuses one more (repeats count) with limit_exceeded, and a bad stream id or a non-array with validation_failed', async () => {
+      await ctx.store.append({ streamId: 'bound-0', events: events(1) });
+      const atBound = Array.from({ length: READ_BATCH_MAX }, (_, i) => `bound-${i}`);
+      expect([...(await ctx.store.readFirstEvents(atBound)).keys()]).toEqual(['bound-0']);
+      await failure(ctx.store.readFirstEvents([...atBound, 'bound-0']), 'limit_exceeded');
+      await failure(ctx.store.readFirstEvents(Array.from({ length: READ_BATCH_MAX + 1 }, () => 'bound-0')), 'limit_exceeded');
+      await failure(ctx.store.readFirstEvents(['bound-0', 'not a stream id']), 'validation_failed');
+      await failure(ctx.store.readFirstEvents(['']), 'validation_failed');
+      await failure(ctx.store.readFirstEvents([42 as unknown as string]), 'validation_failed');
+      await failure(ctx.store.readFirstEvents('bound-0' as unknown as string[]), 'validation_failed');
+    });
+
+    describe('with upcasters', () => {
+      const upcasting = useStore(factory, { upcasters: NOTED_UPCASTERS });
+      it('upcasts as readStream does', async () => {
+        await upcasting.store.append({ streamId: 'note-1', events: [event('Noted', { text: 'old' }, { schemaVersion: 1 })] });
+        await upcasting.store.append({ streamId: 'note-2', events: [event('Noted', { note: 'new' }, { schemaVersion: 2 })] });
+        const found = await upcasting.store.readFirstEvents(['note-1', 'note-2']);
+        expect(found.get('note-1')).toMatchObject({ schemaVersion: 2, data: { note: 'old' } });
+        expect(found.get('note-2')).toMatchObject({ schemaVersion: 2, data: { note: 'new' } });
+        expect(found.get('note-1')).toEqual((await upcasting.store.readStream('note-1'))[0]);
+      });
     });
   });
 }

@@ -171,6 +171,7 @@ class PostgresEngine implements StorageEngine {
   readStreamRows: StorageEngine['readStreamRows'] = (streamId, query) => this.reader.readStreamRows(streamId, query);
   readAllRows: StorageEngine['readAllRows'] = (query) => this.reader.readAllRows(query);
   readRowsByEventIds: StorageEngine['readRowsByEventIds'] = (eventIds) => this.reader.readRowsByEventIds(eventIds);
+  readFirstRows: StorageEngine['readFirstRows'] = (streamIds) => this.reader.readFirstRows(streamIds);
   readChainRows: StorageEngine['readChainRows'] = (after, limit) => this.reader.readChainRows(after, limit);
   findPositionGap: StorageEngine['findPositionGap'] = () => this.reader.findPositionGap();
   heads: StorageEngine['heads'] = () => this.reader.heads();

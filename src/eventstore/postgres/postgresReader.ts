@@ -83,6 +83,11 @@ export class PostgresReader {
     return this.rows(`SELECT ${COLUMNS} FROM daybook.events WHERE event_id = ANY ($1::uuid[]) ORDER BY position`, [[...eventIds]]);
   }
 
+  /** One statement for all the streams: a probe of the (stream_id, version) index per id. */
+  readFirstRows(streamIds: readonly string[]): Promise<StoredRow[]> {
+    return this.rows(`SELECT ${COLUMNS} FROM daybook.events WHERE stream_id = ANY ($1::text[]) AND version = 1`, [[...streamIds]]);
+  }
+
   readChainRows(after: { streamId: string; version: bigint } | null, limit: number): Promise<StoredRow[]> {
     if (after === null) return this.rows(`SELECT ${COLUMNS} FROM daybook.events ORDER BY stream_id, version LIMIT $1`, [limit]);
     return this.rows(

@@ -76,4 +76,7 @@ describeIfPostgres('postgres query plans', () => {
   it('finds events by id through events_event_id', async () => {
     expect(await plan('SELECT * FROM daybook.events WHERE event_id = ANY ($1::uuid[])', [['01900000-0000-7000-8000-000000000001']])).toContain('events_event_id');
   });
+  it('reads the first events of several streams through events_stream_version', async () => {
+    expect(await plan('SELECT * FROM daybook.events WHERE stream_id = ANY ($1::text[]) AND version = 1', [['account-1', 'account-2']])).toContain('events_stream_version');
+  });
 });

@@ -43,4 +43,7 @@ describe('sqlite query plans', () => {
   it('finds events by id through events_event_id', () => {
     expect(plan('SELECT * FROM events WHERE event_id IN (?)', Buffer.alloc(16))).toContain('events_event_id');
   });
+  it('reads the first events of several streams through events_stream_version', () => {
+    expect(plan('SELECT * FROM events WHERE stream_id IN (?, ?) AND version = 1', 'account-1', 'account-2')).toContain('events_stream_version');
+  });
 });

@@ -399,6 +399,11 @@ class SqliteWriterEngine implements StorageEngine {
   readStreamRows: StorageEngine['readStreamRows'] = (streamId, query) => (this.presence.mayExist(streamId) ? this.reader.methods().readStreamRows(streamId, query) : Promise.resolve([]));
   readAllRows: StorageEngine['readAllRows'] = (query) => this.reader.methods().readAllRows(query);
   readRowsByEventIds: StorageEngine['readRowsByEventIds'] = (eventIds) => this.reader.methods().readRowsByEventIds(eventIds);
+  /** Ids the presence filter rules out are never looked up; when it rules out all of them, nothing is read. */
+  readFirstRows: StorageEngine['readFirstRows'] = (streamIds) => {
+    const candidates = streamIds.filter((streamId) => this.presence.mayExist(streamId));
+    return candidates.length === 0 ? Promise.resolve([]) : this.reader.methods().readFirstRows(candidates);
+  };
   readChainRows: StorageEngine['readChainRows'] = (after, limit) => this.reader.methods().readChainRows(after, limit);
   findPositionGap: StorageEngine['findPositionGap'] = () => this.reader.methods().findPositionGap();
   heads: StorageEngine['heads'] = () => this.reader.methods().heads();

@@ -64,7 +64,7 @@ function toStoredRow(raw: RawRow): StoredRow {
 }
 
 type ReaderMethods = Pick<StorageEngine,
-  'readStreamRows' | 'readAllRows' | 'readRowsByEventIds' | 'readChainRows' | 'findPositionGap' | 'heads' | 'recordedAtOf' | 'streamVersion' | 'listStreams' | 'loadSnapshot'>;
+  'readStreamRows' | 'readAllRows' | 'readRowsByEventIds' | 'readFirstRows' | 'readChainRows' | 'findPositionGap' | 'heads' | 'recordedAtOf' | 'streamVersion' | 'listStreams' | 'loadSnapshot'>;
 
 /** Every read of the SQLite store, on the main thread's connection (WAL: readers never wait for the writer). */
 export class SqliteReader {
@@ -128,11 +128,23 @@ export class SqliteReader {
     return found;
   }
 
+  /** The version-1 row of each stream, one probe of events_stream_version per id, in chunks of at most ID_LOOKUP_CHUNK parameters. */
+  firstRows(streamIds: readonly string[]): StoredRow[] {
+    const found: StoredRow[] = [];
+    for (let start = 0; start < streamIds.length; start += ID_LOOKUP_CHUNK) {
+      const chunk = streamIds.slice(start, start + ID_LOOKUP_CHUNK);
+      const sql = `SELECT ${COLUMNS} FROM events WHERE stream_id IN (${chunk.map(() => '?').join(',')}) AND version = 1`;
+      for (const raw of this.tupleStatement(sql).all(...chunk) as RawTuple[]) found.push(fromTuple(raw));
+    }
+    return found;
+  }
+
   methods(): ReaderMethods {
     this.bound ??= {
       readStreamRows: async (streamId, query) => this.readStream(streamId, query),
       readAllRows: async (query) => this.readAll(query),
       readRowsByEventIds: async (eventIds) => [...this.rowsByEventIds([...eventIds]).values()].sort((a, b) => (a.position < b.position ? -1 : 1)),
+      readFirstRows: async (streamIds) => this.firstRows(streamIds),
       readChainRows: async (after, limit) => {
         const raws = after === null
           ? this.statement(`SELECT ${COLUMNS} FROM events ORDER BY stream_id, version LIMIT ?`).all(limit)

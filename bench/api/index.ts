@@ -18,11 +18,15 @@ import { loadConfig } from '../../src/edge/config.ts';
 import { startServer } from '../../src/main.ts';
 import type { Backend, BenchArea, BenchContext, BenchRow, TargetCheck } from '../support/bench.ts';
 import { findRow } from '../support/results.ts';
+import { spawnDaybook, type DaybookProcess } from '../../test/support/daybookProcess.ts';
 
 const HELLO = 'hello-world';
 const POST_TRANSFER = 'POST transfer c64';
 const POST_HOT = 'POST transfer c64 one hot account';
 const POST_BATCH = 'POST transfers/batch of 100 c16';
+const ONE_PROCESS = 'POST transfer c64, 1 server process';
+const TWO_PROCESSES = 'POST transfer c64, 2 server processes';
+const LISTENING = /^Daybook listening on (http:\/\/\S+) /m;
 const BATCH_SIZE = 100;
 const BATCH_CONNECTIONS = 16;
 const GET_BALANCE = 'GET balance c64';
@@ -122,11 +126,55 @@ async function daybook(ctx: BenchContext, backend: Backend, seconds: number): Pr
   }
 }
 
+/**
+ * Several API processes on one PostgreSQL store, each a real `daybook serve`
+ * (its own process, as a deployment runs them): the same POST load, on one
+ * process, then split over two (half the connections each, at once). The
+ * load generator stays in this process, so neither row shares its process
+ * with autocannon, unlike the rows above.
+ */
+async function processes(ctx: BenchContext, seconds: number): Promise<void> {
+  const database = await ctx.postgres.database();
+  const dirs = [await ctx.tempDir('api-proc-a'), await ctx.tempDir('api-proc-b')];
+  const env = (dir: string): NodeJS.ProcessEnv => ({
+    PORT: '0', DAYBOOK_HOST: '127.0.0.1', DAYBOOK_DATA_DIR: dir, LOG_LEVEL: 'silent', DAYBOOK_API_KEY: KEY, DAYBOOK_API_KEY_PEPPER: 'bench-pepper-'.repeat(3),
+    DAYBOOK_RATE_LIMIT_PER_S: '0', DAYBOOK_DATABASE_URL: database.url, DAYBOOK_STRIPE_PORT: '0',
+  });
+  const running: DaybookProcess[] = [];
+  try {
+    running.push(await spawnDaybook(['serve'], env(dirs[0]!.path), LISTENING));
+    const first = running[0]!.match[1]!;
+    const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+    for (let i = 0; i < ACCOUNTS; i += 1) {
+      const response = await fetch(`${first}/v1/accounts`, { method: 'POST', headers, body: JSON.stringify({ id: `acct${i}`, currency: 'USD' }) });
+      if (!response.ok) throw new Error(`opening an account failed: ${response.status} ${await response.text()}`);
+    }
+    const alone = await load('post-transfer', first, seconds);
+    ctx.record({ ...row(ONE_PROCESS, 'postgres', alone, null, rssMb()), processes: 1 });
+    running.push(await spawnDaybook(['serve'], env(dirs[1]!.path), LISTENING));
+    const second = running[1]!.match[1]!;
+    const [a, b] = await Promise.all([load('post-transfer', first, seconds, CONNECTIONS / 2), load('post-transfer', second, seconds, CONNECTIONS / 2)]);
+    const both: Load = {
+      requestsPerS: a.requestsPerS + b.requestsPerS, p50: Math.max(a.p50, b.p50), p99: Math.max(a.p99, b.p99), p999: Math.max(a.p999, b.p999),
+      errors: a.errors + b.errors, non2xx: a.non2xx + b.non2xx,
+    };
+    ctx.record({ ...row(TWO_PROCESSES, 'postgres', both, ONE_PROCESS, rssMb()), processes: 2 });
+  } finally {
+    for (const server of running) {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    await database.drop();
+    for (const dir of dirs) await dir.remove();
+  }
+}
+
 async function run(ctx: BenchContext): Promise<void> {
   const seconds = ctx.quick ? 3 : 10;
   for (const backend of ctx.backends) {
     await ctx.step(`${backend} ${HELLO}`, () => helloWorld(ctx, backend, seconds));
     await ctx.step(`${backend} daybook api`, () => daybook(ctx, backend, seconds));
+    if (backend === 'postgres') await ctx.step('postgres api processes', () => processes(ctx, seconds));
   }
 }
 
@@ -158,6 +206,13 @@ function targets(rows: readonly BenchRow[], ctx: BenchContext): TargetCheck[] {
         label: `${backend} ${GET_BALANCE} ≥ 0.6x hello-world, p99 ≤ 5 ms`,
         pass: (get.ratio ?? 0) >= 0.6 && (get.p99_ms ?? Infinity) <= 5 && get.non_2xx === 0,
         actual: `${get.ratio?.toFixed(2)}x, ${get.ops_per_s}/s, p99 ${get.p99_ms} ms, ${get.non_2xx} non-2xx`,
+      });
+    }
+    const two = findRow(rows, backend, TWO_PROCESSES);
+    if (two) {
+      checks.push({
+        label: `${backend} ${TWO_PROCESSES} vs 1`, pass: null, info: true,
+        actual: `${two.ratio?.toFixed(2)}x (${two.ops_per_s}/s vs ${findRow(rows, backend, ONE_PROCESS)?.ops_per_s}/s), p99 ${two.p99_ms} ms, ${two.errors} errors, ${two.non_2xx} non-2xx`,
       });
     }
     const empty = findRow(rows, backend, START_EMPTY);

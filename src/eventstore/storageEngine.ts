@@ -27,13 +27,24 @@ export interface StorageEngine {
   listStreams(category: string, after: string | null, limit: number): Promise<string[]>;
   saveSnapshot(snapshot: { streamId: string; version: bigint; schemaVersion: number; stateJson: string }): Promise<void>;
   loadSnapshot(streamId: string, schemaVersion: number): Promise<{ version: bigint; stateJson: string } | null>;
-  /** Called with the new head after each durable commit (PostgreSQL: also commits of other processes). */
-  onCommitted(listener: (head: bigint) => void): () => void;
+  /**
+   * Called with the new head after each durable commit (PostgreSQL: also
+   * commits of other processes). For a batch this process wrote, `batch`
+   * says what the positions from `batch.from` to `head` hold: subscriptions
+   * to other categories skip them without a read.
+   */
+  onCommitted(listener: (head: bigint, batch?: CommittedBatch) => void): () => void;
   /** Called after each durable batch, for metrics. */
   onBatch(listener: (info: { events: number; durationMs: number }) => void): () => void;
   /** Holds a lock that other processes of this store see (backends with several writing processes); absent: one process, in-process locks suffice. */
   crossProcessLock?<T>(name: string, run: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A batch this process committed: every position from `from` to the announced head, and the categories of their streams. */
+export interface CommittedBatch {
+  from: bigint;
+  categories: ReadonlySet<string>;
 }
 
 export interface StreamQuery {

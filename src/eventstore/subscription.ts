@@ -21,14 +21,29 @@ export function createSubscription(engine: StorageEngine, upcasters: Upcasters, 
   // the store must be asked instead: at the start and on each poll, which stands in for a missed announcement.
   let announced = 0n;
   let askHead = true;
+  /** Every position up to here was read (or passed over); the generator below advances it. */
+  let after = options.after ?? 0n;
+  /** True while the generator waits for a wake, with everything up to the head it last used read. */
+  let idle = false;
+  const category = options.category ?? null;
   const signal = (): void => {
     dirty = true;
     const resolve = wake;
     wake = null;
     resolve?.();
   };
-  const unsubscribe = engine.onCommitted((head) => {
+  const unsubscribe = engine.onCommitted((head, batch) => {
     if (head > announced) announced = head;
+    if (idle && !dirty) {
+      // A batch of this process right after what was read, holding no stream of this subscription's category: passed over without
+      // a read (the API key registry and the ledger followers watch categories that most commits never touch).
+      if (category !== null && batch !== undefined && batch.from <= after + 1n && !batch.categories.has(category)) {
+        if (head > after) after = head;
+        return;
+      }
+      // Nothing after what was read (PostgreSQL announces this process's own commits a second time, by notification).
+      if (head <= after) return;
+    }
     signal();
   });
   const timer = setInterval(() => {
@@ -45,10 +60,13 @@ export function createSubscription(engine: StorageEngine, upcasters: Upcasters, 
   };
 
   async function* events(): AsyncGenerator<RecordedEvent> {
-    let after = options.after ?? 0n;
     try {
       while (!closed) {
-        if (!dirty) await new Promise<void>((resolve) => { wake = resolve; });
+        if (!dirty) {
+          idle = true;
+          await new Promise<void>((resolve) => { wake = resolve; });
+          idle = false;
+        }
         if (closed) return;
         dirty = false;
         let head = announced;
@@ -59,7 +77,7 @@ export function createSubscription(engine: StorageEngine, upcasters: Upcasters, 
         }
         while (!closed && after < head) {
           const rows = await engine.readAllRows({
-            after, category: options.category ?? null, types: options.types?.length ? options.types : null, limit: READ_PAGE_SIZE, maxPosition: head,
+            after, category, types: options.types?.length ? options.types : null, limit: READ_PAGE_SIZE, maxPosition: head,
           });
           for (const row of rows) {
             if (closed) return;

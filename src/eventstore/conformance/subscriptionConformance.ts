@@ -73,6 +73,33 @@ export function describeSubscriptions(factory: ConformanceFactory): void {
       }
     });
 
+    it('delivers every event of its category when live commits mix categories (batches of others are passed over, never its own)', async () => {
+      const mine = ctx.store.subscribe({ category: 'mine' });
+      const all = ctx.store.subscribe();
+      try {
+        // Both are live and waiting before anything is appended (a waiting subscription is the one that may pass batches over).
+        const mineTaken = take(mine, 81);
+        const allTaken = take(all, 120 + 40 + 5 + 1);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Concurrent appends share commits: some hold only other categories, some both (atomic multi-stream appends), some only this one.
+        const appends = Array.from({ length: 120 }, (_, i) => {
+          if (i % 3 === 0) return ctx.store.append({ streamId: `other-${i}`, events: [event('Noted')] });
+          if (i % 3 === 1) return ctx.store.append([{ streamId: `other-${i}`, events: [event('Noted')] }, { streamId: `mine-${i}`, events: [event('Mixed')] }]);
+          return ctx.store.append({ streamId: `mine-${i}`, events: [event('Alone')] });
+        });
+        await Promise.all(appends);
+        for (let i = 0; i < 5; i += 1) await ctx.store.append({ streamId: `other-late-${i}`, events: [event('Noted')] });
+        await ctx.store.append({ streamId: 'mine-last', events: [event('Last')] });
+        const everything = await allTaken;
+        const expected = everything.filter((recorded) => recorded.streamId.startsWith('mine-')).map((recorded) => recorded.position);
+        expect(expected).toHaveLength(81);
+        expect(positionsOf(await mineTaken)).toEqual(expected);
+      } finally {
+        mine.close();
+        all.close();
+      }
+    });
+
     it('filters by category and types, in catch-up and live, without duplicates', async () => {
       await appendEach(ctx.store, [['acct-1', 'Opened'], ['pay-1', 'Paid'], ['acct-2', 'Closed'], ['acct-3', 'Opened']]);
       const byCategory = ctx.store.subscribe({ category: 'acct' });

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { DaybookError } from '../../kernel/errors.ts';
-import type { AppendResult, ExpectedVersion } from '../eventStore.ts';
+import { type AppendResult, categoryOf, type ExpectedVersion } from '../eventStore.ts';
 import { GroupCommitQueue, type Pending } from '../groupCommit.ts';
 import { duplicateOutcome, type PreparedAppend, versionConflict } from '../prepareAppend.ts';
 import { type BatchInfo, Listeners } from '../listeners.ts';
-import type { StorageEngine } from '../storageEngine.ts';
+import type { CommittedBatch, StorageEngine } from '../storageEngine.ts';
 import type { StoredRow } from '../storedRow.ts';
 import { migratePostgres, pendingPostgresMigrations } from './migrate.ts';
 import { PostgresReader } from './postgresReader.ts';
@@ -92,7 +92,7 @@ class PostgresEngine implements StorageEngine {
   readonly backend = 'postgres' as const;
   private readonly queue: GroupCommitQueue<PreparedAppend, AppendResult>;
   private readonly reader: PostgresReader;
-  private readonly committedListeners = new Listeners<bigint>();
+  private readonly committedListeners = new Listeners<{ head: bigint; batch?: CommittedBatch }>();
   private readonly batchListeners = new Listeners<BatchInfo>();
   private listener: pg.Client | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -132,8 +132,16 @@ class PostgresEngine implements StorageEngine {
     const written = rows.filter((row) => row.status === 'ok');
     if (written.length > 0) {
       this.batchListeners.emit({ events: written.length, durationMs });
-      const head = written[written.length - 1]!.position!;
-      this.committedListeners.emit(head);
+      let from = written[0]!.position!;
+      let head = from;
+      const categories = new Set<string>();
+      for (const row of written) {
+        if (row.position! < from) from = row.position!;
+        if (row.position! > head) head = row.position!;
+        categories.add(categoryOf(row.stream_id));
+      }
+      // Positions are taken under the head row's lock, so one call's are contiguous; should they not be, nothing is claimed of them.
+      this.committedListeners.emit({ head, batch: head - from + 1n === BigInt(written.length) ? { from, categories } : undefined });
     }
   }
 
@@ -144,7 +152,7 @@ class PostgresEngine implements StorageEngine {
     client.on('notification', (message) => {
       if (!message.payload) return;
       const head = BigInt(message.payload);
-      this.committedListeners.emit(head);
+      this.committedListeners.emit({ head });
     });
     client.on('error', () => this.scheduleReconnect(client));
     client.on('end', () => this.scheduleReconnect(client));
@@ -182,8 +190,8 @@ class PostgresEngine implements StorageEngine {
   saveSnapshot: StorageEngine['saveSnapshot'] = (snapshot) => this.reader.saveSnapshot(snapshot);
   loadSnapshot: StorageEngine['loadSnapshot'] = (streamId, schemaVersion) => this.reader.loadSnapshot(streamId, schemaVersion);
 
-  onCommitted(listener: (head: bigint) => void): () => void {
-    return this.committedListeners.add(listener);
+  onCommitted(listener: (head: bigint, batch?: CommittedBatch) => void): () => void {
+    return this.committedListeners.add(({ head, batch }) => listener(head, batch));
   }
 
   onBatch(listener: (info: BatchInfo) => void): () => void {

@@ -9,7 +9,7 @@ import { type AppendResult, categoryOf } from '../eventStore.ts';
 import { eventHashBytes } from '../hashChain.ts';
 import { duplicateOutcome, meetsExpectation, type PreparedAppend, versionConflict } from '../prepareAppend.ts';
 import { type BatchInfo, Listeners } from '../listeners.ts';
-import type { StorageEngine } from '../storageEngine.ts';
+import type { CommittedBatch, StorageEngine } from '../storageEngine.ts';
 import type { StoredRow } from '../storedRow.ts';
 import { acquireWriterLock, type WriterLock } from './writerLock.ts';
 import { migrateSqlite, pendingSqliteMigrations } from './migrate.ts';
@@ -53,6 +53,8 @@ interface Batch {
   waiting: Waiting[];
   results: AppendResult[];
   callerIds: Set<string>;
+  /** Categories of the streams the batch writes (announced with its commit, see CommittedBatch). */
+  categories: Set<string>;
 }
 
 /**
@@ -144,7 +146,7 @@ class SqliteWriterEngine implements StorageEngine {
   private readonly streamHeads = new Map<string, StreamHead>();
   /** Which streams may exist: a question about one that cannot is answered without a read (see streamPresence.ts). */
   readonly presence: StreamPresence;
-  private readonly committedListeners = new Listeners<bigint>();
+  private readonly committedListeners = new Listeners<{ head: bigint; batch?: CommittedBatch }>();
   private readonly batchListeners = new Listeners<BatchInfo>();
   private filling: Batch | null = null;
   private committing: Batch | null = null;
@@ -257,7 +259,7 @@ class SqliteWriterEngine implements StorageEngine {
   }
 
   private fillingBatch(): Batch {
-    this.filling ??= { id: this.nextBatchId++, rows: new BatchEncoder(this.assignedPosition + 1), waiting: [], results: [], callerIds: new Set() };
+    this.filling ??= { id: this.nextBatchId++, rows: new BatchEncoder(this.assignedPosition + 1), waiting: [], results: [], callerIds: new Set(), categories: new Set() };
     return this.filling;
   }
 
@@ -330,6 +332,7 @@ class SqliteWriterEngine implements StorageEngine {
       let version = head?.version ?? 0;
       let previousHash = head?.hash ?? '';
       const category = categoryOf(write.streamId);
+      batch.categories.add(category);
       for (const event of write.events) {
         version += 1;
         const position = rows.nextPosition;
@@ -363,11 +366,12 @@ class SqliteWriterEngine implements StorageEngine {
       return;
     }
     assert(batch.rows.lastPosition > this.committedPosition, 'batches commit in position order');
+    const from = BigInt(this.committedPosition + 1);
     this.committedPosition = batch.rows.lastPosition;
     batch.waiting.forEach((waiting, index) => waiting.resolve(batch.results[index]!));
     this.sendIfIdle();
     this.batchListeners.emit({ events: batch.rows.count, durationMs: message.durationMs });
-    this.committedListeners.emit(BigInt(this.committedPosition));
+    this.committedListeners.emit({ head: BigInt(this.committedPosition), batch: { from, categories: batch.categories } });
     if (this.incoming.length > 0) this.schedulePrepare();
   }
 
@@ -436,8 +440,8 @@ class SqliteWriterEngine implements StorageEngine {
     else waiting.reject(new DaybookError('store_unavailable', `saving a snapshot failed: ${message.error}`));
   }
 
-  onCommitted(listener: (head: bigint) => void): () => void {
-    return this.committedListeners.add(listener);
+  onCommitted(listener: (head: bigint, batch?: CommittedBatch) => void): () => void {
+    return this.committedListeners.add(({ head, batch }) => listener(head, batch));
   }
 
   onBatch(listener: (info: BatchInfo) => void): () => void {

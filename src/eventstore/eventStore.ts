@@ -147,6 +147,13 @@ export interface SubscribeOptions {
   after?: bigint;
   category?: string;
   types?: readonly string[];
+  /**
+   * Only what other processes append is wanted (a follower of their writes):
+   * commits of this process are passed over once live, without a read.
+   * Catch-up, and any read that a commit of another process prompts, may
+   * still deliver events of this process.
+   */
+  othersOnly?: boolean;
 }
 
 /** A live subscription: an async iterable that catches up and then follows the log. */

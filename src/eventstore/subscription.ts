@@ -35,9 +35,10 @@ export function createSubscription(engine: StorageEngine, upcasters: Upcasters, 
   const unsubscribe = engine.onCommitted((head, batch) => {
     if (head > announced) announced = head;
     if (idle && !dirty) {
-      // A batch of this process right after what was read, holding no stream of this subscription's category: passed over without
-      // a read (the API key registry and the ledger followers watch categories that most commits never touch).
-      if (category !== null && batch !== undefined && batch.from <= after + 1n && !batch.categories.has(category)) {
+      // A batch of this process right after what was read, holding no stream of this subscription's category (or of no interest to
+      // a follower of other processes' writes): passed over without a read. The API key registry watches a category most commits
+      // never touch; a ledger follower only needs what other processes wrote.
+      if (batch !== undefined && batch.from <= after + 1n && (options.othersOnly === true || (category !== null && !batch.categories.has(category)))) {
         if (head > after) after = head;
         return;
       }

@@ -37,7 +37,8 @@ export class PartitionFollower {
   private follow(after: bigint): void {
     let subscription: Subscription;
     try {
-      subscription = this.store.subscribe({ after, category: 'ledger' });
+      // This process's own partition writes are its engines' own: only other processes' are announced news.
+      subscription = this.store.subscribe({ after, category: 'ledger', othersOnly: true });
     } catch {
       return; // The store was closed under the engine: nothing left to follow.
     }

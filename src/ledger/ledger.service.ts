@@ -514,6 +514,11 @@ export class LedgerEngine {
       flight.batch.forEach((waiting, i) => waiting.resolve(flight.decision.outcomes[i]!));
       this.settleWaiters();
       this.saveSnapshotIfDue();
+      // Commands of a failed flight below this one wait for the last flight to settle (see fail).
+      if (this.flights.length === 0 && this.requeued.length > 0) {
+        this.requeue(this.requeued);
+        this.requeued = [];
+      }
     } else {
       this.fail(flight, outcome.status === 'rejected' ? outcome.reason : undefined);
     }
@@ -527,7 +532,10 @@ export class LedgerEngine {
    * back to be decided again after catching up; anything else fails them.
    */
   private fail(flight: Flight, reason: unknown): void {
-    for (const later of this.flights) later.invalid = true;
+    // A flight that appends no partition event (replays with attachments only) leaves the state and the partition version as they
+    // were: the flights decided on top of it stand. Poisoning them would decide again commands whose append commits (then as replays
+    // whose attached records, expecting no stream, conflict with the ones just written: refused although durable).
+    if (flight.invalid || flight.decision.events.length > 0) for (const later of this.flights) later.invalid = true;
     this.needsCatchUp = true;
     // An event id taken meanwhile is a transfer or entry another process recorded: catch up and decide again, like a version conflict.
     const retry = flight.invalid || isDaybookError(reason, 'stream_version_conflict') || isDaybookError(reason, 'event_id_conflict');

@@ -1,5 +1,5 @@
 /**
- * Review (pre-existing, found while checking `fail`): the second flight of an
+ * A defect found in review (it predates the write-path work): the second flight of an
  * engine is decided on top of the first's staged state and appended with the
  * version the first will leave. When the first fails because another writer
  * of the partition appended as many events as it would have, the second's

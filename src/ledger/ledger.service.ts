@@ -78,6 +78,27 @@ const ENGINE_METADATA: EventMetadata = Object.freeze({ actor: 'ledger-engine' })
 const FLIGHTS_MAX = 2;
 
 /**
+ * The engines open on each store, by partition stream. A second flight is
+ * decided on top of the first's staged state and appended with the version
+ * the first will leave; should the first fail because another writer added
+ * as many events to the partition, the second's expected version would match
+ * those and it would commit a decision made on money that never arrived.
+ * So flights overlap only where no one else can write the partition: SQLite
+ * (one writing process, the lock file) with one engine per partition. On
+ * PostgreSQL every process may write (a lease lapses, a paused holder wakes),
+ * and each batch waits for the one before it.
+ */
+const OPEN_ENGINES = new WeakMap<EventStore, Map<string, number>>();
+
+function registerEngine(store: EventStore, streamId: string, change: 1 | -1): void {
+  let partitions = OPEN_ENGINES.get(store);
+  if (partitions === undefined) OPEN_ENGINES.set(store, partitions = new Map());
+  const count = (partitions.get(streamId) ?? 0) + change;
+  if (count > 0) partitions.set(streamId, count);
+  else partitions.delete(streamId);
+}
+
+/**
  * The ledger's application layer, TigerBeetle style: one engine per ledger
  * partition holds the partition's accounts and transfers in memory, decides a
  * whole batch of queued commands one after another against that state (so a
@@ -150,6 +171,8 @@ export class LedgerEngine {
       store, streamId, createLedgerState(bounds), 0n, options.clock ?? systemClock, batchCommandsMax, options.conflictRetriesMax ?? 5,
       options.snapshotEveryEvents ?? LEDGER_SNAPSHOT_EVERY_EVENTS, options.snapshotOnCloseMinEvents ?? LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, bounds,
     );
+    // Counted from here (an open that fails later leaves it counted: its partition only loses the overlap of flights).
+    registerEngine(store, streamId, 1);
     if (options.lease) {
       engine.ownership = new PartitionOwnership(options.lease, engine.streamId, {
         // Taken (over): whatever the last holder wrote is read before anything is decided.
@@ -333,6 +356,7 @@ export class LedgerEngine {
   }
 
   async close(): Promise<void> {
+    if (!this.closed) registerEngine(this.store, this.streamId, -1);
     this.closed = true;
     this.follower?.close();
     while (this.busy || this.preparing || this.queue.length > 0 || this.flights.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -341,6 +365,11 @@ export class LedgerEngine {
     // A clean stop leaves a snapshot of the final state (a store already closed under us only costs that snapshot).
     if (this.ownsPartition) await this.snapshots.saveOnClose(this.root, this.version, this.lastEventId);
     await this.ownership?.stop();
+  }
+
+  /** Flights in the air at once: two only while this engine is certainly its partition's only writer (see OPEN_ENGINES). */
+  private flightsMax(): number {
+    return this.store.backend === 'sqlite' && OPEN_ENGINES.get(this.store)?.get(this.streamId) === 1 ? FLIGHTS_MAX : 1;
   }
 
   /** True when this engine may write its partition: it holds the lease (or needs none). */
@@ -400,7 +429,7 @@ export class LedgerEngine {
       for (const waiting of this.queue.splice(0)) waiting.reject(this.notOwned());
       return;
     }
-    while (this.flights.length < FLIGHTS_MAX && this.queue.length > 0 && !this.busy && !this.preparing) {
+    while (this.flights.length < this.flightsMax() && this.queue.length > 0 && !this.busy && !this.preparing) {
       if (this.needsCatchUp) {
         if (this.flights.length === 0) void this.resync();
         return;

@@ -227,6 +227,15 @@ function targets(rows: readonly BenchRow[], ctx: BenchContext): TargetCheck[] {
       const violations = Number(hot.flag_violations ?? -1);
       checks.push({ label: `${backend} ${HOT} ≥ ${goals[backend].hot / 1000}K/s, 0 flag violations`, pass: rate >= goals[backend].hot && violations === 0, actual: `${rate}/s, ${violations} violations, p99 ${hot.p99_ms} ms` });
     }
+    // Issue 12: the engine against the same run's raw 64-row insert, on both backends.
+    for (const row of [random, hot]) {
+      if (!row) continue;
+      checks.push({
+        label: `${backend} ${row.workload} ≥ 0.4x raw 64-row txn, p99 ≤ 10 ms`,
+        pass: (row.ratio ?? 0) >= 0.4 && (row.p99_ms ?? Infinity) <= 10,
+        actual: `${row.ratio?.toFixed(2)}x, p99 ${row.p99_ms} ms`,
+      });
+    }
   }
   for (const backend of ctx.backends) {
     const full = findRow(rows, backend, OPEN_FULL);

@@ -15,7 +15,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StreamWrite } from '../eventstore/index.ts';
-import { answerOnceRecorded, type RecordedAnswerOf, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
+import { answerOnceRecorded, recordMetadataOf, recordOf } from './idempotency.hooks.ts';
 import { IdempotencyStore } from './idempotencyStore.ts';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -53,17 +53,16 @@ export class AttachedRecord {
   }
 
   /** Once the attachment committed (it is the key's first record, see IdempotencyStore.attachment): settles the key and sends the answer. */
-  async send(reply: FastifyReply): Promise<FastifyReply> {
+  send(reply: FastifyReply): FastifyReply {
     const context = this.request.idempotency!;
     const own = this.recorded!;
-    let first;
     try {
-      first = context.records.recordedWith(context.scope, own);
+      context.records.recordedWith(context.scope, own);
     } finally {
       context.settled = true;
       context.release();
     }
-    return this.answer(reply, await answerOnceRecorded(this.request, context, { statusCode: own.statusCode, contentType: JSON_CONTENT_TYPE, body: this.answered }, own.body, first));
+    return reply.code(own.statusCode).type(JSON_CONTENT_TYPE).send(this.answered);
   }
 
   /**
@@ -83,10 +82,7 @@ export class AttachedRecord {
       context.release();
     }
     if (first === undefined) return undefined;
-    return this.answer(reply, await answerOnceRecorded(this.request, context, { statusCode: this.recorded.statusCode, contentType: JSON_CONTENT_TYPE, body: this.answered }, this.recorded.body, first));
-  }
-
-  private answer(reply: FastifyReply, answer: RecordedAnswerOf): FastifyReply {
+    const answer = await answerOnceRecorded(this.request, context, { statusCode: this.recorded.statusCode, contentType: JSON_CONTENT_TYPE, body: this.answered }, this.recorded.body, first);
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
   }

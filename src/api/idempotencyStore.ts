@@ -150,10 +150,8 @@ export class IdempotencyStore {
   }
 
   /** An attached record is durable: it is the key's first (the append's expectation made sure), and later lookups answer it from memory. */
-  recordedWith(scope: string, record: IdempotencyRecordInput): StoredResponse {
-    const own = toStoredResponse(record);
-    this.remember(scope, own);
-    return own;
+  recordedWith(scope: string, record: IdempotencyRecordInput): void {
+    this.remember(scope, toStoredResponse(record));
   }
 
   /** True when `error` refused an attached record because the key has one already (see `attachment`). */

@@ -22,6 +22,9 @@ import type { EntryRecord, TransferRecord } from './ledger.types.ts';
 
 export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type LedgerEngineOptions, type LedgerRequest } from './ledger.engineOptions.ts';
 
+/** Events a command's attachment is assumed to add when a batch is taken (see takeBatch); more is still handled, by splitting. */
+const ATTACHED_EVENTS_ALLOWANCE = 2;
+
 /**
  * A write that commits in the same append as a command's events (the API's
  * idempotency record of the answer, say), made from the command's outcome and
@@ -33,9 +36,6 @@ export { LEDGER_SNAPSHOT_EVERY_EVENTS, LEDGER_SNAPSHOT_ON_CLOSE_MIN_EVENTS, type
  * `executeAll`, is refused with that conflict (nothing of them is written),
  * and the other commands of the batch are decided again without it.
  */
-/** Events a command's attachment is assumed to add when a batch is taken (see takeBatch); more is still handled, by splitting. */
-const ATTACHED_EVENTS_ALLOWANCE = 2;
-
 export type LedgerAttachment = (outcome: LedgerOutcome, state: LedgerView) => StreamWrite | readonly StreamWrite[] | undefined;
 
 interface Waiting {

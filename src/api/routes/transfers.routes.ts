@@ -114,15 +114,15 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
       const command = await createTransferCommand(ledger, request, request.body, transferId, false);
       const { mode } = authOf(request);
       // A transfer recorded already (an approved one, asked for again) is answered by the ledger as any repeated id.
-      if (transferNeedsApproval(approvals.policy, command.data.amountMinor) && (await engineOf(ledger, request).lookupTransfer(transferId)) === undefined) {
+      const engine = engineOf(ledger, request);
+      if (transferNeedsApproval(approvals.policy, command.data.amountMinor) && !(await isRecorded(engine, transferId))) {
         return askApproval(approvals, request, reply, 'transfer', { ...request.body, id: transferId, ledger: command.data.ledger });
       }
       // Scored before it executes. A transfer recorded already is a repeat: the ledger answers it, and its verdict is not written again
       // (the attachment is for a new transfer only); only a block asks the log whether it is one, so a new transfer costs no lookup here.
-      const engine = engineOf(ledger, request);
       const fraud = await compliance.checkFraud(
         { ref: `ledger.${mode}.${transferId}`, amountMinor: command.data.amountMinor, currency: null, mode, actor: authOf(request).keyId },
-        async () => (await engine.lookupTransfer(transferId)) !== undefined,
+        () => isRecorded(engine, transferId),
       );
       // The hot path: the transfer, its verdict and (with an Idempotency-Key) the answer's record commit in one append (executeAndAnswer).
       return executeAndAnswer(ledger, request, reply, command, (state) => transferToWire(state.transfer(transferId)!, mode), fraud?.write);
@@ -149,7 +149,7 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
         try {
           return await compliance.checkFraud(
             { ref: `ledger.${mode}.${transferId}`, amountMinor: takenSoFar[index]!, currency: null, mode, actor: authOf(request).keyId },
-            async () => (await engine.lookupTransfer(transferId)) !== undefined,
+            () => isRecorded(engine, transferId),
           );
         } catch (error) {
           if (isDaybookError(error, 'fraud_blocked')) throw new DaybookError('fraud_blocked', `transfers[${index}]: ${error.message}`, error.details, `transfers.${index}.amount`);
@@ -268,6 +268,11 @@ export function debitTotalsSoFar(commands: ReadonlyArray<LedgerRequest & { type:
     totals.set(key, total);
     return total;
   });
+}
+
+/** True when the partition records the transfer already (in memory, or in the log). */
+async function isRecorded(engine: LedgerEngine, transferId: string): Promise<boolean> {
+  return (await engine.lookupTransfer(transferId)) !== undefined;
 }
 
 /** A transfer just recorded (or answered): held by the engine, or read back from the log if its cache dropped it meanwhile. */

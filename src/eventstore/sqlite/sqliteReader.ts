@@ -117,23 +117,21 @@ export class SqliteReader {
 
   rowsByEventIds(eventIds: string[]): Map<string, StoredRow> {
     const found = new Map<string, StoredRow>();
-    for (let start = 0; start < eventIds.length; start += ID_LOOKUP_CHUNK) {
-      const chunk = eventIds.slice(start, start + ID_LOOKUP_CHUNK);
-      const sql = `SELECT ${COLUMNS} FROM events WHERE event_id IN (${chunk.map(() => '?').join(',')})`;
-      for (const raw of this.statement(sql).all(...chunk.map(uuidToBytes)) as RawRow[]) {
-        const row = toStoredRow(raw);
-        found.set(row.eventId, row);
-      }
-    }
+    for (const row of this.rowsWhereIn('event_id', eventIds.map(uuidToBytes))) found.set(row.eventId, row);
     return found;
   }
 
-  /** The version-1 row of each stream, one probe of events_stream_version per id, in chunks of at most ID_LOOKUP_CHUNK parameters. */
+  /** The version-1 row of each stream: one probe of events_stream_version per id. */
   firstRows(streamIds: readonly string[]): StoredRow[] {
+    return this.rowsWhereIn('stream_id', streamIds, ' AND version = 1');
+  }
+
+  /** Rows whose `column` is one of `values` (and `also`), in statements of at most ID_LOOKUP_CHUNK parameters. */
+  private rowsWhereIn(column: 'event_id' | 'stream_id', values: readonly unknown[], also = ''): StoredRow[] {
     const found: StoredRow[] = [];
-    for (let start = 0; start < streamIds.length; start += ID_LOOKUP_CHUNK) {
-      const chunk = streamIds.slice(start, start + ID_LOOKUP_CHUNK);
-      const sql = `SELECT ${COLUMNS} FROM events WHERE stream_id IN (${chunk.map(() => '?').join(',')}) AND version = 1`;
+    for (let start = 0; start < values.length; start += ID_LOOKUP_CHUNK) {
+      const chunk = values.slice(start, start + ID_LOOKUP_CHUNK);
+      const sql = `SELECT ${COLUMNS} FROM events WHERE ${column} IN (${chunk.map(() => '?').join(',')})${also}`;
       for (const raw of this.tupleStatement(sql).all(...chunk) as RawTuple[]) found.push(fromTuple(raw));
     }
     return found;

@@ -46,9 +46,7 @@ export const ledgerBalancesProjection = defineProjection({
         continue;
       }
       for (const { accountId, balances: latest } of balances) {
-        const key = `${partition}\u0000${accountId}`;
-        moved.delete(key);
-        moved.set(key, { partition, accountId, balances: latest, position: event.position });
+        moved.set(`${partition}\u0000${accountId}`, { partition, accountId, balances: latest, position: event.position });
       }
     }
     await writeBalances(tx, moved);

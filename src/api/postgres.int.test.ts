@@ -119,6 +119,9 @@ describeIfConcurrentPostgres('two API processes on one PostgreSQL store', () => 
         // The record commits with the effect: the loser's append was refused whole, so its transfer never happened.
         expect((await call(a, 'GET', `/v1/transfers/${bodies[1 - winner]!.id}`)).statusCode).toBe(404);
         expect((await call(b, 'GET', `/v1/transfers/${bodies[winner]!.id}`)).statusCode).toBe(200);
+        // Its fraud verdict went with it (attached to the same append): a verdict never stands without its transfer.
+        expect((await a.store.readStream(`fraudcheck-ledger.test.${bodies[1 - winner]!.id}`)).length).toBe(0);
+        expect((await a.store.readStream(`fraudcheck-ledger.test.${bodies[winner]!.id}`)).length).toBe(1);
       }
       for (const process of [a, b]) {
         const again = await call(process, 'POST', url, bodies[winner], headers);

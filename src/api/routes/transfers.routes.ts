@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assert, DaybookError, isDaybookError } from '../../kernel/index.ts';
+import { assert, DaybookError, EVENTS_PER_APPEND_MAX, isDaybookError } from '../../kernel/index.ts';
 import type { LedgerAttachment, LedgerEngine, LedgerRequest, TransferRecord } from '../../ledger/index.ts';
 import { approvalRequestWire, type ApprovalsApi, askApproval, transferNeedsApproval } from '../approvalsApi.ts';
 import { idFor } from '../idempotency.hooks.ts';
@@ -9,7 +9,7 @@ import { engineBehindTheLog, engineOf, executeAndAnswer, executeLedger, type Led
 import { transferToWire } from '../ledger.presenters.ts';
 import { nextCursorWire, SCAN_BUDGET_NOTE } from '../listScan.ts';
 import { TRANSFER_LOG_CURSOR, type TransferFilter } from '../transferDirectory.ts';
-import type { ComplianceApi } from '../complianceApi.ts';
+import type { ComplianceApi, FraudCheck } from '../complianceApi.ts';
 import { useZod } from '../openapi.ts';
 import { authOf } from '../security.ts';
 import {
@@ -20,6 +20,17 @@ import {
 const TAGS = ['Transfers'];
 /** Most transfers in one linked batch (each is one event, and a batch is one append). */
 export const TRANSFERS_PER_BATCH_MAX = 1000;
+
+/**
+ * True when a batch's verdicts can ride in its append: always for a loose
+ * batch (the engine splits it between items, each with its verdict), and for
+ * an atomic one (a chain, one append) while its transfers and verdicts fit
+ * EVENTS_PER_APPEND_MAX; past that the verdicts would make an accepted
+ * batch unwritable.
+ */
+function verdictsFit(atomic: boolean, items: number, fraud: readonly (FraudCheck | null)[]): boolean {
+  return !atomic || items + fraud.filter((check) => check !== null).length <= EVENTS_PER_APPEND_MAX;
+}
 
 const createTransferFields = {
   id: idWire.optional().meta({ description: 'Your id for the transfer; generated (tr_…) when absent. The same id and body again answers the first result.' }),
@@ -160,10 +171,12 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
       try {
         // Each new item's verdict commits with the batch's events when the item goes through (a repeated item was scored when it first did).
         const verdicts = fraud.map((check): LedgerAttachment | undefined => (check === null ? undefined : (outcome) => (outcome.ok && !outcome.replayed ? check.write : undefined)));
-        outcomes = await engine.executeAll(commands, eventMetadataOf(request), verdicts);
+        outcomes = await engine.executeAll(commands, eventMetadataOf(request), verdictsFit(atomic, commands.length, fraud) ? verdicts : undefined);
       } catch (error) {
         throw withWireParam(error);
       }
+      // A chain too long to carry its verdicts in its own append (never split) records them once it committed, as a separate write.
+      if (!verdictsFit(atomic, commands.length, fraud)) await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? fraud[index]?.record() : undefined)));
       const records = await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? transferNow(engine, commands[index]!.data.transferId as string) : undefined)));
       const results = outcomes.map((outcome, index) => {
         const id = commands[index]!.data.transferId as string;

@@ -33,6 +33,8 @@ export class StreamPresence {
 
   /** Records a stream this process is writing to (before its commit: a stream the filter knows but the store does not is only a read). */
   add(streamId: string): void {
+    // Counted once per distinct stream (give or take a false "maybe"): a stream written again adds nothing, so memory follows streams, not appends.
+    if (this.filters.some((known) => known.has(streamId))) return;
     let filter = this.filters[this.filters.length - 1]!;
     if (filter.full) {
       filter = new BloomFilter(filter.capacity * 2);

@@ -167,16 +167,17 @@ export function transferRoutes(ledger: LedgerApi, approvals: ApprovalsApi, compl
           throw error;
         }
       }));
+      const attached = verdictsFit(atomic, commands.length, fraud);
       let outcomes;
       try {
         // Each new item's verdict commits with the batch's events when the item goes through (a repeated item was scored when it first did).
         const verdicts = fraud.map((check): LedgerAttachment | undefined => (check === null ? undefined : (outcome) => (outcome.ok && !outcome.replayed ? check.write : undefined)));
-        outcomes = await engine.executeAll(commands, eventMetadataOf(request), verdictsFit(atomic, commands.length, fraud) ? verdicts : undefined);
+        outcomes = await engine.executeAll(commands, eventMetadataOf(request), attached ? verdicts : undefined);
       } catch (error) {
         throw withWireParam(error);
       }
       // A chain too long to carry its verdicts in its own append (never split) records them once it committed, as a separate write.
-      if (!verdictsFit(atomic, commands.length, fraud)) await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? fraud[index]?.record() : undefined)));
+      if (!attached) await Promise.all(outcomes.map((outcome, index) => (outcome.ok && !outcome.replayed ? fraud[index]?.record() : undefined)));
       const records = await Promise.all(outcomes.map((outcome, index) => (outcome.ok ? transferNow(engine, commands[index]!.data.transferId as string) : undefined)));
       const results = outcomes.map((outcome, index) => {
         const id = commands[index]!.data.transferId as string;
